@@ -1,0 +1,264 @@
+//! Collections: the copying minor collection and the mark-sweep major collection.
+//!
+//! **Minor collection** (Cheney-style, no recursion). Roots are the handle stack, the
+//! embedder's root providers and the remembered set. Each reference to a nursery object is
+//! *evacuated*: the object is copied into an old-generation slot, its nursery header is
+//! overwritten with the forwarding address, and the reference is updated; a second reference
+//! to the same object finds the forwarding address and is updated to it. Each copy is pushed on
+//! a gray stack and scanned in turn, so the work is proportional to the survivors, never to the
+//! nursery's size. Young large objects are not copied: reaching one sets `SURVIVED` and scans
+//! it. Afterwards:
+//! - remembered objects get `TRACK_YOUNG` back (they no longer point into the young
+//!   generation: everything young they referenced was promoted);
+//! - nursery objects with drop glue that were not forwarded are dead: their glue runs now
+//!   (from the `young_drop` side list, so dead objects without glue cost nothing);
+//! - young large objects that were not reached are dropped and unmapped; survivors become old;
+//! - the nursery is reset (and poisoned when `nursery_debug` is on).
+//!
+//! **Major collection** (stop-the-world). It first runs a minor collection, so the young
+//! generation is empty and every object is old. Marking starts from the roots and uses an
+//! explicit stack (a 10-million-node list is fine); mark bits are in side bitmaps. The sweep
+//! runs the drop glue of every unmarked object, frees its slot (or unmaps it, for large
+//! objects), and sets the next threshold to `max(min, live × major_collect)`.
+//!
+//! Why drop glue cannot reach other GC objects: dereferencing a `Member` needs a `Scope`, which
+//! borrows the heap mutably, and the heap is borrowed by the collection that runs the glue;
+//! moving a `Member` out of the dying object would need `Drop` on a type that holds
+//! references, which the `Trace` contract (and the derive) forbids.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use crate::heap::HeapInner;
+use crate::large::LargeSpace;
+use crate::object::{HeaderFlags, ObjPtr};
+use crate::old_space::OldSpace;
+use crate::roots::{RootProvider, RootTracer};
+use crate::trace::{SlotVisitor, Tracer};
+
+/// Copies reachable nursery objects into the old generation.
+struct Evacuator<'a> {
+    nursery_start: usize,
+    nursery_len: usize,
+    old: &'a mut OldSpace,
+    gray: &'a mut Vec<ObjPtr>,
+    young_large_pending: bool,
+    promoted_bytes: u64,
+    promoted_objects: u64,
+}
+
+impl SlotVisitor for Evacuator<'_> {
+    #[inline]
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        let ptr = slot.get();
+        let Some(obj) = ObjPtr::new(ptr) else { return };
+        if obj.addr().wrapping_sub(self.nursery_start) < self.nursery_len {
+            // SAFETY: a reference into the nursery refers to an object header there, either
+            // live or already forwarded during this collection.
+            if let Some(to) = unsafe { obj.forwardee() } {
+                slot.set(to.as_ptr());
+                return;
+            }
+            // SAFETY: obj is a live, unforwarded nursery object.
+            let size = unsafe { obj.size() };
+            let Some(to) = self.old.alloc(size) else {
+                // Cannot leave a minor collection half done: memory is exhausted for good.
+                std::process::abort();
+            };
+            // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the
+            // nursery; after the copy `to` is the object and `obj` becomes a forwarding stub.
+            unsafe {
+                std::ptr::copy_nonoverlapping(obj.as_ptr(), to.as_ptr(), size);
+                to.insert_flags(HeaderFlags::TRACK_YOUNG);
+                obj.forward_to(to);
+            }
+            self.promoted_bytes += size as u64;
+            self.promoted_objects += 1;
+            slot.set(to.as_ptr());
+            self.gray.push(to);
+        } else if self.young_large_pending {
+            // SAFETY: a reference outside the nursery refers to a live old or large object.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::YOUNG_LARGE) && !flags.contains(HeaderFlags::SURVIVED) {
+                // SAFETY: as above; the object is unforwarded.
+                unsafe { obj.insert_flags(HeaderFlags::SURVIVED) };
+                self.gray.push(obj);
+            }
+        }
+    }
+}
+
+/// Marks reachable old objects in the side bitmaps.
+struct Marker<'a> {
+    old: &'a mut OldSpace,
+    large: &'a mut LargeSpace,
+    stack: &'a mut Vec<ObjPtr>,
+}
+
+impl SlotVisitor for Marker<'_> {
+    #[inline]
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        let Some(obj) = ObjPtr::new(slot.get()) else {
+            return;
+        };
+        // SAFETY: during a major collection every reference refers to a live old object
+        // (the opening minor collection emptied the young generation).
+        let flags = unsafe { obj.flags() };
+        let newly = if flags.contains(HeaderFlags::LARGE) {
+            self.large.mark(obj)
+        } else {
+            // SAFETY: a non-large old object is an allocated slot of the old space.
+            unsafe { self.old.mark(obj) }
+        };
+        // SAFETY: obj is live and unforwarded.
+        if newly && unsafe { obj.type_info() }.trace.is_some() {
+            self.stack.push(obj);
+        }
+    }
+}
+
+/// Visits every root of the heap: the handle stack and the root providers.
+fn visit_roots(
+    handles: &mut [*mut u8],
+    providers: &mut [Option<Box<dyn RootProvider>>],
+    visitor: &mut dyn SlotVisitor,
+) {
+    for slot in handles.iter_mut() {
+        if !slot.is_null() {
+            visitor.visit(Cell::from_mut(slot));
+        }
+    }
+    let mut tracer = Tracer::new(visitor);
+    for provider in providers.iter_mut().flatten() {
+        provider.trace_roots(&mut RootTracer::new(&mut tracer));
+    }
+}
+
+impl HeapInner {
+    /// Runs a minor collection.
+    pub(crate) fn collect_minor(&mut self) {
+        let start = Instant::now();
+        self.stats.bytes_allocated += self.nursery.used() as u64;
+        let HeapInner {
+            nursery,
+            old,
+            mutator,
+            providers,
+            gray,
+            young_large,
+            ..
+        } = self;
+        let mutator = mutator.get_mut();
+        let mut ev = Evacuator {
+            nursery_start: nursery.start_addr(),
+            nursery_len: nursery.capacity(),
+            old,
+            gray,
+            young_large_pending: !young_large.is_empty(),
+            promoted_bytes: 0,
+            promoted_objects: 0,
+        };
+        visit_roots(&mut mutator.handles, providers, &mut ev);
+        for &obj in &mutator.remembered {
+            // SAFETY: remembered objects are live old objects (heap invariant); after their
+            // fields are evacuated they point to no young object, so TRACK_YOUNG is due again.
+            unsafe {
+                obj.trace(&mut Tracer::new(&mut ev));
+                obj.insert_flags(HeaderFlags::TRACK_YOUNG);
+            }
+        }
+        while let Some(obj) = ev.gray.pop() {
+            // SAFETY: gray objects are live copies (or young large objects) being scanned.
+            unsafe { obj.trace(&mut Tracer::new(&mut ev)) };
+        }
+        let (promoted_bytes, promoted_objects) = (ev.promoted_bytes, ev.promoted_objects);
+        mutator.remembered.clear();
+
+        for obj in std::mem::take(&mut self.young_drop) {
+            // SAFETY: young_drop holds nursery objects; an unforwarded one was not reached and
+            // is dead, and its header and payload are intact.
+            unsafe {
+                if obj.forwardee().is_none() {
+                    HeapInner::drop_dead(&mut self.stats, obj);
+                }
+            }
+        }
+        for obj in std::mem::take(&mut self.young_large) {
+            // SAFETY: young_large holds live-or-dead young large objects, never forwarded.
+            unsafe {
+                let flags = obj.flags();
+                if flags.contains(HeaderFlags::SURVIVED) {
+                    obj.set_flags(
+                        (flags - HeaderFlags::SURVIVED - HeaderFlags::YOUNG_LARGE)
+                            | HeaderFlags::TRACK_YOUNG,
+                    );
+                } else {
+                    HeapInner::drop_dead(&mut self.stats, obj);
+                    self.large.free(obj);
+                }
+            }
+        }
+        self.nursery.reset(self.config.nursery_debug());
+
+        self.stats.minor_collections += 1;
+        self.stats.bytes_promoted += promoted_bytes;
+        self.stats.objects_promoted += promoted_objects;
+        self.stats.minor_pause.record(start.elapsed());
+        if self.config.debug_level() >= 2 {
+            self.assert_verified("minor collection");
+        }
+    }
+
+    /// Runs a complete major collection (which starts with a minor one).
+    pub(crate) fn collect_major(&mut self) {
+        let start = Instant::now();
+        self.collect_minor();
+        self.old.clear_marks();
+        self.large.clear_marks();
+        let HeapInner {
+            old,
+            large,
+            mutator,
+            providers,
+            gray,
+            stats,
+            ..
+        } = self;
+        let mut marker = Marker {
+            old,
+            large,
+            stack: gray,
+        };
+        visit_roots(&mut mutator.get_mut().handles, providers, &mut marker);
+        while let Some(obj) = marker.stack.pop() {
+            // SAFETY: marked objects are live and unforwarded.
+            unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
+        }
+        // SAFETY: (in the closure) the sweep hands over unmarked objects, which are
+        // unreachable, intact, and never read again.
+        old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        for obj in large.unmarked() {
+            // SAFETY: unmarked large objects are unreachable and intact.
+            unsafe { HeapInner::drop_dead(stats, obj) };
+            large.free(obj);
+        }
+
+        let live = self.old_generation_bytes();
+        self.stats.live_bytes_after_major = live;
+        let grown = (live as f64 * self.config.major_collect()) as usize;
+        self.stats.major_threshold = grown.max(self.config.min_major());
+        self.stats.major_collections += 1;
+        self.stats.major_pause.record(start.elapsed());
+        if self.config.debug_level() >= 1 {
+            self.assert_verified("major collection");
+        }
+    }
+
+    fn assert_verified(&mut self, after: &str) {
+        let report = self.verify();
+        assert!(
+            report.is_ok(),
+            "heap verification failed after a {after}:\n{report}"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! Errors the collector reports to safe code. API misuse and exhausted limits are values of
+//! [`GcError`], never panics, and nothing already allocated is lost when one is returned.
+
+/// What went wrong in a heap operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GcError {
+    /// The operating system refused memory, or a configured limit was reached.
+    #[error("out of memory: could not allocate {requested} bytes ({reason})")]
+    OutOfMemory {
+        /// Bytes the failing allocation asked for.
+        requested: usize,
+        /// Why it could not be satisfied.
+        reason: &'static str,
+    },
+    /// A handle created by one heap was used with another.
+    #[error("handle belongs to heap #{handle_heap}, not to heap #{this_heap}")]
+    ForeignHandle {
+        /// The heap that created the handle.
+        handle_heap: u32,
+        /// The heap it was used with.
+        this_heap: u32,
+    },
+    /// `Scope::set` was given a field projection that does not lie inside the object, so the
+    /// write barrier could not record it (only members stored inline in the object are
+    /// writable).
+    #[error("the member to write does not lie inside the object being written")]
+    MemberOutsideObject,
+    /// An array index past the end.
+    #[error("index {index} out of bounds for an array of length {len}")]
+    IndexOutOfBounds {
+        /// The index asked for.
+        index: usize,
+        /// The array's length.
+        len: usize,
+    },
+    /// A size that cannot be represented (for example an array longer than memory).
+    #[error("requested size overflows: {0}")]
+    SizeOverflow(&'static str),
+}

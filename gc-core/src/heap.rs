@@ -1,0 +1,315 @@
+//! The heap: its spaces, its roots, allocation and the write barrier.
+//!
+//! ```text
+//!   Heap ── HeapInner
+//!            ├─ nursery      bump-allocated young objects (moving)
+//!            ├─ old          size-classed pages in arenas (non-moving)
+//!            ├─ large        one mapping per large object (non-moving)
+//!            ├─ mutator      handle stack (roots) + remembered set   [UnsafeCell]
+//!            ├─ young_drop   nursery objects with drop glue
+//!            ├─ young_large  large objects allocated since the last minor collection
+//!            └─ providers    the embedder's root providers
+//! ```
+//!
+//! **Allocation.** The inlined fast path bumps the nursery pointer and writes the header; only
+//! types with drop glue also append to `young_drop` (decided at compile time). Everything else
+//! — a full nursery, a large object, stress mode — is the out-of-line slow path, and *any*
+//! allocation may collect. Objects larger than the whole nursery go straight to the old
+//! generation.
+//!
+//! **Write barrier.** Storing a reference into an object calls [`HeapInner::write_barrier`].
+//! Its fast path tests one header bit, `TRACK_YOUNG`, which is set on exactly the old objects
+//! that are not yet in the remembered set (PyPy's `GCFLAG_TRACK_YOUNG_PTRS`). Young objects never
+//! have it, so initialising a fresh object costs one test. The slow path adds the object to the
+//! remembered set and clears the bit when the stored value is young.
+//!
+//! Invariants:
+//! - **remembered set**: an old object that holds a reference to a young object (nursery or
+//!   `YOUNG_LARGE`) is in `remembered` and lacks `TRACK_YOUNG`; every entry of `remembered` is an
+//!   old object without `TRACK_YOUNG`; outside a minor collection, an old object lacking
+//!   `TRACK_YOUNG` is in `remembered`;
+//! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
+//! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
+//! - every non-null handle slot refers to a live object of this heap.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::config::{Config, LARGE_OBJECT_THRESHOLD};
+use crate::error::GcError;
+use crate::large::LargeSpace;
+use crate::nursery::Nursery;
+use crate::object::{HeaderFlags, ObjPtr, TypeInfo};
+use crate::old_space::OldSpace;
+use crate::roots::RootProvider;
+use crate::stats::HeapStats;
+
+/// Mutator-side state that shared (`&self`) scope operations update: handle pushes on `load`
+/// and remembered-set entries from the barrier. Touched only by the heap's own thread, never
+/// while a reference into it is held (no method calls user code while borrowing it).
+pub(crate) struct MutatorState {
+    pub(crate) handles: Vec<*mut u8>,
+    pub(crate) remembered: Vec<ObjPtr>,
+}
+
+pub(crate) struct HeapInner {
+    pub(crate) id: u32,
+    pub(crate) config: Config,
+    pub(crate) nursery: Nursery,
+    pub(crate) old: OldSpace,
+    pub(crate) large: LargeSpace,
+    pub(crate) mutator: UnsafeCell<MutatorState>,
+    pub(crate) young_drop: Vec<ObjPtr>,
+    pub(crate) young_large: Vec<ObjPtr>,
+    pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
+    pub(crate) stats: HeapStats,
+    pub(crate) stress_countdown: u32,
+    /// Gray objects of the running collection (kept to reuse its capacity).
+    pub(crate) gray: Vec<ObjPtr>,
+}
+
+static NEXT_HEAP_ID: AtomicU32 = AtomicU32::new(1);
+
+impl HeapInner {
+    pub(crate) fn new(config: Config) -> Result<HeapInner, GcError> {
+        let nursery = Nursery::new(config.nursery_size()).ok_or(GcError::OutOfMemory {
+            requested: config.nursery_size(),
+            reason: "the OS refused the nursery",
+        })?;
+        let stats = HeapStats {
+            major_threshold: config.min_major(),
+            ..HeapStats::default()
+        };
+        Ok(HeapInner {
+            id: NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed),
+            stress_countdown: config.stress().unwrap_or(0),
+            config,
+            nursery,
+            old: OldSpace::new(),
+            large: LargeSpace::new(),
+            mutator: UnsafeCell::new(MutatorState {
+                handles: Vec::with_capacity(256),
+                remembered: Vec::new(),
+            }),
+            young_drop: Vec::new(),
+            young_large: Vec::new(),
+            providers: Vec::new(),
+            stats,
+            gray: Vec::new(),
+        })
+    }
+
+    /// Shared view of the mutator state.
+    #[inline(always)]
+    pub(crate) fn mutator(&self) -> &MutatorState {
+        // SAFETY: only this thread touches the state (HeapInner is !Sync) and no `&mut` to it
+        // is live: mutable access is confined to `mutator_mut` calls that end before returning.
+        unsafe { &*self.mutator.get() }
+    }
+
+    /// Exclusive view of the mutator state from a shared heap reference.
+    ///
+    /// # Safety
+    /// The caller holds no other reference into the mutator state while the result lives and
+    /// calls no code (user closures included) that could take one.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn mutator_mut(&self) -> &mut MutatorState {
+        // SAFETY: forwarded from the caller; single-threaded by !Sync.
+        unsafe { &mut *self.mutator.get() }
+    }
+
+    /// Allocates an object of type `info` and total size `size` (header included, aligned).
+    /// Returns uninitialised payload memory behind an initialised header. May collect.
+    #[inline(always)]
+    pub(crate) fn alloc_object(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        needs_drop: bool,
+    ) -> Result<ObjPtr, GcError> {
+        if self.stress_countdown != 0 {
+            self.stress_tick();
+        }
+        if size < LARGE_OBJECT_THRESHOLD {
+            if let Some(obj) = self.nursery.try_alloc(size) {
+                let flags = if needs_drop {
+                    HeaderFlags::NEEDS_DROP
+                } else {
+                    HeaderFlags::empty()
+                };
+                // SAFETY: obj is `size` fresh bytes of the nursery, size >= header.
+                unsafe { obj.init_header(info, flags) };
+                if needs_drop {
+                    self.young_drop.push(obj);
+                }
+                return Ok(obj);
+            }
+        }
+        self.alloc_slow(info, size, needs_drop)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stress_tick(&mut self) {
+        self.stress_countdown -= 1;
+        if self.stress_countdown == 0 {
+            self.stress_countdown = self.config.stress().unwrap_or(0);
+            self.collect_minor_then_maybe_major();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        needs_drop: bool,
+    ) -> Result<ObjPtr, GcError> {
+        let mut flags = if needs_drop {
+            HeaderFlags::NEEDS_DROP
+        } else {
+            HeaderFlags::empty()
+        };
+        if size >= LARGE_OBJECT_THRESHOLD {
+            if self.major_due(size) {
+                self.collect_major();
+            }
+            let obj = self.large.alloc(size).ok_or(GcError::OutOfMemory {
+                requested: size,
+                reason: "the OS refused a large-object mapping",
+            })?;
+            // SAFETY: obj is a fresh mapping of at least `size` bytes.
+            unsafe { obj.init_header(info, flags | HeaderFlags::LARGE | HeaderFlags::YOUNG_LARGE) };
+            self.young_large.push(obj);
+            self.stats.bytes_allocated += size as u64;
+            return Ok(obj);
+        }
+        self.collect_minor_then_maybe_major();
+        if let Some(obj) = self.nursery.try_alloc(size) {
+            // SAFETY: obj is `size` fresh bytes of the nursery.
+            unsafe { obj.init_header(info, flags) };
+            if needs_drop {
+                self.young_drop.push(obj);
+            }
+            return Ok(obj);
+        }
+        // Larger than the whole (tiny) nursery: born old. Old objects carry TRACK_YOUNG.
+        let obj = self.old.alloc(size).ok_or(GcError::OutOfMemory {
+            requested: size,
+            reason: "the OS refused a new arena",
+        })?;
+        flags |= HeaderFlags::TRACK_YOUNG;
+        // SAFETY: obj is a fresh slot of at least `size` bytes.
+        unsafe { obj.init_header(info, flags) };
+        self.stats.bytes_allocated += size as u64;
+        Ok(obj)
+    }
+
+    /// Old generation in bytes: small-object slots plus large objects.
+    pub(crate) fn old_generation_bytes(&self) -> usize {
+        self.old.bytes_in_use() + self.large.bytes()
+    }
+
+    /// Whether growing the old generation by `extra` bytes should start a major collection.
+    pub(crate) fn major_due(&self, extra: usize) -> bool {
+        self.old_generation_bytes() + extra > self.stats.major_threshold
+    }
+
+    pub(crate) fn collect_minor_then_maybe_major(&mut self) {
+        self.collect_minor();
+        if self.major_due(0) {
+            self.collect_major();
+        }
+    }
+
+    /// Whether `ptr` refers to a young object (in the nursery, or a young large object).
+    ///
+    /// # Safety
+    /// `ptr` is null or refers to a live object of this heap.
+    #[inline]
+    pub(crate) unsafe fn is_young(&self, ptr: *mut u8) -> bool {
+        match ObjPtr::new(ptr) {
+            None => false,
+            Some(obj) => {
+                self.nursery.contains(obj.addr())
+                    // SAFETY: forwarded from the caller: obj is a live object.
+                    || unsafe { obj.flags() }.contains(HeaderFlags::YOUNG_LARGE)
+            }
+        }
+    }
+
+    /// The write barrier: call after storing `value` into a reference field of `obj`.
+    ///
+    /// # Safety
+    /// `obj` is a live object of this heap and `value` is null or a live object of this heap.
+    #[inline(always)]
+    pub(crate) unsafe fn write_barrier(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.write_barrier_slow(obj, value) }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    unsafe fn write_barrier_slow(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { self.is_young(value) } {
+            // SAFETY: obj is a live, unforwarded old object (it has TRACK_YOUNG).
+            unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
+            // SAFETY: no other reference into the mutator state is live here.
+            unsafe { self.mutator_mut() }.remembered.push(obj);
+        }
+    }
+
+    /// Runs the drop glue of a dead object and counts it.
+    ///
+    /// # Safety
+    /// `obj` is a dead, unforwarded object whose payload is never read again.
+    pub(crate) unsafe fn drop_dead(stats: &mut HeapStats, obj: ObjPtr) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::NEEDS_DROP) {
+            stats.objects_dropped += 1;
+            // SAFETY: forwarded from the caller.
+            if unsafe { obj.run_drop() } {
+                stats.drop_panics += 1;
+            }
+        }
+    }
+
+    pub(crate) fn snapshot_stats(&self) -> HeapStats {
+        let mut s = self.stats.clone();
+        s.bytes_allocated += self.nursery.used() as u64;
+        s.nursery_used = self.nursery.used();
+        s.old_bytes = self.old.bytes_in_use();
+        s.large_object_bytes = self.large.bytes();
+        s.committed_bytes = self.nursery.capacity() + self.old.committed() + self.large.bytes();
+        s
+    }
+}
+
+impl Drop for HeapInner {
+    fn drop(&mut self) {
+        // Every object dies with the heap: run the drop glue that is still owed.
+        let stats = &mut self.stats;
+        for obj in self.young_drop.drain(..) {
+            // SAFETY: outside a collection no nursery object is forwarded; nothing can read
+            // the heap any more.
+            unsafe { HeapInner::drop_dead(stats, obj) };
+        }
+        self.old.clear_marks();
+        // SAFETY: (in the closure) every old object is dead and intact when the sweep hands
+        // it over.
+        self.old
+            .sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        self.large.clear_marks();
+        for obj in self.large.unmarked() {
+            // SAFETY: every large object is dead and intact.
+            unsafe { HeapInner::drop_dead(stats, obj) };
+            self.large.free(obj);
+        }
+    }
+}

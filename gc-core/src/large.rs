@@ -1,0 +1,109 @@
+//! The large-object space: one OS mapping per object, never moved.
+//!
+//! Objects whose total size is at least `LARGE_OBJECT_THRESHOLD` skip the nursery (copying them
+//! would cost more than it saves) and get a mapping of their own, rounded up to 4 KiB. A young
+//! large object (flag `YOUNG_LARGE`) is still part of the young generation: a minor collection
+//! promotes it in place when it is reachable and unmaps it when it is not, so a short-lived
+//! buffer does not wait for a major collection.
+//!
+//! Invariants:
+//! - every object here has the `LARGE` flag, and `index` maps its address to its entry;
+//! - `bytes` is the sum of the mapping lengths;
+//! - mark bits live in the entries (side memory), not in the objects.
+
+use std::collections::HashMap;
+
+use crate::object::ObjPtr;
+use crate::page_source::Region;
+
+const LARGE_ALIGN: usize = 4096;
+
+struct LargeObject {
+    region: Region,
+    marked: bool,
+}
+
+pub(crate) struct LargeSpace {
+    objects: Vec<LargeObject>,
+    index: HashMap<usize, usize>,
+    bytes: usize,
+}
+
+impl LargeSpace {
+    pub(crate) fn new() -> LargeSpace {
+        LargeSpace {
+            objects: Vec::new(),
+            index: HashMap::new(),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Maps a new object of `size` bytes. `None` when the OS refuses.
+    pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
+        let len = size.checked_next_multiple_of(LARGE_ALIGN)?;
+        let region = Region::new(len, LARGE_ALIGN)?;
+        let obj = ObjPtr::new(region.start())?;
+        self.index.insert(obj.addr(), self.objects.len());
+        self.objects.push(LargeObject {
+            region,
+            marked: false,
+        });
+        self.bytes += len;
+        Some(obj)
+    }
+
+    /// Unmaps `obj`. The caller has run its drop glue.
+    pub(crate) fn free(&mut self, obj: ObjPtr) {
+        let i = self
+            .index
+            .remove(&obj.addr())
+            .expect("freeing an unknown large object");
+        let gone = self.objects.swap_remove(i);
+        self.bytes -= gone.region.len();
+        if let Some(moved) = self.objects.get(i) {
+            self.index.insert(moved.region.start().addr(), i);
+        }
+    }
+
+    /// Whether `addr` is the start of a large object.
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        self.index.contains_key(&addr)
+    }
+
+    /// Sets the mark of a large object; returns whether it was clear.
+    pub(crate) fn mark(&mut self, obj: ObjPtr) -> bool {
+        let i = self.index[&obj.addr()];
+        !std::mem::replace(&mut self.objects[i].marked, true)
+    }
+
+    pub(crate) fn clear_marks(&mut self) {
+        for o in &mut self.objects {
+            o.marked = false;
+        }
+    }
+
+    /// The unmarked objects (still mapped; the caller drops and frees them).
+    pub(crate) fn unmarked(&self) -> Vec<ObjPtr> {
+        self.objects
+            .iter()
+            .filter(|o| !o.marked)
+            .filter_map(|o| ObjPtr::new(o.region.start()))
+            .collect()
+    }
+
+    pub(crate) fn for_each_object(&self, mut f: impl FnMut(ObjPtr)) {
+        for o in &self.objects {
+            if let Some(obj) = ObjPtr::new(o.region.start()) {
+                f(obj);
+            }
+        }
+    }
+}

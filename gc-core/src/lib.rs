@@ -1,0 +1,284 @@
+//! # Pinion: a generational, moving garbage collector with a safe API
+//!
+//! Pinion is a collector for people who build language runtimes. Objects are born in a
+//! bump-allocated nursery, survivors are copied into a non-moving old generation by minor
+//! collections, and the old generation is reclaimed by mark-sweep major collections. Safe code
+//! cannot observe a moved or freed object: it reaches the heap through handle scopes, and the
+//! borrow checker keeps every reference into the heap from living across an allocation, since
+//! **any allocation may run a collection**.
+//!
+//! ```
+//! use gc_core::{Config, Heap, Member, Trace};
+//!
+//! #[derive(Trace)]
+//! struct Cons {
+//!     head: i64,
+//!     tail: Member<Cons>,
+//! }
+//!
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     // Build the list 0..1000, newest first.
+//!     let mut list = s.alloc(Cons { head: 0, tail: Member::null() }).unwrap();
+//!     for i in 1..1000 {
+//!         let cell = s.alloc(Cons { head: i, tail: Member::null() }).unwrap();
+//!         s.set(cell, |c| &c.tail, Some(list)); // the write barrier
+//!         list = cell;
+//!     }
+//!     s.collect_major(); // everything moves to the old generation; handles follow
+//!     let mut sum = 0;
+//!     let mut cur = Some(s.get(list));
+//!     while let Some(cell) = cur {
+//!         sum += cell.head;
+//!         cur = s.deref(&cell.tail);
+//!     }
+//!     assert_eq!(sum, (0..1000).sum());
+//! });
+//! ```
+//!
+//! The modules each open with the invariants they keep; `docs/design.md` draws the whole.
+//!
+//! ## What the type system rejects
+//!
+//! Holding a reference into the heap across an allocation (which may move the object):
+//!
+//! ```compile_fail,E0502
+//! # use gc_core::{Config, Heap};
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let h = s.alloc(1u64).unwrap();
+//!     let r: &u64 = s.get(h);
+//!     s.alloc(2u64).unwrap(); // error: `s` is borrowed by `r`
+//!     assert_eq!(*r, 1);
+//! });
+//! ```
+//!
+//! (The same code compiles once the reference is no longer used after the allocation:)
+//!
+//! ```
+//! # use gc_core::{Config, Heap};
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let h = s.alloc(1u64).unwrap();
+//!     let r: &u64 = s.get(h);
+//!     assert_eq!(*r, 1);
+//!     s.alloc(2u64).unwrap();
+//! });
+//! ```
+//!
+//! Writing a reference without the barrier: a `Member` is only writable through
+//! [`Scope::set`]; it has no public setter and cannot be assigned through a shared reference.
+//!
+//! ```compile_fail,E0594
+//! # use gc_core::{Config, Heap, Member, Trace};
+//! # #[derive(Trace)] struct Node { next: Member<Node> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let a = s.alloc(Node { next: Member::null() }).unwrap();
+//!     s.get(a).next = Member::null(); // error: cannot assign through `&`
+//! });
+//! ```
+//!
+//! ```compile_fail,E0624
+//! # use gc_core::{Config, Heap, Member, Trace};
+//! # #[derive(Trace)] struct Node { next: Member<Node> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let a = s.alloc(Node { next: Member::null() }).unwrap();
+//!     s.get(a).next.slot().set(std::ptr::null_mut()); // error: `slot` is private
+//! });
+//! ```
+//!
+//! Nor through interior mutability: a field that could move a `Member` out of the heap is not
+//! traceable, so the derive fails.
+//!
+//! ```compile_fail,E0277
+//! # use gc_core::{Member, Trace};
+//! #[derive(Trace)]
+//! struct Sneaky { next: std::cell::RefCell<Member<Sneaky>> } // error: RefCell is not Trace
+//! ```
+//!
+//! ```compile_fail,E0277
+//! # use gc_core::{Member, Trace};
+//! #[derive(Trace)]
+//! struct Sneaky { next: std::cell::Cell<Member<Sneaky>> } // error: Member is not Copy
+//! ```
+//!
+//! A destructor on a type with references (it could move a member out of a dead object):
+//!
+//! ```compile_fail,E0119
+//! # use gc_core::{Member, Trace};
+//! #[derive(Trace)]
+//! struct Node { next: Member<Node> }
+//! impl Drop for Node { fn drop(&mut self) {} } // error: conflicts with the derive's guard
+//! ```
+//!
+//! Sending a handle to another thread:
+//!
+//! ```compile_fail,E0277
+//! # use gc_core::{Config, Heap};
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let h = s.alloc(1u64).unwrap();
+//!     std::thread::scope(|t| {
+//!         t.spawn(move || { let _ = h; }); // error: Handle is not Send
+//!     });
+//! });
+//! ```
+//!
+//! Sharing a heap between threads (`Heap` is `Send`, not `Sync`):
+//!
+//! ```compile_fail,E0277
+//! # use gc_core::{Config, Heap};
+//! let heap = Heap::new(Config::default()).unwrap();
+//! std::thread::scope(|t| {
+//!     t.spawn(|| heap.stats()); // error: `Heap` cannot be shared between threads
+//! });
+//! ```
+//!
+//! Letting a handle outlive its scope:
+//!
+//! ```compile_fail
+//! # use gc_core::{Config, Heap};
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! let escaped = heap.scope(|s| s.alloc(1u64).unwrap()); // error: the handle cannot escape
+//! ```
+//!
+//! A handle of one heap used with another is refused at run time ([`GcError::ForeignHandle`]);
+//! see the `cross_heap` tests.
+
+#![deny(missing_docs)]
+
+mod builtin;
+mod collect;
+mod config;
+mod error;
+mod heap;
+mod large;
+mod member;
+mod nursery;
+mod object;
+mod old_space;
+mod page_source;
+mod roots;
+mod scope;
+mod stats;
+mod trace;
+mod verify;
+
+use std::marker::PhantomData;
+
+pub use builtin::{GcArray, GcBytes, GcObject};
+pub use config::{Config, DEFAULT_MAJOR_COLLECT, DEFAULT_NURSERY_SIZE, LARGE_OBJECT_THRESHOLD};
+pub use error::GcError;
+pub use gc_derive::Trace;
+pub use member::Member;
+pub use nursery::POISON;
+pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};
+pub use old_space::{ARENA_SIZE, PAGE_SIZE, SIZE_CLASSES};
+pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
+pub use scope::{Handle, Scope};
+pub use stats::{HeapStats, PauseStats};
+pub use trace::{Trace, Tracer};
+pub use verify::{VerifyReport, Violation};
+
+/// A garbage-collected heap. One per thread: `Send`, not `Sync`.
+///
+/// ```
+/// use gc_core::{Config, Heap};
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// let sum = heap.scope(|s| {
+///     let a = s.alloc(20u64).unwrap();
+///     let b = s.alloc(22u64).unwrap();
+///     *s.get(a) + *s.get(b)
+/// });
+/// assert_eq!(sum, 42);
+/// assert!(heap.verify().is_ok());
+/// ```
+pub struct Heap {
+    inner: heap::HeapInner,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+// SAFETY: everything a heap owns moves with it: its memory regions, its objects (all `Send`
+// by the `Trace` bound), its root providers (`Send` by the `RootProvider` bound). The raw
+// pointers inside point only into memory the heap owns. Handles and scopes borrow the heap
+// and are not `Send`, so no part of it stays behind on the old thread. It is not `Sync`.
+unsafe impl Send for Heap {}
+
+impl std::fmt::Debug for Heap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Heap")
+            .field("id", &self.inner.id)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Heap {
+    /// Creates a heap with the given settings. Fails only when the OS refuses the nursery.
+    pub fn new(config: Config) -> Result<Heap, GcError> {
+        Ok(Heap {
+            inner: heap::HeapInner::new(config)?,
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// Runs `f` with a fresh handle scope; its handles are popped when `f` returns.
+    pub fn scope<R>(&mut self, f: impl for<'s> FnOnce(&mut Scope<'s>) -> R) -> R {
+        f(&mut Scope::enter(&mut self.inner))
+    }
+
+    /// Runs a minor collection now.
+    pub fn collect_minor(&mut self) {
+        self.inner.collect_minor();
+    }
+
+    /// Runs a complete major collection now.
+    pub fn collect_major(&mut self) {
+        self.inner.collect_major();
+    }
+
+    /// A snapshot of the heap's statistics.
+    pub fn stats(&self) -> HeapStats {
+        self.inner.snapshot_stats()
+    }
+
+    /// Runs the heap verifier (works in release builds).
+    pub fn verify(&mut self) -> VerifyReport {
+        self.inner.verify()
+    }
+
+    /// This heap's id (unique within the process; handles record it).
+    pub fn id(&self) -> u32 {
+        self.inner.id
+    }
+
+    /// The heap's settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Registers the embedder's root set (see [`RootProvider`]).
+    pub fn add_root_provider<P: RootProvider>(&mut self, provider: P) -> ProviderId {
+        self.inner.providers.push(Some(Box::new(provider)));
+        ProviderId(self.inner.providers.len() - 1)
+    }
+
+    /// The registered root provider `id`, if it has type `P`.
+    pub fn root_provider_mut<P: RootProvider>(&mut self, id: ProviderId) -> Option<&mut P> {
+        let provider: &mut dyn std::any::Any =
+            self.inner.providers.get_mut(id.0)?.as_mut()?.as_mut();
+        provider.downcast_mut::<P>()
+    }
+
+    /// Unregisters a root provider and returns it, if it has type `P`.
+    pub fn remove_root_provider<P: RootProvider>(&mut self, id: ProviderId) -> Option<P> {
+        let slot = self.inner.providers.get_mut(id.0)?;
+        if !(slot.as_mut()?.as_mut() as &mut dyn std::any::Any).is::<P>() {
+            return None;
+        }
+        let boxed: Box<dyn std::any::Any> = slot.take()?;
+        boxed.downcast::<P>().ok().map(|b| *b)
+    }
+}

@@ -1,0 +1,326 @@
+//! The object model: one header word, then the payload.
+//!
+//! ```text
+//!   ObjPtr ──► ┌───────────────────────────────┐
+//!              │ header: &TypeInfo | flags (8B) │  or, once copied: new address | FORWARDED
+//!              ├───────────────────────────────┤
+//!              │ payload (the Rust value, or    │  aligned to 8; its size comes from the
+//!              │ len + elements for arrays)     │  TypeInfo
+//!              └───────────────────────────────┘
+//! ```
+//!
+//! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 128 bytes, so the low
+//! seven bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
+//! object, the old header is overwritten with the new address plus `FORWARDED`; since every
+//! object has a header, every object has room for its forwarding pointer and the minimum object
+//! size is one word. Per-object overhead is therefore 8 bytes of header plus rounding of the
+//! payload up to 8 bytes (and, in the old generation, rounding up to the size class).
+//!
+//! The header is stored as a pointer (not an integer) so that forwarding addresses keep their
+//! provenance, which keeps the code valid under Miri's strict-provenance checks.
+//!
+//! Invariants:
+//! - the header of a live, unforwarded object holds a `&'static TypeInfo` whose `magic` is
+//!   [`TYPE_MAGIC`];
+//! - `NEEDS_DROP` is set exactly when the type info has drop glue;
+//! - `LARGE` is set exactly on objects in the large-object space, `YOUNG_LARGE` only on large
+//!   objects allocated since the last minor collection;
+//! - `TRACK_YOUNG` is set only on old objects, exactly those not in the remembered set;
+//! - `FORWARDED` appears only in the nursery, only during a minor collection.
+
+use std::ptr::NonNull;
+
+use bitflags::bitflags;
+
+use crate::trace::Tracer;
+
+/// Bytes of header in front of every payload.
+pub const HEADER_SIZE: usize = 8;
+/// Alignment of every object and payload.
+pub const OBJECT_ALIGN: usize = 8;
+/// Value of [`TypeInfo::magic`]; the verifier uses it to recognise a valid header.
+pub(crate) const TYPE_MAGIC: u64 = 0x5049_4e49_4f4e_5459; // "PINIONTY"
+
+bitflags! {
+    /// Flags kept in the low bits of an object's header word.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct HeaderFlags: usize {
+        /// The header holds the forwarding address of the object's copy (minor GC only).
+        const FORWARDED = 1 << 0;
+        /// Old object not in the remembered set: a reference store must take the barrier's
+        /// slow path. The barrier's fast path is a test of this one bit.
+        const TRACK_YOUNG = 1 << 1;
+        /// The object lives in the large-object space (never moves).
+        const LARGE = 1 << 2;
+        /// A large object allocated since the last minor collection (it is young).
+        const YOUNG_LARGE = 1 << 3;
+        /// The type has drop glue that must run once the object dies.
+        const NEEDS_DROP = 1 << 4;
+        /// A young large object reached during the current minor collection.
+        const SURVIVED = 1 << 5;
+        /// Reserved for pinning (the object must not move).
+        const PINNED = 1 << 6;
+    }
+}
+
+const FLAG_MASK: usize = 0x7f;
+
+/// Static description of a heap type: its size, how to trace it and how to drop it.
+///
+/// One `TypeInfo` exists per type (per codegen unit); headers point at it.
+#[repr(C, align(128))]
+#[derive(Debug)]
+pub struct TypeInfo {
+    pub(crate) magic: u64,
+    pub(crate) name: fn() -> &'static str,
+    /// Payload size of fixed-size types.
+    pub(crate) fixed_size: usize,
+    /// Payload size of variable-size types, computed from the payload.
+    pub(crate) var_size: Option<unsafe fn(*const u8) -> usize>,
+    /// Visits the payload's references; `None` when the type holds none.
+    pub(crate) trace: Option<unsafe fn(*const u8, &mut Tracer<'_>)>,
+    /// Runs the payload's drop glue in place; `None` when the type needs none.
+    pub(crate) drop: Option<unsafe fn(*mut u8)>,
+}
+
+impl TypeInfo {
+    /// Builds the description of a fixed-size type.
+    pub(crate) const fn fixed<T: crate::Trace>() -> TypeInfo {
+        assert!(
+            std::mem::align_of::<T>() <= OBJECT_ALIGN,
+            "Pinion heap types must have an alignment of at most 8 bytes"
+        );
+        TypeInfo {
+            magic: TYPE_MAGIC,
+            name: std::any::type_name::<T>,
+            fixed_size: std::mem::size_of::<T>(),
+            var_size: None,
+            trace: if T::NEEDS_TRACE {
+                Some(trace_erased::<T>)
+            } else {
+                None
+            },
+            drop: if std::mem::needs_drop::<T>() {
+                Some(drop_erased::<T>)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The type's name, as `std::any::type_name` gives it.
+    pub fn name(&self) -> &'static str {
+        (self.name)()
+    }
+}
+
+/// # Safety
+/// `payload` points to a live, initialised `T`.
+unsafe fn trace_erased<T: crate::Trace>(payload: *const u8, tracer: &mut Tracer<'_>) {
+    // SAFETY: the caller guarantees payload is a live T.
+    unsafe { (*payload.cast::<T>()).trace(tracer) }
+}
+
+/// # Safety
+/// `payload` points to a live, initialised `T` that is never used again.
+unsafe fn drop_erased<T>(payload: *mut u8) {
+    // SAFETY: the caller guarantees payload is a live T and gives up ownership of it.
+    unsafe { std::ptr::drop_in_place(payload.cast::<T>()) }
+}
+
+/// Rounds `n` up to a multiple of [`OBJECT_ALIGN`].
+#[inline(always)]
+pub(crate) const fn align_up(n: usize) -> usize {
+    (n + OBJECT_ALIGN - 1) & !(OBJECT_ALIGN - 1)
+}
+
+/// Address of an object's header. Copy, comparable, no lifetime: only the collector and the
+/// scope's accessors turn it back into references.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct ObjPtr(NonNull<u8>);
+
+impl ObjPtr {
+    #[inline(always)]
+    pub(crate) fn new(ptr: *mut u8) -> Option<ObjPtr> {
+        NonNull::new(ptr).map(ObjPtr)
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_ptr(self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    #[inline(always)]
+    pub(crate) fn addr(self) -> usize {
+        self.0.as_ptr().addr()
+    }
+
+    /// The payload that follows the header.
+    #[inline(always)]
+    pub(crate) fn payload(self) -> *mut u8 {
+        // SAFETY: every object is at least a header followed by its payload, so one header
+        // past the start stays inside (or one past the end of) the object's allocation.
+        unsafe { self.0.as_ptr().add(HEADER_SIZE) }
+    }
+
+    /// Raw header word.
+    ///
+    /// # Safety
+    /// `self` points to an object header in heap memory.
+    #[inline(always)]
+    pub(crate) unsafe fn header(self) -> *mut u8 {
+        // SAFETY: caller guarantees a readable, 8-aligned header word.
+        unsafe { *self.0.as_ptr().cast::<*mut u8>() }
+    }
+
+    /// # Safety
+    /// `self` points to an object header in heap memory that nobody else is reading now.
+    #[inline(always)]
+    pub(crate) unsafe fn set_header(self, word: *mut u8) {
+        // SAFETY: caller guarantees a writable, 8-aligned header word.
+        unsafe { *self.0.as_ptr().cast::<*mut u8>() = word }
+    }
+
+    /// Writes a fresh header for a new object of type `info`.
+    ///
+    /// # Safety
+    /// `self` points to at least a header's worth of writable heap memory.
+    #[inline(always)]
+    pub(crate) unsafe fn init_header(self, info: &'static TypeInfo, flags: HeaderFlags) {
+        let word = (info as *const TypeInfo as *mut u8).map_addr(|a| a | flags.bits());
+        // SAFETY: forwarded from the caller.
+        unsafe { self.set_header(word) }
+    }
+
+    /// # Safety
+    /// `self` points to an object header.
+    #[inline(always)]
+    pub(crate) unsafe fn flags(self) -> HeaderFlags {
+        // SAFETY: forwarded from the caller.
+        HeaderFlags::from_bits_retain(unsafe { self.header() }.addr() & FLAG_MASK)
+    }
+
+    /// # Safety
+    /// `self` points to an unforwarded object header.
+    #[inline(always)]
+    pub(crate) unsafe fn set_flags(self, flags: HeaderFlags) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            let word = self.header().map_addr(|a| (a & !FLAG_MASK) | flags.bits());
+            self.set_header(word);
+        }
+    }
+
+    /// # Safety
+    /// `self` points to an unforwarded object header.
+    #[inline(always)]
+    pub(crate) unsafe fn insert_flags(self, flags: HeaderFlags) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.set_flags(self.flags() | flags) }
+    }
+
+    /// # Safety
+    /// `self` points to an unforwarded object header.
+    #[inline(always)]
+    pub(crate) unsafe fn remove_flags(self, flags: HeaderFlags) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.set_flags(self.flags() - flags) }
+    }
+
+    /// The object's type.
+    ///
+    /// # Safety
+    /// `self` points to an unforwarded object header written by `init_header`.
+    #[inline(always)]
+    pub(crate) unsafe fn type_info(self) -> &'static TypeInfo {
+        // SAFETY: an unforwarded header holds a &'static TypeInfo plus flag bits.
+        unsafe {
+            &*self
+                .header()
+                .map_addr(|a| a & !FLAG_MASK)
+                .cast::<TypeInfo>()
+        }
+    }
+
+    /// Payload size in bytes.
+    ///
+    /// # Safety
+    /// `self` points to a live, unforwarded object.
+    #[inline(always)]
+    pub(crate) unsafe fn payload_size(self) -> usize {
+        // SAFETY: forwarded from the caller.
+        let info = unsafe { self.type_info() };
+        match info.var_size {
+            None => info.fixed_size,
+            // SAFETY: the payload is live and of this type.
+            Some(size) => unsafe { size(self.payload()) },
+        }
+    }
+
+    /// Total object size (header + payload), rounded to the object alignment.
+    ///
+    /// # Safety
+    /// `self` points to a live, unforwarded object.
+    #[inline(always)]
+    pub(crate) unsafe fn size(self) -> usize {
+        // SAFETY: forwarded from the caller.
+        align_up(HEADER_SIZE + unsafe { self.payload_size() })
+    }
+
+    /// Where the object was copied to, if it was.
+    ///
+    /// # Safety
+    /// `self` points to an object header.
+    #[inline(always)]
+    pub(crate) unsafe fn forwardee(self) -> Option<ObjPtr> {
+        // SAFETY: forwarded from the caller.
+        let word = unsafe { self.header() };
+        let forwarded = HeaderFlags::FORWARDED.bits();
+        if word.addr() & forwarded != 0 {
+            // Objects are only 8-aligned: clear the FORWARDED bit alone, not the whole mask.
+            ObjPtr::new(word.map_addr(|a| a & !forwarded))
+        } else {
+            None
+        }
+    }
+
+    /// Overwrites the header with a forwarding pointer to `to`.
+    ///
+    /// # Safety
+    /// `self` is a nursery object whose contents have been copied to `to`.
+    #[inline(always)]
+    pub(crate) unsafe fn forward_to(self, to: ObjPtr) {
+        let word = to.as_ptr().map_addr(|a| a | HeaderFlags::FORWARDED.bits());
+        // SAFETY: forwarded from the caller.
+        unsafe { self.set_header(word) }
+    }
+
+    /// Visits the object's references.
+    ///
+    /// # Safety
+    /// `self` is a live, unforwarded object; the tracer may rewrite its reference fields.
+    #[inline]
+    pub(crate) unsafe fn trace(self, tracer: &mut Tracer<'_>) {
+        // SAFETY: forwarded from the caller.
+        if let Some(trace) = unsafe { self.type_info() }.trace {
+            // SAFETY: the payload is a live value of the type that `trace` belongs to.
+            unsafe { trace(self.payload(), tracer) }
+        }
+    }
+
+    /// Runs the object's drop glue, catching a panicking destructor so that it never unwinds
+    /// through the collector. Returns whether the destructor panicked.
+    ///
+    /// # Safety
+    /// `self` is an unforwarded object that is dead: nothing will read its payload again.
+    pub(crate) unsafe fn run_drop(self) -> bool {
+        // SAFETY: forwarded from the caller.
+        let Some(drop) = (unsafe { self.type_info() }).drop else {
+            return false;
+        };
+        let payload = self.payload();
+        // SAFETY: the payload is a dead value of the matching type, dropped exactly once here.
+        let run = std::panic::AssertUnwindSafe(|| unsafe { drop(payload) });
+        std::panic::catch_unwind(run).is_err()
+    }
+}

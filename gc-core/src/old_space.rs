@@ -1,0 +1,482 @@
+//! The old generation's small-object space: size-classed pages in aligned arenas.
+//!
+//! ```text
+//! arena (1 MiB, aligned to 1 MiB)
+//! ┌────────────┬────────────┬────────────┬─────┬────────────┐
+//! │ page 0:    │ page 1:    │ page 2:    │ ... │ page 31    │   pages are 32 KiB
+//! │ arena index│ class 48 B │ class 16 B │     │ (free)     │
+//! └────────────┴────────────┴────────────┴─────┴────────────┘
+//!      side table (ordinary Rust memory, one PageMeta per page):
+//!      size class, slot count, live count, allocation bitmap, mark bitmap
+//! ```
+//!
+//! Objects never move once here. A page holds slots of one size class; a slot is free when its
+//! bit in the allocation bitmap is clear, so the per-class "free lists" are the pages listed as
+//! having a clear bit, and finding a free slot is a scan for a zero bit. Marking sets a bit in
+//! the page's mark bitmap, which lives in the side table: a major collection only *reads* the
+//! pages of the objects it marks, so it does not dirty them (the copy-on-write lesson behind
+//! CPython's `gc.freeze`). The only write the collector makes to an arena's own memory is the
+//! arena index in page 0, once, when the arena is created.
+//!
+//! Invariants:
+//! - an object's arena is found by masking its address with `!(ARENA_SIZE - 1)`, and the first
+//!   word of page 0 holds that arena's index in `arenas`;
+//! - a page with `class == NO_CLASS` holds no allocated slot;
+//! - an allocated slot (bit set in `alloc`) starts with a valid, unforwarded header;
+//! - every page in `available[c]` has class `c`; outside a collection, every page of class `c`
+//!   with a free slot is either in `available[c]` or became non-full at the last sweep and was
+//!   listed then (so no free slot is unreachable by the allocator for long);
+//! - outside a major collection the mark bitmaps carry no meaning;
+//! - `bytes_in_use` is the sum of slot sizes over allocated slots.
+
+use crate::object::ObjPtr;
+use crate::page_source::Region;
+
+/// Size of an arena, and its alignment.
+pub const ARENA_SIZE: usize = 1 << 20;
+/// Size of a page; every page holds objects of one size class.
+pub const PAGE_SIZE: usize = 32 << 10;
+const PAGES_PER_ARENA: usize = ARENA_SIZE / PAGE_SIZE;
+const BITMAP_WORDS: usize = PAGE_SIZE / SIZE_CLASSES[0] as usize / 64;
+const NO_CLASS: u8 = u8::MAX;
+
+/// Slot sizes of the old generation's small-object pages, in bytes.
+pub const SIZE_CLASSES: [u32; 35] = [
+    16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768,
+    896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
+];
+const MAX_SMALL: usize = SIZE_CLASSES[SIZE_CLASSES.len() - 1] as usize;
+
+/// `CLASS_OF[(size + 7) / 8]` is the smallest class that holds `size` bytes.
+const CLASS_OF: [u8; MAX_SMALL / 8 + 1] = {
+    let mut table = [0u8; MAX_SMALL / 8 + 1];
+    let mut words = 0;
+    let mut class = 0;
+    while words < table.len() {
+        while (SIZE_CLASSES[class] as usize) < words * 8 {
+            class += 1;
+        }
+        table[words] = class as u8;
+        words += 1;
+    }
+    table
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PageId {
+    arena: u32,
+    page: u32,
+}
+
+struct PageMeta {
+    class: u8,
+    slot_size: u32,
+    slots: u32,
+    live: u32,
+    /// First bitmap word that may have a clear bit.
+    hint: u32,
+    alloc: [u64; BITMAP_WORDS],
+    mark: [u64; BITMAP_WORDS],
+}
+
+impl PageMeta {
+    const EMPTY: PageMeta = PageMeta {
+        class: NO_CLASS,
+        slot_size: 0,
+        slots: 0,
+        live: 0,
+        hint: 0,
+        alloc: [0; BITMAP_WORDS],
+        mark: [0; BITMAP_WORDS],
+    };
+
+    fn words(&self) -> usize {
+        (self.slots as usize).div_ceil(64)
+    }
+
+    /// Bits of word `w` that stand for real slots.
+    fn valid(&self, w: usize) -> u64 {
+        let lo = w * 64;
+        let slots = self.slots as usize;
+        if lo + 64 <= slots {
+            !0
+        } else if lo >= slots {
+            0
+        } else {
+            (1u64 << (slots - lo)) - 1
+        }
+    }
+
+    fn take_slot(&mut self) -> Option<usize> {
+        for w in self.hint as usize..self.words() {
+            let free = !self.alloc[w] & self.valid(w);
+            if free != 0 {
+                let bit = free.trailing_zeros() as usize;
+                self.alloc[w] |= 1 << bit;
+                self.live += 1;
+                self.hint = w as u32;
+                return Some(w * 64 + bit);
+            }
+        }
+        self.hint = self.words() as u32;
+        None
+    }
+
+    fn is_full(&self) -> bool {
+        self.live == self.slots
+    }
+}
+
+struct Arena {
+    region: Region,
+    pages: Box<[PageMeta]>,
+}
+
+/// Where an address lies in the small-object space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotLocation {
+    pub(crate) slot_start: bool,
+    pub(crate) allocated: bool,
+    pub(crate) page_has_class: bool,
+}
+
+pub(crate) struct OldSpace {
+    arenas: Vec<Arena>,
+    available: Vec<Vec<PageId>>,
+    free_pages: Vec<PageId>,
+    bytes_in_use: usize,
+}
+
+/// What a sweep found.
+#[derive(Default, Debug)]
+pub(crate) struct SweepOutcome {
+    pub(crate) objects_freed: u64,
+    pub(crate) bytes_freed: usize,
+}
+
+impl OldSpace {
+    pub(crate) fn new() -> OldSpace {
+        OldSpace {
+            arenas: Vec::new(),
+            available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
+            free_pages: Vec::new(),
+            bytes_in_use: 0,
+        }
+    }
+
+    /// Largest object (header included) the small-object space holds.
+    pub(crate) const fn max_small() -> usize {
+        MAX_SMALL
+    }
+
+    pub(crate) fn bytes_in_use(&self) -> usize {
+        self.bytes_in_use
+    }
+
+    pub(crate) fn committed(&self) -> usize {
+        self.arenas.len() * ARENA_SIZE
+    }
+
+    pub(crate) fn arena_count(&self) -> usize {
+        self.arenas.len()
+    }
+
+    fn slot_ptr(&self, id: PageId, slot: usize) -> ObjPtr {
+        let arena = &self.arenas[id.arena as usize];
+        let meta = &arena.pages[id.page as usize];
+        let offset = id.page as usize * PAGE_SIZE + slot * meta.slot_size as usize;
+        // SAFETY: page < PAGES_PER_ARENA and slot < slots, so the offset is inside the arena.
+        ObjPtr::new(unsafe { arena.region.start().add(offset) }).expect("arena is non-null")
+    }
+
+    /// Allocates a slot for an object of `size` bytes (at most `max_small()`). `None` when the
+    /// OS refuses a new arena.
+    pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
+        debug_assert!(size <= MAX_SMALL);
+        let class = CLASS_OF[size.div_ceil(8)] as usize;
+        loop {
+            if let Some(&id) = self.available[class].last() {
+                let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
+                if let Some(slot) = meta.take_slot() {
+                    self.bytes_in_use += meta.slot_size as usize;
+                    if meta.is_full() {
+                        self.available[class].pop();
+                    }
+                    return Some(self.slot_ptr(id, slot));
+                }
+                self.available[class].pop();
+                continue;
+            }
+            let id = match self.free_pages.pop() {
+                Some(id) => id,
+                None => self.new_arena()?,
+            };
+            let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
+            let slot_size = SIZE_CLASSES[class];
+            *meta = PageMeta {
+                class: class as u8,
+                slot_size,
+                slots: PAGE_SIZE as u32 / slot_size,
+                ..PageMeta::EMPTY
+            };
+            self.available[class].push(id);
+        }
+    }
+
+    fn new_arena(&mut self) -> Option<PageId> {
+        let region = Region::new(ARENA_SIZE, ARENA_SIZE)?;
+        let index = self.arenas.len() as u32;
+        // SAFETY: page 0 of a fresh arena is ours and holds nothing else; its first word
+        // records the arena's index for `locate_trusted`.
+        unsafe { region.start().cast::<u32>().write(index) };
+        let pages = (0..PAGES_PER_ARENA).map(|_| PageMeta::EMPTY).collect();
+        self.arenas.push(Arena { region, pages });
+        // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
+        for page in (2..PAGES_PER_ARENA as u32).rev() {
+            self.free_pages.push(PageId { arena: index, page });
+        }
+        Some(PageId {
+            arena: index,
+            page: 1,
+        })
+    }
+
+    /// The page and slot of an object known to live here.
+    ///
+    /// # Safety
+    /// `obj` is the start of an allocated slot of this space.
+    unsafe fn locate_trusted(&self, obj: ObjPtr) -> (PageId, usize) {
+        let base = obj.addr() & !(ARENA_SIZE - 1);
+        // SAFETY: obj lies in an arena, whose first word is the arena index (invariant); the
+        // pointer keeps the provenance of the arena's region.
+        let arena = unsafe { obj.as_ptr().with_addr(base).cast::<u32>().read() };
+        let offset = obj.addr() - base;
+        let page = offset / PAGE_SIZE;
+        let meta = &self.arenas[arena as usize].pages[page];
+        let slot = (offset - page * PAGE_SIZE) / meta.slot_size as usize;
+        (
+            PageId {
+                arena,
+                page: page as u32,
+            },
+            slot,
+        )
+    }
+
+    /// Sets the object's mark bit; returns whether it was clear.
+    ///
+    /// # Safety
+    /// `obj` is the start of an allocated slot of this space.
+    #[inline]
+    pub(crate) unsafe fn mark(&mut self, obj: ObjPtr) -> bool {
+        // SAFETY: forwarded from the caller.
+        let (id, slot) = unsafe { self.locate_trusted(obj) };
+        let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
+        let (w, bit) = (slot / 64, 1u64 << (slot % 64));
+        let was_clear = meta.mark[w] & bit == 0;
+        meta.mark[w] |= bit;
+        was_clear
+    }
+
+    pub(crate) fn clear_marks(&mut self) {
+        for arena in &mut self.arenas {
+            for page in arena.pages.iter_mut().filter(|p| p.class != NO_CLASS) {
+                page.mark = [0; BITMAP_WORDS];
+            }
+        }
+    }
+
+    /// Frees every allocated slot whose mark bit is clear, calling `on_dead` on each first (the
+    /// object is intact then), returns emptied pages to the shared pool and relists the pages
+    /// that have free slots.
+    pub(crate) fn sweep(&mut self, mut on_dead: impl FnMut(ObjPtr)) -> SweepOutcome {
+        let mut outcome = SweepOutcome::default();
+        for list in &mut self.available {
+            list.clear();
+        }
+        self.bytes_in_use = 0;
+        for a in 0..self.arenas.len() {
+            for p in 1..PAGES_PER_ARENA {
+                let id = PageId {
+                    arena: a as u32,
+                    page: p as u32,
+                };
+                let meta = &self.arenas[a].pages[p];
+                if meta.class == NO_CLASS {
+                    continue;
+                }
+                for w in 0..meta.words() {
+                    let mut dead = meta.alloc[w] & !meta.mark[w];
+                    while dead != 0 {
+                        let bit = dead.trailing_zeros() as usize;
+                        dead &= dead - 1;
+                        on_dead(self.slot_ptr(id, w * 64 + bit));
+                    }
+                }
+                let meta = &mut self.arenas[a].pages[p];
+                let mut live = 0;
+                for w in 0..meta.words() {
+                    meta.alloc[w] &= meta.mark[w];
+                    live += meta.alloc[w].count_ones();
+                }
+                let freed = meta.live - live;
+                outcome.objects_freed += u64::from(freed);
+                outcome.bytes_freed += freed as usize * meta.slot_size as usize;
+                meta.live = live;
+                meta.hint = 0;
+                self.bytes_in_use += live as usize * meta.slot_size as usize;
+                if live == 0 {
+                    *meta = PageMeta::EMPTY;
+                    self.free_pages.push(id);
+                } else if !meta.is_full() {
+                    self.available[meta.class as usize].push(id);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Every allocated object, in address order within each page.
+    pub(crate) fn for_each_object(&self, mut f: impl FnMut(ObjPtr)) {
+        for (a, arena) in self.arenas.iter().enumerate() {
+            for (p, meta) in arena.pages.iter().enumerate() {
+                if meta.class == NO_CLASS {
+                    continue;
+                }
+                for w in 0..meta.words() {
+                    let mut bits = meta.alloc[w];
+                    while bits != 0 {
+                        let bit = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let id = PageId {
+                            arena: a as u32,
+                            page: p as u32,
+                        };
+                        f(self.slot_ptr(id, w * 64 + bit));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where `addr` lies, or `None` when it is in no arena's object pages. Safe for any
+    /// address (the verifier's check).
+    pub(crate) fn locate(&self, addr: usize) -> Option<SlotLocation> {
+        let arena = self.arenas.iter().find(|a| a.region.contains(addr))?;
+        let offset = addr - arena.region.start().addr();
+        let page = offset / PAGE_SIZE;
+        if page == 0 {
+            return None;
+        }
+        let meta = &arena.pages[page];
+        if meta.class == NO_CLASS {
+            return Some(SlotLocation {
+                slot_start: false,
+                allocated: false,
+                page_has_class: false,
+            });
+        }
+        let within = offset - page * PAGE_SIZE;
+        let slot = within / meta.slot_size as usize;
+        let slot_start = within % meta.slot_size as usize == 0 && slot < meta.slots as usize;
+        let allocated = slot_start && meta.alloc[slot / 64] & (1 << (slot % 64)) != 0;
+        Some(SlotLocation {
+            slot_start,
+            allocated,
+            page_has_class: true,
+        })
+    }
+
+    /// Checks the allocator's own bookkeeping: listed pages belong to their class and have a
+    /// free slot, live counts match the bitmaps, no bit is set past a page's last slot.
+    pub(crate) fn check_free_lists(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (class, list) in self.available.iter().enumerate() {
+            for id in list {
+                let meta = &self.arenas[id.arena as usize].pages[id.page as usize];
+                if meta.class as usize != class {
+                    problems.push(format!(
+                        "page {id:?} listed for class {class} has class {}",
+                        meta.class
+                    ));
+                }
+            }
+        }
+        let mut bytes = 0;
+        for arena in &self.arenas {
+            for meta in arena.pages.iter().filter(|m| m.class != NO_CLASS) {
+                let counted: u32 = meta.alloc.iter().map(|w| w.count_ones()).sum();
+                if counted != meta.live {
+                    problems.push(format!(
+                        "page live count {} but {counted} bits set",
+                        meta.live
+                    ));
+                }
+                for w in 0..BITMAP_WORDS {
+                    let valid = if w < meta.words() { meta.valid(w) } else { 0 };
+                    if meta.alloc[w] & !valid != 0 {
+                        problems.push("allocation bit set past the page's last slot".into());
+                    }
+                }
+                bytes += meta.live as usize * meta.slot_size as usize;
+            }
+        }
+        if bytes != self.bytes_in_use {
+            problems.push(format!(
+                "bytes_in_use {} but slots hold {bytes}",
+                self.bytes_in_use
+            ));
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_table_picks_the_smallest_fitting_class() {
+        for size in 1..=MAX_SMALL {
+            let class = CLASS_OF[size.div_ceil(8)] as usize;
+            assert!(SIZE_CLASSES[class] as usize >= size);
+            if class > 0 {
+                assert!((SIZE_CLASSES[class - 1] as usize) < size);
+            }
+        }
+    }
+
+    #[test]
+    fn alloc_mark_sweep_reuses_slots() {
+        let mut old = OldSpace::new();
+        let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24).unwrap()).collect();
+        assert_eq!(old.bytes_in_use(), 100 * 24);
+        old.clear_marks();
+        for o in objs.iter().step_by(2) {
+            // SAFETY: o came from this space's alloc and is allocated.
+            assert!(unsafe { old.mark(*o) });
+            // SAFETY: as above.
+            assert!(!unsafe { old.mark(*o) });
+        }
+        let out = old.sweep(|_| {});
+        assert_eq!(out.objects_freed, 50);
+        assert_eq!(old.bytes_in_use(), 50 * 24);
+        assert!(old.check_free_lists().is_empty());
+        let again = old.alloc(24).unwrap();
+        assert!(objs.contains(&again), "a freed slot is reused");
+        assert!(old.locate(again.addr()).unwrap().allocated);
+    }
+
+    #[test]
+    fn empty_pages_return_to_the_pool() {
+        let mut old = OldSpace::new();
+        for _ in 0..10 {
+            old.alloc(8000).unwrap();
+        }
+        old.clear_marks();
+        let out = old.sweep(|_| {});
+        assert_eq!(out.objects_freed, 10);
+        assert_eq!(old.bytes_in_use(), 0);
+        assert_eq!(old.free_pages.len(), PAGES_PER_ARENA - 1);
+    }
+}

@@ -1,0 +1,589 @@
+//! The safe API: handle scopes.
+//!
+//! Rust code reaches heap objects through [`Handle`]s: indices into the heap's handle stack,
+//! which is a root set the collector updates when objects move. Handles are created by a
+//! [`Scope`] and popped when it ends.
+//!
+//! Why this is sound when **any allocation may collect**:
+//! - reading gives `&T` borrowed from `&Scope`; allocating takes `&mut Scope`; so no reference
+//!   into the heap can be held across an allocation (the borrow checker rejects it);
+//! - a scope is entered through a closure that is generic over its lifetime
+//!   (`for<'s> FnOnce(&mut Scope<'s>)`), so a `Handle<'s, _>` cannot leave it: its slot is
+//!   never read after it is popped. [`Scope::escape`] hands one handle to the enclosing scope;
+//! - handles of an *enclosing* scope can be used in a nested one (they outlive it); a handle of
+//!   another heap is caught by a cheap identity check (each handle records its heap's id);
+//! - references are stored only through [`Scope::set`] and friends, which run the write
+//!   barrier and refuse a field that does not lie inside the object written, so a non-null
+//!   `Member` exists only inside the heap where collections update it;
+//! - handles are neither `Send` nor `Sync`, and a `Heap` is `Send` but not `Sync`.
+//!
+//! Methods that can be misused have two forms: `try_x` returns a [`GcError`], `x` panics with
+//! that error's message (like slice indexing and `get`).
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use crate::builtin::{array_members, GcArray, GcBytes, GcObject, LEN_SIZE};
+use crate::error::GcError;
+use crate::heap::HeapInner;
+use crate::member::Member;
+use crate::object::{align_up, ObjPtr, HEADER_SIZE};
+use crate::roots::{ProviderId, RawGc, RootProvider};
+use crate::stats::HeapStats;
+use crate::verify::VerifyReport;
+use crate::Trace;
+
+/// A rooted reference to a heap object, valid for the scope `'s` that created it.
+///
+/// `Copy`, two words, neither `Send` nor `Sync`. The object it refers to stays alive and the
+/// handle follows it when it moves.
+pub struct Handle<'s, T: ?Sized> {
+    index: u32,
+    heap: u32,
+    _marker: PhantomData<(&'s (), *const T)>,
+}
+
+impl<T: ?Sized> Clone for Handle<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Handle<'_, T> {}
+
+impl<T: ?Sized> std::fmt::Debug for Handle<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Handle(heap #{}, slot {})", self.heap, self.index)
+    }
+}
+
+/// A region of handles; all access to the heap goes through one.
+///
+/// Entered with [`Heap::scope`](crate::Heap::scope), nested with [`Scope::scope`] and
+/// [`Scope::escape`].
+pub struct Scope<'s> {
+    heap: &'s mut HeapInner,
+    base: usize,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("heap", &self.heap.id)
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl Drop for Scope<'_> {
+    fn drop(&mut self) {
+        self.heap.mutator.get_mut().handles.truncate(self.base);
+    }
+}
+
+fn panic_on<T>(result: Result<T, GcError>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl<'s> Scope<'s> {
+    pub(crate) fn enter(heap: &'s mut HeapInner) -> Scope<'s> {
+        let base = heap.mutator.get_mut().handles.len();
+        Scope { heap, base }
+    }
+
+    #[inline(always)]
+    fn push<T: ?Sized>(&self, ptr: *mut u8) -> Handle<'s, T> {
+        // SAFETY: no other reference into the mutator state is live during this push.
+        let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
+        let index = handles.len() as u32;
+        handles.push(ptr);
+        Handle {
+            index,
+            heap: self.heap.id,
+            _marker: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
+        if h.heap != self.heap.id {
+            return Err(GcError::ForeignHandle {
+                handle_heap: h.heap,
+                this_heap: self.heap.id,
+            });
+        }
+        let ptr = self.heap.mutator().handles[h.index as usize];
+        Ok(ObjPtr::new(ptr).expect("a live handle's slot is filled"))
+    }
+
+    // ----- allocation -------------------------------------------------------------------
+
+    /// Moves `value` into the heap. May run a collection (any allocation may).
+    ///
+    /// On error the value is dropped and nothing already allocated is lost.
+    #[inline]
+    pub fn alloc<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
+        let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
+        let obj = self
+            .heap
+            .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())?;
+        // SAFETY: alloc_object returned `size` bytes whose payload is uninitialised and
+        // aligned to 8, and T's alignment is at most 8 (checked when T::TYPE_INFO was built).
+        unsafe { obj.payload().cast::<T>().write(value) };
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    fn alloc_var(
+        &mut self,
+        info: &'static crate::object::TypeInfo,
+        payload: usize,
+    ) -> Result<ObjPtr, GcError> {
+        let size = HEADER_SIZE
+            .checked_add(payload)
+            .and_then(|s| s.checked_add(7))
+            .ok_or(GcError::SizeOverflow("object size"))?
+            & !7;
+        self.heap.alloc_object(info, size, false)
+    }
+
+    /// Allocates a byte string holding a copy of `data`.
+    pub fn alloc_bytes(&mut self, data: &[u8]) -> Result<Handle<'s, GcBytes>, GcError> {
+        let obj = self.alloc_var(GcBytes::TYPE_INFO, LEN_SIZE + data.len())?;
+        // SAFETY: the payload has room for the length word and data.len() bytes.
+        unsafe {
+            obj.payload().cast::<usize>().write(data.len());
+            let dst = obj.payload().add(LEN_SIZE);
+            std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+        }
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    /// Allocates a byte string of `len` zero bytes.
+    pub fn alloc_bytes_zeroed(&mut self, len: usize) -> Result<Handle<'s, GcBytes>, GcError> {
+        let obj = self.alloc_var(GcBytes::TYPE_INFO, LEN_SIZE.saturating_add(len))?;
+        // SAFETY: the payload has room for the length word and len bytes.
+        unsafe {
+            obj.payload().cast::<usize>().write(len);
+            std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, len);
+        }
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    /// Allocates an array of `len` null references.
+    pub fn alloc_array<U: ?Sized + 'static>(
+        &mut self,
+        len: usize,
+    ) -> Result<Handle<'s, GcArray<U>>, GcError> {
+        let bytes = len
+            .checked_mul(std::mem::size_of::<Member<U>>())
+            .and_then(|b| b.checked_add(LEN_SIZE))
+            .ok_or(GcError::SizeOverflow("array length"))?;
+        let obj = self.alloc_var(GcArray::<U>::TYPE_INFO, bytes)?;
+        // SAFETY: the payload has room for the length word and `len` members; a null member
+        // is all zero bytes.
+        unsafe {
+            obj.payload().cast::<usize>().write(len);
+            std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, bytes - LEN_SIZE);
+        }
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    /// Allocates an array holding `items`. The items are handles, so they stay valid when
+    /// this allocation runs a collection and moves them.
+    pub fn alloc_array_from<U: ?Sized + 'static>(
+        &mut self,
+        items: &[Handle<'_, U>],
+    ) -> Result<Handle<'s, GcArray<U>>, GcError> {
+        for &h in items {
+            self.resolve(h)?;
+        }
+        let array = self.alloc_array::<U>(items.len())?;
+        let obj = self.resolve(array)?;
+        // SAFETY: `obj` is a live array of items.len() members; the items were resolved after
+        // the allocation (which may have moved them); the barrier covers an array born old.
+        unsafe {
+            let members = array_members::<U>(obj.payload());
+            for (m, &h) in members.iter().zip(items) {
+                let target = self.resolve(h)?.as_ptr();
+                m.slot().set(target);
+                self.heap.write_barrier(obj, target);
+            }
+        }
+        Ok(array)
+    }
+
+    // ----- reading ----------------------------------------------------------------------
+
+    /// The object behind `h`, borrowed from the scope (so no allocation can move it meanwhile).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap; [`Scope::try_get`] returns the error instead.
+    #[inline]
+    pub fn get<T: Trace>(&self, h: Handle<'_, T>) -> &T {
+        panic_on(self.try_get(h))
+    }
+
+    /// The object behind `h`, or [`GcError::ForeignHandle`].
+    #[inline]
+    pub fn try_get<T: Trace>(&self, h: Handle<'_, T>) -> Result<&T, GcError> {
+        let obj = self.resolve(h)?;
+        // SAFETY: `h` is a live handle of this heap, so obj is a live T; the reference is
+        // tied to &self, and collections need &mut self.
+        Ok(unsafe { &*obj.payload().cast::<T>() })
+    }
+
+    /// Follows a member without rooting its target: the reference lives as long as both the
+    /// scope borrow and the member borrow.
+    #[inline]
+    pub fn deref<'a, U: Trace>(&'a self, member: &'a Member<U>) -> Option<&'a U> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null member lives inside a heap object and refers to a live U of the
+        // same heap; the borrows keep every collection of that heap away.
+        Some(unsafe { &*obj.payload().cast::<U>() })
+    }
+
+    /// Checks that `field` lies inside the payload of `obj` (of type `T`).
+    fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
+        let start = obj.payload().addr();
+        let at = (field as *const Member<U>).addr();
+        let end = start + std::mem::size_of::<T>();
+        if at >= start && at + std::mem::size_of::<Member<U>>() <= end {
+            Ok(())
+        } else {
+            Err(GcError::MemberOutsideObject)
+        }
+    }
+
+    /// Roots the target of a reference field of `h`'s object: `s.load(h, |o| &o.next)`.
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or `field` does not lie inside the object.
+    #[inline]
+    pub fn load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_load(h, field))
+    }
+
+    /// [`Scope::load`], returning misuse as an error.
+    #[inline]
+    pub fn try_load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let obj = self.resolve(h)?;
+        let ptr = {
+            // SAFETY: obj is a live T of this heap; the reference ends within this block.
+            let value = unsafe { &*obj.payload().cast::<T>() };
+            let member = field(value);
+            Self::check_inside::<T, U>(obj, member)?;
+            member.slot().get()
+        };
+        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+    }
+
+    /// Makes `target` refer to the object `source` refers to, like assigning a V8 handle or a
+    /// SpiderMonkey `Rooted`. Loops use it to carry a result out of a nested scope without
+    /// growing the handle stack:
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap, Member, Trace};
+    /// # #[derive(Trace)] struct Node { v: u64, next: Member<Node> }
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let head = s.alloc(Node { v: 0, next: Member::null() }).unwrap();
+    ///     for v in 1..10_000 {
+    ///         s.scope(|s| {
+    ///             let cell = s.alloc(Node { v, next: Member::null() }).unwrap();
+    ///             s.set(cell, |c| &c.next, Some(head));
+    ///             s.rebind(head, cell); // `head` now refers to the new cell
+    ///         });
+    ///     }
+    ///     assert_eq!(s.get(head).v, 9_999);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When either handle belongs to another heap.
+    pub fn rebind<T: ?Sized>(&self, target: Handle<'_, T>, source: Handle<'_, T>) {
+        let ptr = panic_on(self.resolve(source)).as_ptr();
+        panic_on(self.resolve(target));
+        // SAFETY: no other reference into the mutator state is live during this store.
+        unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = ptr;
+    }
+
+    /// Whether two handles refer to the same object.
+    ///
+    /// # Panics
+    /// When either handle belongs to another heap.
+    pub fn ptr_eq<T: ?Sized, U: ?Sized>(&self, a: Handle<'_, T>, b: Handle<'_, U>) -> bool {
+        panic_on(self.resolve(a)) == panic_on(self.resolve(b))
+    }
+
+    // ----- writing (the barrier) --------------------------------------------------------
+
+    /// Stores `value` into the reference field of `h`'s object that `field` selects, with the
+    /// write barrier: `s.set(node, |n| &n.next, Some(other))`.
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `field` does not lie inside the object;
+    /// [`Scope::try_set`] returns the error instead.
+    #[inline]
+    pub fn set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_set(h, field, value))
+    }
+
+    /// [`Scope::set`], returning misuse as an error (nothing is written then).
+    #[inline]
+    pub fn try_set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        let target = match value {
+            Some(v) => self.resolve(v)?.as_ptr(),
+            None => std::ptr::null_mut(),
+        };
+        {
+            // SAFETY: obj is a live T of this heap; the reference ends within this block.
+            let object = unsafe { &*obj.payload().cast::<T>() };
+            let member = field(object);
+            Self::check_inside::<T, U>(obj, member)?;
+            member.slot().set(target);
+        }
+        // SAFETY: obj and target are live objects of this heap.
+        unsafe { self.heap.write_barrier(obj, target) };
+        Ok(())
+    }
+
+    // ----- byte strings and arrays ------------------------------------------------------
+
+    /// The bytes of a byte string.
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn bytes(&self, h: Handle<'_, GcBytes>) -> &[u8] {
+        let obj = panic_on(self.resolve(h));
+        // SAFETY: obj is a live byte string: a length word, then that many bytes. The slice
+        // is tied to &self.
+        unsafe {
+            let len = obj.payload().cast::<usize>().read();
+            std::slice::from_raw_parts(obj.payload().add(LEN_SIZE), len)
+        }
+    }
+
+    /// The bytes of a byte string, writable (the scope is borrowed mutably, so nothing else
+    /// reads the heap meanwhile).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn bytes_mut(&mut self, h: Handle<'_, GcBytes>) -> &mut [u8] {
+        let obj = panic_on(self.resolve(h));
+        // SAFETY: as in `bytes`; &mut self guarantees no other reference into the heap lives.
+        unsafe {
+            let len = obj.payload().cast::<usize>().read();
+            std::slice::from_raw_parts_mut(obj.payload().add(LEN_SIZE), len)
+        }
+    }
+
+    /// The elements of an array, to read with [`Scope::deref`].
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn array<U: ?Sized + 'static>(&self, h: Handle<'_, GcArray<U>>) -> &[Member<U>] {
+        let obj = panic_on(self.resolve(h));
+        // SAFETY: obj is a live array of Member<U>; the slice is tied to &self.
+        unsafe { array_members::<U>(obj.payload()) }
+    }
+
+    /// The length of an array.
+    pub fn array_len<U: ?Sized + 'static>(&self, h: Handle<'_, GcArray<U>>) -> usize {
+        self.array(h).len()
+    }
+
+    /// Roots element `index` of an array.
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or `index` is out of bounds.
+    pub fn array_load<U: ?Sized + 'static>(
+        &self,
+        h: Handle<'_, GcArray<U>>,
+        index: usize,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_array_load(h, index))
+    }
+
+    /// [`Scope::array_load`], returning misuse as an error.
+    pub fn try_array_load<U: ?Sized + 'static>(
+        &self,
+        h: Handle<'_, GcArray<U>>,
+        index: usize,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let obj = self.resolve(h)?;
+        // SAFETY: obj is a live array; the slice ends within this function.
+        let members = unsafe { array_members::<U>(obj.payload()) };
+        let m = members.get(index).ok_or(GcError::IndexOutOfBounds {
+            index,
+            len: members.len(),
+        })?;
+        let ptr = m.slot().get();
+        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+    }
+
+    /// Stores `value` at `index` of an array, with the write barrier.
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `index` is out of bounds.
+    pub fn array_set<U: ?Sized + 'static>(
+        &self,
+        h: Handle<'_, GcArray<U>>,
+        index: usize,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_array_set(h, index, value))
+    }
+
+    /// [`Scope::array_set`], returning misuse as an error (nothing is written then).
+    pub fn try_array_set<U: ?Sized + 'static>(
+        &self,
+        h: Handle<'_, GcArray<U>>,
+        index: usize,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        let target = match value {
+            Some(v) => self.resolve(v)?.as_ptr(),
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: obj is a live array; the slice ends within this block.
+        let members = unsafe { array_members::<U>(obj.payload()) };
+        let m = members.get(index).ok_or(GcError::IndexOutOfBounds {
+            index,
+            len: members.len(),
+        })?;
+        m.slot().set(target);
+        // SAFETY: obj and target are live objects of this heap.
+        unsafe { self.heap.write_barrier(obj, target) };
+        Ok(())
+    }
+
+    // ----- nesting ----------------------------------------------------------------------
+
+    /// Runs `f` in a nested scope whose handles are popped when it returns. Handles of this
+    /// scope remain usable inside.
+    pub fn scope<R>(&mut self, f: impl for<'i> FnOnce(&mut Scope<'i>) -> R) -> R {
+        f(&mut Scope::enter(self.heap))
+    }
+
+    /// Runs `f` in a nested scope and keeps the one handle it returns, in this scope.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap, Handle, Scope};
+    /// fn make_pair<'s>(s: &mut Scope<'s>) -> Handle<'s, (u64, u64)> {
+    ///     s.escape(|inner| {
+    ///         for i in 0..100 {
+    ///             inner.alloc(i as u64).unwrap(); // temporaries, popped on return
+    ///         }
+    ///         inner.alloc((1u64, 2u64)).unwrap()
+    ///     })
+    /// }
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let p = make_pair(s);
+    ///     assert_eq!(*s.get(p), (1, 2));
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When `f` returns a handle of another heap.
+    pub fn escape<T: ?Sized>(
+        &mut self,
+        f: impl for<'i> FnOnce(&mut Scope<'i>) -> Handle<'i, T>,
+    ) -> Handle<'s, T> {
+        panic_on(self.try_escape(|inner| Ok(f(inner))))
+    }
+
+    /// [`Scope::escape`] for closures that can fail: the error passes through, the handle is
+    /// kept.
+    pub fn try_escape<T: ?Sized, E: From<GcError>>(
+        &mut self,
+        f: impl for<'i> FnOnce(&mut Scope<'i>) -> Result<Handle<'i, T>, E>,
+    ) -> Result<Handle<'s, T>, E> {
+        let slot: Handle<'s, T> = self.push(std::ptr::null_mut());
+        let ptr = {
+            let mut inner = Scope::enter(self.heap);
+            let h = f(&mut inner)?;
+            inner.resolve(h)?.as_ptr()
+        };
+        self.heap.mutator.get_mut().handles[slot.index as usize] = ptr;
+        Ok(slot)
+    }
+
+    // ----- collections, statistics, verification ---------------------------------------
+
+    /// Runs a minor collection now.
+    pub fn collect_minor(&mut self) {
+        self.heap.collect_minor();
+    }
+
+    /// Runs a complete major collection now.
+    pub fn collect_major(&mut self) {
+        self.heap.collect_major();
+    }
+
+    /// The heap's statistics.
+    pub fn stats(&self) -> HeapStats {
+        self.heap.snapshot_stats()
+    }
+
+    /// Runs the heap verifier.
+    pub fn verify(&mut self) -> VerifyReport {
+        self.heap.verify()
+    }
+
+    /// The id of this scope's heap.
+    pub fn heap_id(&self) -> u32 {
+        self.heap.id
+    }
+
+    // ----- the unsafe layer -------------------------------------------------------------
+
+    /// The raw address behind a handle, for the embedder's own root set (see
+    /// [`RootProvider`]).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn to_raw<T: ?Sized>(&self, h: Handle<'_, T>) -> RawGc {
+        let obj = panic_on(self.resolve(h));
+        RawGc::new(NonNull::new(obj.as_ptr()).expect("objects are non-null"))
+    }
+
+    /// Roots a raw reference in a handle.
+    ///
+    /// # Safety
+    /// `raw` refers to a live object of type `T` in this heap: it was obtained from this heap
+    /// and has been reported by a root provider at every collection since.
+    pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
+        self.push(raw.as_ptr())
+    }
+
+    /// The registered root provider `id`, if it has type `P`.
+    pub fn root_provider_mut<P: RootProvider>(&mut self, id: ProviderId) -> Option<&mut P> {
+        let provider: &mut dyn std::any::Any =
+            self.heap.providers.get_mut(id.0)?.as_mut()?.as_mut();
+        provider.downcast_mut::<P>()
+    }
+}

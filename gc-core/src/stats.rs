@@ -1,0 +1,81 @@
+//! Heap statistics: one struct that later features extend rather than reinvent.
+
+use std::time::Duration;
+
+/// Pause times of one kind of collection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PauseStats {
+    /// Collections measured.
+    pub count: u64,
+    /// Sum of their pauses.
+    pub total: Duration,
+    /// Longest pause.
+    pub max: Duration,
+    /// Most recent pause.
+    pub last: Duration,
+}
+
+impl PauseStats {
+    pub(crate) fn record(&mut self, pause: Duration) {
+        self.count += 1;
+        self.total += pause;
+        self.max = self.max.max(pause);
+        self.last = pause;
+    }
+
+    /// Mean pause, zero when nothing was measured.
+    pub fn mean(&self) -> Duration {
+        if self.count == 0 {
+            Duration::ZERO
+        } else {
+            self.total / self.count as u32
+        }
+    }
+}
+
+/// A snapshot of one heap's counters, from [`Heap::stats`](crate::Heap::stats).
+///
+/// ```
+/// # use gc_core::{Config, Heap};
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// heap.scope(|s| { s.alloc(42u64).unwrap(); });
+/// heap.collect_minor();
+/// let stats = heap.stats();
+/// assert_eq!(stats.minor_collections, 1);
+/// assert!(stats.bytes_allocated >= 16);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    /// Minor collections run (including the one that opens every major collection).
+    pub minor_collections: u64,
+    /// Major collections run.
+    pub major_collections: u64,
+    /// Bytes allocated since the heap was created (headers included, rounded to 8).
+    pub bytes_allocated: u64,
+    /// Bytes copied from the nursery into the old generation.
+    pub bytes_promoted: u64,
+    /// Objects copied from the nursery into the old generation.
+    pub objects_promoted: u64,
+    /// Old-generation bytes (small-object slots plus large objects) live after the last major
+    /// collection.
+    pub live_bytes_after_major: usize,
+    /// Bytes of small-object slots in use in the old generation now.
+    pub old_bytes: usize,
+    /// Bytes of large objects now (young and old).
+    pub large_object_bytes: usize,
+    /// Bytes of memory obtained from the OS and not yet returned: nursery, arenas, large
+    /// objects.
+    pub committed_bytes: usize,
+    /// Bytes of the nursery in use now.
+    pub nursery_used: usize,
+    /// The old-generation size at which the next automatic major collection starts.
+    pub major_threshold: usize,
+    /// Objects whose drop glue ran.
+    pub objects_dropped: u64,
+    /// Destructors that panicked (the panic was caught and discarded).
+    pub drop_panics: u64,
+    /// Minor-collection pauses.
+    pub minor_pause: PauseStats,
+    /// Major-collection pauses (including the minor collection each starts with).
+    pub major_pause: PauseStats,
+}

@@ -1,0 +1,237 @@
+//! Tracing: how the collector finds the references inside a value.
+//!
+//! Every type stored in a Pinion heap implements the unsafe trait [`Trace`]. Users derive it
+//! (`#[derive(Trace)]`); the derive upholds the contract below, so ordinary code never writes
+//! `unsafe`. A collection hands each live object a [`Tracer`]; the object reports each of its
+//! [`Member`] fields, and the collector may rewrite the field in place (a minor collection moves
+//! young objects and updates the members that point to them).
+//!
+//! Which types are traceable is deliberately narrow. Interior mutability is the enemy: a
+//! `RefCell<Member<T>>` would let safe code move a member out of the heap (`replace`) and keep a
+//! stale address. So `Trace` is implemented for `Cell<T>` only when `T: Copy` (a `Member` is
+//! never `Copy`), and not at all for `RefCell`, `Mutex` and friends. References are written only
+//! through the scope's barrier (`Scope::set`), which is the one place that knows how.
+
+use std::cell::Cell;
+
+use crate::member::Member;
+
+/// A value the collector can trace.
+///
+/// # Safety
+///
+/// Implementors promise the collector that:
+///
+/// 1. `trace` passes every [`Member`] the value holds (inline, or in memory the value owns such
+///    as a `Box` or `Vec`) to the tracer exactly once, and does nothing else with the heap: no
+///    allocation, no panics;
+/// 2. `NEEDS_TRACE` is `true` whenever the value can hold a `Member` (it may be `true`
+///    needlessly, never `false` wrongly);
+/// 3. if the value can hold a `Member`, the type does not implement `Drop` (a destructor receives
+///    `&mut self` and could move a member out of a dead object) and offers no interior
+///    mutability through which a `Member` can be moved, replaced or duplicated;
+/// 4. the value is `Send + 'static` and has an alignment of at most 8 bytes (checked at compile
+///    time when the type is allocated).
+///
+/// `#[derive(Trace)]` upholds all four mechanically.
+///
+/// # Example
+///
+/// ```
+/// use gc_core::{Member, Trace};
+///
+/// #[derive(Trace)]
+/// struct Node {
+///     value: i64,
+///     next: Member<Node>,
+/// }
+/// assert!(Node::NEEDS_TRACE);
+/// assert!(!<i64 as Trace>::NEEDS_TRACE);
+/// ```
+pub unsafe trait Trace: Send + 'static {
+    /// Whether values of this type can hold references. Leaf types set it to `false`, so the
+    /// collector never calls their `trace`.
+    const NEEDS_TRACE: bool;
+
+    /// Reports every [`Member`] in `self` to `tracer`.
+    fn trace(&self, tracer: &mut Tracer<'_>);
+}
+
+/// What a collection does with one reference slot.
+pub(crate) trait SlotVisitor {
+    /// Called for every non-null reference slot. May rewrite the slot.
+    fn visit(&mut self, slot: &Cell<*mut u8>);
+}
+
+/// Handed to [`Trace::trace`]; receives the value's references.
+pub struct Tracer<'a> {
+    visitor: &'a mut dyn SlotVisitor,
+}
+
+impl std::fmt::Debug for Tracer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tracer")
+    }
+}
+
+impl<'a> Tracer<'a> {
+    pub(crate) fn new(visitor: &'a mut dyn SlotVisitor) -> Tracer<'a> {
+        Tracer { visitor }
+    }
+
+    /// Reports one reference field.
+    #[inline]
+    pub fn member<T: ?Sized>(&mut self, member: &Member<T>) {
+        let slot = member.slot();
+        if !slot.get().is_null() {
+            self.visitor.visit(slot);
+        }
+    }
+
+    /// Reports a raw reference slot (the embedder's root layer).
+    #[inline]
+    pub(crate) fn slot(&mut self, slot: &Cell<*mut u8>) {
+        if !slot.get().is_null() {
+            self.visitor.visit(slot);
+        }
+    }
+}
+
+// SAFETY: a Member is the reference; tracing it is the whole contract.
+unsafe impl<T: ?Sized + 'static> Trace for Member<T> {
+    const NEEDS_TRACE: bool = true;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.member(self);
+    }
+}
+
+macro_rules! leaf_trace {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: the type holds no Member, so tracing it does nothing.
+        unsafe impl Trace for $t {
+            const NEEDS_TRACE: bool = false;
+            #[inline]
+            fn trace(&self, _: &mut Tracer<'_>) {}
+        }
+    )*};
+}
+
+leaf_trace!(
+    (),
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    f32,
+    f64,
+    String,
+    Box<str>,
+    &'static str,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroUsize,
+);
+
+// SAFETY: `Cell<T>` with `T: Copy` cannot hold a Member (Member is not Copy), so `set` and
+// `replace` can never move a reference out of the heap.
+unsafe impl<T: Copy + Trace> Trace for Cell<T> {
+    const NEEDS_TRACE: bool = false;
+    #[inline]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+
+// SAFETY: PhantomData holds nothing.
+unsafe impl<T: ?Sized + Send + 'static> Trace for std::marker::PhantomData<T> {
+    const NEEDS_TRACE: bool = false;
+    #[inline]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+
+// SAFETY: traces the contained value when present; Option offers no interior mutability.
+unsafe impl<T: Trace> Trace for Option<T> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if let Some(v) = self {
+            v.trace(tracer);
+        }
+    }
+}
+
+// SAFETY: traces the owned value; only shared access reaches a Box inside the heap.
+unsafe impl<T: Trace> Trace for Box<T> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        (**self).trace(tracer);
+    }
+}
+
+// SAFETY: traces every element; only shared access reaches a Vec inside the heap, so its
+// elements cannot be moved out.
+unsafe impl<T: Trace> Trace for Vec<T> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::NEEDS_TRACE {
+            for v in self {
+                v.trace(tracer);
+            }
+        }
+    }
+}
+
+// SAFETY: traces every element of the boxed slice.
+unsafe impl<T: Trace> Trace for Box<[T]> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::NEEDS_TRACE {
+            for v in self.iter() {
+                v.trace(tracer);
+            }
+        }
+    }
+}
+
+// SAFETY: traces every element of the array.
+unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::NEEDS_TRACE {
+            for v in self {
+                v.trace(tracer);
+            }
+        }
+    }
+}
+
+macro_rules! tuple_trace {
+    ($($name:ident)+) => {
+        // SAFETY: traces every component.
+        unsafe impl<$($name: Trace),+> Trace for ($($name,)+) {
+            const NEEDS_TRACE: bool = false $(|| $name::NEEDS_TRACE)+;
+            #[inline]
+            #[allow(non_snake_case)]
+            fn trace(&self, tracer: &mut Tracer<'_>) {
+                let ($($name,)+) = self;
+                $($name.trace(tracer);)+
+            }
+        }
+    };
+}
+
+tuple_trace!(A);
+tuple_trace!(A B);
+tuple_trace!(A B C);
+tuple_trace!(A B C D);

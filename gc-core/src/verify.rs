@@ -1,0 +1,406 @@
+//! The heap verifier: checks every invariant the other modules write down.
+//!
+//! It walks the whole heap twice: once over every allocated object (nursery walk, every
+//! allocated old slot, every large object) to check headers, and once from the roots over
+//! everything reachable to check references. It changes nothing — not even mark bits; it keeps
+//! its own visited set — so it can run between any two operations, in release builds too
+//! (`Config::with_debug_level`, or `Heap::verify` directly). Like Go's `gccheckmark` and V8's
+//! `--verify-heap`, it is how a crash in production gets diagnosed.
+//!
+//! Checks, by the invariant they come from:
+//! - *every reference points to a live object of the right space*: a root or member points
+//!   to the start of an object in the used part of the nursery, to an allocated slot start in
+//!   the old space, or to a large object; never into free memory;
+//! - *nothing reachable is forwarded* outside a minor collection;
+//! - *old objects that point to young objects are remembered*: such an object lacks
+//!   `TRACK_YOUNG` and is in the remembered set;
+//! - *remembered-set entries* are old objects without `TRACK_YOUNG`, and every old object
+//!   without `TRACK_YOUNG` is in the remembered set;
+//! - *header flags*: a valid type descriptor (magic), `NEEDS_DROP` exactly when the type has
+//!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
+//!   exactly for those listed as young, `TRACK_YOUNG` only on old objects, `SURVIVED` and
+//!   `FORWARDED` never outside a collection;
+//! - *free lists hold no live object*: the allocator's page lists and counts agree with the
+//!   bitmaps (a reachable free slot is caught by the first check);
+//! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::heap::HeapInner;
+use crate::object::{HeaderFlags, ObjPtr, TYPE_MAGIC};
+use crate::roots::RootTracer;
+use crate::trace::{SlotVisitor, Tracer};
+
+/// One broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A root or reference points to no object of this heap.
+    DanglingReference {
+        /// Where the reference was found ("handle 3", "field of 0x…").
+        from: String,
+        /// The address it holds.
+        to: usize,
+        /// What the address turned out to be.
+        what: &'static str,
+    },
+    /// A reachable object is forwarded.
+    ForwardedObject {
+        /// Its address.
+        at: usize,
+    },
+    /// An old object points to a young one but is not remembered.
+    MissingRememberedEntry {
+        /// The old object.
+        old: usize,
+        /// The young object it refers to.
+        young: usize,
+    },
+    /// A header's flags or type descriptor are inconsistent.
+    BadHeader {
+        /// The object.
+        at: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The remembered set or a side list disagrees with the headers.
+    BadSideList {
+        /// What is wrong.
+        problem: String,
+    },
+    /// The old space's allocator bookkeeping is inconsistent.
+    BadFreeList {
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// What the verifier checked and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Objects whose headers were checked (every allocated object).
+    pub objects: usize,
+    /// Objects reachable from the roots.
+    pub reachable: usize,
+    /// Root slots checked.
+    pub roots: usize,
+    /// References (object fields) checked.
+    pub references: usize,
+    /// Everything found wrong, at most [`VerifyReport::MAX_VIOLATIONS`].
+    pub violations: Vec<Violation>,
+}
+
+impl VerifyReport {
+    /// The report keeps at most this many violations.
+    pub const MAX_VIOLATIONS: usize = 64;
+
+    /// Whether no invariant is broken.
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    fn push(&mut self, v: Violation) {
+        if self.violations.len() < Self::MAX_VIOLATIONS {
+            self.violations.push(v);
+        }
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "verified {} objects ({} reachable), {} roots, {} references: {} violation(s)",
+            self.objects,
+            self.reachable,
+            self.roots,
+            self.references,
+            self.violations.len()
+        )?;
+        for v in &self.violations {
+            writeln!(f, "  {v:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects reference targets without changing them.
+struct Collect<'a> {
+    out: &'a mut Vec<usize>,
+}
+
+impl SlotVisitor for Collect<'_> {
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        self.out.push(slot.get().addr());
+    }
+}
+
+/// What kind of object starts at an address, if any.
+enum Space {
+    Nursery,
+    Old,
+    Large,
+}
+
+struct Checker<'h> {
+    heap: &'h HeapInner,
+    nursery_objects: HashSet<usize>,
+    young_large: HashSet<usize>,
+    report: VerifyReport,
+}
+
+impl Checker<'_> {
+    fn classify(&self, addr: usize) -> Result<Space, &'static str> {
+        if self.heap.nursery.contains(addr) {
+            if addr >= self.heap.nursery.top_addr() {
+                return Err("free nursery memory");
+            }
+            return if self.nursery_objects.contains(&addr) {
+                Ok(Space::Nursery)
+            } else {
+                Err("the middle of a nursery object")
+            };
+        }
+        if self.heap.large.contains(addr) {
+            return Ok(Space::Large);
+        }
+        match self.heap.old.locate(addr) {
+            Some(loc) if loc.allocated => Ok(Space::Old),
+            Some(loc) if loc.slot_start => Err("a free old-space slot"),
+            Some(loc) if loc.page_has_class => Err("the middle of an old-space slot"),
+            Some(_) => Err("an unused old-space page"),
+            None => Err("memory outside this heap"),
+        }
+    }
+
+    /// Checks one object's header against the space it lives in.
+    fn check_header(&mut self, obj: ObjPtr, space: &Space) {
+        let at = obj.addr();
+        // SAFETY: obj is the start of an object of this heap (classified by the caller).
+        let word = unsafe { obj.header() };
+        // SAFETY: as above.
+        let flags = unsafe { obj.flags() };
+        let mut bad = |problem: String| {
+            self.report.push(Violation::BadHeader { at, problem });
+        };
+        if flags.contains(HeaderFlags::FORWARDED) {
+            self.report.push(Violation::ForwardedObject { at });
+            return;
+        }
+        let info_addr = word.addr() & !0x7f;
+        if info_addr == 0 {
+            bad("null type descriptor".into());
+            return;
+        }
+        // SAFETY: unforwarded headers of allocated objects hold a TypeInfo pointer; a
+        // corrupted one is caught by the magic check before anything else is read.
+        let info = unsafe { obj.type_info() };
+        if info.magic != TYPE_MAGIC {
+            bad(format!("type descriptor magic {:#x}", info.magic));
+            return;
+        }
+        if flags.contains(HeaderFlags::NEEDS_DROP) != info.drop.is_some() {
+            bad(format!(
+                "NEEDS_DROP is {} for {}",
+                flags.contains(HeaderFlags::NEEDS_DROP),
+                info.name()
+            ));
+        }
+        if flags.contains(HeaderFlags::SURVIVED) {
+            bad("SURVIVED outside a minor collection".into());
+        }
+        let large = matches!(space, Space::Large);
+        if flags.contains(HeaderFlags::LARGE) != large {
+            bad(format!(
+                "LARGE flag is {} in the {} space",
+                !large,
+                if large { "large" } else { "small" }
+            ));
+        }
+        if flags.contains(HeaderFlags::YOUNG_LARGE) && !large {
+            bad("YOUNG_LARGE on an object outside the large space".into());
+        }
+        let young = matches!(space, Space::Nursery) || flags.contains(HeaderFlags::YOUNG_LARGE);
+        if young && flags.contains(HeaderFlags::TRACK_YOUNG) {
+            bad("TRACK_YOUNG on a young object".into());
+        }
+    }
+
+    fn is_young(&self, addr: usize) -> bool {
+        self.heap.nursery.contains(addr) || self.young_large.contains(&addr)
+    }
+}
+
+impl HeapInner {
+    /// Checks every invariant; see the module documentation.
+    pub(crate) fn verify(&mut self) -> VerifyReport {
+        // Gather roots first (providers need &mut), then check with a shared view.
+        let mut roots: Vec<(String, *mut u8)> = Vec::new();
+        for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate() {
+            if !slot.is_null() {
+                roots.push((format!("handle {i}"), slot));
+            }
+        }
+        let mut provided = Vec::new();
+        {
+            let mut collect = Collect { out: &mut provided };
+            let mut tracer = Tracer::new(&mut collect);
+            for provider in self.providers.iter_mut().flatten() {
+                provider.trace_roots(&mut RootTracer::new(&mut tracer));
+            }
+        }
+        let heap: &HeapInner = self;
+        let mut checker = Checker {
+            heap,
+            nursery_objects: HashSet::new(),
+            young_large: heap.young_large.iter().map(|o| o.addr()).collect(),
+            report: VerifyReport::default(),
+        };
+
+        // Pass 1: every allocated object's header.
+        // SAFETY: outside a minor collection no nursery object is forwarded.
+        let nursery_objects = unsafe { heap.nursery.objects() };
+        checker.nursery_objects = nursery_objects.iter().map(|o| o.addr()).collect();
+        let mut all: Vec<(ObjPtr, Space)> = nursery_objects
+            .into_iter()
+            .map(|o| (o, Space::Nursery))
+            .collect();
+        heap.old.for_each_object(|o| all.push((o, Space::Old)));
+        heap.large.for_each_object(|o| all.push((o, Space::Large)));
+        checker.report.objects = all.len();
+        let mut old_untracked = HashSet::new();
+        for (obj, space) in &all {
+            checker.check_header(*obj, space);
+            if !matches!(space, Space::Nursery) {
+                // SAFETY: obj is an allocated object of this heap.
+                let flags = unsafe { obj.flags() };
+                if !flags.contains(HeaderFlags::YOUNG_LARGE)
+                    && !flags.contains(HeaderFlags::TRACK_YOUNG)
+                {
+                    old_untracked.insert(obj.addr());
+                }
+            }
+        }
+        let by_addr: std::collections::HashMap<usize, ObjPtr> =
+            all.iter().map(|(o, _)| (o.addr(), *o)).collect();
+
+        // Side lists.
+        let remembered: HashSet<usize> =
+            heap.mutator().remembered.iter().map(|o| o.addr()).collect();
+        if remembered != old_untracked {
+            let missing: Vec<_> = old_untracked.difference(&remembered).take(4).collect();
+            let extra: Vec<_> = remembered.difference(&old_untracked).take(4).collect();
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "old objects without TRACK_YOUNG not remembered: {missing:x?}; remembered \
+                     entries that are not untracked old objects: {extra:x?}"
+                ),
+            });
+        }
+        for (obj, space) in &all {
+            // SAFETY: obj is an allocated object of this heap.
+            let young_flag = unsafe { obj.flags() }.contains(HeaderFlags::YOUNG_LARGE);
+            if matches!(space, Space::Large)
+                && young_flag != checker.young_large.contains(&obj.addr())
+            {
+                checker.report.push(Violation::BadSideList {
+                    problem: format!(
+                        "young_large disagrees with YOUNG_LARGE at {:#x}",
+                        obj.addr()
+                    ),
+                });
+            }
+        }
+        let drops: HashSet<usize> = heap.young_drop.iter().map(|o| o.addr()).collect();
+        for (obj, space) in &all {
+            if matches!(space, Space::Nursery) {
+                // SAFETY: obj is an allocated nursery object.
+                let needs = unsafe { obj.flags() }.contains(HeaderFlags::NEEDS_DROP);
+                if needs != drops.contains(&obj.addr()) {
+                    checker.report.push(Violation::BadSideList {
+                        problem: format!(
+                            "young_drop disagrees with NEEDS_DROP at {:#x}",
+                            obj.addr()
+                        ),
+                    });
+                }
+            }
+        }
+        if drops.len() > checker.nursery_objects.len()
+            || drops.iter().any(|a| !checker.nursery_objects.contains(a))
+        {
+            checker.report.push(Violation::BadSideList {
+                problem: "young_drop lists an address that is no nursery object".into(),
+            });
+        }
+        for problem in heap.old.check_free_lists() {
+            checker.report.push(Violation::BadFreeList { problem });
+        }
+
+        // Pass 2: everything reachable.
+        let mut visited = HashSet::new();
+        let mut stack = Vec::new();
+        let all_roots = roots.into_iter().map(|(n, p)| (n, p.addr())).chain(
+            provided
+                .into_iter()
+                .map(|a| ("root provider".to_string(), a)),
+        );
+        for (name, addr) in all_roots {
+            checker.report.roots += 1;
+            match checker.classify(addr) {
+                Ok(_) => {
+                    if visited.insert(addr) {
+                        stack.push(addr);
+                    }
+                }
+                Err(what) => checker.report.push(Violation::DanglingReference {
+                    from: name,
+                    to: addr,
+                    what,
+                }),
+            }
+        }
+        let mut children = Vec::new();
+        while let Some(addr) = stack.pop() {
+            let obj = by_addr[&addr];
+            checker.report.reachable += 1;
+            // SAFETY: obj is an allocated object of this heap.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::FORWARDED) {
+                continue; // reported in pass 1
+            }
+            children.clear();
+            // SAFETY: obj is a live, unforwarded object; Collect only reads slots.
+            unsafe { obj.trace(&mut Tracer::new(&mut Collect { out: &mut children })) };
+            let obj_is_old =
+                !heap.nursery.contains(addr) && !flags.contains(HeaderFlags::YOUNG_LARGE);
+            for &child in &children {
+                checker.report.references += 1;
+                match checker.classify(child) {
+                    Ok(_) => {
+                        if obj_is_old
+                            && checker.is_young(child)
+                            && flags.contains(HeaderFlags::TRACK_YOUNG)
+                        {
+                            checker.report.push(Violation::MissingRememberedEntry {
+                                old: addr,
+                                young: child,
+                            });
+                        }
+                        if visited.insert(child) {
+                            stack.push(child);
+                        }
+                    }
+                    Err(what) => checker.report.push(Violation::DanglingReference {
+                        from: format!("field of {addr:#x}"),
+                        to: child,
+                        what,
+                    }),
+                }
+            }
+        }
+        checker.report
+    }
+}

@@ -1,0 +1,269 @@
+//! Minor and major collections: survival, promotion, deep lists, cycles, the barrier.
+
+use gc_core::{Config, GcArray, GcBytes, Handle, Heap, Member, Scope, Trace};
+
+#[derive(Trace)]
+struct Node {
+    value: u64,
+    next: Member<Node>,
+}
+
+#[derive(Trace)]
+struct Pair {
+    left: Member<Pair>,
+    right: Member<Pair>,
+    tag: u32,
+}
+
+fn small_heap() -> Heap {
+    Heap::new(
+        Config::default()
+            .with_nursery_size(64 * 1024)
+            .with_debug_level(2),
+    )
+    .unwrap()
+}
+
+/// Builds a list of `n` nodes (values n-1 .. 0 from the head) and returns its head.
+fn build_list<'s>(s: &mut Scope<'s>, n: u64) -> Handle<'s, Node> {
+    let head = s
+        .alloc(Node {
+            value: 0,
+            next: Member::null(),
+        })
+        .unwrap();
+    for i in 1..n {
+        // Each iteration's temporaries are popped; the head handle's slot is reused.
+        s.scope(|s| {
+            let cell = s
+                .alloc(Node {
+                    value: i,
+                    next: Member::null(),
+                })
+                .unwrap();
+            s.set(cell, |c| &c.next, Some(head));
+            s.rebind(head, cell);
+        });
+    }
+    head
+}
+
+fn sum_list(s: &Scope<'_>, head: Handle<'_, Node>) -> (u64, u64) {
+    let (mut sum, mut len) = (0, 0);
+    let mut cur = Some(s.get(head));
+    while let Some(node) = cur {
+        sum += node.value;
+        len += 1;
+        cur = s.deref(&node.next);
+    }
+    (sum, len)
+}
+
+#[test]
+fn objects_survive_minor_and_major_collections() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        let head = build_list(s, 5_000);
+        let expect = (0..5_000u64).sum::<u64>();
+        assert_eq!(sum_list(s, head), (expect, 5_000));
+        s.collect_minor();
+        assert_eq!(sum_list(s, head), (expect, 5_000));
+        s.collect_major();
+        assert_eq!(sum_list(s, head), (expect, 5_000));
+        assert!(s.verify().is_ok());
+        let stats = s.stats();
+        assert!(stats.minor_collections >= 2);
+        assert_eq!(stats.major_collections, 1);
+        assert!(stats.objects_promoted >= 5_000);
+    });
+}
+
+#[test]
+fn garbage_is_reclaimed_by_major_collection() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        s.scope(|s| {
+            build_list(s, 20_000);
+        });
+        // The list was promoted while it was being built (the nursery is 64 KiB), but its
+        // scope has ended: a major collection frees all of it.
+        assert!(s.stats().old_bytes > 0);
+        s.collect_major();
+        assert_eq!(s.stats().old_bytes, 0);
+        assert_eq!(s.stats().live_bytes_after_major, 0);
+        let keep = build_list(s, 20_000);
+        s.collect_major();
+        assert_eq!(
+            s.stats().old_bytes,
+            20_000 * 24,
+            "Node is 24 bytes, class 24"
+        );
+        let _ = keep;
+    });
+    heap.collect_major();
+    assert_eq!(
+        heap.stats().old_bytes,
+        0,
+        "the scope ended, so everything died"
+    );
+    assert!(heap.verify().is_ok());
+}
+
+#[test]
+fn deep_list_of_ten_million_nodes_marks_without_recursion() {
+    let n: u64 = if cfg!(miri) { 1_000 } else { 10_000_000 };
+    let mut heap = Heap::new(Config::default()).unwrap();
+    heap.scope(|s| {
+        let head = build_list(s, n);
+        s.collect_major();
+        let (_, len) = sum_list(s, head);
+        assert_eq!(len, n);
+    });
+}
+
+#[test]
+fn cycles_are_kept_while_reachable_and_freed_after() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        let a = s
+            .alloc(Pair {
+                left: Member::null(),
+                right: Member::null(),
+                tag: 1,
+            })
+            .unwrap();
+        let b = s
+            .alloc(Pair {
+                left: Member::null(),
+                right: Member::null(),
+                tag: 2,
+            })
+            .unwrap();
+        s.set(a, |p| &p.left, Some(b));
+        s.set(b, |p| &p.left, Some(a));
+        s.set(a, |p| &p.right, Some(a));
+        s.collect_major();
+        let b2 = s.load(a, |p| &p.left).unwrap();
+        assert_eq!(s.get(b2).tag, 2);
+        let a2 = s.load(b2, |p| &p.left).unwrap();
+        assert!(s.ptr_eq(a, a2));
+        assert!(s.get(a).right.ptr_eq(&s.get(b2).left));
+    });
+    heap.collect_major();
+    assert_eq!(heap.stats().old_bytes, 0);
+}
+
+#[test]
+fn old_to_young_reference_is_remembered_by_the_barrier() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        let old = s
+            .alloc(Pair {
+                left: Member::null(),
+                right: Member::null(),
+                tag: 0,
+            })
+            .unwrap();
+        s.collect_minor(); // `old` is promoted
+        s.scope(|s| {
+            let young = s
+                .alloc(Pair {
+                    left: Member::null(),
+                    right: Member::null(),
+                    tag: 7,
+                })
+                .unwrap();
+            s.set(old, |p| &p.left, Some(young));
+            assert!(s.verify().is_ok());
+        });
+        // The only path to the young object is the old object's field.
+        s.collect_minor();
+        let young = s
+            .load(old, |p| &p.left)
+            .expect("kept alive by the remembered set");
+        assert_eq!(s.get(young).tag, 7);
+        s.collect_major();
+        assert_eq!(s.get(s.load(old, |p| &p.left).unwrap()).tag, 7);
+    });
+}
+
+#[test]
+fn collection_inside_an_allocation_keeps_the_references_of_the_value() {
+    // Stress mode collects at every allocation, so each allocation below moves everything.
+    let mut heap = Heap::new(Config::default().with_stress(Some(1)).with_debug_level(2)).unwrap();
+    heap.scope(|s| {
+        let items: Vec<_> = (0..50u64)
+            .map(|i| {
+                s.alloc(Node {
+                    value: i,
+                    next: Member::null(),
+                })
+                .unwrap()
+            })
+            .collect();
+        let arr = s.alloc_array_from(&items).unwrap();
+        for (i, m) in s.array(arr).iter().enumerate() {
+            assert_eq!(s.deref(m).unwrap().value, i as u64);
+        }
+        // A pair whose fields are set right after allocation, each store under stress.
+        let left = s
+            .alloc(Pair {
+                left: Member::null(),
+                right: Member::null(),
+                tag: 1,
+            })
+            .unwrap();
+        let pair = s
+            .alloc(Pair {
+                left: Member::null(),
+                right: Member::null(),
+                tag: 2,
+            })
+            .unwrap();
+        s.set(pair, |p| &p.left, Some(left));
+        s.alloc(0u64).unwrap();
+        assert_eq!(s.deref(&s.get(pair).left).unwrap().tag, 1);
+        assert!(s.stats().minor_collections >= 50);
+    });
+}
+
+#[test]
+fn byte_strings_and_arrays_survive_moves() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        let b = s.alloc_bytes(b"pinion").unwrap();
+        let arr = s.alloc_array::<GcBytes>(4).unwrap();
+        s.array_set(arr, 2, Some(b));
+        s.collect_minor();
+        assert_eq!(s.bytes(b), b"pinion");
+        let again = s.array_load(arr, 2).unwrap();
+        assert_eq!(s.bytes(again), b"pinion");
+        assert!(s.array_load(arr, 0).is_none());
+        assert!(s.try_array_load(arr, 4).is_err());
+        s.bytes_mut(again)[0] = b'P';
+        s.collect_major();
+        assert_eq!(s.bytes(b), b"Pinion");
+        let empty: Handle<'_, GcArray<GcBytes>> = s.alloc_array(0).unwrap();
+        assert_eq!(s.array_len(empty), 0);
+    });
+}
+
+#[test]
+fn objects_larger_than_a_tiny_nursery_are_born_old() {
+    let mut heap = Heap::new(Config::default().with_nursery_size(256).with_debug_level(2)).unwrap();
+    heap.scope(|s| {
+        let keep = s.alloc_bytes(&[5u8; 1000]).unwrap();
+        let node = s
+            .alloc(Node {
+                value: 1,
+                next: Member::null(),
+            })
+            .unwrap();
+        s.set(node, |n| &n.next, None);
+        let arr = s.alloc_array::<Node>(200).unwrap(); // 1.6 KB: born old
+        s.array_set(arr, 0, Some(node)); // old -> young store: remembered
+        s.collect_minor();
+        assert_eq!(s.deref(&s.array(arr)[0]).unwrap().value, 1);
+        assert_eq!(s.bytes(keep), &[5u8; 1000][..]);
+    });
+}
