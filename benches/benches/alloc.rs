@@ -1,1 +1,83 @@
-fn main() {}
+//! Allocation cost: Pinion against `Box` (the system allocator) and `bumpalo` (an arena, the
+//! no-GC floor), in one criterion group per workload so the numbers come from one run.
+//!
+//! `cargo bench -p benches --bench alloc`
+
+use std::hint::black_box;
+
+use benches::{box_check, box_tree, bump_check, bump_tree, pinion_check, pinion_tree, Small};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use gc_core::{Config, Heap};
+
+const BATCH: u64 = 1_000;
+
+fn alloc_small(c: &mut Criterion) {
+    let mut group = c.benchmark_group("alloc_small_1000");
+    group.throughput(Throughput::Elements(BATCH));
+    group.bench_function("pinion", |b| {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        heap.scope(|s| {
+            b.iter(|| {
+                s.scope(|s| {
+                    for i in 0..BATCH {
+                        black_box(s.alloc(Small { a: i, b: i }).unwrap());
+                    }
+                })
+            })
+        });
+    });
+    group.bench_function("box", |b| {
+        b.iter(|| {
+            for i in 0..BATCH {
+                black_box(Box::new(Small { a: i, b: i }));
+            }
+        })
+    });
+    group.bench_function("bumpalo", |b| {
+        let mut bump = bumpalo::Bump::new();
+        b.iter(|| {
+            for i in 0..BATCH {
+                black_box(bump.alloc(Small { a: i, b: i }));
+            }
+            bump.reset();
+        })
+    });
+    group.finish();
+}
+
+fn binary_trees(c: &mut Criterion) {
+    const DEPTH: u32 = 16;
+    let nodes = (1u64 << (DEPTH + 1)) - 1;
+    let mut group = c.benchmark_group("binary_trees_16");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(nodes));
+    group.bench_function(BenchmarkId::new("pinion", DEPTH), |b| {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        b.iter(|| {
+            heap.scope(|s| {
+                let t = pinion_tree(s, DEPTH);
+                assert_eq!(pinion_check(s, s.get(t)), nodes);
+            })
+        });
+    });
+    group.bench_function(BenchmarkId::new("box", DEPTH), |b| {
+        b.iter(|| {
+            let t = box_tree(DEPTH);
+            assert_eq!(box_check(&t), nodes);
+        })
+    });
+    group.bench_function(BenchmarkId::new("bumpalo", DEPTH), |b| {
+        let mut bump = bumpalo::Bump::new();
+        b.iter(|| {
+            {
+                let t = bump_tree(&bump, DEPTH);
+                assert_eq!(bump_check(t), nodes);
+            }
+            bump.reset();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, alloc_small, binary_trees);
+criterion_main!(benches);

@@ -1,1 +1,97 @@
+//! Shared workloads for Pinion's benchmarks: the same algorithm for every allocator.
+//!
+//! Criterion micro-benchmarks live in `benches/benches/`; each function here is one workload
+//! for one peer, so that a benchmark compares like with like.
 
+#![deny(missing_docs)]
+
+use gc_core::{Handle, Member, Scope, Trace};
+
+/// A small object: two words of payload, like a cons cell of two integers.
+#[derive(Trace, Clone, Copy, Debug, Default)]
+pub struct Small {
+    /// First word.
+    pub a: u64,
+    /// Second word.
+    pub b: u64,
+}
+
+/// A binary-trees node for Pinion.
+#[derive(Trace, Debug)]
+pub struct Tree {
+    /// Left child (null in leaves).
+    pub left: Member<Tree>,
+    /// Right child (null in leaves).
+    pub right: Member<Tree>,
+}
+
+/// Builds a complete tree of the given depth, top-down, in the heap.
+pub fn pinion_tree<'s>(s: &mut Scope<'s>, depth: u32) -> Handle<'s, Tree> {
+    let node = s
+        .alloc(Tree {
+            left: Member::null(),
+            right: Member::null(),
+        })
+        .expect("allocation");
+    if depth > 0 {
+        s.scope(|s| {
+            let left = pinion_tree(s, depth - 1);
+            s.set(node, |t| &t.left, Some(left));
+            let right = pinion_tree(s, depth - 1);
+            s.set(node, |t| &t.right, Some(right));
+        });
+    }
+    node
+}
+
+/// Counts the nodes of a Pinion tree without rooting them.
+pub fn pinion_check(s: &Scope<'_>, tree: &Tree) -> u64 {
+    match (s.deref(&tree.left), s.deref(&tree.right)) {
+        (Some(l), Some(r)) => 1 + pinion_check(s, l) + pinion_check(s, r),
+        _ => 1,
+    }
+}
+
+/// A binary-trees node on the system allocator.
+#[derive(Debug)]
+pub struct BoxTree {
+    /// Children, absent in leaves.
+    pub children: Option<(Box<BoxTree>, Box<BoxTree>)>,
+}
+
+/// Builds a complete `Box` tree of the given depth.
+pub fn box_tree(depth: u32) -> Box<BoxTree> {
+    Box::new(BoxTree {
+        children: (depth > 0).then(|| (box_tree(depth - 1), box_tree(depth - 1))),
+    })
+}
+
+/// Counts the nodes of a `Box` tree.
+pub fn box_check(t: &BoxTree) -> u64 {
+    match &t.children {
+        Some((l, r)) => 1 + box_check(l) + box_check(r),
+        None => 1,
+    }
+}
+
+/// A binary-trees node in a bumpalo arena.
+#[derive(Debug)]
+pub struct BumpTree<'a> {
+    /// Children, absent in leaves.
+    pub children: Option<(&'a BumpTree<'a>, &'a BumpTree<'a>)>,
+}
+
+/// Builds a complete tree of the given depth in the arena.
+pub fn bump_tree(bump: &bumpalo::Bump, depth: u32) -> &BumpTree<'_> {
+    bump.alloc(BumpTree {
+        children: (depth > 0).then(|| (bump_tree(bump, depth - 1), bump_tree(bump, depth - 1))),
+    })
+}
+
+/// Counts the nodes of an arena tree.
+pub fn bump_check(t: &BumpTree<'_>) -> u64 {
+    match t.children {
+        Some((l, r)) => 1 + bump_check(l) + bump_check(r),
+        None => 1,
+    }
+}

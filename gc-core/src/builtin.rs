@@ -52,10 +52,10 @@ pub struct GcBytes {
 /// heap.scope(|s| {
 ///     let arr = s.alloc_array::<GcBytes>(3).unwrap();
 ///     let x = s.alloc_bytes(b"x").unwrap();
-///     s.array_set(arr, 1, Some(x)).unwrap();
+///     s.array_set(arr, 1, Some(x));
 ///     assert_eq!(s.array_len(arr), 3);
 ///     assert!(s.array(arr)[0].is_null());
-///     let got = s.load(&s.array(arr)[1]).unwrap();
+///     let got = s.array_load(arr, 1).unwrap();
 ///     assert!(s.ptr_eq(got, x));
 /// });
 /// ```

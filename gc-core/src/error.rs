@@ -21,6 +21,9 @@ pub enum GcError {
         /// The heap it was used with.
         this_heap: u32,
     },
+    /// A member of another heap's object was given to `Scope::root`.
+    #[error("the member belongs to another heap")]
+    ForeignMember,
     /// `Scope::set` was given a field projection that does not lie inside the object, so the
     /// write barrier could not record it (only members stored inline in the object are
     /// writable).

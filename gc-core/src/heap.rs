@@ -207,6 +207,13 @@ impl HeapInner {
         Ok(obj)
     }
 
+    /// Whether `obj`, a live object of *some* heap, belongs to this one.
+    pub(crate) fn owns(&self, obj: ObjPtr) -> bool {
+        self.nursery.contains(obj.addr())
+            || self.old.owns_arena_of(obj.addr())
+            || self.large.contains(obj.addr())
+    }
+
     /// Old generation in bytes: small-object slots plus large objects.
     pub(crate) fn old_generation_bytes(&self) -> usize {
         self.old.bytes_in_use() + self.large.bytes()
@@ -286,6 +293,8 @@ impl HeapInner {
         s.nursery_used = self.nursery.used();
         s.old_bytes = self.old.bytes_in_use();
         s.large_object_bytes = self.large.bytes();
+        s.arenas = self.old.arena_count();
+        s.large_objects = self.large.len();
         s.committed_bytes = self.nursery.capacity() + self.old.committed() + self.large.bytes();
         s
     }

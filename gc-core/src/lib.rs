@@ -121,7 +121,7 @@
 //! heap.scope(|s| {
 //!     let h = s.alloc(1u64).unwrap();
 //!     std::thread::scope(|t| {
-//!         t.spawn(move || { let _ = h; }); // error: Handle is not Send
+//!         t.spawn(move || std::hint::black_box(h)); // error: Handle is not Send
 //!     });
 //! });
 //! ```

@@ -33,8 +33,8 @@ use std::marker::PhantomData;
 /// heap.scope(|s| {
 ///     let a = s.alloc(Pair { left: Member::null(), right: Member::null() }).unwrap();
 ///     let b = s.alloc(Pair { left: Member::null(), right: Member::null() }).unwrap();
-///     s.set(a, |p| &p.left, Some(b)).unwrap();
-///     let left = s.load(&s.get(a).left).unwrap();
+///     s.set(a, |p| &p.left, Some(b));
+///     let left = s.load(a, |p| &p.left).unwrap();
 ///     assert!(s.ptr_eq(left, b));
 ///     assert!(s.get(a).right.is_null());
 /// });

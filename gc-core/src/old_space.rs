@@ -142,6 +142,8 @@ pub(crate) struct SlotLocation {
 
 pub(crate) struct OldSpace {
     arenas: Vec<Arena>,
+    /// Arena base address -> index, to answer "is this address ours?" in O(1).
+    arena_bases: std::collections::HashSet<usize>,
     available: Vec<Vec<PageId>>,
     free_pages: Vec<PageId>,
     bytes_in_use: usize,
@@ -158,15 +160,11 @@ impl OldSpace {
     pub(crate) fn new() -> OldSpace {
         OldSpace {
             arenas: Vec::new(),
+            arena_bases: std::collections::HashSet::new(),
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
             free_pages: Vec::new(),
             bytes_in_use: 0,
         }
-    }
-
-    /// Largest object (header included) the small-object space holds.
-    pub(crate) const fn max_small() -> usize {
-        MAX_SMALL
     }
 
     pub(crate) fn bytes_in_use(&self) -> usize {
@@ -230,6 +228,7 @@ impl OldSpace {
         // records the arena's index for `locate_trusted`.
         unsafe { region.start().cast::<u32>().write(index) };
         let pages = (0..PAGES_PER_ARENA).map(|_| PageMeta::EMPTY).collect();
+        self.arena_bases.insert(region.start().addr());
         self.arenas.push(Arena { region, pages });
         // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
         for page in (2..PAGES_PER_ARENA as u32).rev() {
@@ -239,6 +238,11 @@ impl OldSpace {
             arena: index,
             page: 1,
         })
+    }
+
+    /// Whether `addr` lies in one of this space's arenas.
+    pub(crate) fn owns_arena_of(&self, addr: usize) -> bool {
+        self.arena_bases.contains(&(addr & !(ARENA_SIZE - 1)))
     }
 
     /// The page and slot of an object known to live here.
@@ -378,7 +382,8 @@ impl OldSpace {
         }
         let within = offset - page * PAGE_SIZE;
         let slot = within / meta.slot_size as usize;
-        let slot_start = within % meta.slot_size as usize == 0 && slot < meta.slots as usize;
+        let slot_start =
+            within.is_multiple_of(meta.slot_size as usize) && slot < meta.slots as usize;
         let allocated = slot_start && meta.alloc[slot / 64] & (1 << (slot % 64)) != 0;
         Some(SlotLocation {
             slot_start,

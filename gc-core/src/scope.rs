@@ -288,6 +288,42 @@ impl<'s> Scope<'s> {
         Ok((!ptr.is_null()).then(|| self.push(ptr)))
     }
 
+    /// A new handle in this scope to the object `h` refers to (for example to keep a value of
+    /// an enclosing scope in a variable this scope rebinds).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn dup<T: ?Sized>(&self, h: Handle<'_, T>) -> Handle<'s, T> {
+        let ptr = panic_on(self.resolve(h)).as_ptr();
+        self.push(ptr)
+    }
+
+    /// Roots the target of a member reached through [`Scope::deref`] or [`Scope::array`].
+    ///
+    /// # Panics
+    /// When the member belongs to another heap's object; [`Scope::try_root`] returns
+    /// [`GcError::ForeignMember`] instead.
+    pub fn root<U: ?Sized>(&self, member: &Member<U>) -> Option<Handle<'s, U>> {
+        panic_on(self.try_root(member))
+    }
+
+    /// [`Scope::root`], returning a member of another heap as an error.
+    pub fn try_root<U: ?Sized>(
+        &self,
+        member: &Member<U>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let Some(obj) = ObjPtr::new(member.slot().get()) else {
+            return Ok(None);
+        };
+        // A non-null member lives inside some heap and refers to an object of that same heap,
+        // so checking that the target is ours proves the member is ours too.
+        if self.heap.owns(obj) {
+            Ok(Some(self.push(obj.as_ptr())))
+        } else {
+            Err(GcError::ForeignMember)
+        }
+    }
+
     /// Makes `target` refer to the object `source` refers to, like assigning a V8 handle or a
     /// SpiderMonkey `Rooted`. Loops use it to carry a result out of a nested scope without
     /// growing the handle stack:

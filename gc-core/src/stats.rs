@@ -63,6 +63,10 @@ pub struct HeapStats {
     pub old_bytes: usize,
     /// Bytes of large objects now (young and old).
     pub large_object_bytes: usize,
+    /// Old-generation arenas mapped now.
+    pub arenas: usize,
+    /// Large objects now (young and old).
+    pub large_objects: usize,
     /// Bytes of memory obtained from the OS and not yet returned: nursery, arenas, large
     /// objects.
     pub committed_bytes: usize,

@@ -139,7 +139,22 @@ leaf_trace!(
     std::num::NonZeroU32,
     std::num::NonZeroU64,
     std::num::NonZeroUsize,
+    std::sync::atomic::AtomicBool,
+    std::sync::atomic::AtomicU32,
+    std::sync::atomic::AtomicU64,
+    std::sync::atomic::AtomicUsize,
+    std::sync::atomic::AtomicI64,
 );
+
+// SAFETY: an Arc gives only shared access to its value and `T: Sync` rules out a Member
+// inside (Member is !Sync), so nothing can move a reference out; tracing forwards anyway.
+unsafe impl<T: Trace + Sync> Trace for std::sync::Arc<T> {
+    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        (**self).trace(tracer);
+    }
+}
 
 // SAFETY: `Cell<T>` with `T: Copy` cannot hold a Member (Member is not Copy), so `set` and
 // `replace` can never move a reference out of the heap.
