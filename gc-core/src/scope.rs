@@ -245,6 +245,30 @@ impl<'s> Scope<'s> {
         Some(unsafe { &*obj.payload().cast::<U>() })
     }
 
+    /// Follows a member to a byte string without rooting it.
+    #[inline]
+    pub fn deref_bytes<'a>(&'a self, member: &'a Member<GcBytes>) -> Option<&'a [u8]> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null Member<GcBytes> refers to a live byte string; the borrows keep
+        // every collection away while the slice lives.
+        Some(unsafe {
+            let len = obj.payload().cast::<usize>().read();
+            std::slice::from_raw_parts(obj.payload().add(LEN_SIZE), len)
+        })
+    }
+
+    /// Follows a member to an array without rooting it.
+    #[inline]
+    pub fn deref_array<'a, U: ?Sized + 'static>(
+        &'a self,
+        member: &'a Member<GcArray<U>>,
+    ) -> Option<&'a [Member<U>]> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null Member<GcArray<U>> refers to a live array of Member<U>; the
+        // borrows keep every collection away while the slice lives.
+        Some(unsafe { array_members::<U>(obj.payload()) })
+    }
+
     /// Checks that `field` lies inside the payload of `obj` (of type `T`).
     fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
         let start = obj.payload().addr();
@@ -578,6 +602,13 @@ impl<'s> Scope<'s> {
     /// Runs a complete major collection now.
     pub fn collect_major(&mut self) {
         self.heap.collect_major();
+    }
+
+    /// Collections run so far (minor plus major): a cheap way to notice that an allocation
+    /// collected.
+    #[inline]
+    pub fn collection_count(&self) -> u64 {
+        self.heap.stats.minor_collections + self.heap.stats.major_collections
     }
 
     /// The heap's statistics.

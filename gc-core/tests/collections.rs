@@ -90,12 +90,17 @@ fn objects_survive_minor_and_major_collections() {
 
 #[test]
 fn garbage_is_reclaimed_by_major_collection() {
-    let mut heap = small_heap();
+    let mut heap = Heap::new(
+        Config::default()
+            .with_nursery_size(4096)
+            .with_debug_level(2),
+    )
+    .unwrap();
     heap.scope(|s| {
         s.scope(|s| {
             build_list(s, scaled(20_000));
         });
-        // The list was promoted while it was being built (the nursery is 64 KiB), but its
+        // The list was promoted while it was being built (the nursery is 4 KiB), but its
         // scope has ended: a major collection frees all of it.
         assert!(s.stats().old_bytes > 0);
         s.collect_major();

@@ -1,1 +1,236 @@
-fn main() {}
+//! `gc-stress`: the command line of Pinion's stress harness.
+//!
+//! Exit codes: 0 no failure; 1 a failure was found (reproducer written) or a replay
+//! reproduced one; 2 usage or configuration error.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use gc_stress::generate::WORKLOADS;
+use gc_stress::{execute, run, Campaign, HeapSettings, Replay, Summary, VerifyMode};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gc-stress",
+    version,
+    about = "Model-based stress harness for the Pinion garbage collector"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run random mutator programs against the heap and a reference model.
+    Run(RunArgs),
+    /// Re-run a replay file; exits 1 when it reproduces a failure.
+    Replay {
+        /// The replay file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Stop after this many seconds (default 30 when --ops is not given).
+    #[arg(long, conflicts_with = "ops")]
+    seconds: Option<f64>,
+    /// Stop after this many operations.
+    #[arg(long)]
+    ops: Option<u64>,
+    /// Campaign seed (default: from the clock; always printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Workload.
+    #[arg(long, default_value = "random")]
+    workload: String,
+    /// When to compare the heap with the model.
+    #[arg(long, value_enum, default_value = "every-gc")]
+    verify: VerifyMode,
+    /// Print exactly one JSON object on stdout (everything else goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Operations per program (each program runs on a fresh heap).
+    #[arg(long, default_value_t = 20_000)]
+    program_ops: usize,
+    /// Directory for replay files.
+    #[arg(long, default_value = "stress-failures")]
+    out: PathBuf,
+    /// Test only: insert a `corrupt` operation at this index of every program.
+    #[arg(long, hide = true)]
+    inject_corruption: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Replay { file } => replay_command(&file),
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("gc-stress: {message}");
+    ExitCode::from(2)
+}
+
+fn run_command(args: RunArgs) -> ExitCode {
+    if !WORKLOADS.contains(&args.workload.as_str()) {
+        return usage_error(format!(
+            "unknown workload `{}`; known workloads: {}",
+            args.workload,
+            WORKLOADS.join(", ")
+        ));
+    }
+    if args.seconds.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return usage_error("--seconds takes a non-negative number");
+    }
+    if args.program_ops == 0 {
+        return usage_error("--program-ops must be at least 1");
+    }
+    let settings = match HeapSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let duration = match (args.seconds, args.ops) {
+        (Some(s), _) => Some(Duration::from_secs_f64(s)),
+        (None, Some(_)) => None,
+        (None, None) => Some(Duration::from_secs(30)),
+    };
+    let campaign = Campaign {
+        duration,
+        max_ops: args.ops,
+        seed,
+        workload: args.workload.clone(),
+        verify: args.verify,
+        program_ops: args.program_ops,
+        settings,
+        out_dir: args.out.clone(),
+        inject_corruption: args.inject_corruption,
+    };
+    eprintln!(
+        "gc-stress: workload={} verify={} seed={} settings: {}",
+        campaign.workload,
+        campaign.verify.name(),
+        seed,
+        campaign
+            .settings
+            .pairs()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+
+    let summary = run_with_progress(&campaign);
+
+    if let Some(failure) = &summary.failure {
+        eprintln!("gc-stress: FAILURE {failure}");
+        eprintln!(
+            "gc-stress: reproducer written to {}",
+            summary.replay.as_deref().unwrap_or("?")
+        );
+        eprintln!(
+            "gc-stress: replay it with: gc-stress replay {}",
+            summary.replay.as_deref().unwrap_or("?")
+        );
+    }
+    if args.json {
+        match serde_json::to_string(&summary) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return usage_error(format!("cannot encode the summary: {e}")),
+        }
+    } else {
+        eprintln!(
+            "gc-stress: {} programs, {:.0} ops/s with checks after {}",
+            summary.programs,
+            summary.ops_per_sec,
+            if campaign.verify == VerifyMode::EveryOp {
+                "every operation"
+            } else {
+                "every collection"
+            }
+        );
+        println!("{}", summary.line());
+    }
+    if summary.failures > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs the campaign with a progress bar on a terminal, plain lines otherwise.
+fn run_with_progress(campaign: &Campaign) -> Summary {
+    if std::io::stderr().is_terminal() {
+        let bar = match campaign.duration {
+            Some(d) => indicatif::ProgressBar::new(d.as_secs().max(1)),
+            None => indicatif::ProgressBar::new(campaign.max_ops.unwrap_or(0)),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let start = Instant::now();
+        let summary = run(campaign, |s| {
+            bar.set_position(if campaign.duration.is_some() {
+                start.elapsed().as_secs()
+            } else {
+                s.ops
+            });
+            bar.set_message(format!(
+                "ops={} minor={} major={} verified={}",
+                s.ops, s.minor, s.major, s.verified
+            ));
+        });
+        bar.finish_and_clear();
+        summary
+    } else {
+        let mut last = Instant::now();
+        run(campaign, |s| {
+            if last.elapsed() >= Duration::from_secs(5) {
+                last = Instant::now();
+                eprintln!(
+                    "progress: {:.0}s ops={} minor={} major={} verified={} programs={}",
+                    s.seconds, s.ops, s.minor, s.major, s.verified, s.programs
+                );
+            }
+        })
+    }
+}
+
+fn replay_command(file: &std::path::Path) -> ExitCode {
+    let replay = match Replay::read(file) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    for note in &replay.notes {
+        eprintln!("# {note}");
+    }
+    let (stats, result) = execute(&replay.ops, &replay.settings, replay.verify);
+    match result {
+        Ok(()) => {
+            println!(
+                "replay passed: ops={} minor={} major={} verified={}",
+                stats.ops, stats.minor, stats.major, stats.verified
+            );
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            println!(
+                "replay reproduced a failure at op {}: {}",
+                failure.op_index, failure.message
+            );
+            ExitCode::from(1)
+        }
+    }
+}

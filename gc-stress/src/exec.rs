@@ -1,0 +1,623 @@
+//! Runs a program against a real heap and the model at once, and checks one against the other.
+//!
+//! Roots live in scope levels: `push-scope` opens a nested `Scope` whose root list starts with
+//! a duplicate of every root of the level below (so it can write between old and new roots),
+//! and `pop-scope` closes it, popping its handles. A level may drop only the roots it created.
+//! A handle keeps its slot until its scope ends, so dropping a root *rebinds* its handle to the
+//! level's *sentinel* of the same kind (a handle to the first object of that kind the level
+//! created, kept for the level's whole life), which releases the dropped object. Sentinels are
+//! roots in the heap and in the model alike.
+//!
+//! A check compares everything reachable in the heap with the model (kinds, payloads, byte
+//! contents, every reference, and a one-to-one match of model ids to heap objects), checks the
+//! drop ledger (no drop glue ran twice or for a reachable object; after a major collection,
+//! every dead object's glue has run) and runs the heap verifier. It runs after every operation
+//! during which a collection happened (or after every operation), and at the end.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use gc_core::{Heap, Member, Scope};
+
+use crate::model::Model;
+use crate::objects::{
+    big_data, bytes_from_seed, AnyHandle, BigNode, DropLedger, DropNode, Kind, Node, Probe,
+};
+use crate::ops::Op;
+use crate::settings::HeapSettings;
+
+/// Deepest scope nesting a program may reach (deeper `push-scope`s do nothing).
+pub const MAX_DEPTH: usize = 8;
+/// Most roots a level keeps of its own (an allocation beyond forgets the level's oldest).
+pub const MAX_ROOTS: usize = 48;
+
+/// When the model and the heap are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifyMode {
+    /// After every operation during which a collection ran, and at the end.
+    EveryGc,
+    /// After every operation.
+    EveryOp,
+}
+
+impl VerifyMode {
+    /// The name used on the command line and in replay headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifyMode::EveryGc => "every-gc",
+            VerifyMode::EveryOp => "every-op",
+        }
+    }
+}
+
+/// A check that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Index of the operation after which the check failed.
+    pub op_index: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// What running one program did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramStats {
+    /// Operations executed.
+    pub ops: u64,
+    /// Minor collections (including those inside major ones).
+    pub minor: u64,
+    /// Major collections.
+    pub major: u64,
+    /// Checks run.
+    pub verified: u64,
+}
+
+/// Runs `ops` on a fresh heap with `settings`. Never panics: a panic inside the collector is
+/// reported as a failure (and the heap is leaked, since it may be inconsistent).
+pub fn execute(
+    ops: &[Op],
+    settings: &HeapSettings,
+    verify: VerifyMode,
+) -> (ProgramStats, Result<(), Failure>) {
+    DropLedger::reset();
+    let mut heap = match Heap::new(settings.to_config()) {
+        Ok(h) => h,
+        Err(e) => {
+            return (
+                ProgramStats::default(),
+                Err(Failure {
+                    op_index: 0,
+                    message: format!("heap: {e}"),
+                }),
+            )
+        }
+    };
+    let mut exec = Executor {
+        ops,
+        pc: 0,
+        model: Model::default(),
+        verify,
+        stats: ProgramStats::default(),
+        epoch: 0,
+        majors: 0,
+        held: vec![Vec::new()],
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
+    }));
+    exec.stats.ops = exec.pc as u64;
+    let stats = heap.stats();
+    exec.stats.minor = stats.minor_collections;
+    exec.stats.major = stats.major_collections;
+    let result = match result {
+        Ok(r) => r,
+        Err(panic) => {
+            std::mem::forget(heap);
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic".into());
+            return (
+                exec.stats,
+                Err(Failure {
+                    op_index: exec.pc.saturating_sub(1),
+                    message: format!("panic: {message}"),
+                }),
+            );
+        }
+    };
+    (exec.stats, result)
+}
+
+struct Executor<'a> {
+    ops: &'a [Op],
+    pc: usize,
+    model: Model,
+    verify: VerifyMode,
+    stats: ProgramStats,
+    epoch: u64,
+    majors: u64,
+    /// Per scope level, the ids of its sentinels (roots for the level's whole life).
+    held: Vec<Vec<u64>>,
+}
+
+type View<'s> = Vec<(u64, AnyHandle<'s>)>;
+
+/// One scope level's roots.
+struct Level<'s> {
+    /// The roots the program uses; `view[..base]` are inherited from the level below.
+    view: View<'s>,
+    base: usize,
+    /// Per kind, a handle to the first object of that kind this level created.
+    sentinels: [Option<AnyHandle<'s>>; 5],
+}
+
+fn kind_index(kind: Kind) -> usize {
+    match kind {
+        Kind::Node => 0,
+        Kind::Drop => 1,
+        Kind::Big => 2,
+        Kind::Array => 3,
+        Kind::Bytes => 4,
+    }
+}
+
+/// A reference to a heap object of any kind, borrowed from a scope.
+#[derive(Clone, Copy)]
+enum HeapRef<'a> {
+    Node(&'a Node),
+    Drop(&'a DropNode),
+    Big(&'a BigNode),
+    Array(&'a [Member<Node>]),
+    Bytes(&'a [u8]),
+}
+
+impl HeapRef<'_> {
+    fn addr(self) -> usize {
+        match self {
+            HeapRef::Node(r) => r as *const Node as usize,
+            HeapRef::Drop(r) => r as *const DropNode as usize,
+            HeapRef::Big(r) => r as *const BigNode as usize,
+            HeapRef::Array(r) => r.as_ptr() as usize,
+            HeapRef::Bytes(r) => r.as_ptr() as usize,
+        }
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            HeapRef::Node(_) => Kind::Node,
+            HeapRef::Drop(_) => Kind::Drop,
+            HeapRef::Big(_) => Kind::Big,
+            HeapRef::Array(_) => Kind::Array,
+            HeapRef::Bytes(_) => Kind::Bytes,
+        }
+    }
+}
+
+fn resolve<'a>(s: &'a Scope<'_>, h: AnyHandle<'_>) -> HeapRef<'a> {
+    match h {
+        AnyHandle::Node(h) => HeapRef::Node(s.get(h)),
+        AnyHandle::Drop(h) => HeapRef::Drop(s.get(h)),
+        AnyHandle::Big(h) => HeapRef::Big(s.get(h)),
+        AnyHandle::Array(h) => HeapRef::Array(s.array(h)),
+        AnyHandle::Bytes(h) => HeapRef::Bytes(s.bytes(h)),
+    }
+}
+
+/// The targets of an object's reference slots, in slot order.
+fn slots<'a>(s: &'a Scope<'_>, r: HeapRef<'a>) -> Vec<Option<HeapRef<'a>>> {
+    let node = |m: &'a Member<Node>| s.deref(m).map(HeapRef::Node);
+    match r {
+        HeapRef::Node(n) => vec![
+            node(&n.refs[0]),
+            node(&n.refs[1]),
+            s.deref_bytes(&n.bytes).map(HeapRef::Bytes),
+            s.deref_array(&n.array).map(HeapRef::Array),
+            s.deref(&n.dropper).map(HeapRef::Drop),
+            s.deref(&n.big).map(HeapRef::Big),
+        ],
+        HeapRef::Drop(d) => vec![node(&d.refs[0]), node(&d.refs[1])],
+        HeapRef::Big(b) => vec![node(&b.refs[0]), node(&b.refs[1])],
+        HeapRef::Array(a) => a.iter().map(node).collect(),
+        HeapRef::Bytes(_) => Vec::new(),
+    }
+}
+
+fn pick<T>(items: &[T], index: u32) -> Option<&T> {
+    (!items.is_empty()).then(|| &items[index as usize % items.len()])
+}
+
+impl Executor<'_> {
+    fn fail(&self, op_index: usize, message: impl Into<String>) -> Failure {
+        Failure {
+            op_index,
+            message: message.into(),
+        }
+    }
+
+    fn level<'s>(
+        &mut self,
+        s: &mut Scope<'s>,
+        view: View<'s>,
+        base: usize,
+        depth: usize,
+    ) -> Result<(), Failure> {
+        let mut level = Level {
+            view,
+            base,
+            sentinels: [None; 5],
+        };
+        while self.pc < self.ops.len() {
+            let at = self.pc;
+            let op = self.ops[at];
+            self.pc += 1;
+            match op {
+                Op::PushScope if depth < MAX_DEPTH => {
+                    let inherited = &level.view;
+                    self.held.push(Vec::new());
+                    s.scope(|inner| {
+                        let nested: View<'_> = inherited
+                            .iter()
+                            .map(|&(id, h)| (id, h.dup(inner)))
+                            .collect();
+                        let own_base = nested.len();
+                        self.level(inner, nested, own_base, depth + 1)
+                    })?;
+                    self.held.pop();
+                }
+                Op::PopScope if depth > 0 => return Ok(()),
+                _ => self.apply(s, &mut level, op, at)?,
+            }
+            self.after_op(s, &level.view, at)?;
+        }
+        if depth == 0 {
+            self.check(s, &level.view, self.ops.len().saturating_sub(1), false)?;
+        }
+        Ok(())
+    }
+
+    /// Roots a new object in the level (forgetting the level's oldest root beyond
+    /// `MAX_ROOTS`), and makes it the level's sentinel of its kind when there is none yet.
+    fn root<'s>(&mut self, s: &Scope<'s>, level: &mut Level<'s>, id: u64, h: AnyHandle<'s>) {
+        let k = kind_index(h.kind());
+        if level.sentinels[k].is_none() {
+            level.sentinels[k] = Some(h.dup(s));
+            self.held.last_mut().expect("a level is open").push(id);
+        }
+        if level.view.len() - level.base >= MAX_ROOTS {
+            self.drop_root(s, level, level.base);
+        }
+        level.view.push((id, h));
+    }
+
+    /// Forgets the root at `index`: its handle is rebound to the level's sentinel of the same
+    /// kind, which releases the object it held.
+    fn drop_root<'s>(&mut self, s: &Scope<'s>, level: &mut Level<'s>, index: usize) {
+        let (_, h) = level.view.remove(index);
+        match (h, level.sentinels[kind_index(h.kind())]) {
+            (AnyHandle::Node(h), Some(AnyHandle::Node(o))) => s.rebind(h, o),
+            (AnyHandle::Drop(h), Some(AnyHandle::Drop(o))) => s.rebind(h, o),
+            (AnyHandle::Big(h), Some(AnyHandle::Big(o))) => s.rebind(h, o),
+            (AnyHandle::Array(h), Some(AnyHandle::Array(o))) => s.rebind(h, o),
+            (AnyHandle::Bytes(h), Some(AnyHandle::Bytes(o))) => s.rebind(h, o),
+            _ => unreachable!("a level's own root has a sentinel of its kind"),
+        }
+    }
+
+    fn apply<'s>(
+        &mut self,
+        s: &mut Scope<'s>,
+        level: &mut Level<'s>,
+        op: Op,
+        at: usize,
+    ) -> Result<(), Failure> {
+        let alloc_err = |e: gc_core::GcError| Failure {
+            op_index: at,
+            message: format!("allocation failed: {e}"),
+        };
+        match op {
+            Op::AllocNode { payload } => {
+                let id = self.model.add(Kind::Node, payload, Vec::new(), 0);
+                let h = s
+                    .alloc(Node {
+                        id,
+                        payload: Cell::new(payload),
+                        refs: [Member::null(), Member::null()],
+                        bytes: Member::null(),
+                        array: Member::null(),
+                        dropper: Member::null(),
+                        big: Member::null(),
+                    })
+                    .map_err(alloc_err)?;
+                self.root(s, level, id, AnyHandle::Node(h));
+            }
+            Op::AllocDrop { payload } => {
+                let id = self.model.add(Kind::Drop, payload, Vec::new(), 0);
+                let h = s
+                    .alloc(DropNode {
+                        id,
+                        payload,
+                        probe: Probe { id },
+                        refs: [Member::null(), Member::null()],
+                    })
+                    .map_err(alloc_err)?;
+                self.root(s, level, id, AnyHandle::Drop(h));
+            }
+            Op::AllocBig { payload } => {
+                let id = self.model.add(Kind::Big, payload, Vec::new(), 0);
+                let h = s
+                    .alloc(BigNode {
+                        id,
+                        data: big_data(payload),
+                        refs: [Member::null(), Member::null()],
+                    })
+                    .map_err(alloc_err)?;
+                self.root(s, level, id, AnyHandle::Big(h));
+            }
+            Op::AllocBytes { len, seed } => {
+                let bytes = bytes_from_seed(len as usize, seed);
+                let h = s.alloc_bytes(&bytes).map_err(alloc_err)?;
+                let id = self.model.add(Kind::Bytes, 0, bytes, 0);
+                self.root(s, level, id, AnyHandle::Bytes(h));
+            }
+            Op::AllocArray { len } => {
+                let h = s.alloc_array::<Node>(len as usize).map_err(alloc_err)?;
+                let id = self.model.add(Kind::Array, 0, Vec::new(), len as usize);
+                self.root(s, level, id, AnyHandle::Array(h));
+            }
+            Op::Write { src, slot, dst } => {
+                let view = &level.view;
+                let Some(&(src_id, src_h)) = pick(view, src) else {
+                    return Ok(());
+                };
+                let n = self.model.get(src_id).slots.len();
+                if n == 0 {
+                    return Ok(());
+                }
+                let slot = slot as usize % n;
+                let want = src_h.kind().slot_kinds(n)[slot];
+                let candidates: Vec<(u64, AnyHandle<'s>)> = view
+                    .iter()
+                    .copied()
+                    .filter(|(_, h)| h.kind() == want)
+                    .collect();
+                let target = dst.and_then(|d| pick(&candidates, d).copied());
+                store(s, src_h, slot, target.map(|t| t.1))
+                    .map_err(|e| self.fail(at, format!("write failed: {e}")))?;
+                self.model.get_mut(src_id).slots[slot] = target.map(|t| t.0);
+            }
+            Op::WriteBytes {
+                root,
+                offset,
+                value,
+            } => {
+                let candidates: Vec<_> = level
+                    .view
+                    .iter()
+                    .copied()
+                    .filter(|(_, h)| h.kind() == Kind::Bytes)
+                    .collect();
+                let Some(&(id, AnyHandle::Bytes(h))) = pick(&candidates, root) else {
+                    return Ok(());
+                };
+                let bytes = s.bytes_mut(h);
+                if bytes.is_empty() {
+                    return Ok(());
+                }
+                let i = offset as usize % bytes.len();
+                bytes[i] = value;
+                self.model.get_mut(id).bytes[i] = value;
+            }
+            Op::DropRoot { root } => {
+                let own = level.view.len() - level.base;
+                if own > 0 {
+                    self.drop_root(s, level, level.base + root as usize % own);
+                }
+            }
+            Op::Minor => s.collect_minor(),
+            Op::Major => s.collect_major(),
+            Op::Corrupt { root } => {
+                let candidates: Vec<_> = level
+                    .view
+                    .iter()
+                    .copied()
+                    .filter(|(_, h)| h.kind() == Kind::Node)
+                    .collect();
+                if let Some(&(_, AnyHandle::Node(h))) = pick(&candidates, root) {
+                    let node = s.get(h);
+                    node.payload.set(node.payload.get() ^ 0x100);
+                }
+            }
+            Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
+        }
+        Ok(())
+    }
+
+    fn after_op(&mut self, s: &mut Scope<'_>, view: &View<'_>, at: usize) -> Result<(), Failure> {
+        let epoch = s.collection_count();
+        if epoch != self.epoch || self.verify == VerifyMode::EveryOp {
+            self.epoch = epoch;
+            let majors = s.stats().major_collections;
+            let after_major = majors != self.majors;
+            self.majors = majors;
+            self.check(s, view, at, after_major)?;
+        }
+        Ok(())
+    }
+
+    /// Compares the heap with the model, checks the drop ledger, runs the verifier.
+    fn check(
+        &mut self,
+        s: &mut Scope<'_>,
+        view: &View<'_>,
+        at: usize,
+        after_major: bool,
+    ) -> Result<(), Failure> {
+        self.stats.verified += 1;
+        let report = s.verify();
+        if !report.is_ok() {
+            return Err(self.fail(at, format!("heap verifier: {report}")));
+        }
+        let s: &Scope<'_> = s;
+        let mut addr_of: HashMap<u64, usize> = HashMap::new();
+        let mut id_of: HashMap<usize, u64> = HashMap::new();
+        let mut stack: Vec<(u64, HeapRef<'_>)> =
+            view.iter().map(|&(id, h)| (id, resolve(s, h))).collect();
+        while let Some((id, r)) = stack.pop() {
+            let addr = r.addr();
+            if let Some(&known) = addr_of.get(&id) {
+                if known != addr {
+                    return Err(self.fail(
+                        at,
+                        format!("model object {id} is two heap objects ({known:#x} and {addr:#x})"),
+                    ));
+                }
+                continue;
+            }
+            if let Some(&other) = id_of.get(&addr) {
+                return Err(self.fail(
+                    at,
+                    format!("model objects {other} and {id} are one heap object at {addr:#x}"),
+                ));
+            }
+            addr_of.insert(id, addr);
+            id_of.insert(addr, id);
+            let m = self.model.get(id);
+            if r.kind() != m.kind {
+                return Err(self.fail(
+                    at,
+                    format!(
+                        "object {id}: heap has a {:?}, model a {:?}",
+                        r.kind(),
+                        m.kind
+                    ),
+                ));
+            }
+            let payload_ok = match r {
+                HeapRef::Node(n) => n.id == id && n.payload.get() == m.payload,
+                HeapRef::Drop(d) => d.id == id && d.payload == m.payload && d.probe.id == id,
+                HeapRef::Big(b) => b.id == id && b.data == big_data(m.payload),
+                HeapRef::Array(a) => a.len() == m.slots.len(),
+                HeapRef::Bytes(b) => b == m.bytes.as_slice(),
+            };
+            if !payload_ok {
+                return Err(self.fail(
+                    at,
+                    format!("object {id} ({:?}): payload differs from the model", m.kind),
+                ));
+            }
+            for (slot, (got, want)) in slots(s, r).into_iter().zip(&m.slots).enumerate() {
+                match (got, *want) {
+                    (None, None) => {}
+                    (Some(target), Some(tid)) => stack.push((tid, target)),
+                    (got, want) => {
+                        return Err(self.fail(
+                            at,
+                            format!(
+                                "object {id} slot {slot}: heap {}, model {want:?}",
+                                if got.is_some() { "set" } else { "null" }
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+        // Liveness comes from the model: the roots in use plus every level's sentinels.
+        let roots = view
+            .iter()
+            .map(|&(id, _)| id)
+            .chain(self.held.iter().flatten().copied());
+        let live_set = self.model.reachable(roots);
+        for &id in &self.model.droppable {
+            let drops = DropLedger::count(id);
+            let live = live_set.contains(&id);
+            if drops > 1 {
+                return Err(self.fail(at, format!("object {id}: drop glue ran {drops} times")));
+            }
+            if live && drops > 0 {
+                return Err(self.fail(
+                    at,
+                    format!("object {id}: drop glue ran while it is reachable"),
+                ));
+            }
+            if after_major && !live && drops == 0 {
+                return Err(self.fail(
+                    at,
+                    format!(
+                        "object {id}: dead after a major collection but its drop glue did not run"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stores `target` into slot `slot` of `src` through the barrier.
+fn store<'t>(
+    s: &Scope<'_>,
+    src: AnyHandle<'_>,
+    slot: usize,
+    target: Option<AnyHandle<'t>>,
+) -> Result<(), gc_core::GcError> {
+    let node = |t: Option<AnyHandle<'t>>| match t {
+        Some(AnyHandle::Node(h)) => Some(h),
+        _ => None,
+    };
+    match src {
+        AnyHandle::Node(h) => match slot {
+            0 | 1 => s.try_set(h, |n| &n.refs[slot], node(target)),
+            2 => s.try_set(
+                h,
+                |n| &n.bytes,
+                target.and_then(|t| {
+                    if let AnyHandle::Bytes(b) = t {
+                        Some(b)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+            3 => s.try_set(
+                h,
+                |n| &n.array,
+                target.and_then(|t| {
+                    if let AnyHandle::Array(a) = t {
+                        Some(a)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+            4 => s.try_set(
+                h,
+                |n| &n.dropper,
+                target.and_then(|t| {
+                    if let AnyHandle::Drop(d) = t {
+                        Some(d)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+            _ => s.try_set(
+                h,
+                |n| &n.big,
+                target.and_then(|t| {
+                    if let AnyHandle::Big(b) = t {
+                        Some(b)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+        },
+        AnyHandle::Drop(h) => s.try_set(h, |d| &d.refs[slot], node(target)),
+        AnyHandle::Big(h) => s.try_set(h, |b| &b.refs[slot], node(target)),
+        AnyHandle::Array(h) => s.try_array_set(h, slot, node(target)),
+        AnyHandle::Bytes(_) => Ok(()),
+    }
+}

@@ -1,0 +1,190 @@
+//! The heap types the stress harness allocates, and a handle to any of them.
+//!
+//! Five kinds cover what the collector treats differently: a small object without drop glue
+//! ([`Node`]), a small object with drop glue ([`DropNode`]), a large object ([`BigNode`], over
+//! the large-object threshold), a byte string and an array of references. Every reference slot
+//! has a fixed target kind (see [`Kind::slot_kinds`]), so the model can say which writes are
+//! well-typed.
+
+use std::cell::{Cell, RefCell};
+
+use gc_core::{GcArray, GcBytes, Handle, Member, Scope, Trace};
+
+/// Which kind of object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A small object without drop glue.
+    Node,
+    /// A small object whose drop glue is observed by the drop ledger.
+    Drop,
+    /// A large object (never in the nursery).
+    Big,
+    /// An array of references to `Node`s.
+    Array,
+    /// A byte string.
+    Bytes,
+}
+
+impl Kind {
+    /// The target kind of each reference slot of an object of this kind (`array_len` for
+    /// arrays).
+    pub fn slot_kinds(self, array_len: usize) -> Vec<Kind> {
+        match self {
+            Kind::Node => vec![
+                Kind::Node,
+                Kind::Node,
+                Kind::Bytes,
+                Kind::Array,
+                Kind::Drop,
+                Kind::Big,
+            ],
+            Kind::Drop | Kind::Big => vec![Kind::Node, Kind::Node],
+            Kind::Array => vec![Kind::Node; array_len],
+            Kind::Bytes => Vec::new(),
+        }
+    }
+}
+
+/// A small object with every kind of reference slot.
+#[derive(Trace, Debug)]
+pub struct Node {
+    /// Model id.
+    pub id: u64,
+    /// Payload checked against the model (a `Cell` so the test-only corruption can flip it).
+    pub payload: Cell<u64>,
+    /// Slots 0 and 1.
+    pub refs: [Member<Node>; 2],
+    /// Slot 2.
+    pub bytes: Member<GcBytes>,
+    /// Slot 3.
+    pub array: Member<GcArray<Node>>,
+    /// Slot 4.
+    pub dropper: Member<DropNode>,
+    /// Slot 5.
+    pub big: Member<BigNode>,
+}
+
+/// A small object with drop glue (through its probe).
+#[derive(Trace, Debug)]
+pub struct DropNode {
+    /// Model id.
+    pub id: u64,
+    /// Payload checked against the model.
+    pub payload: u64,
+    /// Records the drop in the ledger.
+    pub probe: Probe,
+    /// Slots 0 and 1.
+    pub refs: [Member<Node>; 2],
+}
+
+/// Words of inline payload in a [`BigNode`]: enough to pass the large-object threshold.
+pub const BIG_WORDS: usize = gc_core::LARGE_OBJECT_THRESHOLD / 8 + 8;
+
+/// A large object.
+#[derive(Trace, Debug)]
+pub struct BigNode {
+    /// Model id.
+    pub id: u64,
+    /// Payload: word `i` is `seed * (i + 1)`.
+    pub data: [u64; BIG_WORDS],
+    /// Slots 0 and 1.
+    pub refs: [Member<Node>; 2],
+}
+
+/// Fills a big node's payload from its seed.
+pub fn big_data(seed: u64) -> [u64; BIG_WORDS] {
+    std::array::from_fn(|i| seed.wrapping_mul(i as u64 + 1))
+}
+
+/// Byte-string contents from a seed (a small LCG, so replays need only the seed).
+pub fn bytes_from_seed(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect()
+}
+
+thread_local! {
+    static DROP_LEDGER: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Counts, per model id, how often a [`DropNode`]'s drop glue ran on this thread.
+#[derive(Debug)]
+pub struct DropLedger;
+
+impl DropLedger {
+    /// Forgets every count (at the start of a program).
+    pub fn reset() {
+        DROP_LEDGER.with(|l| l.borrow_mut().clear());
+    }
+
+    /// How often `id` was dropped.
+    pub fn count(id: u64) -> u32 {
+        DROP_LEDGER.with(|l| l.borrow().get(id as usize).copied().unwrap_or(0))
+    }
+}
+
+/// Records its owner's drop in the ledger.
+#[derive(Trace, Debug)]
+#[pinion(drop)]
+pub struct Probe {
+    /// Model id of the owner.
+    pub id: u64,
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        DROP_LEDGER.with(|l| {
+            let mut l = l.borrow_mut();
+            let i = self.id as usize;
+            if l.len() <= i {
+                l.resize(i + 1, 0);
+            }
+            l[i] += 1;
+        });
+    }
+}
+
+/// A handle to an object of any kind.
+#[derive(Clone, Copy, Debug)]
+pub enum AnyHandle<'s> {
+    /// A [`Node`].
+    Node(Handle<'s, Node>),
+    /// A [`DropNode`].
+    Drop(Handle<'s, DropNode>),
+    /// A [`BigNode`].
+    Big(Handle<'s, BigNode>),
+    /// An array of nodes.
+    Array(Handle<'s, GcArray<Node>>),
+    /// A byte string.
+    Bytes(Handle<'s, GcBytes>),
+}
+
+impl<'s> AnyHandle<'s> {
+    /// The object's kind.
+    pub fn kind(self) -> Kind {
+        match self {
+            AnyHandle::Node(_) => Kind::Node,
+            AnyHandle::Drop(_) => Kind::Drop,
+            AnyHandle::Big(_) => Kind::Big,
+            AnyHandle::Array(_) => Kind::Array,
+            AnyHandle::Bytes(_) => Kind::Bytes,
+        }
+    }
+
+    /// The same object, rooted again in scope `s`.
+    pub fn dup<'i>(self, s: &Scope<'i>) -> AnyHandle<'i> {
+        match self {
+            AnyHandle::Node(h) => AnyHandle::Node(s.dup(h)),
+            AnyHandle::Drop(h) => AnyHandle::Drop(s.dup(h)),
+            AnyHandle::Big(h) => AnyHandle::Big(s.dup(h)),
+            AnyHandle::Array(h) => AnyHandle::Array(s.dup(h)),
+            AnyHandle::Bytes(h) => AnyHandle::Bytes(s.dup(h)),
+        }
+    }
+}

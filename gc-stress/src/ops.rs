@@ -1,0 +1,290 @@
+//! The operation language: what a mutator program does, one operation per line.
+//!
+//! Operations name roots by index into the current scope level's root list and resolve
+//! indices modulo what exists when they run, so any sequence (a shrunk one too) is valid:
+//! an operation whose target does not exist does nothing.
+//!
+//! | line | meaning |
+//! |---|---|
+//! | `alloc-node P` | allocate a [`Node`](crate::objects::Node) with payload P, root it |
+//! | `alloc-drop P` | allocate a [`DropNode`](crate::objects::DropNode) (drop glue), root it |
+//! | `alloc-big P` | allocate a [`BigNode`](crate::objects::BigNode) (large object), root it |
+//! | `alloc-bytes LEN SEED` | allocate a byte string of LEN bytes made from SEED, root it |
+//! | `alloc-array LEN` | allocate an array of LEN null references, root it |
+//! | `write SRC SLOT DST` | store root DST (a root of the slot's kind; `-` for null) into slot SLOT of root SRC |
+//! | `write-bytes ROOT OFFSET VALUE` | overwrite one byte of a byte-string root |
+//! | `drop-root ROOT` | forget one of this level's own roots |
+//! | `push-scope` / `pop-scope` | open / close a nested root scope |
+//! | `minor` / `major` | force a minor / major collection |
+//! | `corrupt ROOT` | test only: flip a node's payload behind the model's back |
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One mutator operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Allocate a node.
+    AllocNode {
+        /// Its payload.
+        payload: u64,
+    },
+    /// Allocate a node with drop glue.
+    AllocDrop {
+        /// Its payload.
+        payload: u64,
+    },
+    /// Allocate a large node.
+    AllocBig {
+        /// Seed of its payload.
+        payload: u64,
+    },
+    /// Allocate a byte string.
+    AllocBytes {
+        /// Length in bytes.
+        len: u32,
+        /// Seed of its contents.
+        seed: u64,
+    },
+    /// Allocate an array of null references.
+    AllocArray {
+        /// Number of elements.
+        len: u32,
+    },
+    /// Store a reference (or null).
+    Write {
+        /// Root whose object is written.
+        src: u32,
+        /// Slot index (modulo the object's slot count).
+        slot: u32,
+        /// Root of the slot's kind to store (modulo their count), or `None` for null.
+        dst: Option<u32>,
+    },
+    /// Overwrite one byte of a byte string.
+    WriteBytes {
+        /// Byte-string root (modulo their count).
+        root: u32,
+        /// Offset (modulo the length).
+        offset: u32,
+        /// New value.
+        value: u8,
+    },
+    /// Forget a root of the current level.
+    DropRoot {
+        /// Index among the level's own roots (modulo their count).
+        root: u32,
+    },
+    /// Open a nested scope.
+    PushScope,
+    /// Close the current nested scope.
+    PopScope,
+    /// Force a minor collection.
+    Minor,
+    /// Force a major collection.
+    Major,
+    /// Test-only corruption: flip a node's payload without telling the model.
+    Corrupt {
+        /// Node root (modulo their count).
+        root: u32,
+    },
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Op::AllocNode { payload } => write!(f, "alloc-node {payload}"),
+            Op::AllocDrop { payload } => write!(f, "alloc-drop {payload}"),
+            Op::AllocBig { payload } => write!(f, "alloc-big {payload}"),
+            Op::AllocBytes { len, seed } => write!(f, "alloc-bytes {len} {seed}"),
+            Op::AllocArray { len } => write!(f, "alloc-array {len}"),
+            Op::Write {
+                src,
+                slot,
+                dst: Some(d),
+            } => write!(f, "write {src} {slot} {d}"),
+            Op::Write {
+                src,
+                slot,
+                dst: None,
+            } => write!(f, "write {src} {slot} -"),
+            Op::WriteBytes {
+                root,
+                offset,
+                value,
+            } => write!(f, "write-bytes {root} {offset} {value}"),
+            Op::DropRoot { root } => write!(f, "drop-root {root}"),
+            Op::PushScope => f.write_str("push-scope"),
+            Op::PopScope => f.write_str("pop-scope"),
+            Op::Minor => f.write_str("minor"),
+            Op::Major => f.write_str("major"),
+            Op::Corrupt { root } => write!(f, "corrupt {root}"),
+        }
+    }
+}
+
+/// Why a line is not an operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot parse operation `{line}`: {reason}")]
+pub struct ParseOpError {
+    /// The line.
+    pub line: String,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl FromStr for Op {
+    type Err = ParseOpError;
+
+    fn from_str(line: &str) -> Result<Op, ParseOpError> {
+        let err = |reason: &str| ParseOpError {
+            line: line.to_string(),
+            reason: reason.to_string(),
+        };
+        let mut words = line.split_whitespace();
+        let name = words.next().ok_or_else(|| err("empty line"))?;
+        let args: Vec<&str> = words.collect();
+        let num = |i: usize| -> Result<u64, ParseOpError> {
+            args.get(i)
+                .ok_or_else(|| err("missing argument"))?
+                .parse::<u64>()
+                .map_err(|_| err("arguments are unsigned integers"))
+        };
+        let u32_at = |i: usize| -> Result<u32, ParseOpError> {
+            u32::try_from(num(i)?).map_err(|_| err("argument too large"))
+        };
+        let want = |n: usize| {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(err(&format!("expected {n} argument(s)")))
+            }
+        };
+        let op = match name {
+            "alloc-node" => {
+                want(1)?;
+                Op::AllocNode { payload: num(0)? }
+            }
+            "alloc-drop" => {
+                want(1)?;
+                Op::AllocDrop { payload: num(0)? }
+            }
+            "alloc-big" => {
+                want(1)?;
+                Op::AllocBig { payload: num(0)? }
+            }
+            "alloc-bytes" => {
+                want(2)?;
+                Op::AllocBytes {
+                    len: u32_at(0)?,
+                    seed: num(1)?,
+                }
+            }
+            "alloc-array" => {
+                want(1)?;
+                Op::AllocArray { len: u32_at(0)? }
+            }
+            "write" => {
+                want(3)?;
+                let dst = if args[2] == "-" {
+                    None
+                } else {
+                    Some(u32_at(2)?)
+                };
+                Op::Write {
+                    src: u32_at(0)?,
+                    slot: u32_at(1)?,
+                    dst,
+                }
+            }
+            "write-bytes" => {
+                want(3)?;
+                let value = u8::try_from(num(2)?).map_err(|_| err("a byte is 0..=255"))?;
+                Op::WriteBytes {
+                    root: u32_at(0)?,
+                    offset: u32_at(1)?,
+                    value,
+                }
+            }
+            "drop-root" => {
+                want(1)?;
+                Op::DropRoot { root: u32_at(0)? }
+            }
+            "push-scope" => {
+                want(0)?;
+                Op::PushScope
+            }
+            "pop-scope" => {
+                want(0)?;
+                Op::PopScope
+            }
+            "minor" => {
+                want(0)?;
+                Op::Minor
+            }
+            "major" => {
+                want(0)?;
+                Op::Major
+            }
+            "corrupt" => {
+                want(1)?;
+                Op::Corrupt { root: u32_at(0)? }
+            }
+            _ => return Err(err("unknown operation")),
+        };
+        Ok(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_round_trips_through_text() {
+        let ops = [
+            Op::AllocNode { payload: 7 },
+            Op::AllocDrop { payload: 1 },
+            Op::AllocBig { payload: u64::MAX },
+            Op::AllocBytes { len: 3, seed: 9 },
+            Op::AllocArray { len: 0 },
+            Op::Write {
+                src: 1,
+                slot: 2,
+                dst: Some(3),
+            },
+            Op::Write {
+                src: 1,
+                slot: 2,
+                dst: None,
+            },
+            Op::WriteBytes {
+                root: 0,
+                offset: 5,
+                value: 255,
+            },
+            Op::DropRoot { root: 4 },
+            Op::PushScope,
+            Op::PopScope,
+            Op::Minor,
+            Op::Major,
+            Op::Corrupt { root: 2 },
+        ];
+        for op in ops {
+            assert_eq!(op.to_string().parse::<Op>(), Ok(op));
+        }
+    }
+
+    #[test]
+    fn bad_lines_are_errors_not_panics() {
+        for line in [
+            "",
+            "alloc-node",
+            "alloc-node x",
+            "write 1 2",
+            "write-bytes 0 0 256",
+            "fly 1",
+        ] {
+            assert!(line.parse::<Op>().is_err(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The command-line contract later issues rely on.
+
+use std::process::Command;
+
+fn gc_stress(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn run_prints_the_summary_line_last_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gc_stress(&["run", "--ops", "20000", "--seed", "5"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap();
+    let keys: Vec<&str> = last
+        .strip_prefix("summary: ")
+        .expect("summary line")
+        .split(' ')
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["ops", "minor", "major", "verified", "pins", "refused", "failures", "seed"]
+    );
+    assert!(last.contains("ops=20000") && last.contains("failures=0") && last.ends_with("seed=5"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("seed=5"),
+        "the seed is printed"
+    );
+}
+
+#[test]
+fn json_puts_exactly_one_object_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gc_stress(
+        &[
+            "run", "--ops", "5000", "--seed", "9", "--json", "--verify", "every-op",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let value: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for key in [
+        "ops",
+        "minor",
+        "major",
+        "verified",
+        "pins",
+        "refused",
+        "failures",
+        "seed",
+        "ops_per_sec",
+    ] {
+        assert!(value.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(value["ops"], 5000);
+    assert_eq!(value["verify"], "every-op");
+    assert_eq!(stdout.trim().lines().count(), 1);
+}
+
+#[test]
+fn a_failure_exits_one_and_names_the_reproducer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gc_stress(
+        &[
+            "run",
+            "--ops",
+            "200000",
+            "--seed",
+            "11",
+            "--inject-corruption",
+            "50",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("reproducer written to stress-failures/"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("failures=1"));
+}
+
+#[test]
+fn usage_errors_exit_two_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gc_stress(&["run", "--workload", "nope"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown workload `nope`"));
+    let out = gc_stress(&["run", "--verify", "sometimes"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let out = gc_stress(&["replay", "missing.replay"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read missing.replay"));
+    std::fs::write(
+        dir.path().join("bad.replay"),
+        "# pinion gc-stress replay v1\nfly 3\n",
+    )
+    .unwrap();
+    let out = gc_stress(&["replay", "bad.replay"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.replay:2"));
+}

@@ -1,0 +1,135 @@
+//! The harness can pass, can fail, and reproduces what it finds.
+
+use std::process::Command;
+
+use gc_stress::{execute, run, Campaign, HeapSettings, Op, Replay, VerifyMode};
+
+fn campaign(dir: &std::path::Path, seed: u64, ops: u64) -> Campaign {
+    Campaign {
+        duration: None,
+        max_ops: Some(ops),
+        seed,
+        workload: "random".into(),
+        verify: VerifyMode::EveryGc,
+        program_ops: 5_000,
+        settings: HeapSettings::default(),
+        out_dir: dir.to_path_buf(),
+        inject_corruption: None,
+    }
+}
+
+#[test]
+fn clean_campaigns_pass_for_several_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in [1, 2, 3] {
+        let summary = run(&campaign(dir.path(), seed, 30_000), |_| {});
+        assert_eq!(summary.failures, 0, "seed {seed}: {:?}", summary.failure);
+        assert_eq!(summary.ops, 30_000);
+        assert!(summary.minor > 0 && summary.major > 0 && summary.verified > 0);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no replay written"
+    );
+}
+
+#[test]
+fn a_payload_flipped_behind_the_models_back_is_detected() {
+    let ops = [
+        Op::AllocNode { payload: 1 },
+        Op::Corrupt { root: 0 },
+        Op::Minor,
+    ];
+    let (_, result) = execute(&ops, &HeapSettings::default(), VerifyMode::EveryGc);
+    let failure = result.unwrap_err();
+    assert_eq!(failure.op_index, 2);
+    assert!(
+        failure.message.contains("payload differs"),
+        "{}",
+        failure.message
+    );
+    // Without the corruption the same program passes.
+    let clean = [Op::AllocNode { payload: 1 }, Op::Minor];
+    assert!(
+        execute(&clean, &HeapSettings::default(), VerifyMode::EveryGc)
+            .1
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_failing_campaign_writes_a_replay_that_reproduces_the_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = campaign(dir.path(), 11, 200_000);
+    c.inject_corruption = Some(50);
+    let summary = run(&c, |_| {});
+    assert_eq!(summary.failures, 1);
+    let path = std::path::PathBuf::from(summary.replay.clone().expect("a replay path"));
+    assert!(path.exists(), "{}", path.display());
+    let replay = Replay::read(&path).unwrap();
+    assert!(replay.ops.contains(&Op::Corrupt { root: 0 }));
+    assert!(replay.notes.iter().any(|n| n.starts_with("seed=")));
+    let (_, result) = execute(&replay.ops, &replay.settings, replay.verify);
+    let failure = result.unwrap_err();
+    assert_eq!(
+        Some(format!("op {}: {}", failure.op_index, failure.message)),
+        summary.failure
+    );
+
+    // The command line agrees: `replay` exits 1 on a reproduced failure.
+    let out = Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reproduced a failure"));
+
+    // Removing the corruption from the replay makes it pass (exit 0).
+    let mut fixed = replay.clone();
+    fixed.ops.retain(|op| !matches!(op, Op::Corrupt { .. }));
+    let fixed_path = dir.path().join("fixed.replay");
+    std::fs::write(&fixed_path, fixed.to_text()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .arg("replay")
+        .arg(&fixed_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn stress_settings_in_a_replay_header_are_honoured() {
+    let settings = HeapSettings::from_config(
+        gc_core::Config::default()
+            .with_nursery_size(2048)
+            .with_stress(Some(2)),
+    );
+    let ops: Vec<Op> = (0..200).map(|i| Op::AllocNode { payload: i }).collect();
+    let (stats, result) = execute(&ops, &settings, VerifyMode::EveryGc);
+    assert!(result.is_ok());
+    assert!(
+        stats.minor >= 100,
+        "stress mode collects every 2 allocations: {}",
+        stats.minor
+    );
+    let replay = Replay {
+        settings: settings.clone(),
+        verify: VerifyMode::EveryOp,
+        notes: vec![],
+        ops,
+    };
+    let parsed = Replay::parse(&replay.to_text(), "mem").unwrap();
+    assert_eq!(parsed.settings, settings);
+}
