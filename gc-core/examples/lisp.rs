@@ -593,7 +593,15 @@ fn main() {
         }),
         None => PROGRAM.replace("ITERATIONS", &iterations.to_string()),
     };
-    let mut heap = Heap::new(Config::default()).expect("heap");
+    // Operators tune the heap with PINION_GC_* variables; a bad one is reported, not ignored.
+    let config = Config::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
+    let mut heap = Heap::new(config).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
     let start = std::time::Instant::now();
     if let Err(e) = run(&mut heap, &src) {
         eprintln!("error: {e}");

@@ -199,6 +199,7 @@ impl HeapInner {
             }
         }
         self.nursery.reset(self.config.nursery_debug());
+        self.refresh_nursery_limit();
 
         self.stats.minor_collections += 1;
         self.stats.bytes_promoted += promoted_bytes;
@@ -245,8 +246,9 @@ impl HeapInner {
 
         let live = self.old_generation_bytes();
         self.stats.live_bytes_after_major = live;
-        let grown = (live as f64 * self.config.major_collect()) as usize;
-        self.stats.major_threshold = grown.max(self.config.min_major());
+        self.pacer.after_major(live);
+        self.stats.major_threshold = self.pacer.threshold();
+        self.refresh_nursery_limit();
         self.stats.major_collections += 1;
         self.stats.major_pause.record(start.elapsed());
         if self.config.debug_level() >= 1 {

@@ -1,8 +1,14 @@
-//! Heap settings.
+//! Heap settings: every knob an operator or embedder can turn.
 //!
-//! A [`Config`] is built in code with the `with_*` setters; every setting has the default
-//! documented on its setter. (Reading `PINION_GC_*` environment variables comes with the
-//! configuration layer; the names below already match those variables.)
+//! A [`Config`] is built in code with the `with_*` setters (starting from [`Config::default`],
+//! which ignores the environment, so tests stay hermetic) or read from `PINION_GC_*`
+//! environment variables with [`Config::from_env`] (see the `env` module and
+//! `docs/tuning.md`). [`Config::validate`] checks the values together; [`Heap::new`]
+//! refuses an invalid configuration.
+//!
+//! [`Heap::new`]: crate::Heap::new
+
+use std::path::PathBuf;
 
 /// Objects whose total size (header included) is at least this many bytes skip the nursery and
 /// are allocated in the large-object space, where they never move.
@@ -14,6 +20,9 @@ pub const DEFAULT_NURSERY_SIZE: usize = 4 * 1024 * 1024;
 /// Default major-collection factor (PyPy's `MAJOR_COLLECT`).
 pub const DEFAULT_MAJOR_COLLECT: f64 = 1.82;
 
+/// Default cap on the threshold's growth from one major collection to the next.
+pub const DEFAULT_GROWTH: f64 = 1.4;
+
 /// Settings of one heap.
 ///
 /// ```
@@ -21,18 +30,26 @@ pub const DEFAULT_MAJOR_COLLECT: f64 = 1.82;
 /// let config = Config::default()
 ///     .with_nursery_size(64 * 1024)
 ///     .with_stress(Some(100))
+///     .with_max_heap(Some(64 << 20))
 ///     .with_debug_level(2);
 /// let heap = Heap::new(config).unwrap();
 /// assert_eq!(heap.config().nursery_size(), 64 * 1024);
+/// assert!(Config::default().with_major_collect(0.5).validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    nursery_size: usize,
-    nursery_debug: bool,
-    major_collect: f64,
-    min_major: Option<usize>,
-    stress: Option<u32>,
-    debug_level: u8,
+    pub(crate) nursery_size: usize,
+    pub(crate) nursery_debug: bool,
+    pub(crate) major_collect: f64,
+    pub(crate) growth: f64,
+    pub(crate) min_major: Option<usize>,
+    pub(crate) max_heap: Option<usize>,
+    pub(crate) max_delta: Option<usize>,
+    pub(crate) max_pinned: Option<usize>,
+    pub(crate) debug_level: u8,
+    pub(crate) stress: Option<u32>,
+    pub(crate) trace: bool,
+    pub(crate) log: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -41,53 +58,112 @@ impl Default for Config {
             nursery_size: DEFAULT_NURSERY_SIZE,
             nursery_debug: false,
             major_collect: DEFAULT_MAJOR_COLLECT,
+            growth: DEFAULT_GROWTH,
             min_major: None,
-            stress: None,
+            max_heap: None,
+            max_delta: None,
+            max_pinned: None,
             debug_level: 0,
+            stress: None,
+            trace: false,
+            log: None,
         }
     }
 }
 
+/// A configuration value outside its allowed range, or two that contradict each other.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct InvalidSetting {
+    /// The setting (its environment-variable suffix, such as `MAJOR_COLLECT`).
+    pub setting: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
 impl Config {
-    /// Nursery size in bytes (default 4 MiB). Values below a few kilobytes are allowed and mean
-    /// "collect almost every allocation"; objects larger than the nursery go straight to the
-    /// old generation.
+    /// Nursery size in bytes (`NURSERY`, default 4 MiB). Sizes below a few kilobytes are
+    /// allowed and mean "collect almost every allocation"; objects larger than the nursery go
+    /// straight to the old generation.
     pub fn with_nursery_size(mut self, bytes: usize) -> Self {
         self.nursery_size = bytes.max(crate::object::OBJECT_ALIGN * 4);
         self
     }
 
-    /// Fill the nursery with a poison pattern after every minor collection (default off), so a
-    /// stale reference into it reads garbage that the verifier recognises.
+    /// Fill the nursery with a poison pattern after every minor collection (`NURSERY_DEBUG`,
+    /// default off), so a stale reference into it reads garbage the verifier recognises.
     pub fn with_nursery_debug(mut self, on: bool) -> Self {
         self.nursery_debug = on;
         self
     }
 
     /// Start a major collection when the old generation reaches this factor times the bytes
-    /// that survived the last one (default 1.82).
+    /// that survived the last one (`MAJOR_COLLECT`, default 1.82). `0` is *threshold-zero*:
+    /// no automatic major collection, which [`Heap::enable`](crate::Heap::enable) does not
+    /// undo. Values in (0, 1] are invalid.
     pub fn with_major_collect(mut self, factor: f64) -> Self {
         self.major_collect = factor;
         self
     }
 
+    /// The threshold grows by at most this factor from one major collection to the next
+    /// (`GROWTH`, default 1.4; must be above 1).
+    pub fn with_growth(mut self, factor: f64) -> Self {
+        self.growth = factor;
+        self
+    }
+
     /// No automatic major collection while the old generation is below this many bytes
-    /// (default: 8 × the nursery size).
+    /// (`MIN`, default 8 × the nursery size).
     pub fn with_min_major(mut self, bytes: usize) -> Self {
         self.min_major = Some(bytes);
         self
     }
 
-    /// Force a minor collection every `n` allocations (`None`, the default, is off).
+    /// Hard limit on the heap: nursery + old generation + large objects (`MAX`, default
+    /// none). It holds even with automatic major collections disabled.
+    pub fn with_max_heap(mut self, bytes: Option<usize>) -> Self {
+        self.max_heap = bytes;
+        self
+    }
+
+    /// The threshold is at most the live bytes plus this (`MAX_DELTA`, default 1/8 of
+    /// physical memory).
+    pub fn with_max_delta(mut self, bytes: usize) -> Self {
+        self.max_delta = Some(bytes);
+        self
+    }
+
+    /// Most nursery objects pinned at once (`MAX_PINNED`, default
+    /// `max(1, nursery / (2 × LARGE_OBJECT_THRESHOLD))`); `0` disables pinning.
+    pub fn with_max_pinned(mut self, count: usize) -> Self {
+        self.max_pinned = Some(count);
+        self
+    }
+
+    /// Force a minor collection every `n` allocations (`STRESS`, default off).
     pub fn with_stress(mut self, every: Option<u32>) -> Self {
         self.stress = every.filter(|&n| n > 0);
         self
     }
 
     /// `0` off (default); `1` run the heap verifier after each major collection; `2` also after
-    /// each minor one. A violation panics with the verifier's report.
+    /// each minor one (`DEBUG`). A violation panics with the verifier's report.
     pub fn with_debug_level(mut self, level: u8) -> Self {
         self.debug_level = level.min(2);
+        self
+    }
+
+    /// One line per collection on stderr (`TRACE`; used by the hooks layer).
+    pub fn with_trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+
+    /// Append one JSON object per collection event to this file (`LOG`; used by the hooks
+    /// layer).
+    pub fn with_log(mut self, path: Option<PathBuf>) -> Self {
+        self.log = path;
         self
     }
 
@@ -101,14 +177,36 @@ impl Config {
         self.nursery_debug
     }
 
-    /// The major-collection factor.
+    /// The major-collection factor (`0` is threshold-zero).
     pub fn major_collect(&self) -> f64 {
         self.major_collect
+    }
+
+    /// The threshold's growth cap.
+    pub fn growth(&self) -> f64 {
+        self.growth
     }
 
     /// Old-generation size below which no automatic major collection runs.
     pub fn min_major(&self) -> usize {
         self.min_major.unwrap_or(8 * self.nursery_size)
+    }
+
+    /// The hard heap limit, if any.
+    pub fn max_heap(&self) -> Option<usize> {
+        self.max_heap
+    }
+
+    /// The cap on the threshold above the live bytes.
+    pub fn max_delta(&self) -> usize {
+        self.max_delta
+            .unwrap_or_else(|| crate::env::physical_memory() / 8)
+    }
+
+    /// Most nursery objects pinned at once.
+    pub fn max_pinned(&self) -> usize {
+        self.max_pinned
+            .unwrap_or_else(|| (self.nursery_size / (2 * LARGE_OBJECT_THRESHOLD)).max(1))
     }
 
     /// Stress mode: a minor collection every this many allocations.
@@ -119,5 +217,44 @@ impl Config {
     /// Verifier level.
     pub fn debug_level(&self) -> u8 {
         self.debug_level
+    }
+
+    /// Whether one trace line per collection goes to stderr.
+    pub fn trace(&self) -> bool {
+        self.trace
+    }
+
+    /// The JSON-lines event log, if any.
+    pub fn log(&self) -> Option<&std::path::Path> {
+        self.log.as_deref()
+    }
+
+    /// Checks every value and their combinations.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let f = self.major_collect;
+        if !(f == 0.0 || f > 1.0 && f.is_finite()) {
+            return Err(InvalidSetting {
+                setting: "MAJOR_COLLECT",
+                problem: format!("{f} is neither 0 (threshold-zero) nor a factor above 1"),
+            });
+        }
+        if !(self.growth > 1.0 && self.growth.is_finite()) {
+            return Err(InvalidSetting {
+                setting: "GROWTH",
+                problem: format!("{} is not a factor above 1", self.growth),
+            });
+        }
+        if let Some(max) = self.max_heap {
+            if max <= self.nursery_size {
+                return Err(InvalidSetting {
+                    setting: "MAX",
+                    problem: format!(
+                        "a heap limit of {max} bytes leaves no room beside a {}-byte nursery",
+                        self.nursery_size
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }

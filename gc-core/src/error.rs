@@ -5,14 +5,22 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GcError {
-    /// The operating system refused memory, or a configured limit was reached.
-    #[error("out of memory: could not allocate {requested} bytes ({reason})")]
+    /// The operating system refused memory, or the heap limit (`MAX`) would be exceeded even
+    /// after a full collection. The heap stays usable.
+    #[error("out of memory: cannot allocate {requested} bytes with {in_use} bytes in use (limit: {}): {reason}", limit.map_or("none".to_string(), |l| format!("{l} bytes")))]
     OutOfMemory {
         /// Bytes the failing allocation asked for.
         requested: usize,
+        /// Heap footprint when it failed: nursery + old generation + large objects.
+        in_use: usize,
+        /// The heap limit, if one is set.
+        limit: Option<usize>,
         /// Why it could not be satisfied.
         reason: &'static str,
     },
+    /// The configuration is invalid.
+    #[error("invalid heap configuration: {0}")]
+    InvalidConfig(String),
     /// A handle created by one heap was used with another.
     #[error("handle belongs to heap #{handle_heap}, not to heap #{this_heap}")]
     ForeignHandle {

@@ -41,6 +41,7 @@ use crate::large::LargeSpace;
 use crate::nursery::Nursery;
 use crate::object::{HeaderFlags, ObjPtr, TypeInfo};
 use crate::old_space::OldSpace;
+use crate::pacer::Pacer;
 use crate::roots::RootProvider;
 use crate::stats::HeapStats;
 
@@ -63,6 +64,7 @@ pub(crate) struct HeapInner {
     pub(crate) young_large: Vec<ObjPtr>,
     pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
     pub(crate) stats: HeapStats,
+    pub(crate) pacer: Pacer,
     pub(crate) stress_countdown: u32,
     /// Gray objects of the running collection (kept to reuse its capacity).
     pub(crate) gray: Vec<ObjPtr>,
@@ -72,15 +74,17 @@ static NEXT_HEAP_ID: AtomicU32 = AtomicU32::new(1);
 
 impl HeapInner {
     pub(crate) fn new(config: Config) -> Result<HeapInner, GcError> {
+        config
+            .validate()
+            .map_err(|e| GcError::InvalidConfig(e.to_string()))?;
         let nursery = Nursery::new(config.nursery_size()).ok_or(GcError::OutOfMemory {
             requested: config.nursery_size(),
+            in_use: 0,
+            limit: config.max_heap(),
             reason: "the OS refused the nursery",
         })?;
-        let stats = HeapStats {
-            major_threshold: config.min_major(),
-            ..HeapStats::default()
-        };
-        Ok(HeapInner {
+        let pacer = Pacer::from_config(&config);
+        let mut heap = HeapInner {
             id: NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed),
             stress_countdown: config.stress().unwrap_or(0),
             config,
@@ -94,9 +98,12 @@ impl HeapInner {
             young_drop: Vec::new(),
             young_large: Vec::new(),
             providers: Vec::new(),
-            stats,
+            stats: HeapStats::default(),
+            pacer,
             gray: Vec::new(),
-        })
+        };
+        heap.refresh_nursery_limit();
+        Ok(heap)
     }
 
     /// Shared view of the mutator state.
@@ -176,10 +183,10 @@ impl HeapInner {
             if self.major_due(size) {
                 self.collect_major();
             }
-            let obj = self.large.alloc(size).ok_or(GcError::OutOfMemory {
-                requested: size,
-                reason: "the OS refused a large-object mapping",
-            })?;
+            self.reserve_old(size)?;
+            let Some(obj) = self.large.alloc(size) else {
+                return Err(self.out_of_memory(size, "the OS refused a large-object mapping"));
+            };
             // SAFETY: obj is a fresh mapping of at least `size` bytes.
             unsafe { obj.init_header(info, flags | HeaderFlags::LARGE | HeaderFlags::YOUNG_LARGE) };
             self.young_large.push(obj);
@@ -187,7 +194,19 @@ impl HeapInner {
             return Ok(obj);
         }
         self.collect_minor_then_maybe_major();
-        if let Some(obj) = self.nursery.try_alloc(size) {
+        let mut obj = self.nursery.try_alloc(size);
+        if obj.is_none() && size <= self.nursery.capacity() && self.config.max_heap().is_some() {
+            // The heap limit shrank the usable nursery: one full collection, then give up.
+            self.collect_major();
+            obj = self.nursery.try_alloc(size);
+            if obj.is_none() {
+                return Err(self.out_of_memory(
+                    size,
+                    "the heap limit (MAX) leaves no room even after a full collection",
+                ));
+            }
+        }
+        if let Some(obj) = obj {
             // SAFETY: obj is `size` fresh bytes of the nursery.
             unsafe { obj.init_header(info, flags) };
             if needs_drop {
@@ -196,10 +215,10 @@ impl HeapInner {
             return Ok(obj);
         }
         // Larger than the whole (tiny) nursery: born old. Old objects carry TRACK_YOUNG.
-        let obj = self.old.alloc(size).ok_or(GcError::OutOfMemory {
-            requested: size,
-            reason: "the OS refused a new arena",
-        })?;
+        self.reserve_old(size)?;
+        let Some(obj) = self.old.alloc(size) else {
+            return Err(self.out_of_memory(size, "the OS refused a new arena"));
+        };
         flags |= HeaderFlags::TRACK_YOUNG;
         // SAFETY: obj is a fresh slot of at least `size` bytes.
         unsafe { obj.init_header(info, flags) };
@@ -219,9 +238,62 @@ impl HeapInner {
         self.old.bytes_in_use() + self.large.bytes()
     }
 
-    /// Whether growing the old generation by `extra` bytes should start a major collection.
+    /// Whether growing the old generation by `extra` bytes should start an automatic major
+    /// collection.
     pub(crate) fn major_due(&self, extra: usize) -> bool {
-        self.old_generation_bytes() + extra > self.stats.major_threshold
+        self.pacer.major_due(self.old_generation_bytes() + extra)
+    }
+
+    /// The heap's footprint under the limit's accounting: nursery + old generation + large.
+    pub(crate) fn footprint(&self) -> usize {
+        self.nursery.capacity() + self.old_generation_bytes()
+    }
+
+    fn out_of_memory(&self, requested: usize, reason: &'static str) -> GcError {
+        GcError::OutOfMemory {
+            requested,
+            in_use: self.footprint(),
+            limit: self.config.max_heap(),
+            reason,
+        }
+    }
+
+    /// Under a heap limit, lets the nursery use only as much as can still be promoted:
+    /// `capacity + old + usable <= MAX`, so a minor collection always completes. Called
+    /// whenever the nursery is empty (after every collection).
+    pub(crate) fn refresh_nursery_limit(&mut self) {
+        if let Some(max) = self.config.max_heap() {
+            let cap = self.nursery.capacity();
+            let room = max.saturating_sub(cap + self.old_generation_bytes());
+            self.nursery.set_usable(room.min(cap));
+        }
+    }
+
+    /// Makes room for `size` bytes of direct old-generation growth (a large object, an object
+    /// born old) under the heap limit: a full collection if needed, then a smaller nursery if
+    /// that is what it takes; otherwise `OutOfMemory`.
+    fn reserve_old(&mut self, size: usize) -> Result<(), GcError> {
+        let Some(max) = self.config.max_heap() else {
+            return Ok(());
+        };
+        let fits = |h: &HeapInner| h.footprint() + size + h.nursery.usable() <= max;
+        if fits(self) {
+            return Ok(());
+        }
+        self.collect_major();
+        if fits(self) {
+            return Ok(());
+        }
+        // The nursery is empty after the collection: shrink it in favour of this allocation.
+        let needed = self.footprint() + size;
+        if needed <= max {
+            self.nursery.set_usable(max - needed);
+            return Ok(());
+        }
+        Err(self.out_of_memory(
+            size,
+            "the heap limit (MAX) would be exceeded even after a full collection",
+        ))
     }
 
     pub(crate) fn collect_minor_then_maybe_major(&mut self) {
@@ -292,6 +364,7 @@ impl HeapInner {
         s.bytes_allocated += self.nursery.used() as u64;
         s.nursery_used = self.nursery.used();
         s.old_bytes = self.old.bytes_in_use();
+        s.major_threshold = self.pacer.threshold();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();

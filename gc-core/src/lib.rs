@@ -152,6 +152,7 @@
 mod builtin;
 mod collect;
 mod config;
+mod env;
 mod error;
 mod heap;
 mod large;
@@ -159,6 +160,7 @@ mod member;
 mod nursery;
 mod object;
 mod old_space;
+mod pacer;
 mod page_source;
 mod roots;
 mod scope;
@@ -169,13 +171,18 @@ mod verify;
 use std::marker::PhantomData;
 
 pub use builtin::{GcArray, GcBytes, GcObject};
-pub use config::{Config, DEFAULT_MAJOR_COLLECT, DEFAULT_NURSERY_SIZE, LARGE_OBJECT_THRESHOLD};
+pub use config::{
+    Config, InvalidSetting, DEFAULT_GROWTH, DEFAULT_MAJOR_COLLECT, DEFAULT_NURSERY_SIZE,
+    LARGE_OBJECT_THRESHOLD,
+};
+pub use env::{auto_nursery_size, parse_factor, parse_size, ConfigError, EnvProblem, VARIABLES};
 pub use error::GcError;
 pub use gc_derive::Trace;
 pub use member::Member;
 pub use nursery::POISON;
 pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};
 pub use old_space::{ARENA_SIZE, PAGE_SIZE, SIZE_CLASSES};
+pub use pacer::Pacer;
 pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
 pub use scope::{Handle, Scope};
 pub use stats::{HeapStats, PauseStats};
@@ -237,6 +244,52 @@ impl Heap {
     /// Runs a complete major collection now.
     pub fn collect_major(&mut self) {
         self.inner.collect_major();
+    }
+
+    /// Stops automatic major collections; minor collections still run when the nursery is
+    /// full, explicit [`Heap::collect_major`] still works, and the heap limit still holds.
+    pub fn disable(&mut self) {
+        self.inner.pacer.disable();
+    }
+
+    /// Undoes [`Heap::disable`]. It does not undo threshold-zero
+    /// ([`Heap::set_major_collect`]`(0.0)` or `MAJOR_COLLECT=0`), so a library calling
+    /// `enable()` cannot silently turn automatic collection back on.
+    pub fn enable(&mut self) {
+        self.inner.pacer.enable();
+    }
+
+    /// Whether [`Heap::disable`] is in force.
+    pub fn is_disabled(&self) -> bool {
+        self.inner.pacer.is_disabled()
+    }
+
+    /// Whether automatic major collections can happen (neither disabled nor threshold-zero).
+    pub fn automatic_major_collections(&self) -> bool {
+        self.inner.pacer.automatic()
+    }
+
+    /// Sets the major-collection factor at run time; `0.0` is threshold-zero. Values in
+    /// (0, 1] are refused.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.set_major_collect(0.0).unwrap(); // threshold-zero
+    /// heap.enable(); // a library trying to turn collection back on...
+    /// assert!(!heap.automatic_major_collections()); // ...cannot
+    /// assert!(heap.set_major_collect(0.9).is_err());
+    /// ```
+    pub fn set_major_collect(&mut self, factor: f64) -> Result<(), GcError> {
+        self.inner
+            .pacer
+            .set_factor(factor)
+            .map_err(|e| GcError::InvalidConfig(e.to_string()))
+    }
+
+    /// The major-collection trigger's state.
+    pub fn pacer(&self) -> &Pacer {
+        &self.inner.pacer
     }
 
     /// A snapshot of the heap's statistics.

@@ -21,23 +21,26 @@ pub const POISON: u8 = 0xDB;
 pub(crate) struct Nursery {
     region: Region,
     top: *mut u8,
-    end: usize,
+    /// Allocation stops here: the region's end, or earlier when the heap limit leaves less
+    /// room for promoting the nursery's contents.
+    limit: usize,
 }
 
 impl Nursery {
     pub(crate) fn new(size: usize) -> Option<Nursery> {
         let region = Region::new(size, 4096)?;
         let top = region.start();
-        let end = top.addr() + region.len();
-        Some(Nursery { region, top, end })
+        let limit = top.addr() + region.len();
+        Some(Nursery { region, top, limit })
     }
 
     /// Bump-allocates `size` bytes (a multiple of 8).
     #[inline(always)]
     pub(crate) fn try_alloc(&mut self, size: usize) -> Option<ObjPtr> {
         let top = self.top;
-        if size <= self.end - top.addr() {
-            // SAFETY: size <= end - top, so top + size stays within (or one past) the region.
+        if size <= self.limit - top.addr() {
+            // SAFETY: size <= limit - top and limit <= the region's end, so top + size stays
+            // within (or one past) the region.
             self.top = unsafe { top.add(size) };
             ObjPtr::new(top)
         } else {
@@ -57,6 +60,17 @@ impl Nursery {
 
     pub(crate) fn capacity(&self) -> usize {
         self.region.len()
+    }
+
+    /// Bytes allocation may use (at most the capacity).
+    pub(crate) fn usable(&self) -> usize {
+        self.limit - self.region.start().addr()
+    }
+
+    /// Sets how many bytes allocation may use. Only while the nursery is empty.
+    pub(crate) fn set_usable(&mut self, bytes: usize) {
+        debug_assert_eq!(self.used(), 0);
+        self.limit = self.region.start().addr() + bytes.min(self.region.len());
     }
 
     pub(crate) fn used(&self) -> usize {

@@ -1,7 +1,8 @@
 //! The heap settings a run uses, and how a replay file records them.
 //!
-//! Every setting is written into a replay file's header as `# PINION_GC_NAME=value`, the same
-//! names operators use in the environment, so a reproducer that depends on a tiny nursery or
+//! Runs read `PINION_GC_*` exactly as an embedder does (`Config::from_env`, the strict
+//! parser). Every setting is written into a replay file's header as `# PINION_GC_NAME=value`,
+//! and read back with the same parser, so a reproducer that depends on a tiny nursery or
 //! stress mode carries it along.
 
 use gc_core::Config;
@@ -36,10 +37,10 @@ impl HeapSettings {
         HeapSettings { config }
     }
 
-    /// The heap settings an embedder would get from the environment. (Until the
-    /// configuration layer reads `PINION_GC_*`, these are the defaults.)
-    pub fn from_env() -> Result<HeapSettings, SettingError> {
-        Ok(HeapSettings::default())
+    /// The heap settings an embedder gets from the `PINION_GC_*` environment variables, read
+    /// with the strict parser: any bad or unknown variable is an error.
+    pub fn from_env() -> Result<HeapSettings, gc_core::ConfigError> {
+        Config::from_env().map(HeapSettings::from_config)
     }
 
     /// The configuration to build a heap with.
@@ -47,46 +48,18 @@ impl HeapSettings {
         self.config.clone()
     }
 
-    /// Every setting as `(NAME, value)`, in a fixed order.
+    /// Every setting as `(NAME, value)` without the `PINION_GC_` prefix, in a fixed order.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        let c = &self.config;
-        vec![
-            ("NURSERY", c.nursery_size().to_string()),
-            ("NURSERY_DEBUG", u8::from(c.nursery_debug()).to_string()),
-            ("MAJOR_COLLECT", c.major_collect().to_string()),
-            ("MIN", c.min_major().to_string()),
-            (
-                "STRESS",
-                c.stress().map_or("off".to_string(), |n| n.to_string()),
-            ),
-            ("DEBUG", c.debug_level().to_string()),
-        ]
+        self.config.env_pairs()
     }
 
-    /// Applies one recorded setting.
+    /// Applies one recorded setting, with the same parser as the environment.
     pub fn apply(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
-        let bad = |reason: &str| SettingError {
+        self.config.set(name, value).map_err(|reason| SettingError {
             name: name.into(),
             value: value.into(),
-            reason: reason.into(),
-        };
-        let int = || value.parse::<u64>().map_err(|_| bad("an unsigned integer"));
-        let c = self.config.clone();
-        self.config = match name {
-            "NURSERY" => c.with_nursery_size(int()? as usize),
-            "NURSERY_DEBUG" => c.with_nursery_debug(int()? != 0),
-            "MAJOR_COLLECT" => {
-                c.with_major_collect(value.parse::<f64>().map_err(|_| bad("a decimal factor"))?)
-            }
-            "MIN" => c.with_min_major(int()? as usize),
-            "STRESS" if value == "off" => c.with_stress(None),
-            "STRESS" => c.with_stress(Some(
-                u32::try_from(int()?).map_err(|_| bad("at most 2^32-1"))?,
-            )),
-            "DEBUG" => c.with_debug_level(u8::try_from(int()?).map_err(|_| bad("0, 1 or 2"))?),
-            _ => return Err(bad("unknown setting")),
-        };
-        Ok(())
+            reason,
+        })
     }
 }
 
@@ -108,7 +81,8 @@ mod tests {
             copy.apply(name, &value).unwrap();
         }
         assert_eq!(copy, original);
-        assert!(copy.apply("NURSERY", "big").is_err());
+        let err = copy.apply("NURSERY", "big").unwrap_err();
+        assert!(err.reason.contains("a size such as"), "{err}");
         assert!(copy.apply("COLOUR", "1").is_err());
     }
 }

@@ -113,3 +113,51 @@ fn usage_errors_exit_two_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.replay:2"));
 }
+
+#[test]
+fn a_bad_or_unknown_environment_variable_exits_two_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .args(["run", "--ops", "100"])
+        .env("PINION_GC_NURSERY", "lots")
+        .env("PINION_GC_NURSRY", "4M")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PINION_GC_NURSERY=\"lots\": expected a size"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("PINION_GC_NURSRY=\"4M\": expected a known variable"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn environment_settings_reach_the_heap_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .args(["run", "--ops", "3000", "--seed", "2", "--json"])
+        .env("PINION_GC_NURSERY", "16K")
+        .env("PINION_GC_STRESS", "50")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["settings"]["PINION_GC_NURSERY"], "16384");
+    assert_eq!(v["settings"]["PINION_GC_STRESS"], "50");
+    assert!(
+        v["minor"].as_u64().unwrap() > 20,
+        "stress mode collects: {}",
+        v["minor"]
+    );
+}
