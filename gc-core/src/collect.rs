@@ -27,22 +27,27 @@
 //! references, which the `Trace` contract (and the derive) forbids.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::heap::HeapInner;
 use crate::large::LargeSpace;
 use crate::object::{HeaderFlags, ObjPtr};
 use crate::old_space::OldSpace;
+use crate::pin::PinTable;
 use crate::roots::{RootProvider, RootTracer};
 use crate::trace::{SlotVisitor, Tracer};
 
-/// Copies reachable nursery objects into the old generation.
+/// Copies reachable nursery objects into the old generation; leaves pinned ones in place.
 struct Evacuator<'a> {
     nursery_start: usize,
     nursery_len: usize,
     old: &'a mut OldSpace,
     gray: &'a mut Vec<ObjPtr>,
     young_large_pending: bool,
+    /// Set when the object being traced refers to a pinned nursery object (which stays
+    /// young): that object, if old, must stay in the remembered set.
+    holder_keeps_young: bool,
     promoted_bytes: u64,
     promoted_objects: u64,
 }
@@ -57,6 +62,19 @@ impl SlotVisitor for Evacuator<'_> {
             // live or already forwarded during this collection.
             if let Some(to) = unsafe { obj.forwardee() } {
                 slot.set(to.as_ptr());
+                return;
+            }
+            // SAFETY: obj is a live, unforwarded nursery object.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::PINNED) {
+                // Pinned: it stays where it is. Scan it once; whoever points to it keeps a
+                // reference into the young generation.
+                self.holder_keeps_young = true;
+                if !flags.contains(HeaderFlags::SURVIVED) {
+                    // SAFETY: as above.
+                    unsafe { obj.insert_flags(HeaderFlags::SURVIVED) };
+                    self.gray.push(obj);
+                }
                 return;
             }
             // SAFETY: obj is a live, unforwarded nursery object.
@@ -88,10 +106,25 @@ impl SlotVisitor for Evacuator<'_> {
     }
 }
 
-/// Marks reachable old objects in the side bitmaps.
+impl Evacuator<'_> {
+    /// Traces `obj` and reports whether it still refers to a pinned nursery object.
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object.
+    unsafe fn trace_holder(&mut self, obj: ObjPtr) -> bool {
+        self.holder_keeps_young = false;
+        // SAFETY: forwarded from the caller.
+        unsafe { obj.trace(&mut Tracer::new(self)) };
+        self.holder_keeps_young
+    }
+}
+
+/// Marks reachable objects: old ones in the side bitmaps, pinned nursery ones in a side set.
 struct Marker<'a> {
     old: &'a mut OldSpace,
     large: &'a mut LargeSpace,
+    nursery: (usize, usize),
+    nursery_marked: &'a mut HashSet<usize>,
     stack: &'a mut Vec<ObjPtr>,
 }
 
@@ -101,14 +134,18 @@ impl SlotVisitor for Marker<'_> {
         let Some(obj) = ObjPtr::new(slot.get()) else {
             return;
         };
-        // SAFETY: during a major collection every reference refers to a live old object
-        // (the opening minor collection emptied the young generation).
-        let flags = unsafe { obj.flags() };
-        let newly = if flags.contains(HeaderFlags::LARGE) {
-            self.large.mark(obj)
+        let newly = if obj.addr().wrapping_sub(self.nursery.0) < self.nursery.1 {
+            // After the opening minor collection only pinned objects remain in the nursery.
+            self.nursery_marked.insert(obj.addr())
         } else {
-            // SAFETY: a non-large old object is an allocated slot of the old space.
-            unsafe { self.old.mark(obj) }
+            // SAFETY: every other reference refers to a live old or large object.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::LARGE) {
+                self.large.mark(obj)
+            } else {
+                // SAFETY: a non-large old object is an allocated slot of the old space.
+                unsafe { self.old.mark(obj) }
+            }
         };
         // SAFETY: obj is live and unforwarded.
         if newly && unsafe { obj.type_info() }.trace.is_some() {
@@ -117,13 +154,14 @@ impl SlotVisitor for Marker<'_> {
     }
 }
 
-/// Visits every root of the heap: the handle stack and the root providers.
+/// Visits every root of the heap: the handle stack, the pins and the root providers.
 fn visit_roots(
     handles: &mut [*mut u8],
+    pins: &mut PinTable,
     providers: &mut [Option<Box<dyn RootProvider>>],
     visitor: &mut dyn SlotVisitor,
 ) {
-    for slot in handles.iter_mut() {
+    for slot in handles.iter_mut().chain(pins.roots()) {
         if !slot.is_null() {
             visitor.visit(Cell::from_mut(slot));
         }
@@ -139,11 +177,13 @@ impl HeapInner {
     pub(crate) fn collect_minor(&mut self) {
         let start = Instant::now();
         self.stats.bytes_allocated += self.nursery.used() as u64;
+        self.drain_released_pins();
         let HeapInner {
             nursery,
             old,
             mutator,
             providers,
+            pins,
             gray,
             young_large,
             ..
@@ -155,51 +195,89 @@ impl HeapInner {
             old,
             gray,
             young_large_pending: !young_large.is_empty(),
+            holder_keeps_young: false,
             promoted_bytes: 0,
             promoted_objects: 0,
         };
-        visit_roots(&mut mutator.handles, providers, &mut ev);
-        for &obj in &mutator.remembered {
-            // SAFETY: remembered objects are live old objects (heap invariant); after their
-            // fields are evacuated they point to no young object, so TRACK_YOUNG is due again.
+        visit_roots(&mut mutator.handles, pins, providers, &mut ev);
+        let mut remembered = Vec::new();
+        for obj in std::mem::take(&mut mutator.remembered) {
+            // SAFETY: remembered objects are live old objects (heap invariant). After their
+            // fields are evacuated they point to no young object unless to a pinned one.
             unsafe {
-                obj.trace(&mut Tracer::new(&mut ev));
-                obj.insert_flags(HeaderFlags::TRACK_YOUNG);
+                if ev.trace_holder(obj) {
+                    remembered.push(obj);
+                } else {
+                    obj.insert_flags(HeaderFlags::TRACK_YOUNG);
+                }
             }
         }
         while let Some(obj) = ev.gray.pop() {
-            // SAFETY: gray objects are live copies (or young large objects) being scanned.
-            unsafe { obj.trace(&mut Tracer::new(&mut ev)) };
+            // SAFETY: gray objects are live: copies just made, young large objects reached,
+            // or pinned nursery objects reached; none is forwarded.
+            unsafe {
+                let flags = obj.flags();
+                let in_nursery = obj.addr().wrapping_sub(ev.nursery_start) < ev.nursery_len;
+                if in_nursery {
+                    // A pinned object: it stays young, so it needs no remembering.
+                    obj.trace(&mut Tracer::new(&mut ev));
+                    continue;
+                }
+                if flags.contains(HeaderFlags::YOUNG_LARGE) {
+                    // A young large object reached: it becomes old in place.
+                    obj.set_flags(
+                        (flags - HeaderFlags::YOUNG_LARGE - HeaderFlags::SURVIVED)
+                            | HeaderFlags::TRACK_YOUNG,
+                    );
+                }
+                if ev.trace_holder(obj) {
+                    obj.remove_flags(HeaderFlags::TRACK_YOUNG);
+                    remembered.push(obj);
+                }
+            }
         }
         let (promoted_bytes, promoted_objects) = (ev.promoted_bytes, ev.promoted_objects);
-        mutator.remembered.clear();
+        mutator.remembered = remembered;
 
+        // Pinned nursery objects survive in place.
+        let pinned: Vec<ObjPtr> = pins
+            .objects()
+            .into_iter()
+            .filter(|o| nursery.contains(o.addr()))
+            .collect();
+        for obj in &pinned {
+            // SAFETY: pinned objects are live and unforwarded.
+            unsafe { obj.remove_flags(HeaderFlags::SURVIVED) };
+        }
+        let mut kept_drops = Vec::new();
         for obj in std::mem::take(&mut self.young_drop) {
-            // SAFETY: young_drop holds nursery objects; an unforwarded one was not reached and
-            // is dead, and its header and payload are intact.
+            // SAFETY: young_drop holds nursery objects; an unforwarded one either survived in
+            // place (pinned) or was not reached and is dead, with header and payload intact.
             unsafe {
-                if obj.forwardee().is_none() {
+                if obj.forwardee().is_some() {
+                    continue;
+                }
+                if obj.flags().contains(HeaderFlags::PINNED) {
+                    kept_drops.push(obj);
+                } else {
                     HeapInner::drop_dead(&mut self.stats, obj);
                 }
             }
         }
+        self.young_drop = kept_drops;
         for obj in std::mem::take(&mut self.young_large) {
-            // SAFETY: young_large holds live-or-dead young large objects, never forwarded.
+            // SAFETY: young_large holds young large objects, never forwarded; the reached ones
+            // lost YOUNG_LARGE when they were scanned, the others are dead.
             unsafe {
-                let flags = obj.flags();
-                if flags.contains(HeaderFlags::SURVIVED) {
-                    obj.set_flags(
-                        (flags - HeaderFlags::SURVIVED - HeaderFlags::YOUNG_LARGE)
-                            | HeaderFlags::TRACK_YOUNG,
-                    );
-                } else {
+                if obj.flags().contains(HeaderFlags::YOUNG_LARGE) {
                     HeapInner::drop_dead(&mut self.stats, obj);
                     self.large.free(obj);
                 }
             }
         }
-        self.nursery.reset(self.config.nursery_debug());
+        self.nursery.reset(pinned, self.config.nursery_debug());
         self.refresh_nursery_limit();
+        self.pins.stats.fragmentation_bytes = self.nursery.fragmentation();
 
         self.stats.minor_collections += 1;
         self.stats.bytes_promoted += promoted_bytes;
@@ -217,24 +295,41 @@ impl HeapInner {
         self.old.clear_marks();
         self.large.clear_marks();
         let HeapInner {
+            nursery,
             old,
             large,
             mutator,
             providers,
+            pins,
             gray,
             stats,
             ..
         } = self;
+        let mut nursery_marked = HashSet::new();
         let mut marker = Marker {
-            old,
-            large,
+            old: &mut *old,
+            large: &mut *large,
+            nursery: (nursery.start_addr(), nursery.capacity()),
+            nursery_marked: &mut nursery_marked,
             stack: gray,
         };
-        visit_roots(&mut mutator.get_mut().handles, providers, &mut marker);
+        let mutator = mutator.get_mut();
+        visit_roots(&mut mutator.handles, pins, providers, &mut marker);
         while let Some(obj) = marker.stack.pop() {
             // SAFETY: marked objects are live and unforwarded.
             unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
         }
+        // Remembered objects (old parents of pinned nursery objects) that died leave the set.
+        mutator.remembered.retain(|&obj| {
+            // SAFETY: remembered objects are allocated old or large objects, intact until the
+            // sweep below.
+            if unsafe { obj.flags() }.contains(HeaderFlags::LARGE) {
+                large.is_marked(obj)
+            } else {
+                // SAFETY: as above.
+                unsafe { old.is_marked(obj) }
+            }
+        });
         // SAFETY: (in the closure) the sweep hands over unmarked objects, which are
         // unreachable, intact, and never read again.
         old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });

@@ -18,6 +18,18 @@ pub enum GcError {
         /// Why it could not be satisfied.
         reason: &'static str,
     },
+    /// `MAX_PINNED` nursery objects are pinned already.
+    #[error("cannot pin: {limit} nursery objects are pinned already (MAX_PINNED)")]
+    PinLimitReached {
+        /// The limit.
+        limit: usize,
+    },
+    /// Pinning is disabled (`MAX_PINNED=0`).
+    #[error("cannot pin: pinning is disabled (MAX_PINNED=0)")]
+    PinningDisabled,
+    /// The pin to end is not an active pin of this heap.
+    #[error("not pinned: the pin was already released or belongs to another heap")]
+    NotPinned,
     /// The configuration is invalid.
     #[error("invalid heap configuration: {0}")]
     InvalidConfig(String),

@@ -42,6 +42,7 @@ use crate::nursery::Nursery;
 use crate::object::{HeaderFlags, ObjPtr, TypeInfo};
 use crate::old_space::OldSpace;
 use crate::pacer::Pacer;
+use crate::pin::PinTable;
 use crate::roots::RootProvider;
 use crate::stats::HeapStats;
 
@@ -63,6 +64,7 @@ pub(crate) struct HeapInner {
     pub(crate) young_drop: Vec<ObjPtr>,
     pub(crate) young_large: Vec<ObjPtr>,
     pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
+    pub(crate) pins: PinTable,
     pub(crate) stats: HeapStats,
     pub(crate) pacer: Pacer,
     pub(crate) stress_countdown: u32,
@@ -84,8 +86,10 @@ impl HeapInner {
             reason: "the OS refused the nursery",
         })?;
         let pacer = Pacer::from_config(&config);
+        let id = NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed);
         let mut heap = HeapInner {
-            id: NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            pins: PinTable::new(id),
             stress_countdown: config.stress().unwrap_or(0),
             config,
             nursery,
@@ -193,6 +197,17 @@ impl HeapInner {
             self.stats.bytes_allocated += size as u64;
             return Ok(obj);
         }
+        if self.nursery.next_gap(size) {
+            // Room in a later gap between pinned objects.
+            if let Some(obj) = self.nursery.try_alloc(size) {
+                // SAFETY: obj is `size` fresh bytes of the nursery.
+                unsafe { obj.init_header(info, flags) };
+                if needs_drop {
+                    self.young_drop.push(obj);
+                }
+                return Ok(obj);
+            }
+        }
         self.collect_minor_then_maybe_major();
         let mut obj = self.nursery.try_alloc(size);
         if obj.is_none() && size <= self.nursery.capacity() && self.config.max_heap().is_some() {
@@ -231,6 +246,43 @@ impl HeapInner {
         self.nursery.contains(obj.addr())
             || self.old.owns_arena_of(obj.addr())
             || self.large.contains(obj.addr())
+    }
+
+    /// Ends the pins whose guards were dropped since the last call.
+    pub(crate) fn drain_released_pins(&mut self) {
+        let nursery = &self.nursery;
+        self.pins.drain(|addr| nursery.contains(addr));
+    }
+
+    /// Allocates an object straight into non-moving space (old generation or large space),
+    /// as an old object.
+    pub(crate) fn alloc_nonmoving(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        needs_drop: bool,
+    ) -> Result<ObjPtr, GcError> {
+        let mut flags = HeaderFlags::TRACK_YOUNG;
+        if needs_drop {
+            flags |= HeaderFlags::NEEDS_DROP;
+        }
+        if self.major_due(size) {
+            self.collect_major();
+        }
+        self.reserve_old(size)?;
+        let obj = if size >= LARGE_OBJECT_THRESHOLD {
+            flags |= HeaderFlags::LARGE;
+            self.large.alloc(size)
+        } else {
+            self.old.alloc(size)
+        };
+        let Some(obj) = obj else {
+            return Err(self.out_of_memory(size, "the OS refused non-moving memory"));
+        };
+        // SAFETY: obj is a fresh slot or mapping of at least `size` bytes.
+        unsafe { obj.init_header(info, flags) };
+        self.stats.bytes_allocated += size as u64;
+        Ok(obj)
     }
 
     /// Old generation in bytes: small-object slots plus large objects.
@@ -365,6 +417,9 @@ impl HeapInner {
         s.nursery_used = self.nursery.used();
         s.old_bytes = self.old.bytes_in_use();
         s.major_threshold = self.pacer.threshold();
+        s.pinning = self.pins.stats;
+        s.pinning.pinned_young = self.pins.young_pinned();
+        s.pinning.pinned_objects = self.pins.pinned_objects();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();

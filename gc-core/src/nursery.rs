@@ -1,16 +1,28 @@
 //! The nursery: where almost every object is born.
 //!
 //! One contiguous region with a bump pointer. Allocation is "does `size` fit between `top` and
-//! the end? then hand out `top` and advance it" — an inlined compare and add. When it does not
-//! fit, the heap's out-of-line slow path runs a minor collection, which copies the survivors out
-//! and resets `top` to the start.
+//! `limit`? then hand out `top` and advance it" — an inlined compare and add. When it does not
+//! fit, the heap's out-of-line slow path first moves to the next free *gap* and otherwise runs
+//! a minor collection, which copies the survivors out and empties the nursery.
+//!
+//! **Gaps.** Pinned objects survive a minor collection in place, so afterwards the free space
+//! is the list of gaps between them (and the region's ends). Allocation fills one gap, then
+//! jumps to the next that can hold the request; it never writes into a pinned object. Gaps
+//! smaller than [`MIN_GAP`] are not worth visiting and count as fragmentation. Without pins
+//! there is one gap: the whole (usable) nursery.
+//!
+//! **Usable size.** Under a heap limit the nursery may be allowed less than its capacity (see
+//! the heap module); gaps are clipped to the usable prefix.
 //!
 //! Invariants:
-//! - `[start, top)` is a sequence of objects laid end to end, each `align_up(header + payload)`
-//!   bytes long, so the nursery can be walked from `start` (the verifier does);
-//! - `[top, end)` holds no object; after a minor collection with poisoning on, every byte of
-//!   the previously used part is [`POISON`];
-//! - nothing outside a minor collection holds a forwarded nursery object.
+//! - `gaps` are disjoint, in address order, within the usable prefix, and contain no pinned
+//!   object; `gaps[gap]` is the current gap and `top` lies in it (`limit` is its end);
+//! - the used part of each visited gap (`[start, used_end)`, or `[start, top)` for the current
+//!   one) is a sequence of objects laid end to end; with the pinned survivors, these are all
+//!   the nursery's objects, which is how the verifier walks it;
+//! - the unused parts hold no object; with poisoning on, every byte of a gap was `POISON`
+//!   right after the last minor collection;
+//! - nothing outside a minor collection is forwarded.
 
 use crate::object::ObjPtr;
 use crate::page_source::Region;
@@ -18,34 +30,120 @@ use crate::page_source::Region;
 /// The byte freed nursery memory is filled with when poisoning is on.
 pub const POISON: u8 = 0xDB;
 
+/// Gaps between pinned objects smaller than this are skipped.
+pub const MIN_GAP: usize = 256;
+
 pub(crate) struct Nursery {
     region: Region,
     top: *mut u8,
-    /// Allocation stops here: the region's end, or earlier when the heap limit leaves less
-    /// room for promoting the nursery's contents.
+    /// End of the current gap.
     limit: usize,
+    usable: usize,
+    /// Free ranges `(start, end)` as offsets from the region's start.
+    gaps: Vec<(usize, usize)>,
+    gap: usize,
+    /// Used end (offset) of every gap before the current one.
+    used_ends: Vec<usize>,
+    /// Pinned objects that survived the last minor collection in place, by address.
+    pinned: Vec<ObjPtr>,
+    fragmentation: usize,
 }
 
 impl Nursery {
     pub(crate) fn new(size: usize) -> Option<Nursery> {
         let region = Region::new(size, 4096)?;
-        let top = region.start();
-        let limit = top.addr() + region.len();
-        Some(Nursery { region, top, limit })
+        let len = region.len();
+        let mut n = Nursery {
+            top: region.start(),
+            limit: region.start().addr(),
+            region,
+            usable: len,
+            gaps: Vec::new(),
+            gap: 0,
+            used_ends: Vec::new(),
+            pinned: Vec::new(),
+            fragmentation: 0,
+        };
+        n.rebuild_gaps();
+        Some(n)
     }
 
-    /// Bump-allocates `size` bytes (a multiple of 8).
+    /// Bump-allocates `size` bytes (a multiple of 8) in the current gap.
     #[inline(always)]
     pub(crate) fn try_alloc(&mut self, size: usize) -> Option<ObjPtr> {
         let top = self.top;
         if size <= self.limit - top.addr() {
-            // SAFETY: size <= limit - top and limit <= the region's end, so top + size stays
-            // within (or one past) the region.
+            // SAFETY: size <= limit - top and the current gap lies inside the region, so
+            // top + size stays within (or one past) the region.
             self.top = unsafe { top.add(size) };
             ObjPtr::new(top)
         } else {
             None
         }
+    }
+
+    /// Moves to the next gap that can hold `size` bytes; `false` when none is left.
+    pub(crate) fn next_gap(&mut self, size: usize) -> bool {
+        while self.gap + 1 < self.gaps.len() {
+            self.used_ends
+                .push(self.top.addr() - self.region.start().addr());
+            self.gap += 1;
+            self.enter_gap();
+            if size <= self.limit - self.top.addr() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn enter_gap(&mut self) {
+        let (start, end) = self.gaps.get(self.gap).copied().unwrap_or((0, 0));
+        // SAFETY: gap offsets lie within the region.
+        self.top = unsafe { self.region.start().add(start) };
+        self.limit = self.region.start().addr() + end;
+    }
+
+    /// Recomputes the gaps from the pinned survivors and the usable size; the nursery must
+    /// hold nothing but its pinned survivors.
+    fn rebuild_gaps(&mut self) {
+        let base = self.region.start().addr();
+        let usable = self.usable.min(self.region.len());
+        self.gaps.clear();
+        self.used_ends.clear();
+        self.fragmentation = 0;
+        let mut cursor = 0;
+        // A nursery smaller than MIN_GAP still has its one gap.
+        let min_gap = MIN_GAP.min(usable).max(1);
+        let push = |gaps: &mut Vec<(usize, usize)>, frag: &mut usize, from: usize, to: usize| {
+            let to = to.min(usable);
+            if to > from {
+                if to - from >= min_gap {
+                    gaps.push((from, to));
+                } else {
+                    *frag += to - from;
+                }
+            }
+        };
+        for obj in &self.pinned {
+            let offset = obj.addr() - base;
+            push(&mut self.gaps, &mut self.fragmentation, cursor, offset);
+            // SAFETY: pinned survivors are live, unforwarded objects.
+            let size = unsafe { obj.size() };
+            self.fragmentation += size;
+            cursor = offset + size;
+        }
+        push(
+            &mut self.gaps,
+            &mut self.fragmentation,
+            cursor,
+            self.region.len(),
+        );
+        if self.gaps.is_empty() {
+            // No room at all: an empty gap keeps `top`/`limit` meaningful.
+            self.gaps.push((usable.min(cursor), usable.min(cursor)));
+        }
+        self.gap = 0;
+        self.enter_gap();
     }
 
     /// Whether `addr` points into the nursery region (used or not).
@@ -62,50 +160,105 @@ impl Nursery {
         self.region.len()
     }
 
-    /// Bytes allocation may use (at most the capacity).
+    /// Bytes the nursery may use for allocation (at most the capacity).
     pub(crate) fn usable(&self) -> usize {
-        self.limit - self.region.start().addr()
+        self.usable
     }
 
-    /// Sets how many bytes allocation may use. Only while the nursery is empty.
+    /// Sets the usable size. Only right after a collection (nothing but pinned survivors).
     pub(crate) fn set_usable(&mut self, bytes: usize) {
-        debug_assert_eq!(self.used(), 0);
-        self.limit = self.region.start().addr() + bytes.min(self.region.len());
+        self.usable = bytes.min(self.region.len());
+        self.rebuild_gaps();
     }
 
+    /// Bytes allocated since the last minor collection.
     pub(crate) fn used(&self) -> usize {
-        self.top.addr() - self.region.start().addr()
+        let base = self.region.start().addr();
+        let finished: usize = self
+            .used_ends
+            .iter()
+            .zip(&self.gaps)
+            .map(|(end, (start, _))| end - start)
+            .sum();
+        let current = self
+            .gaps
+            .get(self.gap)
+            .map_or(0, |&(start, _)| self.top.addr() - base - start);
+        finished + current
     }
 
-    pub(crate) fn top_addr(&self) -> usize {
-        self.top.addr()
+    /// Bytes lost around pinned objects at the last minor collection.
+    pub(crate) fn fragmentation(&self) -> usize {
+        self.fragmentation
     }
 
-    /// Empties the nursery; with `poison`, overwrites what was used.
-    pub(crate) fn reset(&mut self, poison: bool) {
-        let start = self.region.start();
+    /// Whether `addr` lies in a part of the nursery that holds objects (a used gap prefix or
+    /// a pinned survivor), as opposed to free memory.
+    pub(crate) fn in_used_part(&self, addr: usize) -> bool {
+        self.segments().any(|(s, e)| addr >= s && addr < e)
+            // SAFETY: pinned survivors are live objects.
+            || self.pinned.iter().any(|p| addr >= p.addr() && addr < p.addr() + unsafe { p.size() })
+    }
+
+    /// The used parts of the visited gaps, as absolute address ranges.
+    fn segments(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let base = self.region.start().addr();
+        let finished = self
+            .used_ends
+            .iter()
+            .zip(&self.gaps)
+            .map(move |(end, (start, _))| (base + start, base + end));
+        let current = self
+            .gaps
+            .get(self.gap)
+            .map(|&(start, _)| (base + start, self.top.addr()));
+        finished.chain(current)
+    }
+
+    /// Empties the nursery except for `pinned` (the pinned survivors); with `poison`,
+    /// overwrites the freed memory, never a pinned object.
+    pub(crate) fn reset(&mut self, mut pinned: Vec<ObjPtr>, poison: bool) {
+        pinned.sort_by_key(|p| p.addr());
+        self.pinned = pinned;
         if poison {
-            // SAFETY: [start, start + used) lies inside the region, and the minor collection
-            // that calls this has moved or dropped every object in it.
-            unsafe { std::ptr::write_bytes(start, POISON, self.used()) };
+            let base = self.region.start();
+            let mut cursor = 0;
+            let fill = |from: usize, to: usize| {
+                if to > from {
+                    // SAFETY: [from, to) lies inside the region and holds no live object: every
+                    // unpinned nursery object was moved or dropped by the minor collection.
+                    unsafe { std::ptr::write_bytes(base.add(from), POISON, to - from) };
+                }
+            };
+            for obj in &self.pinned {
+                let offset = obj.addr() - base.addr();
+                fill(cursor, offset);
+                // SAFETY: pinned survivors are live, unforwarded objects.
+                cursor = offset + unsafe { obj.size() };
+            }
+            fill(cursor, self.region.len());
         }
-        self.top = start;
+        self.rebuild_gaps();
     }
 
-    /// The objects in `[start, top)`, in address order.
+    /// The objects in the nursery: the used part of every visited gap, then the pinned
+    /// survivors.
     ///
     /// # Safety
     /// No object in the nursery is forwarded (true outside a minor collection).
     pub(crate) unsafe fn objects(&self) -> Vec<ObjPtr> {
         let mut out = Vec::new();
-        let mut p = self.region.start();
-        while p.addr() < self.top.addr() {
-            let obj = ObjPtr::new(p).expect("nursery pointers are non-null");
-            out.push(obj);
-            // SAFETY: p is the start of an unforwarded object (module invariant), and its
-            // size keeps p within [start, top].
-            p = unsafe { p.add(obj.size()) };
+        for (start, end) in self.segments() {
+            let mut p = self.region.start().with_addr(start);
+            while p.addr() < end {
+                let obj = ObjPtr::new(p).expect("nursery pointers are non-null");
+                out.push(obj);
+                // SAFETY: p is the start of an unforwarded object (module invariant), and its
+                // size keeps p within the segment.
+                p = unsafe { p.add(obj.size()) };
+            }
         }
+        out.extend(self.pinned.iter().copied());
         out
     }
 }

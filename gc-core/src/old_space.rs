@@ -282,6 +282,17 @@ impl OldSpace {
         was_clear
     }
 
+    /// Whether the object's mark bit is set.
+    ///
+    /// # Safety
+    /// `obj` is the start of an allocated slot of this space.
+    pub(crate) unsafe fn is_marked(&self, obj: ObjPtr) -> bool {
+        // SAFETY: forwarded from the caller.
+        let (id, slot) = unsafe { self.locate_trusted(obj) };
+        let meta = &self.arenas[id.arena as usize].pages[id.page as usize];
+        meta.mark[slot / 64] & (1u64 << (slot % 64)) != 0
+    }
+
     pub(crate) fn clear_marks(&mut self) {
         for arena in &mut self.arenas {
             for page in arena.pages.iter_mut().filter(|p| p.class != NO_CLASS) {

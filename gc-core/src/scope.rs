@@ -28,6 +28,7 @@ use crate::error::GcError;
 use crate::heap::HeapInner;
 use crate::member::Member;
 use crate::object::{align_up, ObjPtr, HEADER_SIZE};
+use crate::pin::{PinId, Pinned, Refusal};
 use crate::roots::{ProviderId, RawGc, RootProvider};
 use crate::stats::HeapStats;
 use crate::verify::VerifyReport;
@@ -590,6 +591,184 @@ impl<'s> Scope<'s> {
         };
         self.heap.mutator.get_mut().handles[slot.index as usize] = ptr;
         Ok(slot)
+    }
+
+    // ----- pinning ----------------------------------------------------------------------
+
+    /// Pins the object: until the returned guard is dropped (or passed to [`Scope::unpin`])
+    /// the object stays alive and does not move, so [`Pinned::as_ptr`] can be handed to C.
+    /// Every type can be pinned, including objects that hold references.
+    ///
+    /// Errors: [`GcError::PinLimitReached`] when `MAX_PINNED` nursery objects are pinned
+    /// already (old and large objects do not count), [`GcError::PinningDisabled`] when
+    /// `MAX_PINNED` is 0, [`GcError::ForeignHandle`].
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let buf = s.alloc_bytes(b"abc").unwrap();
+    ///     let pin = s.pin(buf).unwrap();
+    ///     let before = pin.as_ptr();
+    ///     s.collect_minor(); // the buffer stays where it is
+    ///     assert_eq!(s.pin(buf).unwrap().as_ptr(), before);
+    ///     // SAFETY: the pin keeps the 3 bytes alive and in place.
+    ///     unsafe { *pin.as_ptr() = b'x' };
+    ///     assert_eq!(s.bytes(buf), b"xbc");
+    ///     s.unpin(pin).unwrap();
+    /// });
+    /// ```
+    pub fn pin<T: ?Sized>(&mut self, h: Handle<'_, T>) -> Result<Pinned, GcError> {
+        let obj = self.resolve(h)?;
+        let id = self.pin_object(obj)?;
+        // SAFETY: obj is a live, unforwarded object (just pinned, so it stays that way).
+        let (data, len) = unsafe {
+            let info = obj.type_info();
+            match info.var_size {
+                Some(_) => (obj.payload().add(LEN_SIZE), obj.payload_size() - LEN_SIZE),
+                None => (obj.payload(), info.fixed_size),
+            }
+        };
+        Ok(self.heap.pins.guard(id, obj, data, len))
+    }
+
+    fn pin_object(&mut self, obj: ObjPtr) -> Result<PinId, GcError> {
+        self.heap.drain_released_pins();
+        let young = self.heap.nursery.contains(obj.addr());
+        let max = self.heap.config.max_pinned();
+        // SAFETY: obj is a live, unforwarded object of this heap (resolved from a handle).
+        unsafe { self.heap.pins.pin(obj, young, max) }.map_err(|r| match r {
+            Refusal::Limit(limit) => GcError::PinLimitReached { limit },
+            Refusal::Disabled => GcError::PinningDisabled,
+        })
+    }
+
+    /// Ends a pin now (dropping the guard ends it too, at the heap's next pin operation or
+    /// collection).
+    pub fn unpin(&mut self, pin: Pinned) -> Result<(), GcError> {
+        let id = pin.consume();
+        self.unpin_raw(id)
+    }
+
+    /// Pins without a guard (the raw layer): the pin lasts until [`Scope::unpin_raw`].
+    pub fn pin_raw<T: ?Sized>(&mut self, h: Handle<'_, T>) -> Result<PinId, GcError> {
+        let obj = self.resolve(h)?;
+        self.pin_object(obj)
+    }
+
+    /// Ends a raw pin. Unpinning what is not pinned (already released, or another heap's pin)
+    /// returns [`GcError::NotPinned`].
+    pub fn unpin_raw(&mut self, id: PinId) -> Result<(), GcError> {
+        let nursery = &self.heap.nursery;
+        if self.heap.pins.release(id, |a| nursery.contains(a)) {
+            Ok(())
+        } else {
+            Err(GcError::NotPinned)
+        }
+    }
+
+    /// Whether the object is pinned (pins released by dropped guards count until the heap's
+    /// next pin operation or collection).
+    pub fn is_pinned<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
+        self.resolve(h)
+            .is_ok_and(|obj| self.heap.pins.count(obj.addr()) > 0)
+    }
+
+    /// Whether `id` is an active pin.
+    pub fn is_pin_active(&self, id: PinId) -> bool {
+        self.heap.pins.is_active(id)
+    }
+
+    /// Runs `f` with the byte string's bytes at a stable address, in the spirit of PyPy's
+    /// `get_nonmovingbuffer`: pinned when possible, otherwise copied to a temporary buffer
+    /// and copied back afterwards, so the caller never handles a refusal. The bytes may be
+    /// written.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default().with_max_pinned(0)).unwrap(); // pinning off
+    /// heap.scope(|s| {
+    ///     let buf = s.alloc_bytes(b"hello").unwrap();
+    ///     let n = s.with_nonmoving_buffer(buf, |bytes| {
+    ///         bytes[0] = b'j'; // what a C function would do through bytes.as_mut_ptr()
+    ///         bytes.len()
+    ///     });
+    ///     assert_eq!((n, s.bytes(buf)), (5, &b"jello"[..]));
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn with_nonmoving_buffer<R>(
+        &mut self,
+        h: Handle<'_, GcBytes>,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> R {
+        match self.pin(h) {
+            Ok(pin) => {
+                // SAFETY: the pin keeps `len` bytes at `as_ptr` alive and in place, and &mut
+                // self keeps every other access to the heap away while the slice lives.
+                let bytes = unsafe { std::slice::from_raw_parts_mut(pin.as_ptr(), pin.len()) };
+                let result = f(bytes);
+                let _ = self.unpin(pin);
+                result
+            }
+            Err(GcError::ForeignHandle {
+                handle_heap,
+                this_heap,
+            }) => {
+                panic!(
+                    "{}",
+                    GcError::ForeignHandle {
+                        handle_heap,
+                        this_heap
+                    }
+                )
+            }
+            Err(_) => {
+                let mut copy = self.bytes(h).to_vec();
+                let result = f(&mut copy);
+                self.bytes_mut(h).copy_from_slice(&copy);
+                result
+            }
+        }
+    }
+
+    /// Allocates a byte string directly in non-moving space (pinned for life): for buffers
+    /// that live long in C. It never moves; keep it alive with a handle or a pin (a pin on it
+    /// does not count against `MAX_PINNED`).
+    pub fn alloc_bytes_nonmoving(&mut self, data: &[u8]) -> Result<Handle<'s, GcBytes>, GcError> {
+        let size = align_up(HEADER_SIZE + LEN_SIZE + data.len());
+        let obj = self.heap.alloc_nonmoving(GcBytes::TYPE_INFO, size, false)?;
+        // SAFETY: the payload has room for the length word and data.len() bytes.
+        unsafe {
+            obj.payload().cast::<usize>().write(data.len());
+            std::ptr::copy_nonoverlapping(data.as_ptr(), obj.payload().add(LEN_SIZE), data.len());
+        }
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    /// Allocates a value directly in non-moving space (pinned for life).
+    pub fn alloc_nonmoving<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
+        let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
+        let obj = self
+            .heap
+            .alloc_nonmoving(T::TYPE_INFO, size, std::mem::needs_drop::<T>())?;
+        // SAFETY: as in `alloc`.
+        unsafe { obj.payload().cast::<T>().write(value) };
+        Ok(self.push(obj.as_ptr()))
+    }
+
+    /// Whether the object can move (it is in the nursery and not pinned).
+    pub fn can_move<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
+        self.resolve(h).is_ok_and(|obj| {
+            self.heap.nursery.contains(obj.addr()) && self.heap.pins.count(obj.addr()) == 0
+        })
+    }
+
+    /// Ends the pins whose guards were dropped (other operations do this on their own).
+    pub fn release_dropped_pins(&mut self) {
+        self.heap.drain_released_pins();
     }
 
     // ----- collections, statistics, verification ---------------------------------------

@@ -78,6 +78,8 @@ pub struct HeapStats {
     pub objects_dropped: u64,
     /// Destructors that panicked (the panic was caught and discarded).
     pub drop_panics: u64,
+    /// Pinning: current pins, cumulative pins and refusals, fragmentation.
+    pub pinning: crate::pin::PinStats,
     /// Minor-collection pauses.
     pub minor_pause: PauseStats,
     /// Major-collection pauses (including the minor collection each starts with).

@@ -22,7 +22,11 @@
 //!   `FORWARDED` never outside a collection;
 //! - *free lists hold no live object*: the allocator's page lists and counts agree with the
 //!   bitmaps (a reachable free slot is caught by the first check);
-//! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue.
+//! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue;
+//! - *pins*: `PINNED` is set exactly on objects with active pins, the per-object counts match
+//!   the active pins, the young pinned count matches and respects `MAX_PINNED`, and every
+//!   pinned object is a valid object (pinned nursery objects therefore lie outside the free
+//!   gaps).
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -154,13 +158,12 @@ struct Checker<'h> {
 impl Checker<'_> {
     fn classify(&self, addr: usize) -> Result<Space, &'static str> {
         if self.heap.nursery.contains(addr) {
-            if addr >= self.heap.nursery.top_addr() {
-                return Err("free nursery memory");
-            }
             return if self.nursery_objects.contains(&addr) {
                 Ok(Space::Nursery)
-            } else {
+            } else if self.heap.nursery.in_used_part(addr) {
                 Err("the middle of a nursery object")
+            } else {
+                Err("free nursery memory")
             };
         }
         if self.heap.large.contains(addr) {
@@ -334,6 +337,45 @@ impl HeapInner {
             checker.report.push(Violation::BadSideList {
                 problem: "young_drop lists an address that is no nursery object".into(),
             });
+        }
+        // Pins.
+        let counts = heap.pins.counts();
+        if *counts != heap.pins.active_counts() {
+            checker.report.push(Violation::BadSideList {
+                problem: "per-object pin counts disagree with the active pins".into(),
+            });
+        }
+        for (obj, _) in &all {
+            // SAFETY: obj is an allocated object of this heap.
+            let flagged = unsafe { obj.flags() }.contains(HeaderFlags::PINNED);
+            if flagged != counts.contains_key(&obj.addr()) {
+                checker.report.push(Violation::BadHeader {
+                    at: obj.addr(),
+                    problem: format!(
+                        "PINNED is {flagged} but the object has {} pin(s)",
+                        heap.pins.count(obj.addr())
+                    ),
+                });
+            }
+        }
+        let young_pinned = counts.keys().filter(|&&a| heap.nursery.contains(a)).count();
+        if young_pinned != heap.pins.young_pinned() || young_pinned > heap.config.max_pinned() {
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "{young_pinned} nursery objects are pinned, the table counts {} (MAX_PINNED {})",
+                    heap.pins.young_pinned(),
+                    heap.config.max_pinned()
+                ),
+            });
+        }
+        for &addr in counts.keys() {
+            if let Err(what) = checker.classify(addr) {
+                checker.report.push(Violation::DanglingReference {
+                    from: "pin".into(),
+                    to: addr,
+                    what,
+                });
+            }
         }
         for problem in heap.old.check_free_lists() {
             checker.report.push(Violation::BadFreeList { problem });

@@ -238,6 +238,10 @@ fn small_config() -> Config {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "hundreds of thousands of allocations: see docs/design.md"
+)]
 fn automatic_major_collections_run_by_default() {
     let mut heap = Heap::new(small_config()).unwrap();
     heap.scope(|s| churn(s, 100));
@@ -245,6 +249,10 @@ fn automatic_major_collections_run_by_default() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "hundreds of thousands of allocations: see docs/design.md"
+)]
 fn disable_stops_automatic_major_collections_while_minor_ones_continue() {
     let mut heap = Heap::new(small_config()).unwrap();
     heap.disable();
@@ -275,6 +283,10 @@ fn disable_stops_automatic_major_collections_while_minor_ones_continue() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "hundreds of thousands of allocations: see docs/design.md"
+)]
 fn threshold_zero_survives_enable() {
     let config = Config::from_vars(P, [(format!("{P}MAJOR_COLLECT"), "0")]).unwrap();
     let mut heap = Heap::new(
@@ -342,6 +354,10 @@ fn fill_until_oom(heap: &mut Heap) -> GcError {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "hundreds of thousands of allocations: see docs/design.md"
+)]
 fn the_heap_limit_returns_out_of_memory_and_the_heap_keeps_working() {
     for disabled in [false, true] {
         let config = Config::default()

@@ -143,6 +143,8 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
         summary.minor += stats.minor;
         summary.major += stats.major;
         summary.verified += stats.verified;
+        summary.pins += stats.pins;
+        summary.refused += stats.refused;
         if let Err(failure) = result {
             summary.failures = 1;
             summary.failure = Some(format!("op {}: {}", failure.op_index, failure.message));

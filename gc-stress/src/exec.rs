@@ -13,13 +13,19 @@
 //! drop ledger (no drop glue ran twice or for a reachable object; after a major collection,
 //! every dead object's glue has run) and runs the heap verifier. It runs after every operation
 //! during which a collection happened (or after every operation), and at the end.
+//!
+//! Pins are independent of scopes: a pinned object is a root until its pin ends, in the heap
+//! and in the model, and every check also confirms that it has not moved (its data is still
+//! where the guard's pointer says). Operations that touch bytes, end pins or check the heap
+//! first wait for the C thread's outstanding jobs.
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use gc_core::{Heap, Member, Scope};
+use gc_core::{GcError, Heap, Member, Pinned, RawGc, Scope};
 
+use crate::cthread::{checksum, CThread};
 use crate::model::Model;
 use crate::objects::{
     big_data, bytes_from_seed, AnyHandle, BigNode, DropLedger, DropNode, Kind, Node, Probe,
@@ -31,6 +37,8 @@ use crate::settings::HeapSettings;
 pub const MAX_DEPTH: usize = 8;
 /// Most roots a level keeps of its own (an allocation beyond forgets the level's oldest).
 pub const MAX_ROOTS: usize = 48;
+/// Most pins a program holds at once (a pin beyond drops the oldest guard).
+pub const MAX_PINS: usize = 32;
 
 /// When the model and the heap are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -72,6 +80,10 @@ pub struct ProgramStats {
     pub major: u64,
     /// Checks run.
     pub verified: u64,
+    /// Successful pin operations (the FFI helper's included).
+    pub pins: u64,
+    /// Refused pin operations.
+    pub refused: u64,
 }
 
 /// Runs `ops` on a fresh heap with `settings`. Never panics: a panic inside the collector is
@@ -103,14 +115,22 @@ pub fn execute(
         epoch: 0,
         majors: 0,
         held: vec![Vec::new()],
+        pins: Vec::new(),
+        cthread: None,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
     }));
     exec.stats.ops = exec.pc as u64;
+    if let Some(c) = &mut exec.cthread {
+        let _ = c.wait_all();
+    }
+    exec.pins.clear();
     let stats = heap.stats();
     exec.stats.minor = stats.minor_collections;
     exec.stats.major = stats.major_collections;
+    exec.stats.pins = stats.pinning.pins;
+    exec.stats.refused = stats.pinning.refused_limit + stats.pinning.refused_disabled;
     let result = match result {
         Ok(r) => r,
         Err(panic) => {
@@ -142,6 +162,10 @@ struct Executor<'a> {
     majors: u64,
     /// Per scope level, the ids of its sentinels (roots for the level's whole life).
     held: Vec<Vec<u64>>,
+    /// Live pins: the model id and kind of the pinned object, and the guard.
+    pins: Vec<(u64, Kind, Pinned)>,
+    /// The C thread, started by the first `c-fill`.
+    cthread: Option<CThread>,
 }
 
 type View<'s> = Vec<(u64, AnyHandle<'s>)>;
@@ -173,6 +197,23 @@ enum HeapRef<'a> {
     Big(&'a BigNode),
     Array(&'a [Member<Node>]),
     Bytes(&'a [u8]),
+}
+
+/// A handle to a pinned object of the given kind.
+///
+/// # Safety
+/// `raw` is a live object of this heap whose type is `kind`'s.
+unsafe fn raw_handle<'s>(s: &Scope<'s>, raw: RawGc, kind: Kind) -> AnyHandle<'s> {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match kind {
+            Kind::Node => AnyHandle::Node(s.from_raw(raw)),
+            Kind::Drop => AnyHandle::Drop(s.from_raw(raw)),
+            Kind::Big => AnyHandle::Big(s.from_raw(raw)),
+            Kind::Array => AnyHandle::Array(s.from_raw(raw)),
+            Kind::Bytes => AnyHandle::Bytes(s.from_raw(raw)),
+        }
+    }
 }
 
 impl HeapRef<'_> {
@@ -394,6 +435,7 @@ impl Executor<'_> {
                 offset,
                 value,
             } => {
+                self.wait_c(at)?;
                 let candidates: Vec<_> = level
                     .view
                     .iter()
@@ -431,9 +473,119 @@ impl Executor<'_> {
                     node.payload.set(node.payload.get() ^ 0x100);
                 }
             }
+            Op::Pin { root } => {
+                let Some(&(id, h)) = pick(&level.view, root) else {
+                    return Ok(());
+                };
+                let pinned = match h {
+                    AnyHandle::Node(h) => s.pin(h),
+                    AnyHandle::Drop(h) => s.pin(h),
+                    AnyHandle::Big(h) => s.pin(h),
+                    AnyHandle::Array(h) => s.pin(h),
+                    AnyHandle::Bytes(h) => s.pin(h),
+                };
+                match pinned {
+                    Ok(guard) => {
+                        if self.pins.len() >= MAX_PINS {
+                            self.wait_c(at)?;
+                            self.pins.remove(0);
+                        }
+                        self.pins.push((id, h.kind(), guard));
+                    }
+                    Err(GcError::PinLimitReached { .. } | GcError::PinningDisabled) => {}
+                    Err(e) => return Err(self.fail(at, format!("pin failed: {e}"))),
+                }
+            }
+            Op::Unpin { pin } | Op::DropPin { pin } => {
+                if self.pins.is_empty() {
+                    return Ok(());
+                }
+                self.wait_c(at)?;
+                let i = pin as usize % self.pins.len();
+                let (_, _, guard) = self.pins.remove(i);
+                if matches!(op, Op::Unpin { .. }) {
+                    s.unpin(guard)
+                        .map_err(|e| self.fail(at, format!("unpin failed: {e}")))?;
+                }
+            }
+            Op::PinnedWrite { pin, offset, value } => {
+                self.wait_c(at)?;
+                let Some(i) = self.pinned_bytes(pin) else {
+                    return Ok(());
+                };
+                let (id, _, guard) = &self.pins[i];
+                if guard.is_empty() {
+                    return Ok(());
+                }
+                let offset = offset as usize % guard.len();
+                // SAFETY: the guard keeps the byte string alive and in place, and nothing else
+                // touches its bytes now (the C thread is idle).
+                unsafe { guard.as_ptr().add(offset).write(value) };
+                let id = *id;
+                self.model.get_mut(id).bytes[offset] = value;
+            }
+            Op::Ffi {
+                root,
+                offset,
+                value,
+            } => {
+                self.wait_c(at)?;
+                let candidates: Vec<_> = level
+                    .view
+                    .iter()
+                    .copied()
+                    .filter(|(_, h)| h.kind() == Kind::Bytes)
+                    .collect();
+                let Some(&(id, AnyHandle::Bytes(h))) = pick(&candidates, root) else {
+                    return Ok(());
+                };
+                let written = s.with_nonmoving_buffer(h, |bytes| {
+                    if bytes.is_empty() {
+                        return None;
+                    }
+                    let i = offset as usize % bytes.len();
+                    bytes[i] = value;
+                    Some(i)
+                });
+                if let Some(i) = written {
+                    self.model.get_mut(id).bytes[i] = value;
+                }
+            }
+            Op::CFill { pin, value } => {
+                let Some(i) = self.pinned_bytes(pin) else {
+                    return Ok(());
+                };
+                let (id, _, guard) = &self.pins[i];
+                let (id, ptr, len) = (*id, guard.as_ptr(), guard.len());
+                let bytes = &mut self.model.get_mut(id).bytes;
+                let expect = checksum(bytes);
+                bytes.fill(value);
+                self.cthread
+                    .get_or_insert_with(CThread::spawn)
+                    .submit(ptr, len, expect, value, id);
+            }
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }
         Ok(())
+    }
+
+    /// The index of the pin selected among the pinned byte strings.
+    fn pinned_bytes(&self, pin: u32) -> Option<usize> {
+        let candidates: Vec<usize> = (0..self.pins.len())
+            .filter(|&i| self.pins[i].1 == Kind::Bytes)
+            .collect();
+        pick(&candidates, pin).copied()
+    }
+
+    /// Waits for the C thread's outstanding jobs.
+    fn wait_c(&mut self, at: usize) -> Result<(), Failure> {
+        match &mut self.cthread {
+            Some(c) if c.busy() => c.wait_all().map_err(|m| Failure {
+                op_index: at,
+                message: m,
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn after_op(&mut self, s: &mut Scope<'_>, view: &View<'_>, at: usize) -> Result<(), Failure> {
@@ -456,16 +608,50 @@ impl Executor<'_> {
         at: usize,
         after_major: bool,
     ) -> Result<(), Failure> {
+        self.wait_c(at)?;
         self.stats.verified += 1;
         let report = s.verify();
         if !report.is_ok() {
             return Err(self.fail(at, format!("heap verifier: {report}")));
         }
+        // Pinned objects are roots too; their handles live in a scope of their own.
+        s.scope(|t| self.compare(t, view, at, after_major))
+    }
+
+    fn compare(
+        &mut self,
+        s: &mut Scope<'_>,
+        view: &View<'_>,
+        at: usize,
+        after_major: bool,
+    ) -> Result<(), Failure> {
+        let pinned: Vec<(u64, AnyHandle<'_>, usize)> = self
+            .pins
+            .iter()
+            .map(|(id, kind, guard)| {
+                // SAFETY: a live guard keeps its object alive and in place, and the model
+                // records the object's kind, so the handle has the object's true type.
+                let h = unsafe { raw_handle(s, guard.object(), *kind) };
+                (*id, h, guard.as_ptr() as usize)
+            })
+            .collect();
         let s: &Scope<'_> = s;
+        for &(id, h, data) in &pinned {
+            let now = resolve(s, h).addr();
+            if now != data {
+                return Err(self.fail(
+                    at,
+                    format!("pinned object {id} moved from {data:#x} to {now:#x}"),
+                ));
+            }
+        }
         let mut addr_of: HashMap<u64, usize> = HashMap::new();
         let mut id_of: HashMap<usize, u64> = HashMap::new();
-        let mut stack: Vec<(u64, HeapRef<'_>)> =
-            view.iter().map(|&(id, h)| (id, resolve(s, h))).collect();
+        let mut stack: Vec<(u64, HeapRef<'_>)> = view
+            .iter()
+            .map(|&(id, h)| (id, resolve(s, h)))
+            .chain(pinned.iter().map(|&(id, h, _)| (id, resolve(s, h))))
+            .collect();
         while let Some((id, r)) = stack.pop() {
             let addr = r.addr();
             if let Some(&known) = addr_of.get(&id) {
@@ -529,7 +715,8 @@ impl Executor<'_> {
         let roots = view
             .iter()
             .map(|&(id, _)| id)
-            .chain(self.held.iter().flatten().copied());
+            .chain(self.held.iter().flatten().copied())
+            .chain(self.pins.iter().map(|(id, _, _)| *id));
         let live_set = self.model.reachable(roots);
         for &id in &self.model.droppable {
             let drops = DropLedger::count(id);

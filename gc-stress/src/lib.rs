@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod campaign;
+pub mod cthread;
 pub mod exec;
 pub mod generate;
 pub mod model;

@@ -16,6 +16,11 @@
 //! | `drop-root ROOT` | forget one of this level's own roots |
 //! | `push-scope` / `pop-scope` | open / close a nested root scope |
 //! | `minor` / `major` | force a minor / major collection |
+//! | `pin ROOT` | pin a root's object (a refused pin is counted, not a failure) |
+//! | `unpin PIN` / `drop-pin PIN` | end a pin explicitly / by dropping its guard |
+//! | `pinned-write PIN OFFSET VALUE` | write one byte of a pinned byte string through its raw pointer |
+//! | `ffi ROOT OFFSET VALUE` | write one byte of a byte-string root inside the FFI helper |
+//! | `c-fill PIN VALUE` | hand a pinned byte string to the "C thread", which checks its contents and fills it with VALUE while this thread goes on |
 //! | `corrupt ROOT` | test only: flip a node's payload behind the model's back |
 
 use std::fmt;
@@ -82,6 +87,46 @@ pub enum Op {
     Minor,
     /// Force a major collection.
     Major,
+    /// Pin a root's object.
+    Pin {
+        /// Root index (modulo the number of roots).
+        root: u32,
+    },
+    /// End a pin with `Scope::unpin`.
+    Unpin {
+        /// Pin index (modulo the number of live pins).
+        pin: u32,
+    },
+    /// End a pin by dropping its guard.
+    DropPin {
+        /// Pin index (modulo the number of live pins).
+        pin: u32,
+    },
+    /// Write a byte of a pinned byte string through the raw pointer.
+    PinnedWrite {
+        /// Pin index among pinned byte strings.
+        pin: u32,
+        /// Offset (modulo the length).
+        offset: u32,
+        /// New value.
+        value: u8,
+    },
+    /// Write a byte of a byte-string root inside `Scope::with_nonmoving_buffer`.
+    Ffi {
+        /// Byte-string root (modulo their count).
+        root: u32,
+        /// Offset (modulo the length).
+        offset: u32,
+        /// New value.
+        value: u8,
+    },
+    /// Hand a pinned byte string to the C thread: it checks the contents and fills them.
+    CFill {
+        /// Pin index among pinned byte strings.
+        pin: u32,
+        /// The fill value.
+        value: u8,
+    },
     /// Test-only corruption: flip a node's payload without telling the model.
     Corrupt {
         /// Node root (modulo their count).
@@ -117,6 +162,18 @@ impl fmt::Display for Op {
             Op::PopScope => f.write_str("pop-scope"),
             Op::Minor => f.write_str("minor"),
             Op::Major => f.write_str("major"),
+            Op::Pin { root } => write!(f, "pin {root}"),
+            Op::Unpin { pin } => write!(f, "unpin {pin}"),
+            Op::DropPin { pin } => write!(f, "drop-pin {pin}"),
+            Op::PinnedWrite { pin, offset, value } => {
+                write!(f, "pinned-write {pin} {offset} {value}")
+            }
+            Op::Ffi {
+                root,
+                offset,
+                value,
+            } => write!(f, "ffi {root} {offset} {value}"),
+            Op::CFill { pin, value } => write!(f, "c-fill {pin} {value}"),
             Op::Corrupt { root } => write!(f, "corrupt {root}"),
         }
     }
@@ -225,6 +282,44 @@ impl FromStr for Op {
                 want(0)?;
                 Op::Major
             }
+            "pin" => {
+                want(1)?;
+                Op::Pin { root: u32_at(0)? }
+            }
+            "unpin" => {
+                want(1)?;
+                Op::Unpin { pin: u32_at(0)? }
+            }
+            "drop-pin" => {
+                want(1)?;
+                Op::DropPin { pin: u32_at(0)? }
+            }
+            "pinned-write" => {
+                want(3)?;
+                let value = u8::try_from(num(2)?).map_err(|_| err("a byte is 0..=255"))?;
+                Op::PinnedWrite {
+                    pin: u32_at(0)?,
+                    offset: u32_at(1)?,
+                    value,
+                }
+            }
+            "ffi" => {
+                want(3)?;
+                let value = u8::try_from(num(2)?).map_err(|_| err("a byte is 0..=255"))?;
+                Op::Ffi {
+                    root: u32_at(0)?,
+                    offset: u32_at(1)?,
+                    value,
+                }
+            }
+            "c-fill" => {
+                want(2)?;
+                let value = u8::try_from(num(1)?).map_err(|_| err("a byte is 0..=255"))?;
+                Op::CFill {
+                    pin: u32_at(0)?,
+                    value,
+                }
+            }
             "corrupt" => {
                 want(1)?;
                 Op::Corrupt { root: u32_at(0)? }
@@ -267,6 +362,20 @@ mod tests {
             Op::PopScope,
             Op::Minor,
             Op::Major,
+            Op::Pin { root: 3 },
+            Op::Unpin { pin: 1 },
+            Op::DropPin { pin: 0 },
+            Op::PinnedWrite {
+                pin: 2,
+                offset: 9,
+                value: 4,
+            },
+            Op::Ffi {
+                root: 1,
+                offset: 3,
+                value: 200,
+            },
+            Op::CFill { pin: 5, value: 17 },
             Op::Corrupt { root: 2 },
         ];
         for op in ops {

@@ -161,3 +161,39 @@ fn environment_settings_reach_the_heap_and_the_summary() {
         v["minor"]
     );
 }
+
+#[test]
+fn pinned_ffi_pins_by_default_and_refuses_everything_with_max_pinned_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |max_pinned: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gc-stress"));
+        cmd.args([
+            "run",
+            "--workload",
+            "pinned-ffi",
+            "--ops",
+            "30000",
+            "--seed",
+            "4",
+            "--json",
+        ]);
+        if let Some(v) = max_pinned {
+            cmd.env("PINION_GC_MAX_PINNED", v);
+        }
+        let out = cmd.current_dir(dir.path()).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let default = run(None);
+    assert!(default["pins"].as_u64().unwrap() > 0, "{default}");
+    assert_eq!(default["failures"], 0);
+    let disabled = run(Some("0"));
+    assert_eq!(disabled["pins"], 0, "{disabled}");
+    assert!(disabled["refused"].as_u64().unwrap() > 0, "{disabled}");
+    assert_eq!(disabled["settings"]["PINION_GC_MAX_PINNED"], "0");
+}

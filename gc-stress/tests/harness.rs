@@ -133,3 +133,39 @@ fn stress_settings_in_a_replay_header_are_honoured() {
     let parsed = Replay::parse(&replay.to_text(), "mem").unwrap();
     assert_eq!(parsed.settings, settings);
 }
+
+#[test]
+fn pin_operations_keep_objects_in_place_and_the_c_thread_sees_the_model() {
+    let ops = [
+        Op::AllocBytes { len: 64, seed: 1 },
+        Op::Pin { root: 0 },
+        Op::CFill { pin: 0, value: 7 },
+        Op::AllocNode { payload: 2 },
+        Op::Minor,
+        Op::CFill { pin: 0, value: 9 },
+        Op::Major,
+        Op::PinnedWrite {
+            pin: 0,
+            offset: 3,
+            value: 1,
+        },
+        Op::Ffi {
+            root: 0,
+            offset: 4,
+            value: 2,
+        },
+        Op::Minor,
+        Op::DropRoot { root: 0 }, // only the pin keeps the byte string now
+        Op::Minor,
+        Op::Unpin { pin: 0 },
+        Op::Minor,
+    ];
+    let (stats, result) = execute(&ops, &HeapSettings::default(), VerifyMode::EveryOp);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(stats.pins, 2, "the pin op and the FFI helper's pin");
+    // With pinning disabled the same program passes, refusing both pins.
+    let settings = HeapSettings::from_config(gc_core::Config::default().with_max_pinned(0));
+    let (stats, result) = execute(&ops, &settings, VerifyMode::EveryOp);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!((stats.pins, stats.refused), (0, 2));
+}
