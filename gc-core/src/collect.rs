@@ -176,6 +176,8 @@ impl HeapInner {
     /// Runs a minor collection.
     pub(crate) fn collect_minor(&mut self) {
         let start = Instant::now();
+        let at = self.recorder.since_start();
+        let memory_before = self.memory_in_use();
         self.stats.bytes_allocated += self.nursery.used() as u64;
         self.drain_released_pins();
         let HeapInner {
@@ -275,6 +277,8 @@ impl HeapInner {
                 }
             }
         }
+        // SAFETY: pinned objects are live and unforwarded.
+        let pinned_bytes: usize = pinned.iter().map(|p| unsafe { p.size() }).sum();
         self.nursery.reset(pinned, self.config.nursery_debug());
         self.refresh_nursery_limit();
         self.pins.stats.fragmentation_bytes = self.nursery.fragmentation();
@@ -282,15 +286,44 @@ impl HeapInner {
         self.stats.minor_collections += 1;
         self.stats.bytes_promoted += promoted_bytes;
         self.stats.objects_promoted += promoted_objects;
-        self.stats.minor_pause.record(start.elapsed());
+        let duration = start.elapsed();
+        self.stats.minor_pause.record(duration);
+        self.recorder
+            .record(gc_hooks::Event::Minor(gc_hooks::MinorEvent {
+                number: self.stats.minor_collections,
+                at,
+                duration,
+                memory_before: memory_before as u64,
+                memory_after: self.memory_in_use() as u64,
+                surviving_bytes: promoted_bytes + pinned_bytes as u64,
+                promoted_bytes,
+                pinned_objects: self.pins.young_pinned() as u64,
+            }));
         if self.config.debug_level() >= 2 {
             self.assert_verified("minor collection");
         }
+        if !self.in_major {
+            self.collection_finished();
+        }
+    }
+
+    /// After an outermost collection: the sinks write out its events and readers on other
+    /// threads get fresh counters. (User hooks run later, once the triggering allocation is
+    /// rooted; see `hooks.rs`.)
+    fn collection_finished(&mut self) {
+        self.recorder.flush_sinks();
+        self.publish_stats();
     }
 
     /// Runs a complete major collection (which starts with a minor one).
     pub(crate) fn collect_major(&mut self) {
         let start = Instant::now();
+        let at = self.recorder.since_start();
+        let memory_before = self.memory_in_use();
+        let arenas_before = self.old.arena_count();
+        let arena_bytes_before = self.old.bytes_in_use();
+        let large_bytes_before = self.large.bytes();
+        self.in_major = true;
         self.collect_minor();
         self.old.clear_marks();
         self.large.clear_marks();
@@ -332,11 +365,12 @@ impl HeapInner {
         });
         // SAFETY: (in the closure) the sweep hands over unmarked objects, which are
         // unreachable, intact, and never read again.
-        old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        let mut bytes_freed = swept.bytes_freed;
         for obj in large.unmarked() {
             // SAFETY: unmarked large objects are unreachable and intact.
             unsafe { HeapInner::drop_dead(stats, obj) };
-            large.free(obj);
+            bytes_freed += large.free(obj);
         }
 
         let live = self.old_generation_bytes();
@@ -345,10 +379,36 @@ impl HeapInner {
         self.stats.major_threshold = self.pacer.threshold();
         self.refresh_nursery_limit();
         self.stats.major_collections += 1;
-        self.stats.major_pause.record(start.elapsed());
+        let duration = start.elapsed();
+        self.stats.major_pause.record(duration);
+        self.recorder
+            .record(gc_hooks::Event::MajorStep(gc_hooks::MajorStepEvent {
+                old_state: gc_hooks::MajorState::Idle,
+                new_state: gc_hooks::MajorState::Done,
+                done: true,
+                duration,
+            }));
+        self.recorder
+            .record(gc_hooks::Event::Major(gc_hooks::MajorEvent {
+                number: self.stats.major_collections,
+                at,
+                duration,
+                arenas_before: arenas_before as u64,
+                arenas_after: self.old.arena_count() as u64,
+                arena_bytes_before: arena_bytes_before as u64,
+                arena_bytes_after: self.old.bytes_in_use() as u64,
+                large_bytes_before: large_bytes_before as u64,
+                large_bytes_after: self.large.bytes() as u64,
+                bytes_freed: bytes_freed as u64,
+                pinned_objects: self.pins.pinned_objects() as u64,
+                memory_before: memory_before as u64,
+                memory_after: self.memory_in_use() as u64,
+            }));
+        self.in_major = false;
         if self.config.debug_level() >= 1 {
             self.assert_verified("major collection");
         }
+        self.collection_finished();
     }
 
     fn assert_verified(&mut self, after: &str) {

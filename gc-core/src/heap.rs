@@ -65,6 +65,13 @@ pub(crate) struct HeapInner {
     pub(crate) young_large: Vec<ObjPtr>,
     pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
     pub(crate) pins: PinTable,
+    /// Records collection events for the sinks and the hooks (see `hooks.rs`).
+    pub(crate) recorder: gc_hooks::Recorder,
+    pub(crate) hooks: Option<Box<dyn crate::hooks::GcHooks>>,
+    pub(crate) hooks_generation: u64,
+    pub(crate) delivering: bool,
+    /// A major collection is running (its opening minor collection must not flush the sinks).
+    pub(crate) in_major: bool,
     pub(crate) stats: HeapStats,
     pub(crate) pacer: Pacer,
     pub(crate) stress_countdown: u32,
@@ -87,9 +94,22 @@ impl HeapInner {
         })?;
         let pacer = Pacer::from_config(&config);
         let id = NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed);
+        let recorder = gc_hooks::Recorder::new(id, config.trace(), config.log()).map_err(|e| {
+            GcError::InvalidConfig(format!(
+                "LOG: cannot open the event log {}: {e}",
+                config
+                    .log()
+                    .map_or_else(String::new, |p| p.display().to_string())
+            ))
+        })?;
         let mut heap = HeapInner {
             id,
             pins: PinTable::new(id),
+            recorder,
+            hooks: None,
+            hooks_generation: 0,
+            delivering: false,
+            in_major: false,
             stress_countdown: config.stress().unwrap_or(0),
             config,
             nursery,
@@ -285,6 +305,30 @@ impl HeapInner {
         Ok(obj)
     }
 
+    /// Heap memory in use: nursery allocations, old generation and large objects.
+    pub(crate) fn memory_in_use(&self) -> usize {
+        self.nursery.used() + self.old_generation_bytes()
+    }
+
+    /// Publishes the counters for readers on other threads.
+    pub(crate) fn publish_stats(&self) {
+        let s = &self.stats;
+        self.recorder.publish(gc_hooks::StatsSnapshot {
+            minor_collections: s.minor_collections,
+            major_collections: s.major_collections,
+            bytes_allocated: s.bytes_allocated,
+            bytes_promoted: s.bytes_promoted,
+            live_bytes_after_major: s.live_bytes_after_major as u64,
+            old_bytes: self.old.bytes_in_use() as u64,
+            large_object_bytes: self.large.bytes() as u64,
+            committed_bytes: (self.nursery.capacity() + self.old.committed() + self.large.bytes())
+                as u64,
+            pinned_objects: self.pins.pinned_objects() as u64,
+            total_pause_ns: (s.minor_pause.total + s.major_pause.total).as_nanos() as u64,
+            max_pause_ns: s.minor_pause.max.max(s.major_pause.max).as_nanos() as u64,
+        });
+    }
+
     /// Old generation in bytes: small-object slots plus large objects.
     pub(crate) fn old_generation_bytes(&self) -> usize {
         self.old.bytes_in_use() + self.large.bytes()
@@ -301,7 +345,13 @@ impl HeapInner {
         self.nursery.capacity() + self.old_generation_bytes()
     }
 
-    fn out_of_memory(&self, requested: usize, reason: &'static str) -> GcError {
+    fn out_of_memory(&mut self, requested: usize, reason: &'static str) -> GcError {
+        self.recorder
+            .record(gc_hooks::Event::OutOfMemory(gc_hooks::OutOfMemoryEvent {
+                requested: requested as u64,
+                in_use: self.footprint() as u64,
+                limit: self.config.max_heap().unwrap_or(0) as u64,
+            }));
         GcError::OutOfMemory {
             requested,
             in_use: self.footprint(),
@@ -420,6 +470,7 @@ impl HeapInner {
         s.pinning = self.pins.stats;
         s.pinning.pinned_young = self.pins.young_pinned();
         s.pinning.pinned_objects = self.pins.pinned_objects();
+        s.pauses = self.recorder.pause_summary();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();

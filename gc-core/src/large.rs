@@ -60,8 +60,8 @@ impl LargeSpace {
         Some(obj)
     }
 
-    /// Unmaps `obj`. The caller has run its drop glue.
-    pub(crate) fn free(&mut self, obj: ObjPtr) {
+    /// Unmaps `obj` and returns the bytes freed. The caller has run its drop glue.
+    pub(crate) fn free(&mut self, obj: ObjPtr) -> usize {
         let i = self
             .index
             .remove(&obj.addr())
@@ -71,6 +71,7 @@ impl LargeSpace {
         if let Some(moved) = self.objects.get(i) {
             self.index.insert(moved.region.start().addr(), i);
         }
+        gone.region.len()
     }
 
     /// Whether `addr` is the start of a large object.

@@ -32,7 +32,7 @@
 //!         sum += cell.head;
 //!         cur = s.deref(&cell.tail);
 //!     }
-//!     assert_eq!(sum, (0..1000).sum());
+//!     assert_eq!(sum, (0..1000).sum::<i64>());
 //! });
 //! ```
 //!
@@ -155,6 +155,7 @@ mod config;
 mod env;
 mod error;
 mod heap;
+mod hooks;
 mod large;
 mod member;
 mod nursery;
@@ -179,6 +180,9 @@ pub use config::{
 pub use env::{auto_nursery_size, parse_factor, parse_size, ConfigError, EnvProblem, VARIABLES};
 pub use error::GcError;
 pub use gc_derive::Trace;
+/// The event and statistics types hooks receive (the `gc-hooks` crate).
+pub use gc_hooks;
+pub use hooks::GcHooks;
 pub use member::Member;
 pub use nursery::POISON;
 pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};
@@ -238,14 +242,14 @@ impl Heap {
         f(&mut Scope::enter(&mut self.inner))
     }
 
-    /// Runs a minor collection now.
+    /// Runs a minor collection now (then delivers the hooks).
     pub fn collect_minor(&mut self) {
-        self.inner.collect_minor();
+        self.scope(|s| s.collect_minor());
     }
 
-    /// Runs a complete major collection now.
+    /// Runs a complete major collection now (then delivers the hooks).
     pub fn collect_major(&mut self) {
-        self.inner.collect_major();
+        self.scope(|s| s.collect_major());
     }
 
     /// Stops automatic major collections; minor collections still run when the nursery is
@@ -312,6 +316,31 @@ impl Heap {
     /// The heap's settings.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Installs collection hooks (replacing any); returns the previous ones. See [`GcHooks`].
+    pub fn set_hooks(&mut self, hooks: impl GcHooks) -> Option<Box<dyn GcHooks>> {
+        self.scope(|s| s.set_hooks(hooks))
+    }
+
+    /// Removes the hooks and returns them.
+    pub fn remove_hooks(&mut self) -> Option<Box<dyn GcHooks>> {
+        self.scope(|s| s.remove_hooks())
+    }
+
+    /// A reader of this heap's counters for another thread (a metrics exporter): lock-free
+    /// for the heap, refreshed after every collection.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// let reader = heap.stats_reader();
+    /// heap.collect_major();
+    /// let seen = std::thread::spawn(move || reader.read()).join().unwrap();
+    /// assert_eq!((seen.minor_collections, seen.major_collections), (1, 1));
+    /// ```
+    pub fn stats_reader(&self) -> gc_hooks::StatsReader {
+        self.inner.recorder.reader()
     }
 
     /// Registers the embedder's root set (see [`RootProvider`]).

@@ -95,6 +95,30 @@ impl<'s> Scope<'s> {
         Scope { heap, base }
     }
 
+    pub(crate) fn heap_mut(&mut self) -> &mut HeapInner {
+        self.heap
+    }
+
+    /// Roots a new object and delivers pending hook events (a hook may collect, so the new
+    /// object is rooted first).
+    #[inline(always)]
+    fn finish_alloc<T: ?Sized>(&mut self, obj: ObjPtr) -> Handle<'s, T> {
+        let h = self.push(obj.as_ptr());
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+        h
+    }
+
+    /// Delivers pending hook events after a failed operation, then passes the error on.
+    #[cold]
+    fn deliver_then<T>(&mut self, result: Result<T, GcError>) -> Result<T, GcError> {
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+        result
+    }
+
     #[inline(always)]
     fn push<T: ?Sized>(&self, ptr: *mut u8) -> Handle<'s, T> {
         // SAFETY: no other reference into the mutator state is live during this push.
@@ -128,13 +152,17 @@ impl<'s> Scope<'s> {
     #[inline]
     pub fn alloc<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
         let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
-        let obj = self
+        let obj = match self
             .heap
-            .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())?;
+            .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+        {
+            Ok(obj) => obj,
+            Err(e) => return self.deliver_then(Err(e)),
+        };
         // SAFETY: alloc_object returned `size` bytes whose payload is uninitialised and
         // aligned to 8, and T's alignment is at most 8 (checked when T::TYPE_INFO was built).
         unsafe { obj.payload().cast::<T>().write(value) };
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     fn alloc_var(
@@ -147,7 +175,10 @@ impl<'s> Scope<'s> {
             .and_then(|s| s.checked_add(7))
             .ok_or(GcError::SizeOverflow("object size"))?
             & !7;
-        self.heap.alloc_object(info, size, false)
+        match self.heap.alloc_object(info, size, false) {
+            Ok(obj) => Ok(obj),
+            Err(e) => self.deliver_then(Err(e)),
+        }
     }
 
     /// Allocates a byte string holding a copy of `data`.
@@ -159,7 +190,7 @@ impl<'s> Scope<'s> {
             let dst = obj.payload().add(LEN_SIZE);
             std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     /// Allocates a byte string of `len` zero bytes.
@@ -170,7 +201,7 @@ impl<'s> Scope<'s> {
             obj.payload().cast::<usize>().write(len);
             std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, len);
         }
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     /// Allocates an array of `len` null references.
@@ -189,7 +220,7 @@ impl<'s> Scope<'s> {
             obj.payload().cast::<usize>().write(len);
             std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, bytes - LEN_SIZE);
         }
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     /// Allocates an array holding `items`. The items are handles, so they stay valid when
@@ -637,10 +668,25 @@ impl<'s> Scope<'s> {
         let young = self.heap.nursery.contains(obj.addr());
         let max = self.heap.config.max_pinned();
         // SAFETY: obj is a live, unforwarded object of this heap (resolved from a handle).
-        unsafe { self.heap.pins.pin(obj, young, max) }.map_err(|r| match r {
-            Refusal::Limit(limit) => GcError::PinLimitReached { limit },
-            Refusal::Disabled => GcError::PinningDisabled,
-        })
+        let refusal = match unsafe { self.heap.pins.pin(obj, young, max) } {
+            Ok(id) => return Ok(id),
+            Err(r) => r,
+        };
+        let (error, reason) = match refusal {
+            Refusal::Limit(limit) => (
+                GcError::PinLimitReached { limit },
+                gc_hooks::PinRefusal::Limit,
+            ),
+            Refusal::Disabled => (GcError::PinningDisabled, gc_hooks::PinRefusal::Disabled),
+        };
+        self.heap
+            .recorder
+            .record(gc_hooks::Event::PinRefused(gc_hooks::PinRefusedEvent {
+                reason,
+                limit: max as u64,
+                pinned_objects: self.heap.pins.young_pinned() as u64,
+            }));
+        self.deliver_then(Err(error))
     }
 
     /// Ends a pin now (dropping the guard ends it too, at the heap's next pin operation or
@@ -739,24 +785,31 @@ impl<'s> Scope<'s> {
     /// does not count against `MAX_PINNED`).
     pub fn alloc_bytes_nonmoving(&mut self, data: &[u8]) -> Result<Handle<'s, GcBytes>, GcError> {
         let size = align_up(HEADER_SIZE + LEN_SIZE + data.len());
-        let obj = self.heap.alloc_nonmoving(GcBytes::TYPE_INFO, size, false)?;
+        let obj = match self.heap.alloc_nonmoving(GcBytes::TYPE_INFO, size, false) {
+            Ok(obj) => obj,
+            Err(e) => return self.deliver_then(Err(e)),
+        };
         // SAFETY: the payload has room for the length word and data.len() bytes.
         unsafe {
             obj.payload().cast::<usize>().write(data.len());
             std::ptr::copy_nonoverlapping(data.as_ptr(), obj.payload().add(LEN_SIZE), data.len());
         }
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     /// Allocates a value directly in non-moving space (pinned for life).
     pub fn alloc_nonmoving<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
         let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
-        let obj = self
+        let obj = match self
             .heap
-            .alloc_nonmoving(T::TYPE_INFO, size, std::mem::needs_drop::<T>())?;
+            .alloc_nonmoving(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+        {
+            Ok(obj) => obj,
+            Err(e) => return self.deliver_then(Err(e)),
+        };
         // SAFETY: as in `alloc`.
         unsafe { obj.payload().cast::<T>().write(value) };
-        Ok(self.push(obj.as_ptr()))
+        Ok(self.finish_alloc(obj))
     }
 
     /// Whether the object can move (it is in the nursery and not pinned).
@@ -773,14 +826,20 @@ impl<'s> Scope<'s> {
 
     // ----- collections, statistics, verification ---------------------------------------
 
-    /// Runs a minor collection now.
+    /// Runs a minor collection now (then delivers the hooks).
     pub fn collect_minor(&mut self) {
         self.heap.collect_minor();
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
     }
 
-    /// Runs a complete major collection now.
+    /// Runs a complete major collection now (then delivers the hooks).
     pub fn collect_major(&mut self) {
         self.heap.collect_major();
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
     }
 
     /// Collections run so far (minor plus major): a cheap way to notice that an allocation

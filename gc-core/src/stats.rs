@@ -80,6 +80,9 @@ pub struct HeapStats {
     pub drop_panics: u64,
     /// Pinning: current pins, cumulative pins and refusals, fragmentation.
     pub pinning: crate::pin::PinStats,
+    /// Count, median, 99th percentile and maximum of all pauses (minor and major), from a
+    /// fixed-size histogram.
+    pub pauses: gc_hooks::PauseSummary,
     /// Minor-collection pauses.
     pub minor_pause: PauseStats,
     /// Major-collection pauses (including the minor collection each starts with).

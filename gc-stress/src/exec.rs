@@ -564,6 +564,14 @@ impl Executor<'_> {
                     .get_or_insert_with(CThread::spawn)
                     .submit(ptr, len, expect, value, id);
             }
+            Op::Hooks { kind } => match crate::hooks::HookKind::from_index(kind) {
+                Some(k) => {
+                    s.set_hooks(crate::hooks::StressHooks::new(k));
+                }
+                None => {
+                    s.remove_hooks();
+                }
+            },
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }
         Ok(())

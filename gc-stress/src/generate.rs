@@ -12,13 +12,14 @@ use rand::{Rng, RngCore};
 use crate::ops::Op;
 
 /// The workloads `gc-stress run --workload` accepts.
-pub const WORKLOADS: &[&str] = &["random", "pinned-ffi"];
+pub const WORKLOADS: &[&str] = &["random", "pinned-ffi", "hooks"];
 
 /// Generates `len` operations of workload `name`, or `None` for an unknown workload.
 pub fn generate(name: &str, rng: &mut impl Rng, len: usize) -> Option<Vec<Op>> {
     let op: fn(&mut dyn RngCore) -> Op = match name {
         "random" => random_op,
         "pinned-ffi" => pinned_ffi_op,
+        "hooks" => hooks_op,
         _ => return None,
     };
     Some((0..len).map(|_| op(rng)).collect())
@@ -84,7 +85,10 @@ pub fn random_op(rng: &mut dyn RngCore) -> Op {
             offset: rng.gen(),
             value: rng.gen(),
         },
-        986..=995 => Op::CFill {
+        993..=995 => Op::Hooks {
+            kind: rng.gen_range(0..5),
+        },
+        986..=992 => Op::CFill {
             pin: rng.gen_range(0..32),
             value: rng.gen(),
         },
@@ -132,6 +136,36 @@ pub fn pinned_ffi_op(rng: &mut dyn RngCore) -> Op {
         950..=959 => Op::PushScope,
         960..=969 => Op::PopScope,
         970..=989 => Op::Minor,
+        _ => Op::Major,
+    }
+}
+
+/// One operation of the `hooks` workload: allocation-heavy programs with hooks installed,
+/// replaced and removed as they go, including hooks that allocate and that collect.
+pub fn hooks_op(rng: &mut dyn RngCore) -> Op {
+    match rng.gen_range(0..1000u32) {
+        0..=349 => Op::AllocNode { payload: rng.gen() },
+        350..=449 => Op::AllocBytes {
+            len: bytes_len(rng, 300),
+            seed: rng.gen(),
+        },
+        450..=489 => Op::AllocDrop { payload: rng.gen() },
+        490..=689 => Op::Write {
+            src: root(rng),
+            slot: rng.gen_range(0..16),
+            dst: (!rng.gen_ratio(1, 10)).then(|| root(rng)),
+        },
+        690..=849 => Op::DropRoot { root: root(rng) },
+        850..=869 => Op::PushScope,
+        870..=889 => Op::PopScope,
+        890..=929 => Op::Hooks {
+            kind: rng.gen_range(0..5),
+        },
+        930..=949 => Op::Pin { root: root(rng) },
+        950..=969 => Op::DropPin {
+            pin: rng.gen_range(0..32),
+        },
+        970..=994 => Op::Minor,
         _ => Op::Major,
     }
 }

@@ -22,6 +22,7 @@ pub mod campaign;
 pub mod cthread;
 pub mod exec;
 pub mod generate;
+pub mod hooks;
 pub mod model;
 pub mod objects;
 pub mod ops;

@@ -21,6 +21,7 @@
 //! | `pinned-write PIN OFFSET VALUE` | write one byte of a pinned byte string through its raw pointer |
 //! | `ffi ROOT OFFSET VALUE` | write one byte of a byte-string root inside the FFI helper |
 //! | `c-fill PIN VALUE` | hand a pinned byte string to the "C thread", which checks its contents and fills it with VALUE while this thread goes on |
+//! | `hooks K` | install hooks of kind K: 0 none, 1 no-op, 2 allocating, 3 collecting, 4 pinning |
 //! | `corrupt ROOT` | test only: flip a node's payload behind the model's back |
 
 use std::fmt;
@@ -127,6 +128,11 @@ pub enum Op {
         /// The fill value.
         value: u8,
     },
+    /// Install (or remove) collection hooks.
+    Hooks {
+        /// The kind (see [`crate::hooks::HookKind::from_index`]).
+        kind: u32,
+    },
     /// Test-only corruption: flip a node's payload without telling the model.
     Corrupt {
         /// Node root (modulo their count).
@@ -174,6 +180,7 @@ impl fmt::Display for Op {
                 value,
             } => write!(f, "ffi {root} {offset} {value}"),
             Op::CFill { pin, value } => write!(f, "c-fill {pin} {value}"),
+            Op::Hooks { kind } => write!(f, "hooks {kind}"),
             Op::Corrupt { root } => write!(f, "corrupt {root}"),
         }
     }
@@ -320,6 +327,10 @@ impl FromStr for Op {
                     value,
                 }
             }
+            "hooks" => {
+                want(1)?;
+                Op::Hooks { kind: u32_at(0)? }
+            }
             "corrupt" => {
                 want(1)?;
                 Op::Corrupt { root: u32_at(0)? }
@@ -376,6 +387,7 @@ mod tests {
                 value: 200,
             },
             Op::CFill { pin: 5, value: 17 },
+            Op::Hooks { kind: 3 },
             Op::Corrupt { root: 2 },
         ];
         for op in ops {

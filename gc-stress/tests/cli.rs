@@ -197,3 +197,50 @@ fn pinned_ffi_pins_by_default_and_refuses_everything_with_max_pinned_zero() {
     assert!(disabled["refused"].as_u64().unwrap() > 0, "{disabled}");
     assert_eq!(disabled["settings"]["PINION_GC_MAX_PINNED"], "0");
 }
+
+#[test]
+fn trace_prints_a_line_per_collection_and_log_writes_a_json_line_per_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .args(["run", "--ops", "40000", "--seed", "8", "--json"])
+        .env("PINION_GC_TRACE", "1")
+        .env("PINION_GC_LOG", &log)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let collections = summary["minor"].as_u64().unwrap() + summary["major"].as_u64().unwrap();
+    assert!(collections > 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let traces: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("pinion: heap "))
+        .collect();
+    assert_eq!(
+        traces.len() as u64,
+        collections,
+        "one trace line per collection"
+    );
+    // The documented format: heap H gc N @Ts kind pause Xms heap A->B KB live L KB pinned P.
+    let fields: Vec<&str> = traces[0].split_whitespace().collect();
+    assert_eq!((fields[1], fields[3], fields[7]), ("heap", "gc", "pause"));
+    assert!(fields[5].starts_with('@') && fields[5].ends_with('s'));
+    assert!(["minor", "major"].contains(&fields[6]));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid JSON"))
+        .collect();
+    let logged = events
+        .iter()
+        .filter(|e| e["event"] == "minor" || e["event"] == "major")
+        .count() as u64;
+    assert_eq!(logged, collections, "one JSON line per collection");
+}
