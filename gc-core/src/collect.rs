@@ -241,6 +241,33 @@ impl HeapInner {
         let (promoted_bytes, promoted_objects) = (ev.promoted_bytes, ev.promoted_objects);
         mutator.remembered = remembered;
 
+        // Every survivor is found: follow moved objects and forget dead ones in the side
+        // tables, before anything is freed. (Reached young large objects have lost
+        // YOUNG_LARGE by now; pinned ones still carry PINNED.)
+        // SAFETY: young hashed objects are forwarded, pinned, or dead with intact headers.
+        unsafe { self.identity.after_minor() };
+        self.weak.drain();
+        let (n_start, n_len) = (nursery.start_addr(), nursery.capacity());
+        let young_large_set: HashSet<usize> = young_large.iter().map(|o| o.addr()).collect();
+        let young_large = young_large_set;
+        self.weak.sweep(
+            |addr| addr.wrapping_sub(n_start) < n_len || young_large.contains(&addr),
+            // SAFETY: (in the closure) weak targets are objects of this heap whose headers
+            // are intact until the nursery is reset and dead large objects are freed below.
+            |obj| unsafe {
+                if let Some(to) = obj.forwardee() {
+                    return Some(to); // copied
+                }
+                let flags = obj.flags();
+                // Kept in place: pinned, or a young large object that was reached (it lost
+                // YOUNG_LARGE when it was scanned). Anything else here died.
+                let stayed = flags.contains(HeaderFlags::PINNED)
+                    || young_large.contains(&obj.addr())
+                        && !flags.contains(HeaderFlags::YOUNG_LARGE);
+                stayed.then_some(obj)
+            },
+        );
+
         // Pinned nursery objects survive in place.
         let pinned: Vec<ObjPtr> = pins
             .objects()
@@ -272,6 +299,9 @@ impl HeapInner {
             // lost YOUNG_LARGE when they were scanned, the others are dead.
             unsafe {
                 if obj.flags().contains(HeaderFlags::YOUNG_LARGE) {
+                    if obj.flags().contains(HeaderFlags::HASHED) {
+                        self.identity.forget(obj);
+                    }
                     HeapInner::drop_dead(&mut self.stats, obj);
                     self.large.free(obj);
                 }
@@ -336,6 +366,8 @@ impl HeapInner {
             pins,
             gray,
             stats,
+            identity,
+            weak,
             ..
         } = self;
         let mut nursery_marked = HashSet::new();
@@ -363,11 +395,38 @@ impl HeapInner {
                 unsafe { old.is_marked(obj) }
             }
         });
-        // SAFETY: (in the closure) the sweep hands over unmarked objects, which are
+        // Weak references to unmarked objects are cleared before those objects are freed.
+        weak.drain();
+        weak.sweep(
+            |_| true,
+            // SAFETY: (in the closure) weak targets are objects of this heap, intact until
+            // the sweep below.
+            |obj| unsafe {
+                let live = if nursery.contains(obj.addr()) {
+                    nursery_marked.contains(&obj.addr())
+                } else if obj.flags().contains(HeaderFlags::LARGE) {
+                    large.is_marked(obj)
+                } else {
+                    old.is_marked(obj)
+                };
+                live.then_some(obj)
+            },
+        );
+        // SAFETY: (in the closures) the sweep hands over unmarked objects, which are
         // unreachable, intact, and never read again.
-        let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        let forget = |identity: &mut crate::identity::IdentityTable, obj: ObjPtr| unsafe {
+            if obj.flags().contains(HeaderFlags::HASHED) {
+                identity.forget(obj);
+            }
+        };
+        let swept = old.sweep(|obj| {
+            forget(identity, obj);
+            // SAFETY: as above.
+            unsafe { HeapInner::drop_dead(stats, obj) }
+        });
         let mut bytes_freed = swept.bytes_freed;
         for obj in large.unmarked() {
+            forget(identity, obj);
             // SAFETY: unmarked large objects are unreachable and intact.
             unsafe { HeapInner::drop_dead(stats, obj) };
             bytes_freed += large.free(obj);

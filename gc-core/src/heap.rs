@@ -65,6 +65,8 @@ pub(crate) struct HeapInner {
     pub(crate) young_large: Vec<ObjPtr>,
     pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
     pub(crate) pins: PinTable,
+    pub(crate) identity: crate::identity::IdentityTable,
+    pub(crate) weak: crate::weak::WeakTable,
     /// Records collection events for the sinks and the hooks (see `hooks.rs`).
     pub(crate) recorder: gc_hooks::Recorder,
     pub(crate) hooks: Option<Box<dyn crate::hooks::GcHooks>>,
@@ -105,6 +107,8 @@ impl HeapInner {
         let mut heap = HeapInner {
             id,
             pins: PinTable::new(id),
+            identity: crate::identity::IdentityTable::new(),
+            weak: crate::weak::WeakTable::new(id),
             recorder,
             hooks: None,
             hooks_generation: 0,
@@ -471,6 +475,8 @@ impl HeapInner {
         s.pinning.pinned_young = self.pins.young_pinned();
         s.pinning.pinned_objects = self.pins.pinned_objects();
         s.pauses = self.recorder.pause_summary();
+        s.weak_refs = self.weak.len();
+        s.hashed_objects = self.identity.len();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();

@@ -156,6 +156,7 @@ mod env;
 mod error;
 mod heap;
 mod hooks;
+mod identity;
 mod large;
 mod member;
 mod nursery;
@@ -169,6 +170,7 @@ mod scope;
 mod stats;
 mod trace;
 mod verify;
+mod weak;
 
 use std::marker::PhantomData;
 
@@ -194,6 +196,7 @@ pub use scope::{Handle, Scope};
 pub use stats::{HeapStats, PauseStats};
 pub use trace::{Trace, Tracer};
 pub use verify::{VerifyReport, Violation};
+pub use weak::{Weak, WeakValueTable};
 
 /// A garbage-collected heap. One per thread: `Send`, not `Sync`.
 ///

@@ -9,8 +9,8 @@
 //!              └───────────────────────────────┘
 //! ```
 //!
-//! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 128 bytes, so the low
-//! seven bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
+//! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 256 bytes, so the low
+//! eight bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
 //! object, the old header is overwritten with the new address plus `FORWARDED`; since every
 //! object has a header, every object has room for its forwarding pointer and the minimum object
 //! size is one word. Per-object overhead is therefore 8 bytes of header plus rounding of the
@@ -58,17 +58,19 @@ bitflags! {
         const NEEDS_DROP = 1 << 4;
         /// A young large object reached during the current minor collection.
         const SURVIVED = 1 << 5;
-        /// Reserved for pinning (the object must not move).
+        /// The object has active pins: it must not move.
         const PINNED = 1 << 6;
+        /// The object has an identity hash in the heap's identity table.
+        const HASHED = 1 << 7;
     }
 }
 
-const FLAG_MASK: usize = 0x7f;
+const FLAG_MASK: usize = 0xff;
 
 /// Static description of a heap type: its size, how to trace it and how to drop it.
 ///
 /// One `TypeInfo` exists per type (per codegen unit); headers point at it.
-#[repr(C, align(128))]
+#[repr(C, align(256))]
 #[derive(Debug)]
 pub struct TypeInfo {
     pub(crate) magic: u64,

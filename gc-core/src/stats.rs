@@ -80,6 +80,10 @@ pub struct HeapStats {
     pub drop_panics: u64,
     /// Pinning: current pins, cumulative pins and refusals, fragmentation.
     pub pinning: crate::pin::PinStats,
+    /// Weak references that exist now.
+    pub weak_refs: usize,
+    /// Objects with an identity hash now.
+    pub hashed_objects: usize,
     /// Count, median, 99th percentile and maximum of all pauses (minor and major), from a
     /// fixed-size histogram.
     pub pauses: gc_hooks::PauseSummary,

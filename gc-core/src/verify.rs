@@ -23,6 +23,9 @@
 //! - *free lists hold no live object*: the allocator's page lists and counts agree with the
 //!   bitmaps (a reachable free slot is caught by the first check);
 //! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue;
+//! - *identity hashes*: `HASHED` is set exactly on the objects in the identity table, and the
+//!   table's young list holds exactly the hashed nursery objects;
+//! - *weak references*: every uncleared weak target is a valid object;
 //! - *pins*: `PINNED` is set exactly on objects with active pins, the per-object counts match
 //!   the active pins, the young pinned count matches and respects `MAX_PINNED`, and every
 //!   pinned object is a valid object (pinned nursery objects therefore lie outside the free
@@ -192,7 +195,7 @@ impl Checker<'_> {
             self.report.push(Violation::ForwardedObject { at });
             return;
         }
-        let info_addr = word.addr() & !0x7f;
+        let info_addr = word.addr() & !0xff;
         if info_addr == 0 {
             bad("null type descriptor".into());
             return;
@@ -372,6 +375,44 @@ impl HeapInner {
             if let Err(what) = checker.classify(addr) {
                 checker.report.push(Violation::DanglingReference {
                     from: "pin".into(),
+                    to: addr,
+                    what,
+                });
+            }
+        }
+        // Identity hashes and weak references.
+        let mut hashed = 0;
+        for (obj, space) in &all {
+            // SAFETY: obj is an allocated object of this heap.
+            let flagged = unsafe { obj.flags() }.contains(HeaderFlags::HASHED);
+            hashed += usize::from(flagged);
+            if flagged != heap.identity.contains(obj.addr()) {
+                checker.report.push(Violation::BadSideList {
+                    problem: format!(
+                        "HASHED is {flagged} at {:#x} but the identity table disagrees",
+                        obj.addr()
+                    ),
+                });
+            }
+            let listed = heap.identity.young().iter().any(|o| o.addr() == obj.addr());
+            if flagged && matches!(space, Space::Nursery) != listed {
+                checker.report.push(Violation::BadSideList {
+                    problem: format!("the young identity list disagrees at {:#x}", obj.addr()),
+                });
+            }
+        }
+        if hashed != heap.identity.len() {
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "{} identity entries for {hashed} hashed objects",
+                    heap.identity.len()
+                ),
+            });
+        }
+        for addr in heap.weak.targets() {
+            if let Err(what) = checker.classify(addr) {
+                checker.report.push(Violation::DanglingReference {
+                    from: "weak reference".into(),
                     to: addr,
                     what,
                 });

@@ -28,7 +28,7 @@ use gc_core::{GcError, Heap, Member, Pinned, RawGc, Scope};
 use crate::cthread::{checksum, CThread};
 use crate::model::Model;
 use crate::objects::{
-    big_data, bytes_from_seed, AnyHandle, BigNode, DropLedger, DropNode, Kind, Node, Probe,
+    big_data, bytes_from_seed, AnyHandle, AnyWeak, BigNode, DropLedger, DropNode, Kind, Node, Probe,
 };
 use crate::ops::Op;
 use crate::settings::HeapSettings;
@@ -117,6 +117,8 @@ pub fn execute(
         held: vec![Vec::new()],
         pins: Vec::new(),
         cthread: None,
+        weaks: Vec::new(),
+        hashes: HashMap::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
@@ -166,6 +168,11 @@ struct Executor<'a> {
     pins: Vec<(u64, Kind, Pinned)>,
     /// The C thread, started by the first `c-fill`.
     cthread: Option<CThread>,
+    /// Weak references: the target's model id, the reference, and whether it was seen
+    /// cleared (a cleared reference never comes back).
+    weaks: Vec<(u64, AnyWeak, bool)>,
+    /// The identity hash each model object was first given.
+    hashes: HashMap<u64, u64>,
 }
 
 type View<'s> = Vec<(u64, AnyHandle<'s>)>;
@@ -564,6 +571,63 @@ impl Executor<'_> {
                     .get_or_insert_with(CThread::spawn)
                     .submit(ptr, len, expect, value, id);
             }
+            Op::Weak { root } => {
+                let Some(&(id, h)) = pick(&level.view, root) else {
+                    return Ok(());
+                };
+                if self.weaks.len() >= 64 {
+                    self.weaks.remove(0);
+                }
+                self.weaks.push((id, AnyWeak::new(s, h), false));
+            }
+            Op::WeakRead { weak } => {
+                if self.weaks.is_empty() {
+                    return Ok(());
+                }
+                let i = weak as usize % self.weaks.len();
+                let (id, upgraded, cleared) = {
+                    let (id, w, cleared) = &self.weaks[i];
+                    (*id, w.upgrade(s), *cleared)
+                };
+                match upgraded {
+                    Some(h) if cleared => {
+                        let _ = h;
+                        return Err(self.fail(
+                            at,
+                            format!("object {id}: a cleared weak reference came back"),
+                        ));
+                    }
+                    Some(h) => self.root(s, level, id, h), // reachable again, through a new root
+                    None => {
+                        if self.live_ids(&level.view).contains(&id) {
+                            return Err(self.fail(
+                                at,
+                                format!("object {id}: weak reference cleared while reachable"),
+                            ));
+                        }
+                        self.weaks[i].2 = true;
+                    }
+                }
+            }
+            Op::Hash { root } => {
+                let Some(&(id, h)) = pick(&level.view, root) else {
+                    return Ok(());
+                };
+                let hash = h.identity_hash(s);
+                match self.hashes.get(&id) {
+                    Some(&first) if first != hash => {
+                        return Err(self.fail(
+                            at,
+                            format!(
+                                "object {id}: identity hash changed from {first:#x} to {hash:#x}"
+                            ),
+                        ))
+                    }
+                    _ => {
+                        self.hashes.insert(id, hash);
+                    }
+                }
+            }
             Op::Hooks { kind } => match crate::hooks::HookKind::from_index(kind) {
                 Some(k) => {
                     s.set_hooks(crate::hooks::StressHooks::new(k));
@@ -626,6 +690,37 @@ impl Executor<'_> {
         s.scope(|t| self.compare(t, view, at, after_major))
     }
 
+    /// The model ids reachable from every root: the view, the levels' sentinels and the pins.
+    fn live_ids(&self, view: &View<'_>) -> std::collections::HashSet<u64> {
+        let roots = view
+            .iter()
+            .map(|&(id, _)| id)
+            .chain(self.held.iter().flatten().copied())
+            .chain(self.pins.iter().map(|(id, _, _)| *id));
+        self.model.reachable(roots)
+    }
+
+    /// Identity hashes of the roots never change, and live objects' hashes are distinct.
+    fn check_hashes(
+        &mut self,
+        s: &mut Scope<'_>,
+        view: &View<'_>,
+        at: usize,
+    ) -> Result<(), Failure> {
+        for &(id, h) in view {
+            if let Some(&first) = self.hashes.get(&id) {
+                let now = h.identity_hash(s);
+                if now != first {
+                    return Err(self.fail(
+                        at,
+                        format!("object {id}: identity hash changed from {first:#x} to {now:#x}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn compare(
         &mut self,
         s: &mut Scope<'_>,
@@ -633,6 +728,7 @@ impl Executor<'_> {
         at: usize,
         after_major: bool,
     ) -> Result<(), Failure> {
+        self.check_hashes(s, view, at)?;
         let pinned: Vec<(u64, AnyHandle<'_>, usize)> = self
             .pins
             .iter()
@@ -719,13 +815,44 @@ impl Executor<'_> {
                 }
             }
         }
-        // Liveness comes from the model: the roots in use plus every level's sentinels.
-        let roots = view
-            .iter()
-            .map(|&(id, _)| id)
-            .chain(self.held.iter().flatten().copied())
-            .chain(self.pins.iter().map(|(id, _, _)| *id));
-        let live_set = self.model.reachable(roots);
+        // Liveness comes from the model: the roots in use, the sentinels and the pins.
+        let live_set = self.live_ids(view);
+        // Weak references: never cleared while reachable; after a major collection, cleared
+        // once unreachable.
+        for (id, weak, cleared) in &mut self.weaks {
+            let alive = weak.is_alive(s);
+            let live = live_set.contains(id);
+            if live && !alive {
+                return Err(Failure {
+                    op_index: at,
+                    message: format!("object {id}: weak reference cleared while reachable"),
+                });
+            }
+            if after_major && !live && alive {
+                return Err(Failure {
+                    op_index: at,
+                    message: format!(
+                        "object {id}: weak reference to a dead object survived a major collection"
+                    ),
+                });
+            }
+            if *cleared && alive {
+                return Err(Failure {
+                    op_index: at,
+                    message: format!("object {id}: a cleared weak reference came back"),
+                });
+            }
+            *cleared |= !alive;
+        }
+        let mut seen_hashes = std::collections::HashSet::new();
+        for (id, hash) in &self.hashes {
+            if live_set.contains(id) && !seen_hashes.insert(*hash) {
+                return Err(Failure {
+                    op_index: at,
+                    message: format!("object {id}: identity hash {hash:#x} is not unique"),
+                });
+            }
+        }
         for &id in &self.model.droppable {
             let drops = DropLedger::count(id);
             let live = live_set.contains(&id);

@@ -55,7 +55,12 @@ pub fn random_op(rng: &mut dyn RngCore) -> Op {
             Op::AllocArray { len }
         }
         420..=423 => Op::AllocBig { payload: rng.gen() },
-        424..=699 => Op::Write {
+        670..=679 => Op::Weak { root: root(rng) },
+        680..=689 => Op::WeakRead {
+            weak: rng.gen_range(0..64),
+        },
+        690..=699 => Op::Hash { root: root(rng) },
+        424..=669 => Op::Write {
             src: root(rng),
             slot: rng.gen_range(0..16),
             dst: (!rng.gen_ratio(1, 10)).then(|| root(rng)),

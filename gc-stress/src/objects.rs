@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use gc_core::{GcArray, GcBytes, Handle, Member, Scope, Trace};
+use gc_core::{GcArray, GcBytes, Handle, Member, Scope, Trace, Weak};
 
 /// Which kind of object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,7 +165,68 @@ pub enum AnyHandle<'s> {
     Bytes(Handle<'s, GcBytes>),
 }
 
+/// A weak reference to an object of any kind.
+#[derive(Debug)]
+pub enum AnyWeak {
+    /// To a [`Node`].
+    Node(Weak<Node>),
+    /// To a [`DropNode`].
+    Drop(Weak<DropNode>),
+    /// To a [`BigNode`].
+    Big(Weak<BigNode>),
+    /// To an array of nodes.
+    Array(Weak<GcArray<Node>>),
+    /// To a byte string.
+    Bytes(Weak<GcBytes>),
+}
+
+impl AnyWeak {
+    /// A weak reference to `h`'s object.
+    pub fn new(s: &mut Scope<'_>, h: AnyHandle<'_>) -> AnyWeak {
+        match h {
+            AnyHandle::Node(h) => AnyWeak::Node(s.downgrade(h)),
+            AnyHandle::Drop(h) => AnyWeak::Drop(s.downgrade(h)),
+            AnyHandle::Big(h) => AnyWeak::Big(s.downgrade(h)),
+            AnyHandle::Array(h) => AnyWeak::Array(s.downgrade(h)),
+            AnyHandle::Bytes(h) => AnyWeak::Bytes(s.downgrade(h)),
+        }
+    }
+
+    /// The object, rooted in `s`, if it is alive.
+    pub fn upgrade<'s>(&self, s: &Scope<'s>) -> Option<AnyHandle<'s>> {
+        match self {
+            AnyWeak::Node(w) => s.upgrade(w).map(AnyHandle::Node),
+            AnyWeak::Drop(w) => s.upgrade(w).map(AnyHandle::Drop),
+            AnyWeak::Big(w) => s.upgrade(w).map(AnyHandle::Big),
+            AnyWeak::Array(w) => s.upgrade(w).map(AnyHandle::Array),
+            AnyWeak::Bytes(w) => s.upgrade(w).map(AnyHandle::Bytes),
+        }
+    }
+
+    /// Whether the object is alive (not cleared).
+    pub fn is_alive(&self, s: &Scope<'_>) -> bool {
+        match self {
+            AnyWeak::Node(w) => s.weak_is_alive(w),
+            AnyWeak::Drop(w) => s.weak_is_alive(w),
+            AnyWeak::Big(w) => s.weak_is_alive(w),
+            AnyWeak::Array(w) => s.weak_is_alive(w),
+            AnyWeak::Bytes(w) => s.weak_is_alive(w),
+        }
+    }
+}
+
 impl<'s> AnyHandle<'s> {
+    /// The object's identity hash.
+    pub fn identity_hash(self, s: &mut Scope<'_>) -> u64 {
+        match self {
+            AnyHandle::Node(h) => s.identity_hash(h),
+            AnyHandle::Drop(h) => s.identity_hash(h),
+            AnyHandle::Big(h) => s.identity_hash(h),
+            AnyHandle::Array(h) => s.identity_hash(h),
+            AnyHandle::Bytes(h) => s.identity_hash(h),
+        }
+    }
+
     /// The object's kind.
     pub fn kind(self) -> Kind {
         match self {

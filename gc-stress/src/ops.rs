@@ -21,6 +21,9 @@
 //! | `pinned-write PIN OFFSET VALUE` | write one byte of a pinned byte string through its raw pointer |
 //! | `ffi ROOT OFFSET VALUE` | write one byte of a byte-string root inside the FFI helper |
 //! | `c-fill PIN VALUE` | hand a pinned byte string to the "C thread", which checks its contents and fills it with VALUE while this thread goes on |
+//! | `weak ROOT` | make a weak reference to a root's object |
+//! | `weak-read W` | upgrade a weak reference; a live result becomes a root |
+//! | `hash ROOT` | ask for a root's identity hash (it must never change) |
 //! | `hooks K` | install hooks of kind K: 0 none, 1 no-op, 2 allocating, 3 collecting, 4 pinning |
 //! | `corrupt ROOT` | test only: flip a node's payload behind the model's back |
 
@@ -128,6 +131,21 @@ pub enum Op {
         /// The fill value.
         value: u8,
     },
+    /// Make a weak reference to a root's object.
+    Weak {
+        /// Root index (modulo the number of roots).
+        root: u32,
+    },
+    /// Upgrade a weak reference.
+    WeakRead {
+        /// Weak-reference index (modulo their number).
+        weak: u32,
+    },
+    /// Ask for a root's identity hash.
+    Hash {
+        /// Root index (modulo the number of roots).
+        root: u32,
+    },
     /// Install (or remove) collection hooks.
     Hooks {
         /// The kind (see [`crate::hooks::HookKind::from_index`]).
@@ -180,6 +198,9 @@ impl fmt::Display for Op {
                 value,
             } => write!(f, "ffi {root} {offset} {value}"),
             Op::CFill { pin, value } => write!(f, "c-fill {pin} {value}"),
+            Op::Weak { root } => write!(f, "weak {root}"),
+            Op::WeakRead { weak } => write!(f, "weak-read {weak}"),
+            Op::Hash { root } => write!(f, "hash {root}"),
             Op::Hooks { kind } => write!(f, "hooks {kind}"),
             Op::Corrupt { root } => write!(f, "corrupt {root}"),
         }
@@ -327,6 +348,18 @@ impl FromStr for Op {
                     value,
                 }
             }
+            "weak" => {
+                want(1)?;
+                Op::Weak { root: u32_at(0)? }
+            }
+            "weak-read" => {
+                want(1)?;
+                Op::WeakRead { weak: u32_at(0)? }
+            }
+            "hash" => {
+                want(1)?;
+                Op::Hash { root: u32_at(0)? }
+            }
             "hooks" => {
                 want(1)?;
                 Op::Hooks { kind: u32_at(0)? }
@@ -388,6 +421,9 @@ mod tests {
             },
             Op::CFill { pin: 5, value: 17 },
             Op::Hooks { kind: 3 },
+            Op::Weak { root: 4 },
+            Op::WeakRead { weak: 1 },
+            Op::Hash { root: 0 },
             Op::Corrupt { root: 2 },
         ];
         for op in ops {

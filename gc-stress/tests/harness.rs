@@ -169,3 +169,25 @@ fn pin_operations_keep_objects_in_place_and_the_c_thread_sees_the_model() {
     assert!(result.is_ok(), "{result:?}");
     assert_eq!((stats.pins, stats.refused), (0, 2));
 }
+
+#[test]
+fn weak_references_and_identity_hashes_follow_the_model() {
+    let ops = [
+        Op::AllocNode { payload: 1 },
+        Op::Hash { root: 0 },
+        Op::Weak { root: 0 },
+        Op::PushScope,
+        Op::AllocNode { payload: 2 },
+        Op::Weak { root: 1 }, // the inner level's own node
+        Op::Hash { root: 1 },
+        Op::PopScope, // the node of payload 2 is unreachable now
+        Op::Minor,
+        Op::WeakRead { weak: 1 }, // cleared: a young object died
+        Op::WeakRead { weak: 0 }, // alive, moved: becomes a root again
+        Op::Major,
+        Op::Hash { root: 0 },
+    ];
+    let (stats, result) = execute(&ops, &HeapSettings::default(), VerifyMode::EveryOp);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(stats.major, 1);
+}

@@ -1,0 +1,117 @@
+//! Identity hashes that survive moving collections.
+//!
+//! An interpreter needs `id()` and `hash()` for objects that a minor collection may move. A
+//! hash derived from the address would change when the object moves, so Pinion hands out a
+//! number from a per-heap counter on the first request and remembers it in a side table keyed
+//! by the object's current address:
+//!
+//! - objects that never ask pay nothing: no header word, no work on the allocation path;
+//! - an object that asked carries the `HASHED` header bit. A minor collection re-keys the
+//!   entries of the young hashed objects it moved (they are listed in `young`, so the work is
+//!   proportional to them) and drops those that died; a major collection drops the entries of
+//!   the objects it sweeps. Pinned objects do not move, so their entries stay put until they
+//!   are unpinned and moved like any other young object (the situation behind two of PyPy's
+//!   2024 pinning bugs, where a hash kept in a "shadow" went out of step with the object);
+//! - a hash is unique among the heap's objects for the heap's whole life (it is never reused),
+//!   so it also serves as `id()`.
+//!
+//! Cost: one hash-map entry (about 16 bytes plus map overhead) per hashed object, a map lookup
+//! per request, and, per collection, work proportional to the hashed objects that moved or
+//! died.
+//!
+//! Invariants (checked by the verifier): `HASHED` is set exactly on the objects that have an
+//! entry; `young` lists exactly the hashed objects in the nursery.
+
+use std::collections::HashMap;
+
+use crate::object::{HeaderFlags, ObjPtr};
+
+pub(crate) struct IdentityTable {
+    hashes: HashMap<usize, u64>,
+    young: Vec<ObjPtr>,
+    next: u64,
+}
+
+/// SplitMix64's finaliser: spreads consecutive counter values over all 64 bits.
+fn spread(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl IdentityTable {
+    pub(crate) fn new() -> IdentityTable {
+        IdentityTable {
+            hashes: HashMap::new(),
+            young: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// The object's identity hash, assigned on first request.
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object of this heap; `young` tells whether it is in the
+    /// nursery.
+    pub(crate) unsafe fn hash(&mut self, obj: ObjPtr, young: bool) -> u64 {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::HASHED) {
+            return self.hashes[&obj.addr()];
+        }
+        self.next += 1;
+        // spread() is a bijection, so distinct counter values give distinct hashes.
+        let hash = spread(self.next);
+        self.hashes.insert(obj.addr(), hash);
+        // SAFETY: forwarded from the caller.
+        unsafe { obj.insert_flags(HeaderFlags::HASHED) };
+        if young {
+            self.young.push(obj);
+        }
+        hash
+    }
+
+    /// After a minor collection's tracing: re-keys moved young objects, keeps those that
+    /// stayed in place (pinned), forgets the dead.
+    ///
+    /// # Safety
+    /// Called during a minor collection, after every survivor was copied or kept in place and
+    /// before the nursery is reset: `young` objects are either forwarded, pinned, or dead with
+    /// their headers intact.
+    pub(crate) unsafe fn after_minor(&mut self) {
+        let mut still_young = Vec::new();
+        for obj in std::mem::take(&mut self.young) {
+            let hash = self
+                .hashes
+                .remove(&obj.addr())
+                .expect("a young hashed object has an entry");
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                if let Some(to) = obj.forwardee() {
+                    self.hashes.insert(to.addr(), hash); // the copy kept the HASHED bit
+                } else if obj.flags().contains(HeaderFlags::PINNED) {
+                    self.hashes.insert(obj.addr(), hash);
+                    still_young.push(obj);
+                }
+            }
+        }
+        self.young = still_young;
+    }
+
+    /// Forgets a dead old object.
+    pub(crate) fn forget(&mut self, obj: ObjPtr) {
+        self.hashes.remove(&obj.addr());
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        self.hashes.contains_key(&addr)
+    }
+
+    pub(crate) fn young(&self) -> &[ObjPtr] {
+        &self.young
+    }
+}
