@@ -2,8 +2,11 @@
 //! check fails.
 //!
 //! Program `i` of a campaign with seed `S` uses the seed `mix(S, i)`, printed in the replay
-//! header, so a failure can be reproduced from the replay file or from the campaign seed.
+//! header, so a failure can be reproduced from the replay file or from the campaign seed. With
+//! several configurations and workloads, program `i` runs configuration `i mod C` and workload
+//! `(i div C) mod W`, so every pair comes round within `C × W` programs.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -11,11 +14,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::configs::StressConfig;
 use crate::exec::{execute, Failure, VerifyMode};
-use crate::generate::generate;
 use crate::ops::Op;
 use crate::replay::Replay;
 use crate::settings::HeapSettings;
+use crate::shrink::{shrink, Budget};
+use crate::workloads;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -26,18 +31,39 @@ pub struct Campaign {
     pub max_ops: Option<u64>,
     /// Campaign seed.
     pub seed: u64,
-    /// Workload name.
+    /// Workload name (or `all`).
     pub workload: String,
     /// When to check.
     pub verify: VerifyMode,
     /// Operations per program (each program gets a fresh heap).
     pub program_ops: usize,
-    /// Heap settings.
+    /// Heap settings (from the environment); configurations apply on top.
     pub settings: HeapSettings,
+    /// Stress configurations to cycle through; none means the settings alone.
+    pub configs: Vec<StressConfig>,
     /// Where replay files go.
     pub out_dir: PathBuf,
     /// Test only: insert `corrupt` operations at this index of every program.
     pub inject_corruption: Option<usize>,
+    /// Shrink a failing program before writing its replay.
+    pub shrink: bool,
+}
+
+/// Throughput of one workload under one configuration.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Breakdown {
+    /// Workload.
+    pub workload: String,
+    /// Configuration.
+    pub config: String,
+    /// Programs run.
+    pub programs: u64,
+    /// Operations run.
+    pub ops: u64,
+    /// Seconds spent.
+    pub seconds: f64,
+    /// Operations per second.
+    pub ops_per_sec: f64,
 }
 
 /// The outcome of a campaign; the summary line and the JSON object print these fields.
@@ -69,12 +95,18 @@ pub struct Summary {
     pub workload: String,
     /// Check frequency.
     pub verify: String,
-    /// Heap settings, as `PINION_GC_*` values.
-    pub settings: std::collections::BTreeMap<String, String>,
+    /// Heap settings from the environment, as `PINION_GC_*` values.
+    pub settings: BTreeMap<String, String>,
+    /// Configurations cycled through.
+    pub configs: Vec<String>,
+    /// Throughput per workload and configuration.
+    pub breakdown: Vec<Breakdown>,
     /// The reproducer, when a failure was found.
     pub replay: Option<String>,
     /// The failure, when one was found.
     pub failure: Option<String>,
+    /// Operations in the failing program before and after shrinking.
+    pub shrunk: Option<(usize, usize)>,
 }
 
 impl Summary {
@@ -102,14 +134,46 @@ pub fn mix(seed: u64, i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The operations of program `index` of `campaign`.
-pub fn program(campaign: &Campaign, index: u64, len: usize) -> Vec<Op> {
-    let mut rng = ChaCha8Rng::seed_from_u64(mix(campaign.seed, index));
-    let mut ops = generate(&campaign.workload, &mut rng, len).unwrap_or_default();
+/// One program of a campaign: which workload, which configuration, which operations.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// Workload name.
+    pub workload: &'static str,
+    /// Configuration name.
+    pub config: &'static str,
+    /// Heap settings (environment plus configuration).
+    pub settings: HeapSettings,
+    /// The program's seed.
+    pub seed: u64,
+    /// Its operations.
+    pub ops: Vec<Op>,
+}
+
+/// Program `index` of `campaign`, `len` operations long.
+pub fn program(campaign: &Campaign, index: u64, len: usize) -> Program {
+    let configs = campaign.configs.len().max(1) as u64;
+    let (config, settings) = match campaign.configs.get((index % configs) as usize) {
+        Some(c) => (
+            c.name,
+            c.apply(&campaign.settings)
+                .unwrap_or_else(|_| campaign.settings.clone()),
+        ),
+        None => ("environment", campaign.settings.clone()),
+    };
+    let workload = workloads::resolve(&campaign.workload, index / configs).unwrap_or("random");
+    let seed = mix(campaign.seed, index);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut ops = workloads::generate(workload, &mut rng, len).unwrap_or_default();
     if let Some(at) = campaign.inject_corruption {
         ops.insert(at.min(ops.len()), Op::Corrupt { root: 0 });
     }
-    ops
+    Program {
+        workload,
+        config,
+        settings,
+        seed,
+        ops,
+    }
 }
 
 /// Runs the campaign, calling `progress` after every program.
@@ -125,8 +189,14 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
             .into_iter()
             .map(|(k, v)| (format!("PINION_GC_{k}"), v))
             .collect(),
+        configs: campaign
+            .configs
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect(),
         ..Summary::default()
     };
+    let mut breakdown: BTreeMap<(&str, &str), Breakdown> = BTreeMap::new();
     let mut index = 0;
     loop {
         let left = campaign.max_ops.map(|m| m.saturating_sub(summary.ops));
@@ -136,8 +206,15 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
         let len = left.map_or(campaign.program_ops, |l| {
             (l as usize).min(campaign.program_ops)
         });
-        let ops = program(campaign, index, len);
-        let (stats, result) = execute(&ops, &campaign.settings, campaign.verify);
+        let program = program(campaign, index, len);
+        let began = Instant::now();
+        let (stats, result) = execute(&program.ops, &program.settings, campaign.verify);
+        let b = breakdown
+            .entry((program.workload, program.config))
+            .or_default();
+        b.programs += 1;
+        b.ops += stats.ops;
+        b.seconds += began.elapsed().as_secs_f64();
         summary.programs += 1;
         summary.ops += stats.ops;
         summary.minor += stats.minor;
@@ -147,8 +224,13 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
         summary.refused += stats.refused;
         if let Err(failure) = result {
             summary.failures = 1;
-            summary.failure = Some(format!("op {}: {}", failure.op_index, failure.message));
-            summary.replay = Some(write_replay(campaign, index, &ops, &failure));
+            summary.failure = Some(format!(
+                "op {}: {} (workload {}, configuration {})",
+                failure.op_index, failure.message, program.workload, program.config
+            ));
+            let (path, sizes) = write_replay(campaign, index, &program, &failure);
+            summary.replay = Some(path);
+            summary.shrunk = sizes;
         }
         summary.seconds = start.elapsed().as_secs_f64();
         summary.ops_per_sec = summary.ops as f64 / summary.seconds.max(1e-9);
@@ -160,33 +242,76 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
     }
     summary.seconds = start.elapsed().as_secs_f64();
     summary.ops_per_sec = summary.ops as f64 / summary.seconds.max(1e-9);
+    summary.breakdown = breakdown
+        .into_iter()
+        .map(|((w, c), mut b)| {
+            b.workload = w.to_string();
+            b.config = c.to_string();
+            b.ops_per_sec = b.ops as f64 / b.seconds.max(1e-9);
+            b
+        })
+        .collect();
     summary
 }
 
-/// Writes the failing program (up to the failing operation) and returns the path, or a note
-/// saying why it could not be written.
-fn write_replay(campaign: &Campaign, index: u64, ops: &[Op], failure: &Failure) -> String {
+/// Shrinks the failing program (when asked) and writes its replay; returns the path (or a
+/// note saying why it could not be written) and the sizes before and after shrinking.
+fn write_replay(
+    campaign: &Campaign,
+    index: u64,
+    program: &Program,
+    failure: &Failure,
+) -> (String, Option<(usize, usize)>) {
+    let failing = &program.ops[..=failure.op_index.min(program.ops.len().saturating_sub(1))];
+    let mut notes = vec![
+        format!(
+            "seed={} (program {index} of a campaign with seed {})",
+            program.seed, campaign.seed
+        ),
+        format!("workload={}", program.workload),
+        format!("configuration={}", program.config),
+    ];
+    let (ops, settings, verify, failure, sizes) = if campaign.shrink {
+        let shrunk = shrink(failing, &program.settings, failure, Budget::default());
+        notes.push(format!(
+            "shrunk from {} to {} operations",
+            failing.len(),
+            shrunk.ops.len()
+        ));
+        let sizes = Some((failing.len(), shrunk.ops.len()));
+        (
+            shrunk.ops,
+            shrunk.settings,
+            shrunk.verify,
+            shrunk.failure,
+            sizes,
+        )
+    } else {
+        (
+            failing.to_vec(),
+            program.settings.clone(),
+            campaign.verify,
+            failure.clone(),
+            None,
+        )
+    };
+    notes.push(format!(
+        "failure at op {}: {}",
+        failure.op_index, failure.message
+    ));
     let replay = Replay {
-        settings: campaign.settings.clone(),
-        verify: campaign.verify,
-        notes: vec![
-            format!(
-                "seed={} (program {index} of a campaign with seed {})",
-                mix(campaign.seed, index),
-                campaign.seed
-            ),
-            format!("workload={}", campaign.workload),
-            format!("failure at op {}: {}", failure.op_index, failure.message),
-        ],
-        ops: ops[..=failure.op_index.min(ops.len().saturating_sub(1))].to_vec(),
+        settings,
+        verify,
+        notes,
+        ops,
     };
     let path = campaign
         .out_dir
         .join(format!("failure-{}-{index}.replay", campaign.seed));
-    match std::fs::create_dir_all(&campaign.out_dir)
-        .and_then(|_| std::fs::write(&path, replay.to_text()))
-    {
-        Ok(()) => path.display().to_string(),
-        Err(e) => format!("(could not write {}: {e})", path.display()),
+    let written = std::fs::create_dir_all(&campaign.out_dir)
+        .and_then(|_| std::fs::write(&path, replay.to_text()));
+    match written {
+        Ok(()) => (path.display().to_string(), sizes),
+        Err(e) => (format!("(could not write {}: {e})", path.display()), sizes),
     }
 }

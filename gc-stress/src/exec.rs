@@ -274,8 +274,9 @@ fn slots<'a>(s: &'a Scope<'_>, r: HeapRef<'a>) -> Vec<Option<HeapRef<'a>>> {
     }
 }
 
+/// The item `index` counts back from the most recent (0 is the last), modulo the count.
 fn pick<T>(items: &[T], index: u32) -> Option<&T> {
-    (!items.is_empty()).then(|| &items[index as usize % items.len()])
+    (!items.is_empty()).then(|| &items[items.len() - 1 - index as usize % items.len()])
 }
 
 impl Executor<'_> {
@@ -327,16 +328,22 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Roots a new object in the level (forgetting the level's oldest root beyond
-    /// `MAX_ROOTS`), and makes it the level's sentinel of its kind when there is none yet.
+    /// Forgets the level's oldest root when it holds `MAX_ROOTS`. Called *before* an
+    /// operation that may collect (an allocation may run hooks that collect), so that the
+    /// heap and the model lose the root at the same point.
+    fn make_room<'s>(&mut self, s: &Scope<'s>, level: &mut Level<'s>) {
+        if level.view.len() - level.base >= MAX_ROOTS {
+            self.drop_root(s, level, level.base);
+        }
+    }
+
+    /// Roots a new object in the level, and makes it the level's sentinel of its kind when
+    /// there is none yet.
     fn root<'s>(&mut self, s: &Scope<'s>, level: &mut Level<'s>, id: u64, h: AnyHandle<'s>) {
         let k = kind_index(h.kind());
         if level.sentinels[k].is_none() {
             level.sentinels[k] = Some(h.dup(s));
             self.held.last_mut().expect("a level is open").push(id);
-        }
-        if level.view.len() - level.base >= MAX_ROOTS {
-            self.drop_root(s, level, level.base);
         }
         level.view.push((id, h));
     }
@@ -362,6 +369,17 @@ impl Executor<'_> {
         op: Op,
         at: usize,
     ) -> Result<(), Failure> {
+        if matches!(
+            op,
+            Op::AllocNode { .. }
+                | Op::AllocDrop { .. }
+                | Op::AllocBig { .. }
+                | Op::AllocBytes { .. }
+                | Op::AllocArray { .. }
+                | Op::WeakRead { .. }
+        ) {
+            self.make_room(s, level);
+        }
         let alloc_err = |e: gc_core::GcError| Failure {
             op_index: at,
             message: format!("allocation failed: {e}"),
@@ -437,6 +455,40 @@ impl Executor<'_> {
                     .map_err(|e| self.fail(at, format!("write failed: {e}")))?;
                 self.model.get_mut(src_id).slots[slot] = target.map(|t| t.0);
             }
+            Op::CopyRange {
+                src,
+                dst,
+                from,
+                to,
+                len,
+            } => {
+                let arrays: Vec<(u64, AnyHandle<'s>)> = level
+                    .view
+                    .iter()
+                    .copied()
+                    .filter(|(_, h)| h.kind() == Kind::Array)
+                    .collect();
+                let (Some(&(sid, AnyHandle::Array(sh))), Some(&(did, AnyHandle::Array(dh)))) =
+                    (pick(&arrays, src), pick(&arrays, dst))
+                else {
+                    return Ok(());
+                };
+                let (slen, dlen) = (s.array_len(sh), s.array_len(dh));
+                if slen == 0 || dlen == 0 {
+                    return Ok(());
+                }
+                let (from, to) = (from as usize % slen, to as usize % dlen);
+                let n = (len as usize).min(slen - from).min(dlen - to);
+                // Read the whole range first: source and destination may be the same array.
+                s.scope(|t| {
+                    let items: Vec<_> = (0..n).map(|i| t.array_load(sh, from + i)).collect();
+                    for (i, item) in items.into_iter().enumerate() {
+                        t.array_set(dh, to + i, item);
+                    }
+                });
+                let copied: Vec<Option<u64>> = self.model.get(sid).slots[from..from + n].to_vec();
+                self.model.get_mut(did).slots[to..to + n].copy_from_slice(&copied);
+            }
             Op::WriteBytes {
                 root,
                 offset,
@@ -463,7 +515,8 @@ impl Executor<'_> {
             Op::DropRoot { root } => {
                 let own = level.view.len() - level.base;
                 if own > 0 {
-                    self.drop_root(s, level, level.base + root as usize % own);
+                    // Counting back from the level's most recent root.
+                    self.drop_root(s, level, level.view.len() - 1 - root as usize % own);
                 }
             }
             Op::Minor => s.collect_minor(),

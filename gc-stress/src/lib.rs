@@ -19,15 +19,18 @@
 #![deny(missing_docs)]
 
 pub mod campaign;
+pub mod configs;
 pub mod cthread;
 pub mod exec;
-pub mod generate;
+pub mod fuzzing;
 pub mod hooks;
 pub mod model;
 pub mod objects;
 pub mod ops;
 pub mod replay;
 pub mod settings;
+pub mod shrink;
+pub mod workloads;
 
 pub use campaign::{run, Campaign, Summary};
 pub use exec::{execute, Failure, ProgramStats, VerifyMode};

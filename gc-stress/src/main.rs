@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use gc_stress::generate::WORKLOADS;
 use gc_stress::{execute, run, Campaign, HeapSettings, Replay, Summary, VerifyMode};
 
 #[derive(Parser, Debug)]
@@ -60,6 +59,13 @@ struct RunArgs {
     /// Directory for replay files.
     #[arg(long, default_value = "stress-failures")]
     out: PathBuf,
+    /// Stress configurations to cycle through: `all`, or names separated by commas (see
+    /// `docs/stress.md`); applied on top of the PINION_GC_* settings.
+    #[arg(long)]
+    configs: Option<String>,
+    /// Write a failing program's replay without shrinking it first.
+    #[arg(long)]
+    no_shrink: bool,
     /// Test only: insert a `corrupt` operation at this index of every program.
     #[arg(long, hide = true)]
     inject_corruption: Option<usize>,
@@ -79,13 +85,23 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn run_command(args: RunArgs) -> ExitCode {
-    if !WORKLOADS.contains(&args.workload.as_str()) {
+    let names = gc_stress::workloads::names();
+    if !names.contains(&args.workload.as_str()) {
         return usage_error(format!(
             "unknown workload `{}`; known workloads: {}",
             args.workload,
-            WORKLOADS.join(", ")
+            names.join(", ")
         ));
     }
+    let configs = match args
+        .configs
+        .as_deref()
+        .map(gc_stress::configs::select)
+        .transpose()
+    {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => return usage_error(e),
+    };
     if args.seconds.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
         return usage_error("--seconds takes a non-negative number");
     }
@@ -96,6 +112,11 @@ fn run_command(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
+    for c in &configs {
+        if let Err(e) = c.apply(&settings) {
+            return usage_error(e);
+        }
+    }
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -114,8 +135,10 @@ fn run_command(args: RunArgs) -> ExitCode {
         verify: args.verify,
         program_ops: args.program_ops,
         settings,
+        configs,
         out_dir: args.out.clone(),
         inject_corruption: args.inject_corruption,
+        shrink: !args.no_shrink,
     };
     eprintln!(
         "gc-stress: workload={} verify={} seed={} settings: {}",
@@ -130,11 +153,29 @@ fn run_command(args: RunArgs) -> ExitCode {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    if !campaign.configs.is_empty() {
+        eprintln!(
+            "gc-stress: configurations: {}",
+            campaign
+                .configs
+                .iter()
+                .map(|c| {
+                    let vars: Vec<String> =
+                        c.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("{} [{}]", c.name, vars.join(" "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 
     let summary = run_with_progress(&campaign);
 
     if let Some(failure) = &summary.failure {
         eprintln!("gc-stress: FAILURE {failure}");
+        if let Some((before, after)) = summary.shrunk {
+            eprintln!("gc-stress: shrunk the failing program from {before} to {after} operations");
+        }
         eprintln!(
             "gc-stress: reproducer written to {}",
             summary.replay.as_deref().unwrap_or("?")
@@ -160,6 +201,12 @@ fn run_command(args: RunArgs) -> ExitCode {
                 "every collection"
             }
         );
+        for b in &summary.breakdown {
+            eprintln!(
+                "gc-stress: {:>10} {:>16}: {:>6} programs {:>11} ops {:>10.0} ops/s",
+                b.workload, b.config, b.programs, b.ops, b.ops_per_sec
+            );
+        }
         println!("{}", summary.line());
     }
     if summary.failures > 0 {

@@ -1,8 +1,8 @@
 //! The operation language: what a mutator program does, one operation per line.
 //!
-//! Operations name roots by index into the current scope level's root list and resolve
-//! indices modulo what exists when they run, so any sequence (a shrunk one too) is valid:
-//! an operation whose target does not exist does nothing.
+//! Operations name roots (and pins and weak references) by index, counting back from the most
+//! recent (0 is the newest), modulo what exists when they run, so any sequence (a shrunk one
+//! too) is valid: an operation whose target does not exist does nothing.
 //!
 //! | line | meaning |
 //! |---|---|
@@ -12,6 +12,7 @@
 //! | `alloc-bytes LEN SEED` | allocate a byte string of LEN bytes made from SEED, root it |
 //! | `alloc-array LEN` | allocate an array of LEN null references, root it |
 //! | `write SRC SLOT DST` | store root DST (a root of the slot's kind; `-` for null) into slot SLOT of root SRC |
+//! | `copy-range SRC DST FROM TO LEN` | copy LEN elements of array root SRC from FROM into array root DST at TO (clipped to both arrays), through the barrier |
 //! | `write-bytes ROOT OFFSET VALUE` | overwrite one byte of a byte-string root |
 //! | `drop-root ROOT` | forget one of this level's own roots |
 //! | `push-scope` / `pop-scope` | open / close a nested root scope |
@@ -68,6 +69,19 @@ pub enum Op {
         slot: u32,
         /// Root of the slot's kind to store (modulo their count), or `None` for null.
         dst: Option<u32>,
+    },
+    /// Copy a range of array elements through the barrier.
+    CopyRange {
+        /// Source array root (among array roots).
+        src: u32,
+        /// Destination array root (among array roots).
+        dst: u32,
+        /// First source element (modulo the source length).
+        from: u32,
+        /// First destination element (modulo the destination length).
+        to: u32,
+        /// Elements to copy (clipped to both arrays).
+        len: u32,
     },
     /// Overwrite one byte of a byte string.
     WriteBytes {
@@ -176,6 +190,13 @@ impl fmt::Display for Op {
                 slot,
                 dst: None,
             } => write!(f, "write {src} {slot} -"),
+            Op::CopyRange {
+                src,
+                dst,
+                from,
+                to,
+                len,
+            } => write!(f, "copy-range {src} {dst} {from} {to} {len}"),
             Op::WriteBytes {
                 root,
                 offset,
@@ -288,6 +309,16 @@ impl FromStr for Op {
                     root: u32_at(0)?,
                     offset: u32_at(1)?,
                     value,
+                }
+            }
+            "copy-range" => {
+                want(5)?;
+                Op::CopyRange {
+                    src: u32_at(0)?,
+                    dst: u32_at(1)?,
+                    from: u32_at(2)?,
+                    to: u32_at(3)?,
+                    len: u32_at(4)?,
                 }
             }
             "drop-root" => {
@@ -424,6 +455,13 @@ mod tests {
             Op::Weak { root: 4 },
             Op::WeakRead { weak: 1 },
             Op::Hash { root: 0 },
+            Op::CopyRange {
+                src: 1,
+                dst: 2,
+                from: 3,
+                to: 4,
+                len: 5,
+            },
             Op::Corrupt { root: 2 },
         ];
         for op in ops {

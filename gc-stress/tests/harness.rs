@@ -15,6 +15,8 @@ fn campaign(dir: &std::path::Path, seed: u64, ops: u64) -> Campaign {
         settings: HeapSettings::default(),
         out_dir: dir.to_path_buf(),
         inject_corruption: None,
+        configs: Vec::new(),
+        shrink: true,
     }
 }
 
@@ -190,4 +192,40 @@ fn weak_references_and_identity_hashes_follow_the_model() {
     let (stats, result) = execute(&ops, &HeapSettings::default(), VerifyMode::EveryOp);
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(stats.major, 1);
+}
+
+#[test]
+fn a_detected_corruption_is_shrunk_to_a_few_operations_that_reproduce_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = campaign(dir.path(), 11, 200_000);
+    c.inject_corruption = Some(50);
+    let summary = run(&c, |_| {});
+    assert_eq!(summary.failures, 1);
+    let (before, after) = summary.shrunk.expect("shrunk");
+    assert!(before > 50, "the failing program had {before} operations");
+    assert!(after <= 10, "shrunk to {after} operations");
+    let replay = Replay::read(std::path::Path::new(summary.replay.as_ref().unwrap())).unwrap();
+    assert_eq!(replay.ops.len(), after);
+    assert!(replay.notes.iter().any(|n| n.starts_with("shrunk from")));
+    let (_, result) = execute(&replay.ops, &replay.settings, replay.verify);
+    assert!(
+        result.unwrap_err().message.contains("payload differs"),
+        "the same failure"
+    );
+}
+
+#[test]
+fn configurations_and_workloads_cycle_through_every_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = campaign(dir.path(), 2, 0);
+    c.max_ops = None;
+    c.workload = "all".into();
+    c.configs = gc_stress::configs::select("default,tiny-nursery").unwrap();
+    let programs: Vec<_> = (0..12)
+        .map(|i| gc_stress::campaign::program(&c, i, 10))
+        .collect();
+    let pairs: std::collections::HashSet<_> =
+        programs.iter().map(|p| (p.workload, p.config)).collect();
+    assert_eq!(pairs.len(), 12, "6 workloads x 2 configurations");
+    assert_eq!(programs[1].settings.to_config().nursery_size(), 4096);
 }

@@ -1,0 +1,79 @@
+//! `random`: every operation the model knows, weighted so that graphs survive several
+//! collections. Forced collections are rare (the nursery fills by itself).
+
+use rand::{Rng, RngCore};
+
+use super::{bytes_len, root, Workload};
+use crate::ops::Op;
+
+#[derive(Default)]
+pub(super) struct Random;
+
+impl Workload for Random {
+    fn next_op(&mut self, rng: &mut dyn RngCore) -> Op {
+        let pin = rng.gen_range(0..32);
+        match rng.gen_range(0..1000u32) {
+            0..=229 => Op::AllocNode { payload: rng.gen() },
+            230..=289 => Op::AllocDrop { payload: rng.gen() },
+            290..=369 => Op::AllocBytes {
+                len: bytes_len(rng, 200),
+                seed: rng.gen(),
+            },
+            370..=419 => Op::AllocArray {
+                len: if rng.gen_ratio(1, 100) {
+                    rng.gen_range(1_000..3_000)
+                } else {
+                    rng.gen_range(0..16)
+                },
+            },
+            420..=423 => Op::AllocBig { payload: rng.gen() },
+            424..=659 => Op::Write {
+                src: root(rng),
+                slot: rng.gen_range(0..16),
+                dst: (!rng.gen_ratio(1, 10)).then(|| root(rng)),
+            },
+            660..=669 => Op::CopyRange {
+                src: root(rng),
+                dst: root(rng),
+                from: rng.gen(),
+                to: rng.gen(),
+                len: rng.gen_range(0..64),
+            },
+            670..=679 => Op::Weak { root: root(rng) },
+            680..=689 => Op::WeakRead {
+                weak: rng.gen_range(0..64),
+            },
+            690..=699 => Op::Hash { root: root(rng) },
+            700..=739 => Op::WriteBytes {
+                root: root(rng),
+                offset: rng.gen(),
+                value: rng.gen(),
+            },
+            740..=889 => Op::DropRoot { root: root(rng) },
+            890..=906 => Op::PushScope,
+            907..=925 => Op::PopScope,
+            926..=945 => Op::Pin { root: root(rng) },
+            946..=955 => Op::Unpin { pin },
+            956..=965 => Op::DropPin { pin },
+            966..=975 => Op::PinnedWrite {
+                pin,
+                offset: rng.gen(),
+                value: rng.gen(),
+            },
+            976..=985 => Op::Ffi {
+                root: root(rng),
+                offset: rng.gen(),
+                value: rng.gen(),
+            },
+            986..=992 => Op::CFill {
+                pin,
+                value: rng.gen(),
+            },
+            993..=995 => Op::Hooks {
+                kind: rng.gen_range(0..5),
+            },
+            996..=998 => Op::Minor,
+            _ => Op::Major,
+        }
+    }
+}
