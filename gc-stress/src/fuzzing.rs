@@ -63,7 +63,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
         let op = match b.u8() % 26 {
-            0 | 1 | 2 => Op::AllocNode { payload: b.u64() },
+            0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
             5 => Op::AllocBytes {
@@ -71,7 +71,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 seed: b.u64(),
             },
             6 => Op::AllocArray { len: b.u32() % 32 },
-            7 | 8 | 9 => Op::Write {
+            7..=9 => Op::Write {
                 src: b.u32(),
                 slot: b.u32(),
                 dst: Some(b.u32()),

@@ -26,8 +26,11 @@ pub trait Workload {
     fn next_op(&mut self, rng: &mut dyn RngCore) -> Op;
 }
 
+/// Makes a fresh workload (one per program).
+pub type MakeWorkload = fn() -> Box<dyn Workload>;
+
 /// Every workload by name, with its constructor. `all` cycles through them, one per program.
-pub const WORKLOADS: &[(&str, fn() -> Box<dyn Workload>)] = &[
+pub const WORKLOADS: &[(&str, MakeWorkload)] = &[
     ("random", || Box::<random::Random>::default()),
     ("trees", || Box::<trees::Trees>::default()),
     ("lists", || Box::<lists::Lists>::default()),
