@@ -48,6 +48,10 @@ struct Evacuator<'a> {
     /// Set when the object being traced refers to a pinned nursery object (which stays
     /// young): that object, if old, must stay in the remembered set.
     holder_keeps_young: bool,
+    /// Pinned objects whose first parent was seen (only used by an injected fault).
+    parented: HashSet<usize>,
+    /// The first object copied (only used by an injected fault).
+    first_copy: Option<ObjPtr>,
     promoted_bytes: u64,
     promoted_objects: u64,
 }
@@ -66,10 +70,12 @@ impl SlotVisitor for Evacuator<'_> {
             }
             // SAFETY: obj is a live, unforwarded nursery object.
             let flags = unsafe { obj.flags() };
-            if flags.contains(HeaderFlags::PINNED) {
+            if flags.contains(HeaderFlags::PINNED) && !fault_on!(MovePinned) {
                 // Pinned: it stays where it is. Scan it once; whoever points to it keeps a
                 // reference into the young generation.
-                self.holder_keeps_young = true;
+                if !fault_on!(ForgetPinnedParents) || self.parented.insert(obj.addr()) {
+                    self.holder_keeps_young = true;
+                }
                 if !flags.contains(HeaderFlags::SURVIVED) {
                     // SAFETY: as above.
                     unsafe { obj.insert_flags(HeaderFlags::SURVIVED) };
@@ -92,6 +98,9 @@ impl SlotVisitor for Evacuator<'_> {
             }
             self.promoted_bytes += size as u64;
             self.promoted_objects += 1;
+            if fault_on!(BarrierInHookRecording) && self.first_copy.is_none() {
+                self.first_copy = Some(to);
+            }
             slot.set(to.as_ptr());
             self.gray.push(to);
         } else if self.young_large_pending {
@@ -198,6 +207,8 @@ impl HeapInner {
             gray,
             young_large_pending: !young_large.is_empty(),
             holder_keeps_young: false,
+            parented: HashSet::new(),
+            first_copy: None,
             promoted_bytes: 0,
             promoted_objects: 0,
         };
@@ -239,6 +250,7 @@ impl HeapInner {
             }
         }
         let (promoted_bytes, promoted_objects) = (ev.promoted_bytes, ev.promoted_objects);
+        let first_copy = ev.first_copy;
         mutator.remembered = remembered;
 
         // Every survivor is found: follow moved objects and forget dead ones in the side
@@ -250,8 +262,11 @@ impl HeapInner {
         let (n_start, n_len) = (nursery.start_addr(), nursery.capacity());
         let young_large_set: HashSet<usize> = young_large.iter().map(|o| o.addr()).collect();
         let young_large = young_large_set;
+        let skip_weak = fault_on!(SkipWeakClearing);
         self.weak.sweep(
-            |addr| addr.wrapping_sub(n_start) < n_len || young_large.contains(&addr),
+            |addr| {
+                !skip_weak && (addr.wrapping_sub(n_start) < n_len || young_large.contains(&addr))
+            },
             // SAFETY: (in the closure) weak targets are objects of this heap whose headers
             // are intact until the nursery is reset and dead large objects are freed below.
             |obj| unsafe {
@@ -318,6 +333,14 @@ impl HeapInner {
         self.stats.objects_promoted += promoted_objects;
         let duration = start.elapsed();
         self.stats.minor_pause.record(duration);
+        if fault_on!(BarrierInHookRecording) && self.hooks.is_some() {
+            // The faulty hook recording: a write barrier inside the collection clears the
+            // barrier bit of an old object, but its remembered-set entry is lost.
+            if let Some(obj) = first_copy {
+                // SAFETY: `obj` is a live copy made by this collection.
+                unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
+            }
+        }
         self.recorder
             .record(gc_hooks::Event::Minor(gc_hooks::MinorEvent {
                 number: self.stats.minor_collections,

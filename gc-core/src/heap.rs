@@ -435,8 +435,36 @@ impl HeapInner {
         if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
             // SAFETY: forwarded from the caller.
             unsafe { self.write_barrier_slow(obj, value) }
+        } else if fault_on!(DropRememberedOnRewrite) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.faulty_rewrite_barrier(obj, value) }
         }
     }
+
+    /// The injected bug: a second young store into a remembered old object "toggles" it out
+    /// of the remembered set.
+    #[cfg(feature = "fault-injection")]
+    #[cold]
+    unsafe fn faulty_rewrite_barrier(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        let flags = unsafe { obj.flags() };
+        let old = !self.nursery.contains(obj.addr()) && !flags.contains(HeaderFlags::YOUNG_LARGE);
+        // SAFETY: forwarded from the caller.
+        if old && unsafe { self.is_young(value) } {
+            // SAFETY: no other reference into the mutator state is live here.
+            let state = unsafe { self.mutator_mut() };
+            if let Some(i) = state.remembered.iter().position(|&o| o == obj) {
+                state.remembered.swap_remove(i);
+                // SAFETY: obj is a live, unforwarded old object.
+                unsafe { obj.insert_flags(HeaderFlags::TRACK_YOUNG) };
+            }
+        }
+    }
+
+    /// Without fault injection the faulty barrier is never called.
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    unsafe fn faulty_rewrite_barrier(&self, _: ObjPtr, _: *mut u8) {}
 
     #[cold]
     #[inline(never)]

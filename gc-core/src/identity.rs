@@ -30,6 +30,10 @@ pub(crate) struct IdentityTable {
     hashes: HashMap<usize, u64>,
     young: Vec<ObjPtr>,
     next: u64,
+    /// Young hashed objects kept in place (pinned) by the last minor collection; only an
+    /// injected fault looks at it.
+    #[cfg(feature = "fault-injection")]
+    kept_pinned: std::collections::HashSet<usize>,
 }
 
 /// SplitMix64's finaliser: spreads consecutive counter values over all 64 bits.
@@ -46,6 +50,8 @@ impl IdentityTable {
             hashes: HashMap::new(),
             young: Vec::new(),
             next: 0,
+            #[cfg(feature = "fault-injection")]
+            kept_pinned: std::collections::HashSet::new(),
         }
     }
 
@@ -88,12 +94,26 @@ impl IdentityTable {
             // SAFETY: forwarded from the caller.
             unsafe {
                 if let Some(to) = obj.forwardee() {
+                    #[cfg(feature = "fault-injection")]
+                    let hash = if fault_on!(LoseHashOnUnpinMove)
+                        && self.kept_pinned.contains(&obj.addr())
+                    {
+                        // The injected bug: the unpinned object's entry is re-created.
+                        self.next += 1;
+                        spread(self.next)
+                    } else {
+                        hash
+                    };
                     self.hashes.insert(to.addr(), hash); // the copy kept the HASHED bit
                 } else if obj.flags().contains(HeaderFlags::PINNED) {
                     self.hashes.insert(obj.addr(), hash);
                     still_young.push(obj);
                 }
             }
+        }
+        #[cfg(feature = "fault-injection")]
+        {
+            self.kept_pinned = still_young.iter().map(|o| o.addr()).collect();
         }
         self.young = still_young;
     }

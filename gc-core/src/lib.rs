@@ -149,16 +149,31 @@
 
 #![deny(missing_docs)]
 
+/// `fault_on!(Name)`: whether the injectable fault `Name` is switched on. Without the
+/// `fault-injection` feature it is the constant `false`, so the faulty branch is not compiled.
+macro_rules! fault_on {
+    ($name:ident) => {{
+        #[cfg(feature = "fault-injection")]
+        let on = $crate::faults::is_on($crate::faults::Fault::$name);
+        #[cfg(not(feature = "fault-injection"))]
+        let on = false;
+        on
+    }};
+}
+
 mod builtin;
 mod collect;
 mod config;
 mod env;
 mod error;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod heap;
 mod hooks;
 mod identity;
 mod large;
 mod member;
+mod memory_map;
 mod nursery;
 mod object;
 mod old_space;

@@ -126,7 +126,13 @@ impl Nursery {
         };
         for obj in &self.pinned {
             let offset = obj.addr() - base;
-            push(&mut self.gaps, &mut self.fragmentation, cursor, offset);
+            // The faulty jump takes the gap to end one word into the pinned object.
+            let gap_end = if fault_on!(GapOffByOne) {
+                offset + 8
+            } else {
+                offset
+            };
+            push(&mut self.gaps, &mut self.fragmentation, cursor, gap_end);
             // SAFETY: pinned survivors are live, unforwarded objects.
             let size = unsafe { obj.size() };
             self.fragmentation += size;
@@ -196,8 +202,13 @@ impl Nursery {
     /// a pinned survivor), as opposed to free memory.
     pub(crate) fn in_used_part(&self, addr: usize) -> bool {
         self.segments().any(|(s, e)| addr >= s && addr < e)
-            // SAFETY: pinned survivors are live objects.
-            || self.pinned.iter().any(|p| addr >= p.addr() && addr < p.addr() + unsafe { p.size() })
+            || self.pinned.iter().any(|p| {
+                // SAFETY: pinned survivors' headers are readable.
+                let valid = unsafe { p.has_valid_type() };
+                // SAFETY: the size is only read from a validated descriptor.
+                let size = if valid { unsafe { p.size() } } else { 8 };
+                addr >= p.addr() && addr < p.addr() + size
+            })
     }
 
     /// The used parts of the visited gaps, as absolute address ranges.
@@ -218,6 +229,9 @@ impl Nursery {
     /// Empties the nursery except for `pinned` (the pinned survivors); with `poison`,
     /// overwrites the freed memory, never a pinned object.
     pub(crate) fn reset(&mut self, mut pinned: Vec<ObjPtr>, poison: bool) {
+        if fault_on!(NurseryResetOverwritesPinned) {
+            pinned.clear(); // the faulty reset forgets the pinned survivors
+        }
         pinned.sort_by_key(|p| p.addr());
         self.pinned = pinned;
         if poison {
@@ -246,19 +260,42 @@ impl Nursery {
     ///
     /// # Safety
     /// No object in the nursery is forwarded (true outside a minor collection).
-    pub(crate) unsafe fn objects(&self) -> Vec<ObjPtr> {
+    ///
+    /// A header that is not a valid object header (a corrupted heap) ends the walk of its
+    /// segment; its address is returned beside the objects, so the verifier can report it
+    /// instead of crashing.
+    pub(crate) unsafe fn objects(&self) -> (Vec<ObjPtr>, Vec<usize>) {
         let mut out = Vec::new();
+        let mut corrupt = Vec::new();
         for (start, end) in self.segments() {
             let mut p = self.region.start().with_addr(start);
             while p.addr() < end {
                 let obj = ObjPtr::new(p).expect("nursery pointers are non-null");
-                out.push(obj);
-                // SAFETY: p is the start of an unforwarded object (module invariant), and its
-                // size keeps p within the segment.
-                p = unsafe { p.add(obj.size()) };
+                // SAFETY: p lies in a used segment, so its header word is readable.
+                let valid = unsafe { obj.has_valid_type() };
+                // SAFETY: the size is only read from a validated descriptor.
+                let size = valid.then(|| unsafe { obj.size() });
+                match size {
+                    Some(size) if size > 0 && p.addr() + size <= end => {
+                        out.push(obj);
+                        // SAFETY: the object ends within the segment.
+                        p = unsafe { p.add(size) };
+                    }
+                    _ => {
+                        corrupt.push(p.addr());
+                        break;
+                    }
+                }
             }
         }
-        out.extend(self.pinned.iter().copied());
-        out
+        for &obj in &self.pinned {
+            // SAFETY: pinned survivors lie in the nursery; their header words are readable.
+            if unsafe { obj.has_valid_type() } {
+                out.push(obj);
+            } else {
+                corrupt.push(obj.addr());
+            }
+        }
+        (out, corrupt)
     }
 }

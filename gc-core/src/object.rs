@@ -310,6 +310,23 @@ impl ObjPtr {
         }
     }
 
+    /// Whether the header holds a plausible type descriptor: in readable memory and carrying
+    /// the magic number. The verifier asks before anything else reads the descriptor.
+    ///
+    /// # Safety
+    /// `self` points to a readable header word.
+    pub(crate) unsafe fn has_valid_type(self) -> bool {
+        // SAFETY: forwarded from the caller.
+        let word = unsafe { self.header() };
+        let info = word.addr() & !FLAG_MASK;
+        if info == 0 || !crate::memory_map::readable(info, std::mem::size_of::<TypeInfo>()) {
+            return false;
+        }
+        // SAFETY: the descriptor's bytes are readable (checked above); a corrupted header is
+        // caught by the magic check before any other field is used.
+        unsafe { (*word.map_addr(|a| a & !FLAG_MASK).cast::<TypeInfo>()).magic == TYPE_MAGIC }
+    }
+
     /// Runs the object's drop glue, catching a panicking destructor so that it never unwinds
     /// through the collector. Returns whether the destructor panicked.
     ///

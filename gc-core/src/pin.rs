@@ -266,7 +266,7 @@ impl PinTable {
         *count -= 1;
         if *count == 0 {
             self.counts.remove(&addr);
-            if in_nursery(addr) {
+            if in_nursery(addr) && !fault_on!(LeakPinCount) {
                 self.young_pinned -= 1;
             }
             // SAFETY: a pinned object is live and unforwarded until its last pin ends, which

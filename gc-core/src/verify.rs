@@ -36,7 +36,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::heap::HeapInner;
-use crate::object::{HeaderFlags, ObjPtr, TYPE_MAGIC};
+use crate::object::{HeaderFlags, ObjPtr};
 use crate::roots::RootTracer;
 use crate::trace::{SlotVisitor, Tracer};
 
@@ -155,6 +155,8 @@ struct Checker<'h> {
     heap: &'h HeapInner,
     nursery_objects: HashSet<usize>,
     young_large: HashSet<usize>,
+    /// Objects whose header is unusable: never traced.
+    bad: HashSet<usize>,
     report: VerifyReport,
 }
 
@@ -188,25 +190,28 @@ impl Checker<'_> {
         let word = unsafe { obj.header() };
         // SAFETY: as above.
         let flags = unsafe { obj.flags() };
+        if flags.contains(HeaderFlags::FORWARDED) {
+            self.report.push(Violation::ForwardedObject { at });
+            self.bad.insert(at);
+            return;
+        }
+        // SAFETY: as above; the descriptor is checked before it is read.
+        if !unsafe { obj.has_valid_type() } {
+            self.report.push(Violation::BadHeader {
+                at,
+                problem: format!(
+                    "corrupt header {:#x}: no valid type descriptor",
+                    word.addr()
+                ),
+            });
+            self.bad.insert(at);
+            return;
+        }
         let mut bad = |problem: String| {
             self.report.push(Violation::BadHeader { at, problem });
         };
-        if flags.contains(HeaderFlags::FORWARDED) {
-            self.report.push(Violation::ForwardedObject { at });
-            return;
-        }
-        let info_addr = word.addr() & !0xff;
-        if info_addr == 0 {
-            bad("null type descriptor".into());
-            return;
-        }
-        // SAFETY: unforwarded headers of allocated objects hold a TypeInfo pointer; a
-        // corrupted one is caught by the magic check before anything else is read.
+        // SAFETY: the descriptor was validated above.
         let info = unsafe { obj.type_info() };
-        if info.magic != TYPE_MAGIC {
-            bad(format!("type descriptor magic {:#x}", info.magic));
-            return;
-        }
         if flags.contains(HeaderFlags::NEEDS_DROP) != info.drop.is_some() {
             bad(format!(
                 "NEEDS_DROP is {} for {}",
@@ -262,12 +267,19 @@ impl HeapInner {
             heap,
             nursery_objects: HashSet::new(),
             young_large: heap.young_large.iter().map(|o| o.addr()).collect(),
+            bad: HashSet::new(),
             report: VerifyReport::default(),
         };
 
         // Pass 1: every allocated object's header.
         // SAFETY: outside a minor collection no nursery object is forwarded.
-        let nursery_objects = unsafe { heap.nursery.objects() };
+        let (nursery_objects, corrupt) = unsafe { heap.nursery.objects() };
+        for at in corrupt {
+            checker.report.push(Violation::BadHeader {
+                at,
+                problem: "corrupt header in the nursery (the walk stops here)".into(),
+            });
+        }
         checker.nursery_objects = nursery_objects.iter().map(|o| o.addr()).collect();
         let mut all: Vec<(ObjPtr, Space)> = nursery_objects
             .into_iter()
@@ -449,6 +461,9 @@ impl HeapInner {
         while let Some(addr) = stack.pop() {
             let obj = by_addr[&addr];
             checker.report.reachable += 1;
+            if checker.bad.contains(&addr) {
+                continue; // reported in pass 1; its descriptor cannot be trusted
+            }
             // SAFETY: obj is an allocated object of this heap.
             let flags = unsafe { obj.flags() };
             if flags.contains(HeaderFlags::FORWARDED) {

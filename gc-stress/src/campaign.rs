@@ -107,6 +107,8 @@ pub struct Summary {
     pub failure: Option<String>,
     /// Operations in the failing program before and after shrinking.
     pub shrunk: Option<(usize, usize)>,
+    /// Seconds from the start until the failure was found (before shrinking).
+    pub found_after: Option<f64>,
 }
 
 impl Summary {
@@ -224,6 +226,7 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
         summary.refused += stats.refused;
         if let Err(failure) = result {
             summary.failures = 1;
+            summary.found_after = Some(start.elapsed().as_secs_f64());
             summary.failure = Some(format!(
                 "op {}: {} (workload {}, configuration {})",
                 failure.op_index, failure.message, program.workload, program.config

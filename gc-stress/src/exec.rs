@@ -151,6 +151,11 @@ pub fn execute(
             );
         }
     };
+    if result.is_err() && !heap.verify().is_ok() {
+        // A corrupted heap cannot be dropped safely (its drop glue would follow corrupted
+        // headers): leak it, as after a panic.
+        std::mem::forget(heap);
+    }
     (exec.stats, result)
 }
 

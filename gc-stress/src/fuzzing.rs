@@ -120,6 +120,25 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     (settings, ops)
 }
 
+/// The configuration fuzz target's property, shared with the stable regression test: parsing
+/// `NAME=VALUE` lines never panics, and an accepted configuration reads back unchanged from
+/// its own `env_pairs`.
+pub fn check_config_text(text: &str) {
+    let vars = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (format!("PINION_GC_{k}"), v.to_string()));
+    if let Ok(config) = gc_core::Config::from_vars("PINION_GC_", vars) {
+        let mut again = gc_core::Config::default();
+        for (suffix, value) in config.env_pairs() {
+            again
+                .set(suffix, &value)
+                .expect("a value the configuration wrote reads back");
+        }
+        assert_eq!(again.env_pairs(), config.env_pairs(), "{text:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,8 @@ pub mod cthread;
 pub mod exec;
 pub mod fuzzing;
 pub mod hooks;
+#[cfg(feature = "fault-injection")]
+pub mod hunt;
 pub mod model;
 pub mod objects;
 pub mod ops;

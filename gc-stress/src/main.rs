@@ -31,6 +31,26 @@ enum Command {
         /// The replay file.
         file: PathBuf,
     },
+    /// List the injectable faults, one per line (needs the `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
+    Faults,
+    /// Run the harness with each fault switched on until it fails; exits 0 only when every
+    /// requested fault that can trigger was detected (needs the `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
+    Hunt {
+        /// A fault's name, or `all`.
+        #[arg(long, default_value = "all")]
+        fault: String,
+        /// Seconds per fault.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Campaign seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory for the reproducers.
+        #[arg(long, default_value = "stress-failures")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -76,6 +96,23 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run_command(args),
         Command::Replay { file } => replay_command(&file),
+        #[cfg(feature = "fault-injection")]
+        Command::Faults => {
+            for (_, name, pinning, what) in gc_core::faults::CATALOGUE {
+                println!(
+                    "{name:<28} {:<8} {what}",
+                    if *pinning { "pinning" } else { "-" }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        #[cfg(feature = "fault-injection")]
+        Command::Hunt {
+            fault,
+            seconds,
+            seed,
+            out,
+        } => hunt_command(&fault, seconds, seed, out),
     }
 }
 
@@ -252,6 +289,55 @@ fn run_with_progress(campaign: &Campaign) -> Summary {
                 );
             }
         })
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+fn hunt_command(fault: &str, seconds: f64, seed: u64, out: PathBuf) -> ExitCode {
+    use gc_core::faults::{Fault, CATALOGUE};
+    use gc_stress::hunt::{hunt, line, Outcome};
+    let faults: Vec<Fault> = if fault == "all" {
+        CATALOGUE.iter().map(|(f, ..)| *f).collect()
+    } else {
+        match Fault::from_name(fault) {
+            Some(f) => vec![f],
+            None => {
+                let names: Vec<&str> = CATALOGUE.iter().map(|(_, n, ..)| *n).collect();
+                return usage_error(format!(
+                    "unknown fault `{fault}`; known: all, {}",
+                    names.join(", ")
+                ));
+            }
+        }
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return usage_error("--seconds takes a positive number");
+    }
+    let settings = match HeapSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    eprintln!(
+        "gc-stress: hunting {} fault(s), {seconds}s each, seed {seed}",
+        faults.len()
+    );
+    let mut all_found = true;
+    for f in faults {
+        let outcome = hunt(f, seconds, seed, &settings, out.clone());
+        println!("{}", line(f, &outcome));
+        all_found &= !matches!(
+            outcome,
+            Outcome::Missed { .. }
+                | Outcome::Detected {
+                    clean_passes: false,
+                    ..
+                }
+        );
+    }
+    if all_found {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -44,8 +44,15 @@ pub struct Shrunk {
     pub failure: Failure,
 }
 
-/// The failure's kind: its message without numbers, so that "object 12" and "object 3" match.
+/// The failure's kind: its message without numbers, so that "object 12" and "object 3" match;
+/// for a heap-verifier failure, the kind of its first violation (the rest of the report varies
+/// from one candidate to the next).
 pub fn signature(message: &str) -> String {
+    if let Some(report) = message.strip_prefix("heap verifier: ") {
+        let first = report.lines().nth(1).unwrap_or("").trim();
+        let kind: String = first.chars().take_while(|c| c.is_alphanumeric()).collect();
+        return format!("heap verifier: {kind}");
+    }
     let mut out = String::new();
     let mut in_number = false;
     for c in message.chars() {

@@ -1,0 +1,120 @@
+//! Fault injection: a catalogue of realistic collector bugs, for proving that the stress
+//! harness finds them.
+//!
+//! Built only with the `fault-injection` feature. Without it, every `fault_on!(Name)` in the
+//! collector expands to the constant `false` and this module does not exist, so a normal build
+//! contains no fault code at all (`.ci/run` checks the release binary for the fault names).
+//!
+//! Each fault is switched on for the current thread by name (`faults::set`), so tests and the
+//! harness's `hunt` command can run one at a time. Each models a bug class that hurt a real
+//! collector, named in its documentation.
+
+use std::cell::Cell;
+
+/// One injectable bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Only the first old object found pointing to a pinned young object stays in the
+    /// remembered set; the others get their barrier bit back. A later minor collection then
+    /// moves the (unpinned) object without updating those parents. PyPy's incminimark had this
+    /// bug class: an old parent of a pinned object not recorded, so the pinned object was
+    /// freed or moved while still referenced.
+    ForgetPinnedParents,
+    /// The nursery reset poisons and reuses the whole nursery, pinned objects included, as if
+    /// there were no pins: the allocator writes over pinned objects (PyPy's nursery cleanup
+    /// around pinned objects).
+    NurseryResetOverwritesPinned,
+    /// A minor collection copies pinned objects like any other, so the pointer handed to C
+    /// goes stale (the core promise of pinning broken).
+    MovePinned,
+    /// Ending the last pin of a nursery object does not decrement the pinned-object count, so
+    /// the count leaks until `MAX_PINNED` refuses every pin (a pin counter that never drops).
+    LeakPinCount,
+    /// An off-by-one in the allocator's jump across a pinned object: the gap before a pinned
+    /// object is taken to end one word later, so an allocation overwrites the pinned object's
+    /// header (fencepost errors in PyPy's nursery gap logic).
+    GapOffByOne,
+    /// The barrier's slow path, on an old object already remembered, removes it from the
+    /// remembered set instead of leaving it there ("toggling" instead of setting), so an old
+    /// object written twice loses its entry and its young referent is freed.
+    DropRememberedOnRewrite,
+    /// While hook events are recorded inside a collection, a barrier-triggering write clears an
+    /// old object's barrier bit but its remembered-set entry goes to a set the collector then
+    /// replaces: the invariant "an old object without the barrier bit is remembered" breaks.
+    /// PyPy issue 4899: installing no-op hooks crashed the collector this way.
+    BarrierInHookRecording,
+    /// When a hashed object that was pinned is unpinned and then moved, its identity-table
+    /// entry is re-created with a fresh hash, so its hash changes (PyPy's 2024 identity-hash
+    /// "shadow" bugs with pinned objects).
+    LoseHashOnUnpinMove,
+    /// A minor collection forgets to clear weak references to young objects it reclaims, so a
+    /// weak reference points into freed nursery memory (the classic weak-reference
+    /// processing-order bug).
+    SkipWeakClearing,
+}
+
+/// The catalogue: every fault with its command-line name, whether it needs pinning, and what
+/// it models.
+pub const CATALOGUE: &[(Fault, &str, bool, &str)] = &[
+    (Fault::ForgetPinnedParents, "forget-pinned-parents", true, "only the first old parent of a pinned object stays remembered (PyPy: pinned object freed while a parent points to it)"),
+    (Fault::NurseryResetOverwritesPinned, "reset-overwrites-pinned", true, "the nursery reset reuses the memory of pinned objects (PyPy: nursery cleanup around pins)"),
+    (Fault::MovePinned, "move-pinned", true, "a minor collection moves pinned objects (the pointer given to C goes stale)"),
+    (Fault::LeakPinCount, "leak-pin-count", true, "ending the last pin of a nursery object does not decrement the pinned count (a leaking pin counter)"),
+    (Fault::GapOffByOne, "gap-off-by-one", true, "the allocator's gap before a pinned object ends one word too late (PyPy: fencepost errors around pins)"),
+    (Fault::DropRememberedOnRewrite, "drop-remembered-on-rewrite", false, "a second young store into a remembered old object drops its remembered-set entry"),
+    (Fault::BarrierInHookRecording, "barrier-in-hook-recording", false, "a barrier run while recording hook events inside the collection loses its entry (PyPy issue 4899)"),
+    (Fault::LoseHashOnUnpinMove, "lose-hash-on-unpin-move", true, "a hashed object unpinned and moved gets a new hash (PyPy 2024: identity-hash shadows and pinning)"),
+    (Fault::SkipWeakClearing, "skip-weak-clearing", false, "a minor collection does not clear or update weak references to young objects"),
+];
+
+impl Fault {
+    /// The fault's command-line name.
+    pub fn name(self) -> &'static str {
+        CATALOGUE
+            .iter()
+            .find(|(f, ..)| *f == self)
+            .map_or("?", |(_, n, ..)| n)
+    }
+
+    /// Whether the fault can only trigger when objects are pinned (so `MAX_PINNED=0` makes it
+    /// unreachable).
+    pub fn needs_pinning(self) -> bool {
+        CATALOGUE.iter().any(|(f, _, p, _)| *f == self && *p)
+    }
+
+    /// What the fault models.
+    pub fn description(self) -> &'static str {
+        CATALOGUE
+            .iter()
+            .find(|(f, ..)| *f == self)
+            .map_or("?", |(.., d)| d)
+    }
+
+    /// The fault with this name.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        CATALOGUE
+            .iter()
+            .find(|(_, n, ..)| *n == name)
+            .map(|(f, ..)| *f)
+    }
+}
+
+thread_local! {
+    static ACTIVE: Cell<Option<Fault>> = const { Cell::new(None) };
+}
+
+/// Switches a fault on (or all off) for the current thread.
+pub fn set(fault: Option<Fault>) {
+    ACTIVE.with(|a| a.set(fault));
+}
+
+/// The fault switched on for the current thread.
+pub fn active() -> Option<Fault> {
+    ACTIVE.with(|a| a.get())
+}
+
+/// Whether `fault` is on.
+#[inline]
+pub fn is_on(fault: Fault) -> bool {
+    active() == Some(fault)
+}
