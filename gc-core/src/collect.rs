@@ -129,9 +129,12 @@ impl Evacuator<'_> {
 }
 
 /// Marks reachable objects: old ones in the side bitmaps, pinned nursery ones in a side set.
+/// Frozen objects are neither marked nor traced (their outgoing references that matter are
+/// traced from the frozen roots).
 struct Marker<'a> {
     old: &'a mut OldSpace,
     large: &'a mut LargeSpace,
+    frozen: bool,
     nursery: (usize, usize),
     nursery_marked: &'a mut HashSet<usize>,
     stack: &'a mut Vec<ObjPtr>,
@@ -150,9 +153,16 @@ impl SlotVisitor for Marker<'_> {
             // SAFETY: every other reference refers to a live old or large object.
             let flags = unsafe { obj.flags() };
             if flags.contains(HeaderFlags::LARGE) {
+                if self.frozen && self.large.is_sealed(obj) {
+                    return;
+                }
                 self.large.mark(obj)
             } else {
                 // SAFETY: a non-large old object is an allocated slot of the old space.
+                if self.frozen && unsafe { self.old.is_sealed(obj) } {
+                    return;
+                }
+                // SAFETY: as above.
                 unsafe { self.old.mark(obj) }
             }
         };
@@ -222,6 +232,17 @@ impl HeapInner {
                     remembered.push(obj);
                 } else {
                     obj.insert_flags(HeaderFlags::TRACK_YOUNG);
+                }
+            }
+        }
+        // Frozen objects the mutator stored into are roots (nothing else traces frozen objects).
+        for &obj in &mutator.frozen_dirty {
+            // SAFETY: frozen objects are live, unforwarded old objects; only the ones the
+            // mutator wrote are touched here.
+            unsafe {
+                if ev.trace_holder(obj) && obj.flags().contains(HeaderFlags::TRACK_YOUNG) {
+                    obj.remove_flags(HeaderFlags::TRACK_YOUNG);
+                    remembered.push(obj);
                 }
             }
         }
@@ -394,15 +415,40 @@ impl HeapInner {
             ..
         } = self;
         let mut nursery_marked = HashSet::new();
+        let frozen = self.frozen;
         let mut marker = Marker {
             old: &mut *old,
             large: &mut *large,
+            frozen,
             nursery: (nursery.start_addr(), nursery.capacity()),
             nursery_marked: &mut nursery_marked,
             stack: gray,
         };
         let mutator = mutator.get_mut();
         visit_roots(&mut mutator.handles, pins, providers, &mut marker);
+        if frozen {
+            // Roots among the frozen: objects the mutator stored into, and remembered ones
+            // (old parents of pinned young objects at freeze time).
+            let frozen_roots: Vec<ObjPtr> = mutator
+                .frozen_dirty
+                .iter()
+                .copied()
+                .chain(mutator.remembered.iter().copied().filter(|&o| {
+                    // SAFETY: remembered objects are live old or large objects.
+                    unsafe {
+                        if o.flags().contains(HeaderFlags::LARGE) {
+                            marker.large.is_sealed(o)
+                        } else {
+                            marker.old.is_sealed(o)
+                        }
+                    }
+                }))
+                .collect();
+            for obj in frozen_roots {
+                // SAFETY: frozen objects are live and unforwarded; tracing only reads them.
+                unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
+            }
+        }
         while let Some(obj) = marker.stack.pop() {
             // SAFETY: marked objects are live and unforwarded.
             unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
@@ -410,12 +456,12 @@ impl HeapInner {
         // Remembered objects (old parents of pinned nursery objects) that died leave the set.
         mutator.remembered.retain(|&obj| {
             // SAFETY: remembered objects are allocated old or large objects, intact until the
-            // sweep below.
+            // sweep below. Frozen ones are alive by definition.
             if unsafe { obj.flags() }.contains(HeaderFlags::LARGE) {
-                large.is_marked(obj)
+                large.is_marked(obj) || large.is_sealed(obj)
             } else {
                 // SAFETY: as above.
-                unsafe { old.is_marked(obj) }
+                unsafe { old.is_marked(obj) || frozen && old.is_sealed(obj) }
             }
         });
         // Weak references to unmarked objects are cleared before those objects are freed.
@@ -428,9 +474,9 @@ impl HeapInner {
                 let live = if nursery.contains(obj.addr()) {
                     nursery_marked.contains(&obj.addr())
                 } else if obj.flags().contains(HeaderFlags::LARGE) {
-                    large.is_marked(obj)
+                    large.is_marked(obj) || large.is_sealed(obj)
                 } else {
-                    old.is_marked(obj)
+                    old.is_marked(obj) || frozen && old.is_sealed(obj)
                 };
                 live.then_some(obj)
             },

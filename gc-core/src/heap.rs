@@ -52,6 +52,10 @@ use crate::stats::HeapStats;
 pub(crate) struct MutatorState {
     pub(crate) handles: Vec<*mut u8>,
     pub(crate) remembered: Vec<ObjPtr>,
+    /// Frozen objects the mutator stored into since `freeze` (each once): roots for every
+    /// later collection, since collections do not trace frozen objects otherwise.
+    pub(crate) frozen_dirty: Vec<ObjPtr>,
+    pub(crate) frozen_dirty_set: std::collections::HashSet<usize>,
 }
 
 pub(crate) struct HeapInner {
@@ -76,6 +80,10 @@ pub(crate) struct HeapInner {
     pub(crate) in_major: bool,
     pub(crate) stats: HeapStats,
     pub(crate) pacer: Pacer,
+    /// `freeze` sealed the old generation and large objects that existed then.
+    pub(crate) frozen: bool,
+    /// Memory the embedder holds outside the heap, counted towards the next major collection.
+    pub(crate) pressure: usize,
     pub(crate) stress_countdown: u32,
     /// Gray objects of the running collection (kept to reuse its capacity).
     pub(crate) gray: Vec<ObjPtr>,
@@ -122,12 +130,16 @@ impl HeapInner {
             mutator: UnsafeCell::new(MutatorState {
                 handles: Vec::with_capacity(256),
                 remembered: Vec::new(),
+                frozen_dirty: Vec::new(),
+                frozen_dirty_set: std::collections::HashSet::new(),
             }),
             young_drop: Vec::new(),
             young_large: Vec::new(),
             providers: Vec::new(),
             stats: HeapStats::default(),
             pacer,
+            frozen: false,
+            pressure: 0,
             gray: Vec::new(),
         };
         heap.refresh_nursery_limit();
@@ -333,6 +345,62 @@ impl HeapInner {
         });
     }
 
+    /// Whether `obj` was sealed by `freeze` (it is never marked, swept or moved).
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object of this heap.
+    #[inline]
+    pub(crate) unsafe fn is_frozen(&self, obj: ObjPtr) -> bool {
+        if !self.frozen || self.nursery.contains(obj.addr()) {
+            return false;
+        }
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::LARGE) {
+            self.large.is_sealed(obj)
+        } else {
+            // SAFETY: a non-nursery, non-large object is an allocated old slot.
+            unsafe { self.old.is_sealed(obj) }
+        }
+    }
+
+    /// Runs a complete major collection, then seals every old-generation arena and large
+    /// object: later collections neither mark, sweep, nor write into them (see `Heap::freeze`).
+    pub(crate) fn freeze(&mut self) {
+        self.collect_major();
+        self.old.seal_all();
+        self.large.set_sealed(true);
+        self.frozen = true;
+        // The only frozen objects that point outside the frozen set are the old parents of
+        // pinned young objects (they are remembered now). Once such an object is unpinned and
+        // promoted, its parent leaves the remembered set, so it must stay a root for good, like
+        // a frozen object the program stores into.
+        let state = self.mutator.get_mut();
+        for &obj in &state.remembered {
+            if state.frozen_dirty_set.insert(obj.addr()) {
+                state.frozen_dirty.push(obj);
+            }
+        }
+    }
+
+    /// Returns the sealed memory to normal collection.
+    pub(crate) fn unfreeze(&mut self) {
+        self.old.unseal_all();
+        self.large.set_sealed(false);
+        self.frozen = false;
+        let state = self.mutator.get_mut();
+        state.frozen_dirty.clear();
+        state.frozen_dirty_set.clear();
+    }
+
+    /// Runs a major collection and gives every free old-generation page back to the OS;
+    /// returns the bytes given back.
+    pub(crate) fn release_memory(&mut self) -> u64 {
+        let before = self.old.bytes_returned();
+        self.collect_major(); // gives back the arenas it empties...
+        self.old.release_free_pages(); // ...and then every other free page
+        self.old.bytes_returned() - before
+    }
+
     /// Old generation in bytes: small-object slots plus large objects.
     pub(crate) fn old_generation_bytes(&self) -> usize {
         self.old.bytes_in_use() + self.large.bytes()
@@ -341,7 +409,8 @@ impl HeapInner {
     /// Whether growing the old generation by `extra` bytes should start an automatic major
     /// collection.
     pub(crate) fn major_due(&self, extra: usize) -> bool {
-        self.pacer.major_due(self.old_generation_bytes() + extra)
+        self.pacer
+            .major_due(self.old_generation_bytes() + self.pressure + extra)
     }
 
     /// The heap's footprint under the limit's accounting: nursery + old generation + large.
@@ -470,6 +539,14 @@ impl HeapInner {
     #[inline(never)]
     unsafe fn write_barrier_slow(&self, obj: ObjPtr, value: *mut u8) {
         // SAFETY: forwarded from the caller.
+        if self.frozen && unsafe { self.is_frozen(obj) } {
+            // SAFETY: no other reference into the mutator state is live here.
+            let state = unsafe { self.mutator_mut() };
+            if state.frozen_dirty_set.insert(obj.addr()) {
+                state.frozen_dirty.push(obj);
+            }
+        }
+        // SAFETY: forwarded from the caller.
         if unsafe { self.is_young(value) } {
             // SAFETY: obj is a live, unforwarded old object (it has TRACK_YOUNG).
             unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
@@ -509,6 +586,9 @@ impl HeapInner {
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();
         s.committed_bytes = self.nursery.capacity() + self.old.committed() + self.large.bytes();
+        s.bytes_returned = self.old.bytes_returned();
+        s.frozen_bytes = self.old.sealed_bytes() + self.large.sealed_bytes();
+        s.memory_pressure = self.pressure;
         s
     }
 }

@@ -21,6 +21,8 @@ const LARGE_ALIGN: usize = 4096;
 struct LargeObject {
     region: Region,
     marked: bool,
+    /// Frozen: neither marked nor swept.
+    sealed: bool,
 }
 
 pub(crate) struct LargeSpace {
@@ -55,6 +57,7 @@ impl LargeSpace {
         self.objects.push(LargeObject {
             region,
             marked: false,
+            sealed: false,
         });
         self.bytes += len;
         Some(obj)
@@ -98,11 +101,34 @@ impl LargeSpace {
         }
     }
 
-    /// The unmarked objects (still mapped; the caller drops and frees them).
+    /// Seals (or unseals) every large object that exists now.
+    pub(crate) fn set_sealed(&mut self, sealed: bool) {
+        for o in &mut self.objects {
+            o.sealed = sealed;
+        }
+    }
+
+    /// Whether the object is sealed.
+    pub(crate) fn is_sealed(&self, obj: ObjPtr) -> bool {
+        self.index
+            .get(&obj.addr())
+            .is_some_and(|&i| self.objects[i].sealed)
+    }
+
+    /// Bytes of sealed large objects.
+    pub(crate) fn sealed_bytes(&self) -> usize {
+        self.objects
+            .iter()
+            .filter(|o| o.sealed)
+            .map(|o| o.region.len())
+            .sum()
+    }
+
+    /// The unmarked, unsealed objects (still mapped; the caller drops and frees them).
     pub(crate) fn unmarked(&self) -> Vec<ObjPtr> {
         self.objects
             .iter()
-            .filter(|o| !o.marked)
+            .filter(|o| !o.marked && !o.sealed)
             .filter_map(|o| ObjPtr::new(o.region.start()))
             .collect()
     }

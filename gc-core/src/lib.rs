@@ -311,6 +311,72 @@ impl Heap {
             .map_err(|e| GcError::InvalidConfig(e.to_string()))
     }
 
+    /// For prefork servers (CPython's `gc.freeze`): runs a complete major collection, then
+    /// seals every old-generation arena and large object that exists. Later allocation goes to
+    /// fresh arenas, and later collections neither mark, sweep, nor write into sealed memory,
+    /// so a forked child that collects does not copy those pages. Stores into frozen objects
+    /// are recorded by the barrier and treated as roots, so nothing reachable from a frozen
+    /// object is freed. Pinned young objects stay young (they are not frozen). Frozen objects
+    /// are never freed until [`Heap::unfreeze`].
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let table = s.alloc_array::<u64>(1000).unwrap();
+    ///     for i in 0..1000u64 {
+    ///         let v = s.alloc(i).unwrap();
+    ///         s.array_set(table, i as usize, Some(v));
+    ///     }
+    ///     s.freeze(); // what a prefork server does before forking its workers
+    /// });
+    /// assert!(heap.stats().frozen_bytes > 16_000);
+    /// heap.collect_major(); // the frozen objects are neither marked nor swept...
+    /// assert!(heap.stats().old_bytes > 16_000); // ...so they survive, though unreachable now
+    /// heap.unfreeze();
+    /// heap.collect_major();
+    /// assert_eq!(heap.stats().old_bytes, 0);
+    /// ```
+    pub fn freeze(&mut self) {
+        self.inner.freeze();
+    }
+
+    /// A checksum of every page of the sealed (frozen) arenas, by page address: tests use it
+    /// to show that collections leave frozen memory alone.
+    #[doc(hidden)]
+    pub fn sealed_page_checksums(&self) -> Vec<(usize, u64)> {
+        self.inner.old.sealed_page_checksums()
+    }
+
+    /// Returns the frozen memory to normal collection.
+    pub fn unfreeze(&mut self) {
+        self.inner.unfreeze();
+    }
+
+    /// Whether the heap is frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.inner.frozen
+    }
+
+    /// Runs a major collection and gives every free old-generation page back to the OS (a
+    /// major collection already gives back the arenas it empties); returns the bytes given
+    /// back.
+    pub fn release_memory(&mut self) -> u64 {
+        self.inner.release_memory()
+    }
+
+    /// Counts `bytes` the embedder allocated outside the heap (a buffer a heap object owns)
+    /// towards the next major collection, so that many small objects holding large outside
+    /// memory still trigger collections.
+    pub fn add_memory_pressure(&mut self, bytes: usize) {
+        self.inner.pressure = self.inner.pressure.saturating_add(bytes);
+    }
+
+    /// Removes memory counted by [`Heap::add_memory_pressure`].
+    pub fn remove_memory_pressure(&mut self, bytes: usize) {
+        self.inner.pressure = self.inner.pressure.saturating_sub(bytes);
+    }
+
     /// The major-collection trigger's state.
     pub fn pacer(&self) -> &Pacer {
         &self.inner.pacer

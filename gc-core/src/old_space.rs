@@ -12,7 +12,18 @@
 //!
 //! Objects never move once here. A page holds slots of one size class; a slot is free when its
 //! bit in the allocation bitmap is clear, so the per-class "free lists" are the pages listed as
-//! having a clear bit, and finding a free slot is a scan for a zero bit. Marking sets a bit in
+//! having a clear bit, and finding a free slot is a scan for a zero bit.
+//!
+//! **Returning memory.** A page with no live object goes back to its arena's free list. New
+//! pages come from the *fullest* arena that has one, and the per-class lists hand out slots in
+//! fuller arenas first (PyPy's rule), so emptier arenas drain. After a sweep, every arena left
+//! with no live object gives its pages back to the OS (`madvise(MADV_DONTNEED)`: the mapping
+//! stays, the memory goes); `release_free_pages` does the same for every free page on demand. A
+//! released page is committed again when it is next used.
+//!
+//! **Sealing** (`Heap::freeze`). A sealed arena is left alone by allocation and by every later
+//! collection: no slot is allocated in it, its mark bits are neither cleared nor set, and the
+//! sweep skips it, so a forked child that collects never copies its pages. Marking sets a bit in
 //! the page's mark bitmap, which lives in the side table: a major collection only *reads* the
 //! pages of the objects it marks, so it does not dirty them (the copy-on-write lesson behind
 //! CPython's `gc.freeze`). The only write the collector makes to an arena's own memory is the
@@ -130,6 +141,14 @@ impl PageMeta {
 struct Arena {
     region: Region,
     pages: Box<[PageMeta]>,
+    /// Object pages with no size class, ready for any class.
+    free: Vec<u32>,
+    /// Object pages with a size class.
+    used: u32,
+    /// Pages given back to the OS (bit `p` for page `p`).
+    released: u32,
+    /// Frozen: no allocation, no marking, no sweeping.
+    sealed: bool,
 }
 
 /// Where an address lies in the small-object space.
@@ -145,8 +164,9 @@ pub(crate) struct OldSpace {
     /// Arena base address -> index, to answer "is this address ours?" in O(1).
     arena_bases: std::collections::HashSet<usize>,
     available: Vec<Vec<PageId>>,
-    free_pages: Vec<PageId>,
     bytes_in_use: usize,
+    /// Bytes given back to the OS so far.
+    bytes_returned: u64,
 }
 
 /// What a sweep found.
@@ -162,8 +182,8 @@ impl OldSpace {
             arenas: Vec::new(),
             arena_bases: std::collections::HashSet::new(),
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
-            free_pages: Vec::new(),
             bytes_in_use: 0,
+            bytes_returned: 0,
         }
     }
 
@@ -171,8 +191,140 @@ impl OldSpace {
         self.bytes_in_use
     }
 
+    /// Bytes of arena memory the OS has given and not got back.
     pub(crate) fn committed(&self) -> usize {
-        self.arenas.len() * ARENA_SIZE
+        self.arenas
+            .iter()
+            .map(|a| ARENA_SIZE - a.released.count_ones() as usize * PAGE_SIZE)
+            .sum()
+    }
+
+    /// Bytes given back to the OS so far.
+    pub(crate) fn bytes_returned(&self) -> u64 {
+        self.bytes_returned
+    }
+
+    /// Bytes in use in sealed arenas.
+    pub(crate) fn sealed_bytes(&self) -> usize {
+        self.arenas
+            .iter()
+            .filter(|a| a.sealed)
+            .flat_map(|a| a.pages.iter())
+            .map(|m| m.live as usize * m.slot_size as usize)
+            .sum()
+    }
+
+    /// A free page from the fullest unsealed arena that has one, or from a new arena.
+    fn take_page(&mut self) -> Option<PageId> {
+        let best = self
+            .arenas
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.sealed && !a.free.is_empty())
+            .max_by_key(|(i, a)| (a.used, std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        let Some(a) = best else {
+            return self.new_arena();
+        };
+        let arena = &mut self.arenas[a];
+        let page = arena.free.pop().expect("chosen for a free page");
+        arena.used += 1;
+        arena.released &= !(1 << page); // committed again once written
+        Some(PageId {
+            arena: a as u32,
+            page,
+        })
+    }
+
+    /// Gives the free pages of arena `a` back to the OS (those not given back already).
+    fn release_arena_pages(&mut self, a: usize) {
+        let arena = &mut self.arenas[a];
+        for &page in &arena.free {
+            if arena.released & (1 << page) == 0 {
+                arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
+                arena.released |= 1 << page;
+                self.bytes_returned += PAGE_SIZE as u64;
+            }
+        }
+    }
+
+    /// Gives every free page of every unsealed arena back to the OS; returns the bytes.
+    pub(crate) fn release_free_pages(&mut self) -> u64 {
+        let before = self.bytes_returned;
+        for a in 0..self.arenas.len() {
+            if !self.arenas[a].sealed {
+                self.release_arena_pages(a);
+            }
+        }
+        self.bytes_returned - before
+    }
+
+    /// Seals every arena (see the module comment).
+    pub(crate) fn seal_all(&mut self) {
+        for arena in &mut self.arenas {
+            arena.sealed = true;
+        }
+        self.relist();
+    }
+
+    /// Returns sealed arenas to normal collection.
+    pub(crate) fn unseal_all(&mut self) {
+        for arena in &mut self.arenas {
+            arena.sealed = false;
+        }
+        self.relist();
+    }
+
+    /// Rebuilds the per-class lists: every non-full page of an unsealed arena, pages of fuller
+    /// arenas last (allocation takes from the end).
+    fn relist(&mut self) {
+        for list in &mut self.available {
+            list.clear();
+        }
+        for (a, arena) in self.arenas.iter().enumerate().filter(|(_, a)| !a.sealed) {
+            for (p, meta) in arena.pages.iter().enumerate() {
+                if meta.class != NO_CLASS && !meta.is_full() {
+                    self.available[meta.class as usize].push(PageId {
+                        arena: a as u32,
+                        page: p as u32,
+                    });
+                }
+            }
+        }
+        let arenas = &self.arenas;
+        for list in &mut self.available {
+            list.sort_by_key(|id| arenas[id.arena as usize].used);
+        }
+    }
+
+    /// A checksum of every page of every sealed arena, by page address (for tests that prove
+    /// collections leave sealed memory alone).
+    pub(crate) fn sealed_page_checksums(&self) -> Vec<(usize, u64)> {
+        let mut out = Vec::new();
+        for arena in self.arenas.iter().filter(|a| a.sealed) {
+            for p in 0..PAGES_PER_ARENA {
+                // SAFETY: the page lies inside the arena's region, which stays mapped; reading
+                // a released page reads zeros.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(arena.region.start().add(p * PAGE_SIZE), PAGE_SIZE)
+                };
+                let sum = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01b3)
+                });
+                out.push((arena.region.start().addr() + p * PAGE_SIZE, sum));
+            }
+        }
+        out
+    }
+
+    /// Whether the object lies in a sealed arena.
+    ///
+    /// # Safety
+    /// `obj` is the start of an allocated slot of this space.
+    pub(crate) unsafe fn is_sealed(&self, obj: ObjPtr) -> bool {
+        // SAFETY: forwarded from the caller.
+        let (id, _) = unsafe { self.locate_trusted(obj) };
+        self.arenas[id.arena as usize].sealed
     }
 
     pub(crate) fn arena_count(&self) -> usize {
@@ -205,10 +357,7 @@ impl OldSpace {
                 self.available[class].pop();
                 continue;
             }
-            let id = match self.free_pages.pop() {
-                Some(id) => id,
-                None => self.new_arena()?,
-            };
+            let id = self.take_page()?;
             let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
             let slot_size = SIZE_CLASSES[class];
             *meta = PageMeta {
@@ -229,11 +378,16 @@ impl OldSpace {
         unsafe { region.start().cast::<u32>().write(index) };
         let pages = (0..PAGES_PER_ARENA).map(|_| PageMeta::EMPTY).collect();
         self.arena_bases.insert(region.start().addr());
-        self.arenas.push(Arena { region, pages });
         // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
-        for page in (2..PAGES_PER_ARENA as u32).rev() {
-            self.free_pages.push(PageId { arena: index, page });
-        }
+        let free = (2..PAGES_PER_ARENA as u32).rev().collect();
+        self.arenas.push(Arena {
+            region,
+            pages,
+            free,
+            used: 1,
+            released: 0,
+            sealed: false,
+        });
         Some(PageId {
             arena: index,
             page: 1,
@@ -294,7 +448,7 @@ impl OldSpace {
     }
 
     pub(crate) fn clear_marks(&mut self) {
-        for arena in &mut self.arenas {
+        for arena in self.arenas.iter_mut().filter(|a| !a.sealed) {
             for page in arena.pages.iter_mut().filter(|p| p.class != NO_CLASS) {
                 page.mark = [0; BITMAP_WORDS];
             }
@@ -302,15 +456,21 @@ impl OldSpace {
     }
 
     /// Frees every allocated slot whose mark bit is clear, calling `on_dead` on each first (the
-    /// object is intact then), returns emptied pages to the shared pool and relists the pages
-    /// that have free slots.
+    /// object is intact then), returns emptied pages to their arena, gives the pages of arenas
+    /// left empty back to the OS, and relists the pages that have free slots. Sealed arenas
+    /// are not touched.
     pub(crate) fn sweep(&mut self, mut on_dead: impl FnMut(ObjPtr)) -> SweepOutcome {
         let mut outcome = SweepOutcome::default();
-        for list in &mut self.available {
-            list.clear();
-        }
         self.bytes_in_use = 0;
         for a in 0..self.arenas.len() {
+            if self.arenas[a].sealed {
+                self.bytes_in_use += self.arenas[a]
+                    .pages
+                    .iter()
+                    .map(|m| m.live as usize * m.slot_size as usize)
+                    .sum::<usize>();
+                continue;
+            }
             for p in 1..PAGES_PER_ARENA {
                 let id = PageId {
                     arena: a as u32,
@@ -342,12 +502,16 @@ impl OldSpace {
                 self.bytes_in_use += live as usize * meta.slot_size as usize;
                 if live == 0 {
                     *meta = PageMeta::EMPTY;
-                    self.free_pages.push(id);
-                } else if !meta.is_full() {
-                    self.available[meta.class as usize].push(id);
+                    let arena = &mut self.arenas[a];
+                    arena.free.push(id.page);
+                    arena.used -= 1;
                 }
             }
+            if self.arenas[a].used == 0 {
+                self.release_arena_pages(a); // an empty arena goes back to the OS
+            }
         }
+        self.relist();
         outcome
     }
 
@@ -419,7 +583,38 @@ impl OldSpace {
             }
         }
         let mut bytes = 0;
+        for (class, list) in self.available.iter().enumerate() {
+            for id in list {
+                if self.arenas[id.arena as usize].sealed {
+                    problems.push(format!(
+                        "page {id:?} of a sealed arena is listed for class {class}"
+                    ));
+                }
+            }
+        }
         for arena in &self.arenas {
+            let classed = arena
+                .pages
+                .iter()
+                .skip(1)
+                .filter(|m| m.class != NO_CLASS)
+                .count() as u32;
+            if classed != arena.used
+                || arena.free.len() as u32 + classed != PAGES_PER_ARENA as u32 - 1
+            {
+                problems.push(format!(
+                    "arena counts {} used pages and {} free, but {classed} have a class",
+                    arena.used,
+                    arena.free.len()
+                ));
+            }
+            if arena
+                .free
+                .iter()
+                .any(|&p| arena.pages[p as usize].class != NO_CLASS)
+            {
+                problems.push("a page on an arena's free list has a size class".into());
+            }
             for meta in arena.pages.iter().filter(|m| m.class != NO_CLASS) {
                 let counted: u32 = meta.alloc.iter().map(|w| w.count_ones()).sum();
                 if counted != meta.live {
@@ -484,6 +679,44 @@ mod tests {
     }
 
     #[test]
+    fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
+        let mut old = OldSpace::new();
+        // Fill two arenas with 8 KiB objects (4 per page).
+        let objs: Vec<ObjPtr> = (0..2 * 31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
+        assert_eq!(old.arenas.len(), 2);
+        // Free most of arena 0 and a little of arena 1.
+        old.clear_marks();
+        for (i, o) in objs.iter().enumerate() {
+            // Arena 0 keeps one object in 4 pages; arena 1 keeps its first 20 pages.
+            let keep = if i < 124 { i % 31 == 0 } else { i - 124 < 80 };
+            if keep {
+                // SAFETY: o is an allocated slot of this space.
+                unsafe { old.mark(*o) };
+            }
+        }
+        old.sweep(|_| {});
+        let (used0, used1) = (old.arenas[0].used, old.arenas[1].used);
+        assert!(used1 > used0);
+        let page = old.take_page().unwrap();
+        assert_eq!(page.arena, 1, "the fuller arena gives the page");
+        old.arenas[1].free.push(page.page);
+        old.arenas[1].used -= 1;
+        old.seal_all();
+        assert!(old.available.iter().all(|l| l.is_empty()));
+        let fresh = old.alloc(24).unwrap();
+        assert_eq!(old.locate(fresh.addr()).map(|l| l.allocated), Some(true));
+        assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
+        old.clear_marks();
+        // SAFETY: fresh is an allocated slot of this space.
+        unsafe { old.mark(fresh) };
+        old.sweep(|_| panic!("nothing in a sealed arena may be swept"));
+        // SAFETY: fresh is an allocated slot.
+        assert!(!unsafe { old.is_sealed(fresh) });
+        old.unseal_all();
+        assert!(old.check_free_lists().is_empty());
+    }
+
+    #[test]
     fn empty_pages_return_to_the_pool() {
         let mut old = OldSpace::new();
         for _ in 0..10 {
@@ -493,6 +726,17 @@ mod tests {
         let out = old.sweep(|_| {});
         assert_eq!(out.objects_freed, 10);
         assert_eq!(old.bytes_in_use(), 0);
-        assert_eq!(old.free_pages.len(), PAGES_PER_ARENA - 1);
+        assert_eq!(old.arenas[0].free.len(), PAGES_PER_ARENA - 1);
+        assert_eq!(old.arenas[0].used, 0);
+        assert_eq!(
+            old.committed(),
+            PAGE_SIZE,
+            "the empty arena's pages went back to the OS"
+        );
+        assert!(old.bytes_returned() >= ((PAGES_PER_ARENA - 1) * PAGE_SIZE) as u64);
+        // Using the arena again commits a page again.
+        old.alloc(8000).unwrap();
+        assert_eq!(old.committed(), 2 * PAGE_SIZE);
+        assert!(old.check_free_lists().is_empty());
     }
 }

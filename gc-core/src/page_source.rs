@@ -110,6 +110,33 @@ impl Region {
         self.len
     }
 
+    /// Gives the pages of `[offset, offset + len)` back to the OS; they read as zeros
+    /// afterwards and are committed again when next written. `offset` and `len` are multiples
+    /// of the OS page size.
+    pub(crate) fn release(&self, offset: usize, len: usize) {
+        debug_assert!(offset + len <= self.len);
+        #[cfg(not(miri))]
+        {
+            // SAFETY: the range lies inside this private anonymous mapping (or, for the
+            // allocator backend, inside the allocation); MADV_DONTNEED only drops the pages'
+            // contents, which the caller no longer needs.
+            let rc = unsafe {
+                libc::madvise(
+                    self.start.as_ptr().add(offset).cast(),
+                    len,
+                    libc::MADV_DONTNEED,
+                )
+            };
+            debug_assert_eq!(rc, 0);
+        }
+        #[cfg(miri)]
+        {
+            // SAFETY: the range lies inside the allocation; zeroing is what DONTNEED looks
+            // like to the program.
+            unsafe { std::ptr::write_bytes(self.start.as_ptr().add(offset), 0, len) };
+        }
+    }
+
     /// Whether `addr` lies inside the region.
     #[inline]
     pub(crate) fn contains(&self, addr: usize) -> bool {

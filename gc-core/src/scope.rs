@@ -933,6 +933,31 @@ impl<'s> Scope<'s> {
         self.heap.stats.minor_collections + self.heap.stats.major_collections
     }
 
+    /// Freezes the heap while this scope's handles are live (see
+    /// [`Heap::freeze`](crate::Heap::freeze)).
+    pub fn freeze(&mut self) {
+        self.heap.freeze();
+    }
+
+    /// Whether the object is frozen (sealed by [`Scope::freeze`]: never moved or freed until
+    /// [`Scope::unfreeze`]).
+    pub fn is_frozen<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
+        // SAFETY: a resolved handle refers to a live, unforwarded object of this heap.
+        self.resolve(h)
+            .is_ok_and(|obj| unsafe { self.heap.is_frozen(obj) })
+    }
+
+    /// A checksum of every page of the sealed arenas, by page address (for tests).
+    #[doc(hidden)]
+    pub fn sealed_page_checksums(&self) -> Vec<(usize, u64)> {
+        self.heap.old.sealed_page_checksums()
+    }
+
+    /// Returns the frozen memory to normal collection.
+    pub fn unfreeze(&mut self) {
+        self.heap.unfreeze();
+    }
+
     /// The heap's statistics.
     pub fn stats(&self) -> HeapStats {
         self.heap.snapshot_stats()

@@ -80,6 +80,12 @@ pub struct HeapStats {
     pub drop_panics: u64,
     /// Pinning: current pins, cumulative pins and refusals, fragmentation.
     pub pinning: crate::pin::PinStats,
+    /// Bytes of old-generation pages given back to the OS so far.
+    pub bytes_returned: u64,
+    /// Bytes of frozen (sealed) objects.
+    pub frozen_bytes: usize,
+    /// Memory the embedder declared outside the heap (`add_memory_pressure`).
+    pub memory_pressure: usize,
     /// Weak references that exist now.
     pub weak_refs: usize,
     /// Objects with an identity hash now.

@@ -119,6 +119,7 @@ pub fn execute(
         cthread: None,
         weaks: Vec::new(),
         hashes: HashMap::new(),
+        frozen: std::collections::HashSet::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
@@ -178,6 +179,9 @@ struct Executor<'a> {
     weaks: Vec<(u64, AnyWeak, bool)>,
     /// The identity hash each model object was first given.
     hashes: HashMap<u64, u64>,
+    /// Objects frozen by the last `freeze`: the heap treats them as roots until `unfreeze`
+    /// (they are never freed, and what the program stores into them stays alive).
+    frozen: std::collections::HashSet<u64>,
 }
 
 type View<'s> = Vec<(u64, AnyHandle<'s>)>;
@@ -686,6 +690,38 @@ impl Executor<'_> {
                     }
                 }
             }
+            Op::Freeze => {
+                s.freeze();
+                // Everything reachable is frozen, except pinned young objects, which stay young.
+                // (Their handles live in a scope of their own, so they root nothing afterwards.)
+                let mut live = self.live_ids(&level.view);
+                let pins = &self.pins;
+                let young: Vec<u64> = s.scope(|t| {
+                    pins.iter()
+                        .filter(|(_, kind, guard)| {
+                            // SAFETY: a live guard keeps its object alive and in place; the
+                            // model records its kind.
+                            let h = unsafe { raw_handle(t, guard.object(), *kind) };
+                            !match h {
+                                AnyHandle::Node(h) => t.is_frozen(h),
+                                AnyHandle::Drop(h) => t.is_frozen(h),
+                                AnyHandle::Big(h) => t.is_frozen(h),
+                                AnyHandle::Array(h) => t.is_frozen(h),
+                                AnyHandle::Bytes(h) => t.is_frozen(h),
+                            }
+                        })
+                        .map(|(id, _, _)| *id)
+                        .collect()
+                });
+                for id in young {
+                    live.remove(&id);
+                }
+                self.frozen.extend(live);
+            }
+            Op::Unfreeze => {
+                s.unfreeze();
+                self.frozen.clear();
+            }
             Op::Hooks { kind } => match crate::hooks::HookKind::from_index(kind) {
                 Some(k) => {
                     s.set_hooks(crate::hooks::StressHooks::new(k));
@@ -754,7 +790,8 @@ impl Executor<'_> {
             .iter()
             .map(|&(id, _)| id)
             .chain(self.held.iter().flatten().copied())
-            .chain(self.pins.iter().map(|(id, _, _)| *id));
+            .chain(self.pins.iter().map(|(id, _, _)| *id))
+            .chain(self.frozen.iter().copied());
         self.model.reachable(roots)
     }
 

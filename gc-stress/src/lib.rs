@@ -22,6 +22,7 @@ pub mod campaign;
 pub mod configs;
 pub mod cthread;
 pub mod exec;
+pub mod forkcow;
 pub mod fuzzing;
 pub mod hooks;
 #[cfg(feature = "fault-injection")]
@@ -32,6 +33,7 @@ pub mod ops;
 pub mod replay;
 pub mod settings;
 pub mod shrink;
+pub mod soak;
 pub mod workloads;
 
 pub use campaign::{run, Campaign, Summary};

@@ -31,6 +31,38 @@ enum Command {
         /// The replay file.
         file: PathBuf,
     },
+    /// A long-running day-and-night workload: samples resident memory, live and committed
+    /// bytes, writes CSV and SVG, and compares each night's resident memory with the first.
+    Soak {
+        /// How long to run.
+        #[arg(long, default_value_t = 2.0)]
+        minutes: f64,
+        /// Length of one day-and-night cycle, in seconds.
+        #[arg(long, default_value_t = 20.0)]
+        cycle_seconds: f64,
+        /// Size of the day's live set, in MB.
+        #[arg(long, default_value_t = 150)]
+        live_mb: usize,
+        /// Where the CSV and SVG go.
+        #[arg(long, default_value = "soak")]
+        out: PathBuf,
+        /// Largest accepted ratio of a night's resident memory to the first night's.
+        #[arg(long, default_value_t = 1.25)]
+        max_ratio: f64,
+    },
+    /// Builds a live set, forks a child that runs full collections, and reports the memory the
+    /// child copied, without and with `freeze`.
+    ForkCow {
+        /// Size of the live set, in MB.
+        #[arg(long, default_value_t = 200)]
+        mb: usize,
+        /// Full collections the child runs.
+        #[arg(long, default_value_t = 3)]
+        collections: u32,
+        /// Largest accepted fraction of the frozen heap the child may copy with freeze.
+        #[arg(long, default_value_t = 0.02)]
+        max_ratio: f64,
+    },
     /// List the injectable faults, one per line (needs the `fault-injection` feature).
     #[cfg(feature = "fault-injection")]
     Faults,
@@ -96,6 +128,18 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run_command(args),
         Command::Replay { file } => replay_command(&file),
+        Command::Soak {
+            minutes,
+            cycle_seconds,
+            live_mb,
+            out,
+            max_ratio,
+        } => soak_command(minutes, cycle_seconds, live_mb, &out, max_ratio),
+        Command::ForkCow {
+            mb,
+            collections,
+            max_ratio,
+        } => fork_cow_command(mb, collections, max_ratio),
         #[cfg(feature = "fault-injection")]
         Command::Faults => {
             for (_, name, pinning, what) in gc_core::faults::CATALOGUE {
@@ -335,6 +379,88 @@ fn hunt_command(fault: &str, seconds: f64, seed: u64, out: PathBuf) -> ExitCode 
         );
     }
     if all_found {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn soak_command(
+    minutes: f64,
+    cycle_seconds: f64,
+    live_mb: usize,
+    out: &std::path::Path,
+    max_ratio: f64,
+) -> ExitCode {
+    if !(minutes > 0.0 && cycle_seconds > 0.0) {
+        return usage_error("--minutes and --cycle-seconds take positive numbers");
+    }
+    let settings = match HeapSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    eprintln!(
+        "gc-stress: soak for {minutes} min, {cycle_seconds}s cycles, {live_mb} MB live by day"
+    );
+    let cycle = Duration::from_secs_f64(cycle_seconds);
+    let report = match gc_stress::soak::soak(settings.to_config(), minutes, cycle, live_mb, out, 1)
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(format!("soak failed: {e}")),
+    };
+    let first = report.nights[0].max(1) as f64;
+    let ratios: Vec<f64> = report.nights.iter().map(|&n| n as f64 / first).collect();
+    let peak = report.samples.iter().map(|s| s.resident).max().unwrap_or(0);
+    println!("csv: {}", report.csv.display());
+    println!("plot: {}", report.svg.display());
+    for (i, (&n, r)) in report.nights.iter().zip(&ratios).enumerate() {
+        println!(
+            "night {}: resident {:.1} MB ({r:.2}x the first night)",
+            i + 1,
+            n as f64 / 1_048_576.0
+        );
+    }
+    let worst = ratios.iter().copied().fold(0.0, f64::max);
+    println!(
+        "summary: nights={} first_night_mb={:.1} peak_mb={:.1} worst_ratio={worst:.2} max_ratio={max_ratio}",
+        report.nights.len(),
+        first / 1_048_576.0,
+        peak as f64 / 1_048_576.0
+    );
+    if worst <= max_ratio {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn fork_cow_command(mb: usize, collections: u32, max_ratio: f64) -> ExitCode {
+    let settings = match HeapSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let (without, with) = match gc_stress::forkcow::fork_cow(settings.to_config(), mb, collections)
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(format!("fork-cow failed: {e}")),
+    };
+    let show = |name: &str, m: &gc_stress::forkcow::Measurement| {
+        println!(
+            "{name}: heap {:.1} MB, the child's {collections} full collections copied {:.2} MB ({:.2}% of the heap)",
+            m.heap_bytes as f64 / 1_048_576.0,
+            m.child_dirty as f64 / 1_048_576.0,
+            m.ratio() * 100.0
+        );
+    };
+    show("without freeze", &without);
+    show("with freeze", &with);
+    println!(
+        "summary: without_freeze_pct={:.2} with_freeze_pct={:.2} max_pct={:.2}",
+        without.ratio() * 100.0,
+        with.ratio() * 100.0,
+        max_ratio * 100.0
+    );
+    if with.ratio() <= max_ratio {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

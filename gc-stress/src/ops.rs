@@ -25,6 +25,7 @@
 //! | `weak ROOT` | make a weak reference to a root's object |
 //! | `weak-read W` | upgrade a weak reference; a live result becomes a root |
 //! | `hash ROOT` | ask for a root's identity hash (it must never change) |
+//! | `freeze` / `unfreeze` | freeze the heap (a major collection, then the old generation is sealed) / return it to normal collection |
 //! | `hooks K` | install hooks of kind K: 0 none, 1 no-op, 2 allocating, 3 collecting, 4 pinning |
 //! | `corrupt ROOT` | test only: flip a node's payload behind the model's back |
 
@@ -160,6 +161,10 @@ pub enum Op {
         /// Root index (modulo the number of roots).
         root: u32,
     },
+    /// Freeze the heap.
+    Freeze,
+    /// Unfreeze the heap.
+    Unfreeze,
     /// Install (or remove) collection hooks.
     Hooks {
         /// The kind (see [`crate::hooks::HookKind::from_index`]).
@@ -222,6 +227,8 @@ impl fmt::Display for Op {
             Op::Weak { root } => write!(f, "weak {root}"),
             Op::WeakRead { weak } => write!(f, "weak-read {weak}"),
             Op::Hash { root } => write!(f, "hash {root}"),
+            Op::Freeze => f.write_str("freeze"),
+            Op::Unfreeze => f.write_str("unfreeze"),
             Op::Hooks { kind } => write!(f, "hooks {kind}"),
             Op::Corrupt { root } => write!(f, "corrupt {root}"),
         }
@@ -391,6 +398,14 @@ impl FromStr for Op {
                 want(1)?;
                 Op::Hash { root: u32_at(0)? }
             }
+            "freeze" => {
+                want(0)?;
+                Op::Freeze
+            }
+            "unfreeze" => {
+                want(0)?;
+                Op::Unfreeze
+            }
             "hooks" => {
                 want(1)?;
                 Op::Hooks { kind: u32_at(0)? }
@@ -452,6 +467,8 @@ mod tests {
             },
             Op::CFill { pin: 5, value: 17 },
             Op::Hooks { kind: 3 },
+            Op::Freeze,
+            Op::Unfreeze,
             Op::Weak { root: 4 },
             Op::WeakRead { weak: 1 },
             Op::Hash { root: 0 },

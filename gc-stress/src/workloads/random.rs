@@ -69,7 +69,14 @@ impl Workload for Random {
                 pin,
                 value: rng.gen(),
             },
-            993..=995 => Op::Hooks {
+            995 => {
+                if rng.gen_ratio(1, 2) {
+                    Op::Freeze
+                } else {
+                    Op::Unfreeze
+                }
+            }
+            993..=994 => Op::Hooks {
                 kind: rng.gen_range(0..5),
             },
             996..=998 => Op::Minor,
