@@ -109,6 +109,8 @@ pub struct Summary {
     pub shrunk: Option<(usize, usize)>,
     /// Seconds from the start until the failure was found (before shrinking).
     pub found_after: Option<f64>,
+    /// Index of the failing program (see [`program`]).
+    pub failed_program: Option<u64>,
 }
 
 impl Summary {
@@ -227,6 +229,7 @@ pub fn run(campaign: &Campaign, mut progress: impl FnMut(&Summary)) -> Summary {
         if let Err(failure) = result {
             summary.failures = 1;
             summary.found_after = Some(start.elapsed().as_secs_f64());
+            summary.failed_program = Some(index);
             summary.failure = Some(format!(
                 "op {}: {} (workload {}, configuration {})",
                 failure.op_index, failure.message, program.workload, program.config

@@ -546,13 +546,7 @@ impl Executor<'_> {
                 let Some(&(id, h)) = pick(&level.view, root) else {
                     return Ok(());
                 };
-                let pinned = match h {
-                    AnyHandle::Node(h) => s.pin(h),
-                    AnyHandle::Drop(h) => s.pin(h),
-                    AnyHandle::Big(h) => s.pin(h),
-                    AnyHandle::Array(h) => s.pin(h),
-                    AnyHandle::Bytes(h) => s.pin(h),
-                };
+                let pinned = crate::with_handle!(h, h => s.pin(h));
                 match pinned {
                     Ok(guard) => {
                         if self.pins.len() >= MAX_PINS {
@@ -702,13 +696,7 @@ impl Executor<'_> {
                             // SAFETY: a live guard keeps its object alive and in place; the
                             // model records its kind.
                             let h = unsafe { raw_handle(t, guard.object(), *kind) };
-                            !match h {
-                                AnyHandle::Node(h) => t.is_frozen(h),
-                                AnyHandle::Drop(h) => t.is_frozen(h),
-                                AnyHandle::Big(h) => t.is_frozen(h),
-                                AnyHandle::Array(h) => t.is_frozen(h),
-                                AnyHandle::Bytes(h) => t.is_frozen(h),
-                            }
+                            !crate::with_handle!(h, h => t.is_frozen(h))
                         })
                         .map(|(id, _, _)| *id)
                         .collect()
@@ -973,68 +961,26 @@ impl Executor<'_> {
     }
 }
 
-/// Stores `target` into slot `slot` of `src` through the barrier.
-fn store<'t>(
+/// Stores `target` into slot `slot` of `src` through the barrier (a target of the wrong kind
+/// stores null).
+fn store(
     s: &Scope<'_>,
     src: AnyHandle<'_>,
     slot: usize,
-    target: Option<AnyHandle<'t>>,
+    target: Option<AnyHandle<'_>>,
 ) -> Result<(), gc_core::GcError> {
-    let node = |t: Option<AnyHandle<'t>>| match t {
-        Some(AnyHandle::Node(h)) => Some(h),
-        _ => None,
-    };
+    let node = target.and_then(AnyHandle::as_node);
     match src {
         AnyHandle::Node(h) => match slot {
-            0 | 1 => s.try_set(h, |n| &n.refs[slot], node(target)),
-            2 => s.try_set(
-                h,
-                |n| &n.bytes,
-                target.and_then(|t| {
-                    if let AnyHandle::Bytes(b) = t {
-                        Some(b)
-                    } else {
-                        None
-                    }
-                }),
-            ),
-            3 => s.try_set(
-                h,
-                |n| &n.array,
-                target.and_then(|t| {
-                    if let AnyHandle::Array(a) = t {
-                        Some(a)
-                    } else {
-                        None
-                    }
-                }),
-            ),
-            4 => s.try_set(
-                h,
-                |n| &n.dropper,
-                target.and_then(|t| {
-                    if let AnyHandle::Drop(d) = t {
-                        Some(d)
-                    } else {
-                        None
-                    }
-                }),
-            ),
-            _ => s.try_set(
-                h,
-                |n| &n.big,
-                target.and_then(|t| {
-                    if let AnyHandle::Big(b) = t {
-                        Some(b)
-                    } else {
-                        None
-                    }
-                }),
-            ),
+            0 | 1 => s.try_set(h, |n| &n.refs[slot], node),
+            2 => s.try_set(h, |n| &n.bytes, target.and_then(AnyHandle::as_bytes)),
+            3 => s.try_set(h, |n| &n.array, target.and_then(AnyHandle::as_array)),
+            4 => s.try_set(h, |n| &n.dropper, target.and_then(AnyHandle::as_drop)),
+            _ => s.try_set(h, |n| &n.big, target.and_then(AnyHandle::as_big)),
         },
-        AnyHandle::Drop(h) => s.try_set(h, |d| &d.refs[slot], node(target)),
-        AnyHandle::Big(h) => s.try_set(h, |b| &b.refs[slot], node(target)),
-        AnyHandle::Array(h) => s.try_array_set(h, slot, node(target)),
+        AnyHandle::Drop(h) => s.try_set(h, |d| &d.refs[slot], node),
+        AnyHandle::Big(h) => s.try_set(h, |b| &b.refs[slot], node),
+        AnyHandle::Array(h) => s.try_array_set(h, slot, node),
         AnyHandle::Bytes(_) => Ok(()),
     }
 }

@@ -29,7 +29,8 @@ pub enum Outcome {
         ops: usize,
         /// The reproducer.
         replay: String,
-        /// Whether the reproducer passes with the fault off.
+        /// Whether the reproducer, and the original failing program (same seed, workload and
+        /// configuration), both pass with the fault off.
         clean_passes: bool,
     },
     /// No failure within the time.
@@ -129,8 +130,14 @@ pub fn hunt(
         first.get_or_insert(
             start.elapsed().as_secs_f64() - summary.seconds + summary.found_after.unwrap_or(0.0),
         );
+        // With the fault off, the same program and the reproducer must pass.
+        let original = summary
+            .failed_program
+            .map(|i| crate::campaign::program(&campaign, i, campaign.program_ops));
+        let original_passes =
+            original.is_some_and(|p| execute(&p.ops, &p.settings, campaign.verify).1.is_ok());
         if let Ok(r) = Replay::read(std::path::Path::new(&replay)) {
-            let clean = execute(&r.ops, &r.settings, r.verify).1.is_ok();
+            let clean = original_passes && execute(&r.ops, &r.settings, r.verify).1.is_ok();
             if best.as_ref().is_none_or(|b| r.ops.len() < b.0) {
                 best = Some((r.ops.len(), replay, clean));
             }

@@ -150,6 +150,21 @@ impl Drop for Probe {
     }
 }
 
+/// Runs `$body` with `$h` bound to the typed handle inside an [`AnyHandle`], whatever its
+/// kind (for operations every kind supports: pin, hash, freeze checks...).
+#[macro_export]
+macro_rules! with_handle {
+    ($any:expr, $h:ident => $body:expr) => {
+        match $any {
+            $crate::objects::AnyHandle::Node($h) => $body,
+            $crate::objects::AnyHandle::Drop($h) => $body,
+            $crate::objects::AnyHandle::Big($h) => $body,
+            $crate::objects::AnyHandle::Array($h) => $body,
+            $crate::objects::AnyHandle::Bytes($h) => $body,
+        }
+    };
+}
+
 /// A handle to an object of any kind.
 #[derive(Clone, Copy, Debug)]
 pub enum AnyHandle<'s> {
@@ -218,12 +233,51 @@ impl AnyWeak {
 impl<'s> AnyHandle<'s> {
     /// The object's identity hash.
     pub fn identity_hash(self, s: &mut Scope<'_>) -> u64 {
-        match self {
-            AnyHandle::Node(h) => s.identity_hash(h),
-            AnyHandle::Drop(h) => s.identity_hash(h),
-            AnyHandle::Big(h) => s.identity_hash(h),
-            AnyHandle::Array(h) => s.identity_hash(h),
-            AnyHandle::Bytes(h) => s.identity_hash(h),
+        with_handle!(self, h => s.identity_hash(h))
+    }
+
+    /// The node handle, if this is a node.
+    pub fn as_node(self) -> Option<Handle<'s, Node>> {
+        if let AnyHandle::Node(h) = self {
+            Some(h)
+        } else {
+            None
+        }
+    }
+
+    /// The drop-node handle, if this is one.
+    pub fn as_drop(self) -> Option<Handle<'s, DropNode>> {
+        if let AnyHandle::Drop(h) = self {
+            Some(h)
+        } else {
+            None
+        }
+    }
+
+    /// The big-node handle, if this is one.
+    pub fn as_big(self) -> Option<Handle<'s, BigNode>> {
+        if let AnyHandle::Big(h) = self {
+            Some(h)
+        } else {
+            None
+        }
+    }
+
+    /// The array handle, if this is an array.
+    pub fn as_array(self) -> Option<Handle<'s, GcArray<Node>>> {
+        if let AnyHandle::Array(h) = self {
+            Some(h)
+        } else {
+            None
+        }
+    }
+
+    /// The byte-string handle, if this is one.
+    pub fn as_bytes(self) -> Option<Handle<'s, GcBytes>> {
+        if let AnyHandle::Bytes(h) = self {
+            Some(h)
+        } else {
+            None
         }
     }
 
