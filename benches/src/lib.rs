@@ -1,11 +1,14 @@
 //! Shared workloads for Pinion's benchmarks: the same algorithm for every allocator.
 //!
-//! Criterion micro-benchmarks live in `benches/benches/`; each function here is one workload
+//! Criterion micro-benchmarks live in `benches/benches/`; the `compare` binary runs the
+//! [`workloads`] against the peers, one process per run; each function here is one workload
 //! for one peer, so that a benchmark compares like with like.
 
 #![deny(missing_docs)]
 
 use gc_core::{Handle, Member, Scope, Trace};
+
+pub mod workloads;
 
 /// A small object: two words of payload, like a cons cell of two integers.
 #[derive(Trace, Clone, Copy, Debug, Default)]

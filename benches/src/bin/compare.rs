@@ -1,0 +1,206 @@
+//! `compare`: Pinion against the peers on one workload, side by side in one run.
+//!
+//! ```text
+//! cargo run --release -p benches --bin compare -- binary-trees --size 21 --peers pinion,box
+//! ```
+//!
+//! Each run is its own process (so that its peak resident memory, from `wait4`, is its own);
+//! the peers are interleaved round by round (A B A B …) so that machine noise falls on all of
+//! them alike. The table gives each peer's median time, peak memory and ratios to Pinion; the
+//! last line is `ratio: box/pinion=X …` for every peer that ran.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use benches::workloads::{self, PEERS, WORKLOADS};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Pinion against peer allocators and collectors, side by side")]
+struct Args {
+    /// The workload: binary-trees or list.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(WORKLOADS))]
+    workload: String,
+    /// Workload size (binary-trees: the depth, default 21; list: nodes, default 10000000).
+    #[arg(long)]
+    size: Option<u64>,
+    /// Comma-separated peers (default: all).
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(PEERS))]
+    peers: Vec<String>,
+    /// Rounds: each peer runs once per round.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Internal: run one peer in this process and report (used by the driver).
+    #[arg(long, hide = true)]
+    child: Option<String>,
+}
+
+/// One run of one peer, as the child reported it.
+struct Run {
+    seconds: f64,
+    peak_rss_mb: f64,
+}
+
+fn main() {
+    let args = Args::parse();
+    let size = args
+        .size
+        .unwrap_or_else(|| workloads::default_size(&args.workload));
+    if let Some(peer) = &args.child {
+        std::process::exit(child(&args.workload, peer, size));
+    }
+    let peers: Vec<String> = if args.peers.is_empty() {
+        PEERS.iter().map(|p| p.to_string()).collect()
+    } else {
+        args.peers.clone()
+    };
+    let expected = workloads::expected(&args.workload, size);
+    let mut runs: Vec<Vec<Run>> = peers.iter().map(|_| Vec::new()).collect();
+    let mut unavailable: Vec<Option<String>> = vec![None; peers.len()];
+    println!(
+        "compare: {} size {size}, {} rounds, peers {}",
+        args.workload,
+        args.rounds,
+        peers.join(",")
+    );
+    for round in 0..args.rounds.max(1) {
+        for (i, peer) in peers.iter().enumerate() {
+            if unavailable[i].is_some() {
+                continue;
+            }
+            match spawn(&args.workload, peer, size, &expected) {
+                Ok(run) => runs[i].push(run),
+                Err(reason) => unavailable[i] = Some(reason),
+            }
+        }
+        eprintln!("compare: round {} of {} done", round + 1, args.rounds);
+    }
+    report(&peers, &runs, &unavailable);
+}
+
+/// Runs the workload here and prints its lines and then `seconds=…`; exit 3 means "n/a".
+fn child(workload: &str, peer: &str, size: u64) -> i32 {
+    let start = Instant::now();
+    match workloads::run(workload, peer, size) {
+        Ok(lines) => {
+            let seconds = start.elapsed().as_secs_f64();
+            for line in lines {
+                println!("{line}");
+            }
+            println!("seconds={seconds}");
+            0
+        }
+        Err(reason) => {
+            println!("n/a: {reason}");
+            3
+        }
+    }
+}
+
+/// Runs one peer in a child process; checks its output and reads its peak memory.
+fn spawn(workload: &str, peer: &str, size: u64, expected: &[String]) -> Result<Run, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .args([workload, "--size", &size.to_string(), "--child", peer])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut out)
+        .map_err(|e| e.to_string())?;
+    let (status, peak_rss_mb) = wait_with_peak_rss(child.id())?;
+    let lines: Vec<&str> = out.lines().collect();
+    if let Some(reason) = lines.first().and_then(|l| l.strip_prefix("n/a: ")) {
+        return Err(reason.to_string());
+    }
+    if status != 0 {
+        return Err(format!("failed: exit status {status}"));
+    }
+    let (seconds, output) = lines
+        .split_last()
+        .and_then(|(last, rest)| Some((last.strip_prefix("seconds=")?.parse().ok()?, rest)))
+        .ok_or_else(|| format!("malformed output: {out}"))?;
+    if output != expected {
+        return Err(format!("wrong output: {output:?}, expected {expected:?}"));
+    }
+    Ok(Run {
+        seconds,
+        peak_rss_mb,
+    })
+}
+
+/// Reaps the child and returns its exit status and peak resident memory in MB.
+fn wait_with_peak_rss(pid: u32) -> Result<(i32, f64), String> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; zeroed is a valid value for it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own unreaped child; both pointers are valid for writes.
+    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if reaped < 0 {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    // Linux reports ru_maxrss in kilobytes.
+    Ok((code, usage.ru_maxrss as f64 / 1024.0))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {
+    let medians: Vec<Option<(f64, f64)>> = runs
+        .iter()
+        .map(|r| {
+            (!r.is_empty()).then(|| {
+                (
+                    median(r.iter().map(|x| x.seconds).collect()),
+                    median(r.iter().map(|x| x.peak_rss_mb).collect()),
+                )
+            })
+        })
+        .collect();
+    let pinion = peers
+        .iter()
+        .position(|p| p == "pinion")
+        .and_then(|i| medians[i]);
+    println!(
+        "{:<10} {:>12} {:>14} {:>14} {:>14}",
+        "peer", "median s", "peak RSS MB", "time/pinion", "memory/pinion"
+    );
+    let mut ratios = Vec::new();
+    for (i, peer) in peers.iter().enumerate() {
+        match (medians[i], &unavailable[i]) {
+            (Some((secs, mb)), None) => {
+                let (tr, mr) = match pinion {
+                    Some((ps, pm)) => (format!("{:.2}", secs / ps), format!("{:.2}", mb / pm)),
+                    None => ("-".into(), "-".into()),
+                };
+                println!("{peer:<10} {secs:>12.4} {mb:>14.1} {tr:>14} {mr:>14}");
+                if peer != "pinion" && pinion.is_some() {
+                    ratios.push(format!("{peer}/pinion={tr}"));
+                }
+            }
+            (_, reason) => {
+                let reason = reason.as_deref().unwrap_or("no run completed");
+                println!("{peer:<10} n/a ({reason})");
+            }
+        }
+    }
+    println!("ratio: {}", ratios.join(" "));
+}

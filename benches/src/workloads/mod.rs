@@ -1,0 +1,55 @@
+//! The classic GC workloads, written once per peer with the same algorithm, for the `compare`
+//! binary. Each workload returns the lines it prints, so the driver can check that every peer
+//! computed the same answer.
+
+pub mod binary_trees;
+pub mod list;
+
+/// The peers the issue names, in the order `compare` prints them.
+pub const PEERS: [&str; 8] = [
+    "pinion", "box", "rc", "bumpalo", "gc", "gc-arena", "dumpster", "bdwgc",
+];
+
+/// The workloads `compare` runs.
+pub const WORKLOADS: [&str; 2] = ["binary-trees", "list"];
+
+/// Why a peer did not run a workload (printed as `n/a (reason)`).
+pub type NotAvailable = String;
+
+/// Runs `workload` of size `size` for `peer` in this process, returning its output lines, or why
+/// the peer cannot run it.
+pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvailable> {
+    match workload {
+        "binary-trees" => binary_trees::run(peer, size as u32),
+        "list" => list::run(peer, size),
+        other => Err(format!("unknown workload {other}")),
+    }
+}
+
+/// The output every peer must print for `workload` of size `size`.
+pub fn expected(workload: &str, size: u64) -> Vec<String> {
+    match workload {
+        "binary-trees" => binary_trees::expected(size as u32),
+        "list" => list::expected(size),
+        _ => Vec::new(),
+    }
+}
+
+/// The default size of `workload` (the standard size where one exists).
+pub fn default_size(workload: &str) -> u64 {
+    match workload {
+        "binary-trees" => 21,
+        _ => 10_000_000,
+    }
+}
+
+/// The reason given for the GC peers this version does not run yet.
+pub(crate) fn not_yet(peer: &str) -> NotAvailable {
+    format!("{peer} is not wired into compare yet (issue 4 is open)")
+}
+
+/// A Pinion heap configured from the `PINION_GC_*` variables, as an embedder would create it.
+pub(crate) fn pinion_heap() -> Result<gc_core::Heap, NotAvailable> {
+    let config = gc_core::Config::from_env().map_err(|e| e.to_string())?;
+    gc_core::Heap::new(config).map_err(|e| e.to_string())
+}
