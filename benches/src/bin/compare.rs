@@ -55,6 +55,7 @@ fn main() {
     } else {
         args.peers.clone()
     };
+    raise_stack_limit();
     let expected = workloads::expected(&args.workload, size);
     let mut runs: Vec<Vec<Run>> = peers.iter().map(|_| Vec::new()).collect();
     let mut unavailable: Vec<Option<String>> = vec![None; peers.len()];
@@ -77,6 +78,24 @@ fn main() {
         eprintln!("compare: round {} of {} done", round + 1, args.rounds);
     }
     report(&peers, &runs, &unavailable);
+}
+
+/// Raises the soft stack limit, which the children inherit, to 4 GiB (or the hard limit): the
+/// recursive peers (`box`, `rc`, `gc`, `dumpster` drop or mark a 10-million-node list
+/// recursively) would otherwise overflow an 8 MB main stack. The workload runs on the child's
+/// main thread, which the `bdwgc` peer's conservative stack scan requires.
+fn raise_stack_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_STACK, &mut limit) == 0 {
+            let wanted = (4u64 << 30).min(limit.rlim_max as u64);
+            if (limit.rlim_cur as u64) < wanted {
+                limit.rlim_cur = wanted as libc::rlim_t;
+                libc::setrlimit(libc::RLIMIT_STACK, &limit);
+            }
+        }
+    }
 }
 
 /// Runs the workload here and prints its lines and then `seconds=…`; exit 3 means "n/a".

@@ -25,7 +25,7 @@ fn iterations(max: u32, depth: u32) -> u64 {
 /// Runs the benchmark's schedule with `one_tree(depth)` building, checking and freeing a
 /// short-lived tree, while the long-lived tree is held by `long_lived` (built by the caller
 /// before `schedule` and checked by `check_long_lived` after it).
-fn schedule(
+pub(crate) fn schedule(
     n: u32,
     mut one_tree: impl FnMut(u32) -> u64,
     build_long_lived: impl FnOnce(u32, &mut dyn FnMut(u32) -> u64) -> u64,
@@ -74,7 +74,7 @@ pub fn expected(n: u32) -> Vec<String> {
 }
 
 /// Runs every depth of the schedule through `iterate` (which runs one depth's trees).
-fn all_depths(max: u32, iterate: &mut dyn FnMut(u32) -> u64) {
+pub(crate) fn all_depths(max: u32, iterate: &mut dyn FnMut(u32) -> u64) {
     for depth in (MIN_DEPTH..=max).step_by(2) {
         iterate(depth);
     }
@@ -103,7 +103,11 @@ pub fn run(peer: &str, n: u32) -> Result<Vec<String>, String> {
             },
         )),
         "bumpalo" => Ok(bumpalo(n)),
-        other => Err(super::not_yet(other)),
+        "gc" => Ok(super::peer_gc::binary_trees(n)),
+        "dumpster" => Ok(super::peer_dumpster::binary_trees(n)),
+        "gc-arena" => Ok(super::peer_gc_arena::binary_trees(n)),
+        "bdwgc" => super::peer_bdwgc::binary_trees(n),
+        other => Err(super::unknown_peer(other)),
     }
 }
 
@@ -187,7 +191,9 @@ mod tests {
 
     #[test]
     fn every_available_peer_prints_the_expected_lines() {
-        for peer in ["pinion", "box", "rc", "bumpalo"] {
+        for peer in [
+            "pinion", "box", "rc", "bumpalo", "gc", "dumpster", "gc-arena",
+        ] {
             assert_eq!(run(peer, 8).unwrap(), expected(8), "{peer}");
         }
     }
@@ -204,7 +210,15 @@ mod tests {
     }
 
     #[test]
-    fn unwired_peers_say_why() {
-        assert!(run("dumpster", 6).unwrap_err().contains("dumpster"));
+    fn unknown_peers_say_why() {
+        assert!(run("boehm", 6).unwrap_err().contains("boehm"));
+    }
+
+    #[test]
+    fn bdwgc_runs_where_libgc_is_installed_and_says_why_where_not() {
+        match run("bdwgc", 8) {
+            Ok(lines) => assert_eq!(lines, expected(8)),
+            Err(reason) => assert!(reason.contains("libgc1"), "{reason}"),
+        }
     }
 }

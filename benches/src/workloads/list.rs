@@ -14,7 +14,11 @@ pub fn run(peer: &str, n: u64) -> Result<Vec<String>, String> {
         "box" => boxed(n),
         "rc" => rc(n),
         "bumpalo" => bump(n),
-        other => return Err(super::not_yet(other)),
+        "gc" => super::peer_gc::list(n),
+        "dumpster" => super::peer_dumpster::list(n),
+        "gc-arena" => super::peer_gc_arena::list(n),
+        "bdwgc" => super::peer_bdwgc::list(n)?,
+        other => return Err(super::unknown_peer(other)),
     };
     Ok(vec![line(n, sum)])
 }
@@ -165,7 +169,9 @@ mod tests {
 
     #[test]
     fn every_available_peer_sums_the_list() {
-        for peer in ["pinion", "box", "rc", "bumpalo"] {
+        for peer in [
+            "pinion", "box", "rc", "bumpalo", "gc", "dumpster", "gc-arena",
+        ] {
             assert_eq!(run(peer, 100_000).unwrap(), expected(100_000), "{peer}");
         }
     }

@@ -4,6 +4,10 @@
 
 pub mod binary_trees;
 pub mod list;
+mod peer_bdwgc;
+mod peer_dumpster;
+mod peer_gc;
+mod peer_gc_arena;
 
 /// The peers the issue names, in the order `compare` prints them.
 pub const PEERS: [&str; 8] = [
@@ -43,9 +47,9 @@ pub fn default_size(workload: &str) -> u64 {
     }
 }
 
-/// The reason given for the GC peers this version does not run yet.
-pub(crate) fn not_yet(peer: &str) -> NotAvailable {
-    format!("{peer} is not wired into compare yet (issue 4 is open)")
+/// The reason given for a peer name `compare` does not know.
+pub(crate) fn unknown_peer(peer: &str) -> NotAvailable {
+    format!("{peer} is not a peer compare knows")
 }
 
 /// A Pinion heap configured from the `PINION_GC_*` variables, as an embedder would create it.

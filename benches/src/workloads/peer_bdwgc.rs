@@ -1,0 +1,118 @@
+//! The `bdwgc` peer: the Boehm-Demers-Weiser conservative collector, loaded at run time from
+//! Debian's `libgc1` (`libgc.so.1`) so that building never needs it. Objects are plain C structs
+//! from `GC_malloc` (zeroed memory); the collector finds them by scanning the stack and heap
+//! conservatively. All unsafe code of this peer is here.
+
+use std::ffi::c_void;
+
+use libloading::Library;
+
+use super::binary_trees::schedule;
+
+/// The loaded library and the two entry points the workloads use.
+struct Bdwgc {
+    malloc: unsafe extern "C" fn(usize) -> *mut c_void,
+    _library: Library,
+}
+
+impl Bdwgc {
+    fn load() -> Result<Bdwgc, String> {
+        // SAFETY: libgc's initialisers are safe to run; we keep the library loaded as long as
+        // any function pointer taken from it (both live in the returned value).
+        unsafe {
+            let library = Library::new("libgc.so.1")
+                .map_err(|e| format!("libgc.so.1 not found ({e}); install Debian's libgc1"))?;
+            let init: unsafe extern "C" fn() =
+                *library.get(b"GC_init\0").map_err(|e| e.to_string())?;
+            let malloc = *library.get(b"GC_malloc\0").map_err(|e| e.to_string())?;
+            init();
+            Ok(Bdwgc {
+                malloc,
+                _library: library,
+            })
+        }
+    }
+
+    /// A zeroed, collected object of type `T` (plain pointers and integers only).
+    fn alloc<T>(&self) -> *mut T {
+        // SAFETY: GC_malloc has no preconditions; it returns zeroed memory or null.
+        let ptr = unsafe { (self.malloc)(std::mem::size_of::<T>()) } as *mut T;
+        assert!(!ptr.is_null(), "GC_malloc: out of memory");
+        ptr
+    }
+}
+
+#[repr(C)]
+struct Tree {
+    left: *mut Tree,
+    right: *mut Tree,
+}
+
+fn tree(gc: &Bdwgc, depth: u32) -> *mut Tree {
+    let node = gc.alloc::<Tree>();
+    if depth > 0 {
+        let left = tree(gc, depth - 1);
+        // SAFETY: `node` is a live GC_malloc object of type Tree; it stays reachable from this
+        // stack frame, which the collector scans.
+        unsafe { (*node).left = left };
+        let right = tree(gc, depth - 1);
+        // SAFETY: as above.
+        unsafe { (*node).right = right };
+    }
+    node
+}
+
+fn check(t: *const Tree) -> u64 {
+    // SAFETY: `t` is a live tree node, reachable from the caller's stack.
+    let (left, right) = unsafe { ((*t).left, (*t).right) };
+    if left.is_null() {
+        1
+    } else {
+        1 + check(left) + check(right)
+    }
+}
+
+/// binary-trees of size `n`.
+pub(super) fn binary_trees(n: u32) -> Result<Vec<String>, String> {
+    let gc = Bdwgc::load()?;
+    Ok(schedule(
+        n,
+        |d| check(tree(&gc, d)),
+        |max, iterate| {
+            let long = tree(&gc, max);
+            super::binary_trees::all_depths(max, iterate);
+            let checked = check(long);
+            std::hint::black_box(long); // keep the long-lived tree on the stack until here
+            checked
+        },
+    ))
+}
+
+#[repr(C)]
+struct Node {
+    value: u64,
+    next: *mut Node,
+}
+
+/// The list workload: returns the sum of the values.
+pub(super) fn list(n: u64) -> Result<u64, String> {
+    let gc = Bdwgc::load()?;
+    let mut head: *mut Node = std::ptr::null_mut();
+    for value in 0..n {
+        let node = gc.alloc::<Node>();
+        // SAFETY: `node` is a fresh, live Node; `head` is on the stack and so stays reachable.
+        unsafe { node.write(Node { value, next: head }) };
+        head = node;
+    }
+    let mut sum = 0;
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: every node is reachable from `head`, which is live on the stack.
+        unsafe {
+            sum += (*cur).value;
+            cur = (*cur).next;
+        }
+    }
+    std::hint::black_box(head);
+    Ok(sum)
+}
