@@ -19,10 +19,11 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Pinion against peer allocators and collectors, side by side")]
 struct Args {
-    /// The workload: binary-trees or list.
+    /// The workload: binary-trees, gcbench or list.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(WORKLOADS))]
     workload: String,
-    /// Workload size (binary-trees: the depth, default 21; list: nodes, default 10000000).
+    /// Workload size (binary-trees: the depth, default 21; gcbench: the long-lived depth, default
+    /// 16; list: nodes, default 10000000).
     #[arg(long)]
     size: Option<u64>,
     /// Comma-separated peers (default: all).

@@ -3,6 +3,7 @@
 //! computed the same answer.
 
 pub mod binary_trees;
+pub mod gcbench;
 pub mod list;
 mod peer_bdwgc;
 mod peer_dumpster;
@@ -15,7 +16,7 @@ pub const PEERS: [&str; 8] = [
 ];
 
 /// The workloads `compare` runs.
-pub const WORKLOADS: [&str; 2] = ["binary-trees", "list"];
+pub const WORKLOADS: [&str; 3] = ["binary-trees", "gcbench", "list"];
 
 /// Why a peer did not run a workload (printed as `n/a (reason)`).
 pub type NotAvailable = String;
@@ -25,6 +26,7 @@ pub type NotAvailable = String;
 pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvailable> {
     match workload {
         "binary-trees" => binary_trees::run(peer, size as u32),
+        "gcbench" => gcbench::run(peer, size as u32),
         "list" => list::run(peer, size),
         other => Err(format!("unknown workload {other}")),
     }
@@ -34,6 +36,7 @@ pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvai
 pub fn expected(workload: &str, size: u64) -> Vec<String> {
     match workload {
         "binary-trees" => binary_trees::expected(size as u32),
+        "gcbench" => gcbench::expected((size as u32).max(4)),
         "list" => list::expected(size),
         _ => Vec::new(),
     }
@@ -43,6 +46,7 @@ pub fn expected(workload: &str, size: u64) -> Vec<String> {
 pub fn default_size(workload: &str) -> u64 {
     match workload {
         "binary-trees" => 21,
+        "gcbench" => 16,
         _ => 10_000_000,
     }
 }

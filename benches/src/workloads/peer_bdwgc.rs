@@ -12,6 +12,7 @@ use super::binary_trees::schedule;
 /// The loaded library and the two entry points the workloads use.
 struct Bdwgc {
     malloc: unsafe extern "C" fn(usize) -> *mut c_void,
+    malloc_atomic: unsafe extern "C" fn(usize) -> *mut c_void,
     _library: Library,
 }
 
@@ -25,9 +26,13 @@ impl Bdwgc {
             let init: unsafe extern "C" fn() =
                 *library.get(b"GC_init\0").map_err(|e| e.to_string())?;
             let malloc = *library.get(b"GC_malloc\0").map_err(|e| e.to_string())?;
+            let malloc_atomic = *library
+                .get(b"GC_malloc_atomic\0")
+                .map_err(|e| e.to_string())?;
             init();
             Ok(Bdwgc {
                 malloc,
+                malloc_atomic,
                 _library: library,
             })
         }
@@ -115,4 +120,55 @@ pub(super) fn list(n: u64) -> Result<u64, String> {
     }
     std::hint::black_box(head);
     Ok(sum)
+}
+
+/// gcbench of size `size` (the float array comes from `GC_malloc_atomic`, never scanned).
+pub(super) fn gcbench(size: u32) -> Result<Vec<String>, String> {
+    use super::gcbench::{fill, schedule, Ops, ARRAY_LEN};
+    let gc = Bdwgc::load()?;
+    let populate = |node: *mut Tree, depth: u32| populate(&gc, node, depth);
+    Ok(schedule(
+        size,
+        Ops {
+            top_down: &mut |d| {
+                let root = gc.alloc::<Tree>();
+                populate(root, d);
+                check(root)
+            },
+            bottom_up: &mut |d| check(tree(&gc, d)),
+        },
+        |size, run| {
+            let long = gc.alloc::<Tree>();
+            populate(long, size);
+            // SAFETY: GC_malloc_atomic has no preconditions; it returns uninitialised memory
+            // (which we fill before reading) or null.
+            let array = unsafe { (gc.malloc_atomic)(ARRAY_LEN * 8) } as *mut f64;
+            assert!(!array.is_null(), "GC_malloc_atomic: out of memory");
+            // SAFETY: `array` holds ARRAY_LEN f64s, is written here before any read, and stays
+            // reachable from this frame until the end of the closure.
+            let floats = unsafe {
+                array.write_bytes(0, ARRAY_LEN);
+                std::slice::from_raw_parts_mut(array, ARRAY_LEN)
+            };
+            fill(floats);
+            run();
+            let result = (check(long), floats[1000]);
+            std::hint::black_box((long, array));
+            result
+        },
+    ))
+}
+
+/// GCBench's `Populate`: give `node` two fresh children, then populate them.
+fn populate(gc: &Bdwgc, node: *mut Tree, depth: u32) {
+    if depth > 0 {
+        let left = gc.alloc::<Tree>();
+        // SAFETY: `node` is a live Tree reachable from the caller's frame; `left` is fresh.
+        unsafe { (*node).left = left };
+        let right = gc.alloc::<Tree>();
+        // SAFETY: as above.
+        unsafe { (*node).right = right };
+        populate(gc, left, depth - 1);
+        populate(gc, right, depth - 1);
+    }
 }

@@ -1,5 +1,7 @@
 //! The `dumpster` peer: reference counting with cycle detection (`dumpster::unsync::Gc`).
 
+use std::cell::RefCell;
+
 use dumpster::{unsync::Gc, Trace};
 
 use super::binary_trees::{all_depths, schedule};
@@ -54,4 +56,63 @@ pub(super) fn list(n: u64) -> u64 {
         cur = node.next.as_deref();
     }
     sum
+}
+
+/// A GCBench node: children set after allocation, so behind `RefCell`.
+#[derive(Trace, Default)]
+struct BenchNode {
+    left: RefCell<Option<Gc<BenchNode>>>,
+    right: RefCell<Option<Gc<BenchNode>>>,
+}
+
+fn populate(node: &BenchNode, depth: u32) {
+    if depth > 0 {
+        let (left, right) = (Gc::new(BenchNode::default()), Gc::new(BenchNode::default()));
+        *node.left.borrow_mut() = Some(left.clone());
+        *node.right.borrow_mut() = Some(right.clone());
+        populate(&left, depth - 1);
+        populate(&right, depth - 1);
+    }
+}
+
+fn make(depth: u32) -> Gc<BenchNode> {
+    if depth == 0 {
+        return Gc::new(BenchNode::default());
+    }
+    Gc::new(BenchNode {
+        left: RefCell::new(Some(make(depth - 1))),
+        right: RefCell::new(Some(make(depth - 1))),
+    })
+}
+
+fn count(node: &BenchNode) -> u64 {
+    match (&*node.left.borrow(), &*node.right.borrow()) {
+        (Some(l), Some(r)) => 1 + count(l) + count(r),
+        _ => 1,
+    }
+}
+
+/// gcbench of size `size`.
+pub(super) fn gcbench(size: u32) -> Vec<String> {
+    use super::gcbench::{fill, schedule, Ops, ARRAY_LEN};
+    schedule(
+        size,
+        Ops {
+            top_down: &mut |d| {
+                let root = Gc::new(BenchNode::default());
+                populate(&root, d);
+                count(&root)
+            },
+            bottom_up: &mut |d| count(&make(d)),
+        },
+        |size, run| {
+            let long = Gc::new(BenchNode::default());
+            populate(&long, size);
+            let mut floats = vec![0.0; ARRAY_LEN];
+            fill(&mut floats);
+            let array = Gc::new(floats);
+            run();
+            (count(&long), array[1000])
+        },
+    )
 }

@@ -3,7 +3,7 @@
 // gc 0.5's derive emits its impls inside a constant, which this lint flags; the code is theirs.
 #![allow(non_local_definitions)]
 
-use gc::{Finalize, Gc, Trace};
+use gc::{Finalize, Gc, GcCell, Trace};
 
 use super::binary_trees::{all_depths, schedule};
 
@@ -57,4 +57,63 @@ pub(super) fn list(n: u64) -> u64 {
         cur = node.next.as_deref();
     }
     sum
+}
+
+/// A GCBench node: children set after allocation, so behind `GcCell`.
+#[derive(Trace, Finalize, Default)]
+struct BenchNode {
+    left: GcCell<Option<Gc<BenchNode>>>,
+    right: GcCell<Option<Gc<BenchNode>>>,
+}
+
+fn populate(node: &BenchNode, depth: u32) {
+    if depth > 0 {
+        let (left, right) = (Gc::new(BenchNode::default()), Gc::new(BenchNode::default()));
+        *node.left.borrow_mut() = Some(left.clone());
+        *node.right.borrow_mut() = Some(right.clone());
+        populate(&left, depth - 1);
+        populate(&right, depth - 1);
+    }
+}
+
+fn make(depth: u32) -> Gc<BenchNode> {
+    if depth == 0 {
+        return Gc::new(BenchNode::default());
+    }
+    Gc::new(BenchNode {
+        left: GcCell::new(Some(make(depth - 1))),
+        right: GcCell::new(Some(make(depth - 1))),
+    })
+}
+
+fn count(node: &BenchNode) -> u64 {
+    match (&*node.left.borrow(), &*node.right.borrow()) {
+        (Some(l), Some(r)) => 1 + count(l) + count(r),
+        _ => 1,
+    }
+}
+
+/// gcbench of size `size`.
+pub(super) fn gcbench(size: u32) -> Vec<String> {
+    use super::gcbench::{fill, schedule, Ops, ARRAY_LEN};
+    schedule(
+        size,
+        Ops {
+            top_down: &mut |d| {
+                let root = Gc::new(BenchNode::default());
+                populate(&root, d);
+                count(&root)
+            },
+            bottom_up: &mut |d| count(&make(d)),
+        },
+        |size, run| {
+            let long = Gc::new(BenchNode::default());
+            populate(&long, size);
+            let mut floats = vec![0.0; ARRAY_LEN];
+            fill(&mut floats);
+            let array = Gc::new(floats);
+            run();
+            (count(&long), array[1000])
+        },
+    )
 }

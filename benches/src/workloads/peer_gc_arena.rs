@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use gc_arena::{Arena, Collect, Gc, Mutation, Rootable};
+use gc_arena::{Arena, Collect, Gc, Mutation, RefLock, Rootable};
 
 use super::binary_trees::schedule;
 
@@ -107,4 +107,107 @@ pub(super) fn list(n: u64) -> u64 {
         }
         sum
     })
+}
+
+/// A GCBench node: children set after allocation, so the node sits behind a `RefLock`.
+#[derive(Collect, Default)]
+#[collect(no_drop)]
+struct BenchNode<'gc> {
+    left: Option<BenchRef<'gc>>,
+    right: Option<BenchRef<'gc>>,
+}
+
+type BenchRef<'gc> = Gc<'gc, RefLock<BenchNode<'gc>>>;
+
+fn new_node<'gc>(mc: &Mutation<'gc>, node: BenchNode<'gc>) -> BenchRef<'gc> {
+    Gc::new(mc, RefLock::new(node))
+}
+
+fn populate<'gc>(mc: &Mutation<'gc>, node: BenchRef<'gc>, depth: u32) {
+    if depth > 0 {
+        let (left, right) = (
+            new_node(mc, BenchNode::default()),
+            new_node(mc, BenchNode::default()),
+        );
+        let mut n = node.borrow_mut(mc);
+        n.left = Some(left);
+        n.right = Some(right);
+        drop(n);
+        populate(mc, left, depth - 1);
+        populate(mc, right, depth - 1);
+    }
+}
+
+fn make<'gc>(mc: &Mutation<'gc>, depth: u32) -> BenchRef<'gc> {
+    if depth == 0 {
+        return new_node(mc, BenchNode::default());
+    }
+    let (left, right) = (make(mc, depth - 1), make(mc, depth - 1));
+    new_node(
+        mc,
+        BenchNode {
+            left: Some(left),
+            right: Some(right),
+        },
+    )
+}
+
+fn count(node: BenchRef<'_>) -> u64 {
+    let n = node.borrow();
+    match (n.left, n.right) {
+        (Some(l), Some(r)) => 1 + count(l) + count(r),
+        _ => 1,
+    }
+}
+
+#[derive(Collect)]
+#[collect(no_drop)]
+struct BenchRoot<'gc> {
+    long_lived: Option<BenchRef<'gc>>,
+    array: Option<Gc<'gc, Vec<f64>>>,
+}
+
+/// gcbench of size `size`: each tree is built and counted in one `mutate` call, after which the
+/// arena pays its collection debt.
+pub(super) fn gcbench(size: u32) -> Vec<String> {
+    use super::gcbench::{fill, schedule, Ops, ARRAY_LEN};
+    let arena = RefCell::new(Arena::<Rootable![BenchRoot<'_>]>::new(|_| BenchRoot {
+        long_lived: None,
+        array: None,
+    }));
+    let one = |build: &dyn for<'gc> Fn(&Mutation<'gc>) -> BenchRef<'gc>| {
+        let counted = arena.borrow().mutate(|mc, _| count(build(mc)));
+        arena.borrow_mut().collect_debt();
+        counted
+    };
+    schedule(
+        size,
+        Ops {
+            top_down: &mut |d| {
+                one(&|mc| {
+                    let root = new_node(mc, BenchNode::default());
+                    populate(mc, root, d);
+                    root
+                })
+            },
+            bottom_up: &mut |d| one(&|mc| make(mc, d)),
+        },
+        |size, run| {
+            arena.borrow_mut().mutate_root(|mc, root| {
+                let long = new_node(mc, BenchNode::default());
+                populate(mc, long, size);
+                root.long_lived = Some(long);
+                let mut floats = vec![0.0; ARRAY_LEN];
+                fill(&mut floats);
+                root.array = Some(Gc::new(mc, floats));
+            });
+            run();
+            arena.borrow().mutate(|_, root| {
+                (
+                    count(root.long_lived.expect("built")),
+                    root.array.expect("built")[1000],
+                )
+            })
+        },
+    )
 }
