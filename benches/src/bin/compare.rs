@@ -19,11 +19,11 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Pinion against peer allocators and collectors, side by side")]
 struct Args {
-    /// The workload: binary-trees, gcbench or list.
+    /// The workload: binary-trees, gcbench, list or array.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(WORKLOADS))]
     workload: String,
     /// Workload size (binary-trees: the depth, default 21; gcbench: the long-lived depth, default
-    /// 16; list: nodes, default 10000000).
+    /// 16; list: nodes, default 10000000; array: slots, default 1000000).
     #[arg(long)]
     size: Option<u64>,
     /// Comma-separated peers (default: all).
@@ -32,6 +32,9 @@ struct Args {
     /// Rounds: each peer runs once per round.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Seconds a run may take; a peer that exceeds it is killed and reported `n/a (timed out)`.
+    #[arg(long, default_value_t = 120.0)]
+    timeout: f64,
     /// Internal: run one peer in this process and report (used by the driver).
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -71,7 +74,7 @@ fn main() {
             if unavailable[i].is_some() {
                 continue;
             }
-            match spawn(&args.workload, peer, size, &expected) {
+            match spawn(&args.workload, peer, size, &expected, args.timeout) {
                 Ok(run) => runs[i].push(run),
                 Err(reason) => unavailable[i] = Some(reason),
             }
@@ -119,21 +122,32 @@ fn child(workload: &str, peer: &str, size: u64) -> i32 {
 }
 
 /// Runs one peer in a child process; checks its output and reads its peak memory.
-fn spawn(workload: &str, peer: &str, size: u64, expected: &[String]) -> Result<Run, String> {
+fn spawn(
+    workload: &str,
+    peer: &str,
+    size: u64,
+    expected: &[String],
+    timeout: f64,
+) -> Result<Run, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args([workload, "--size", &size.to_string(), "--child", peer])
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_string(&mut out)
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).map(|_| out)
+    });
+    let (status, peak_rss_mb) = wait_with_peak_rss(child.id(), timeout)?;
+    let out = reader
+        .join()
+        .expect("reader thread")
         .map_err(|e| e.to_string())?;
-    let (status, peak_rss_mb) = wait_with_peak_rss(child.id())?;
+    if status == TIMED_OUT {
+        return Err(format!("timed out after {timeout} s"));
+    }
     let lines: Vec<&str> = out.lines().collect();
     if let Some(reason) = lines.first().and_then(|l| l.strip_prefix("n/a: ")) {
         return Err(reason.to_string());
@@ -154,15 +168,36 @@ fn spawn(workload: &str, peer: &str, size: u64, expected: &[String]) -> Result<R
     })
 }
 
-/// Reaps the child and returns its exit status and peak resident memory in MB.
-fn wait_with_peak_rss(pid: u32) -> Result<(i32, f64), String> {
+/// The status reported for a child killed at its time limit.
+const TIMED_OUT: i32 = -2;
+
+/// Reaps the child (killing it once `timeout` seconds have passed) and returns its exit status
+/// and peak resident memory in MB.
+fn wait_with_peak_rss(pid: u32, timeout: f64) -> Result<(i32, f64), String> {
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(timeout.max(0.0));
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills in; zeroed is a valid value for it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own unreaped child; both pointers are valid for writes.
-    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    if reaped < 0 {
-        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    let mut killed = false;
+    loop {
+        // SAFETY: pid is our own unreaped child; both pointers are valid for writes.
+        let reaped =
+            unsafe { libc::wait4(pid as libc::pid_t, &mut status, libc::WNOHANG, &mut usage) };
+        if reaped < 0 {
+            return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+        }
+        if reaped > 0 {
+            break;
+        }
+        if !killed && Instant::now() >= deadline {
+            // SAFETY: signalling our own child, which has not been reaped, so the pid is its.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            killed = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    if killed {
+        return Ok((TIMED_OUT, usage.ru_maxrss as f64 / 1024.0));
     }
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)

@@ -2,6 +2,7 @@
 //! binary. Each workload returns the lines it prints, so the driver can check that every peer
 //! computed the same answer.
 
+pub mod array;
 pub mod binary_trees;
 pub mod gcbench;
 pub mod list;
@@ -16,7 +17,7 @@ pub const PEERS: [&str; 8] = [
 ];
 
 /// The workloads `compare` runs.
-pub const WORKLOADS: [&str; 3] = ["binary-trees", "gcbench", "list"];
+pub const WORKLOADS: [&str; 4] = ["binary-trees", "gcbench", "list", "array"];
 
 /// Why a peer did not run a workload (printed as `n/a (reason)`).
 pub type NotAvailable = String;
@@ -28,6 +29,7 @@ pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvai
         "binary-trees" => binary_trees::run(peer, size as u32),
         "gcbench" => gcbench::run(peer, size as u32),
         "list" => list::run(peer, size),
+        "array" => array::run(peer, size),
         other => Err(format!("unknown workload {other}")),
     }
 }
@@ -38,6 +40,7 @@ pub fn expected(workload: &str, size: u64) -> Vec<String> {
         "binary-trees" => binary_trees::expected(size as u32),
         "gcbench" => gcbench::expected((size as u32).max(4)),
         "list" => list::expected(size),
+        "array" => array::expected(size),
         _ => Vec::new(),
     }
 }
@@ -47,6 +50,7 @@ pub fn default_size(workload: &str) -> u64 {
     match workload {
         "binary-trees" => 21,
         "gcbench" => 16,
+        "array" => 1_000_000,
         _ => 10_000_000,
     }
 }

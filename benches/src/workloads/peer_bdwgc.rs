@@ -172,3 +172,29 @@ fn populate(gc: &Bdwgc, node: *mut Tree, depth: u32) {
         populate(gc, right, depth - 1);
     }
 }
+
+/// The array workload: returns the sum over the slots.
+pub(super) fn array(slots: u64) -> Result<u64, String> {
+    let gc = Bdwgc::load()?;
+    // SAFETY: GC_malloc returns zeroed memory (null pointers) for `slots` pointers, or null.
+    let array = unsafe { (gc.malloc)(slots as usize * 8) } as *mut *mut u64;
+    assert!(!array.is_null(), "GC_malloc: out of memory");
+    for (slot, value) in super::array::Stores::new(slots) {
+        let object = gc.alloc::<u64>();
+        // SAFETY: `object` is a fresh u64 cell; `slot < slots`, inside the live array, which
+        // this frame keeps reachable.
+        unsafe {
+            object.write(value);
+            array.add(slot).write(object);
+        }
+    }
+    // SAFETY: the array holds `slots` pointers, each null or a live u64 it keeps reachable.
+    let sum = unsafe { std::slice::from_raw_parts(array, slots as usize) }
+        .iter()
+        .filter(|p| !p.is_null())
+        // SAFETY: non-null slots point to live u64 cells.
+        .map(|&p| unsafe { *p })
+        .sum();
+    std::hint::black_box(array);
+    Ok(sum)
+}

@@ -116,3 +116,14 @@ pub(super) fn gcbench(size: u32) -> Vec<String> {
         },
     )
 }
+
+/// The array workload: returns the sum over the slots.
+pub(super) fn array(slots: u64) -> u64 {
+    let array: Gc<RefCell<Vec<Option<Gc<u64>>>>> =
+        Gc::new(RefCell::new(vec![None; slots as usize]));
+    for (slot, value) in super::array::Stores::new(slots) {
+        array.borrow_mut()[slot] = Some(Gc::new(value));
+    }
+    let sum = array.borrow().iter().flatten().map(|o| **o).sum();
+    sum
+}

@@ -211,3 +211,28 @@ pub(super) fn gcbench(size: u32) -> Vec<String> {
         },
     )
 }
+
+#[derive(Collect)]
+#[collect(no_drop)]
+struct ArrayRoot<'gc> {
+    array: Gc<'gc, RefLock<Vec<Option<Gc<'gc, u64>>>>>,
+}
+
+/// The array workload: returns the sum over the slots. Stores run in batches of `BATCH` per
+/// `mutate` call, with the collection debt paid between batches.
+pub(super) fn array(slots: u64) -> u64 {
+    let mut arena = Arena::<Rootable![ArrayRoot<'_>]>::new(|mc| ArrayRoot {
+        array: Gc::new(mc, RefLock::new(vec![None; slots as usize])),
+    });
+    let mut stores = super::array::Stores::new(slots).peekable();
+    while stores.peek().is_some() {
+        arena.mutate(|mc, root| {
+            let mut array = root.array.borrow_mut(mc);
+            for (slot, value) in stores.by_ref().take(BATCH as usize) {
+                array[slot] = Some(Gc::new(mc, value));
+            }
+        });
+        arena.collect_debt();
+    }
+    arena.mutate(|_, root| root.array.borrow().iter().flatten().map(|o| **o).sum())
+}
