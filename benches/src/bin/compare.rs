@@ -19,11 +19,12 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Pinion against peer allocators and collectors, side by side")]
 struct Args {
-    /// The workload: binary-trees, gcbench, list or array.
+    /// The workload: binary-trees, gcbench, splay, list or array.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(WORKLOADS))]
     workload: String,
     /// Workload size (binary-trees: the depth, default 21; gcbench: the long-lived depth, default
-    /// 16; list: nodes, default 10000000; array: slots, default 1000000).
+    /// 16; splay: runs, default 2000; list: nodes, default 10000000; array: slots, default
+    /// 1000000).
     #[arg(long)]
     size: Option<u64>,
     /// Comma-separated peers (default: all).
@@ -44,6 +45,8 @@ struct Args {
 struct Run {
     seconds: f64,
     peak_rss_mb: f64,
+    /// Extra figures the workload reported on `stat: name=value` lines (splay's run times).
+    stats: Vec<(String, f64)>,
 }
 
 fn main() {
@@ -148,7 +151,15 @@ fn spawn(
     if status == TIMED_OUT {
         return Err(format!("timed out after {timeout} s"));
     }
-    let lines: Vec<&str> = out.lines().collect();
+    let (stat_lines, lines): (Vec<&str>, Vec<&str>) =
+        out.lines().partition(|l| l.starts_with("stat: "));
+    let stats = stat_lines
+        .iter()
+        .filter_map(|l| {
+            let (name, value) = l.strip_prefix("stat: ")?.split_once('=')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect();
     if let Some(reason) = lines.first().and_then(|l| l.strip_prefix("n/a: ")) {
         return Err(reason.to_string());
     }
@@ -165,6 +176,7 @@ fn spawn(
     Ok(Run {
         seconds,
         peak_rss_mb,
+        stats,
     })
 }
 
@@ -257,5 +269,45 @@ fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {
             }
         }
     }
+    report_stats(peers, runs);
     println!("ratio: {}", ratios.join(" "));
+}
+
+/// The workload's own figures (splay's per-run latencies, Pinion's longest pause): for each peer,
+/// the median over the rounds of each figure.
+fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
+    let mut names: Vec<&str> = Vec::new();
+    for run in runs.iter().flatten() {
+        for (name, _) in &run.stats {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    print!("{:<10}", "peer");
+    for name in &names {
+        print!(" {name:>16}");
+    }
+    println!("   (medians over the rounds)");
+    for (peer, runs) in peers.iter().zip(runs) {
+        if runs.is_empty() {
+            continue;
+        }
+        print!("{peer:<10}");
+        for name in &names {
+            let values: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.stats.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
+                .collect();
+            if values.is_empty() {
+                print!(" {:>16}", "-");
+            } else {
+                print!(" {:>16.3}", median(values));
+            }
+        }
+        println!();
+    }
 }

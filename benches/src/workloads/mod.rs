@@ -10,6 +10,8 @@ mod peer_bdwgc;
 mod peer_dumpster;
 mod peer_gc;
 mod peer_gc_arena;
+pub mod splay;
+mod splay_peers;
 
 /// The peers the issue names, in the order `compare` prints them.
 pub const PEERS: [&str; 8] = [
@@ -17,7 +19,7 @@ pub const PEERS: [&str; 8] = [
 ];
 
 /// The workloads `compare` runs.
-pub const WORKLOADS: [&str; 4] = ["binary-trees", "gcbench", "list", "array"];
+pub const WORKLOADS: [&str; 5] = ["binary-trees", "gcbench", "splay", "list", "array"];
 
 /// Why a peer did not run a workload (printed as `n/a (reason)`).
 pub type NotAvailable = String;
@@ -28,6 +30,7 @@ pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvai
     match workload {
         "binary-trees" => binary_trees::run(peer, size as u32),
         "gcbench" => gcbench::run(peer, size as u32),
+        "splay" => splay::run(peer, size),
         "list" => list::run(peer, size),
         "array" => array::run(peer, size),
         other => Err(format!("unknown workload {other}")),
@@ -39,6 +42,7 @@ pub fn expected(workload: &str, size: u64) -> Vec<String> {
     match workload {
         "binary-trees" => binary_trees::expected(size as u32),
         "gcbench" => gcbench::expected((size as u32).max(4)),
+        "splay" => splay::expected(size),
         "list" => list::expected(size),
         "array" => array::expected(size),
         _ => Vec::new(),
@@ -51,6 +55,7 @@ pub fn default_size(workload: &str) -> u64 {
         "binary-trees" => 21,
         "gcbench" => 16,
         "array" => 1_000_000,
+        "splay" => 2_000,
         _ => 10_000_000,
     }
 }

@@ -198,3 +198,71 @@ pub(super) fn array(slots: u64) -> Result<u64, String> {
     std::hint::black_box(array);
     Ok(sum)
 }
+
+/// A splay node for bdwgc.
+#[repr(C)]
+struct SplayNode {
+    key: u64,
+    left: *mut SplayNode,
+    right: *mut SplayNode,
+    payload: *mut SplayNode,
+}
+
+struct SplayBdwgc<'a>(&'a Bdwgc);
+
+/// Reads a field of a live node.
+fn field(
+    n: *mut SplayNode,
+    f: impl FnOnce(&SplayNode) -> *mut SplayNode,
+) -> Option<*mut SplayNode> {
+    // SAFETY: `n` is a live node: reachable from the tree (whose root is on the stack) or from a
+    // local the splay algorithm holds.
+    let p = f(unsafe { &*n });
+    (!p.is_null()).then_some(p)
+}
+
+fn store(v: Option<&*mut SplayNode>) -> *mut SplayNode {
+    v.copied().unwrap_or(std::ptr::null_mut())
+}
+
+impl super::splay::SplayOps for SplayBdwgc<'_> {
+    type Ref = *mut SplayNode;
+
+    fn node(&mut self, key: u64) -> Self::Ref {
+        let n = self.0.alloc::<SplayNode>();
+        // SAFETY: a fresh, zeroed node.
+        unsafe { (*n).key = key };
+        n
+    }
+    fn key(&self, n: &Self::Ref) -> u64 {
+        // SAFETY: as in `field`.
+        unsafe { (**n).key }
+    }
+    fn left(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        field(*n, |x| x.left)
+    }
+    fn right(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        field(*n, |x| x.right)
+    }
+    fn payload(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        field(*n, |x| x.payload)
+    }
+    fn set_left(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        // SAFETY: as in `field`; the stored node stays reachable through `n`.
+        unsafe { (**n).left = store(v) };
+    }
+    fn set_right(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        // SAFETY: as above.
+        unsafe { (**n).right = store(v) };
+    }
+    fn set_payload(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        // SAFETY: as above.
+        unsafe { (**n).payload = store(v) };
+    }
+}
+
+/// splay with `runs` runs.
+pub(super) fn splay(runs: u64) -> Result<Vec<String>, String> {
+    let gc = Bdwgc::load()?;
+    Ok(super::splay::run_simple(&mut SplayBdwgc(&gc), runs))
+}

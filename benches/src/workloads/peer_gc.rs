@@ -127,3 +127,51 @@ pub(super) fn array(slots: u64) -> u64 {
     let sum = array.borrow().iter().flatten().map(|o| **o).sum();
     sum
 }
+
+/// A splay node for rust-gc.
+#[derive(Trace, Finalize)]
+pub(crate) struct SplayNode {
+    key: u64,
+    left: Option<SplayRef>,
+    right: Option<SplayRef>,
+    payload: Option<SplayRef>,
+}
+
+type SplayRef = Gc<GcCell<SplayNode>>;
+
+/// [`SplayOps`](super::splay::SplayOps) for rust-gc.
+pub(crate) struct SplayGc;
+
+impl super::splay::SplayOps for SplayGc {
+    type Ref = SplayRef;
+
+    fn node(&mut self, key: u64) -> SplayRef {
+        Gc::new(GcCell::new(SplayNode {
+            key,
+            left: None,
+            right: None,
+            payload: None,
+        }))
+    }
+    fn key(&self, n: &SplayRef) -> u64 {
+        n.borrow().key
+    }
+    fn left(&mut self, n: &SplayRef) -> Option<SplayRef> {
+        n.borrow().left.clone()
+    }
+    fn right(&mut self, n: &SplayRef) -> Option<SplayRef> {
+        n.borrow().right.clone()
+    }
+    fn payload(&mut self, n: &SplayRef) -> Option<SplayRef> {
+        n.borrow().payload.clone()
+    }
+    fn set_left(&mut self, n: &SplayRef, v: Option<&SplayRef>) {
+        n.borrow_mut().left = v.cloned();
+    }
+    fn set_right(&mut self, n: &SplayRef, v: Option<&SplayRef>) {
+        n.borrow_mut().right = v.cloned();
+    }
+    fn set_payload(&mut self, n: &SplayRef, v: Option<&SplayRef>) {
+        n.borrow_mut().payload = v.cloned();
+    }
+}

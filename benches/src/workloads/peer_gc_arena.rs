@@ -236,3 +236,99 @@ pub(super) fn array(slots: u64) -> u64 {
     }
     arena.mutate(|_, root| root.array.borrow().iter().flatten().map(|o| **o).sum())
 }
+
+/// A splay node for gc-arena.
+#[derive(Collect, Default)]
+#[collect(no_drop)]
+struct SplayNode<'gc> {
+    key: u64,
+    left: Option<SplayRef<'gc>>,
+    right: Option<SplayRef<'gc>>,
+    payload: Option<SplayRef<'gc>>,
+}
+
+type SplayRef<'gc> = Gc<'gc, RefLock<SplayNode<'gc>>>;
+
+struct SplayArena<'gc> {
+    mc: &'gc Mutation<'gc>,
+}
+
+impl<'gc> super::splay::SplayOps for SplayArena<'gc> {
+    type Ref = SplayRef<'gc>;
+
+    fn node(&mut self, key: u64) -> Self::Ref {
+        Gc::new(
+            self.mc,
+            RefLock::new(SplayNode {
+                key,
+                ..SplayNode::default()
+            }),
+        )
+    }
+    fn key(&self, n: &Self::Ref) -> u64 {
+        n.borrow().key
+    }
+    fn left(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        n.borrow().left
+    }
+    fn right(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        n.borrow().right
+    }
+    fn payload(&mut self, n: &Self::Ref) -> Option<Self::Ref> {
+        n.borrow().payload
+    }
+    fn set_left(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        n.borrow_mut(self.mc).left = v.copied();
+    }
+    fn set_right(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        n.borrow_mut(self.mc).right = v.copied();
+    }
+    fn set_payload(&mut self, n: &Self::Ref, v: Option<&Self::Ref>) {
+        n.borrow_mut(self.mc).payload = v.copied();
+    }
+}
+
+#[derive(Collect)]
+#[collect(no_drop)]
+struct SplayRoot<'gc> {
+    root: Option<SplayRef<'gc>>,
+}
+
+/// splay with `runs` runs: each run (and each setup batch) is one `mutate` call followed by the
+/// arena paying its collection debt, which the run's time includes.
+pub(super) fn splay(runs: u64) -> Vec<String> {
+    use super::splay::{check_line, stat_lines, Keys, SplayTree, TREE_SIZE};
+    let mut arena = Arena::<Rootable![SplayRoot<'_>]>::new(|_| SplayRoot { root: None });
+    let mut keys = Keys::new();
+    let mut step = |arena: &mut Arena<Rootable![SplayRoot<'_>]>, setup: bool| {
+        arena.mutate_root(|mc, root| {
+            let mut ops = SplayArena { mc };
+            let mut tree = SplayTree::<SplayArena<'_>> { root: root.root };
+            if setup {
+                for _ in 0..100 {
+                    tree.insert_new(&mut ops, &mut keys);
+                }
+            } else {
+                tree.run(&mut ops, &mut keys);
+            }
+            root.root = tree.root;
+        });
+        arena.collect_debt();
+    };
+    for _ in 0..TREE_SIZE / 100 {
+        step(&mut arena, true);
+    }
+    let mut times = Vec::with_capacity(runs as usize);
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        step(&mut arena, false);
+        times.push(start.elapsed().as_secs_f64());
+    }
+    let check = arena.mutate(|mc, root| {
+        let mut tree = SplayTree::<SplayArena<'_>> { root: root.root };
+        tree.check(&mut SplayArena { mc })
+    });
+    let mut lines = vec![check_line(runs, check)];
+    lines.extend(stat_lines(times, None));
+    lines
+}
