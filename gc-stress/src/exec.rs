@@ -288,6 +288,16 @@ fn pick<T>(items: &[T], index: u32) -> Option<&T> {
     (!items.is_empty()).then(|| &items[items.len() - 1 - index as usize % items.len()])
 }
 
+/// [`pick`] among the roots of one kind.
+fn pick_of_kind<'s>(view: &View<'s>, kind: Kind, index: u32) -> Option<(u64, AnyHandle<'s>)> {
+    let candidates: Vec<(u64, AnyHandle<'s>)> = view
+        .iter()
+        .copied()
+        .filter(|(_, h)| h.kind() == kind)
+        .collect();
+    pick(&candidates, index).copied()
+}
+
 impl Executor<'_> {
     fn fail(&self, op_index: usize, message: impl Into<String>) -> Failure {
         Failure {
@@ -454,12 +464,7 @@ impl Executor<'_> {
                 }
                 let slot = slot as usize % n;
                 let want = src_h.kind().slot_kinds(n)[slot];
-                let candidates: Vec<(u64, AnyHandle<'s>)> = view
-                    .iter()
-                    .copied()
-                    .filter(|(_, h)| h.kind() == want)
-                    .collect();
-                let target = dst.and_then(|d| pick(&candidates, d).copied());
+                let target = dst.and_then(|d| pick_of_kind(view, want, d));
                 store(s, src_h, slot, target.map(|t| t.1))
                     .map_err(|e| self.fail(at, format!("write failed: {e}")))?;
                 self.model.get_mut(src_id).slots[slot] = target.map(|t| t.0);
@@ -504,13 +509,8 @@ impl Executor<'_> {
                 value,
             } => {
                 self.wait_c(at)?;
-                let candidates: Vec<_> = level
-                    .view
-                    .iter()
-                    .copied()
-                    .filter(|(_, h)| h.kind() == Kind::Bytes)
-                    .collect();
-                let Some(&(id, AnyHandle::Bytes(h))) = pick(&candidates, root) else {
+                let Some((id, AnyHandle::Bytes(h))) = pick_of_kind(&level.view, Kind::Bytes, root)
+                else {
                     return Ok(());
                 };
                 let bytes = s.bytes_mut(h);
@@ -531,13 +531,7 @@ impl Executor<'_> {
             Op::Minor => s.collect_minor(),
             Op::Major => s.collect_major(),
             Op::Corrupt { root } => {
-                let candidates: Vec<_> = level
-                    .view
-                    .iter()
-                    .copied()
-                    .filter(|(_, h)| h.kind() == Kind::Node)
-                    .collect();
-                if let Some(&(_, AnyHandle::Node(h))) = pick(&candidates, root) {
+                if let Some((_, AnyHandle::Node(h))) = pick_of_kind(&level.view, Kind::Node, root) {
                     let node = s.get(h);
                     node.payload.set(node.payload.get() ^ 0x100);
                 }
@@ -593,13 +587,8 @@ impl Executor<'_> {
                 value,
             } => {
                 self.wait_c(at)?;
-                let candidates: Vec<_> = level
-                    .view
-                    .iter()
-                    .copied()
-                    .filter(|(_, h)| h.kind() == Kind::Bytes)
-                    .collect();
-                let Some(&(id, AnyHandle::Bytes(h))) = pick(&candidates, root) else {
+                let Some((id, AnyHandle::Bytes(h))) = pick_of_kind(&level.view, Kind::Bytes, root)
+                else {
                     return Ok(());
                 };
                 let written = s.with_nonmoving_buffer(h, |bytes| {

@@ -10,6 +10,7 @@ mod peer_bdwgc;
 mod peer_dumpster;
 mod peer_gc;
 mod peer_gc_arena;
+mod shared_pointer;
 pub mod splay;
 mod splay_peers;
 
