@@ -88,8 +88,8 @@ fn main() {
 }
 
 /// Raises the soft stack limit, which the children inherit, to 4 GiB (or the hard limit): the
-/// recursive peers (`box`, `rc`, `gc`, `dumpster` drop or mark a 10-million-node list
-/// recursively) would otherwise overflow an 8 MB main stack. The workload runs on the child's
+/// peers whose pointers free what they point to recursively (`gc` and `dumpster` dropping a
+/// 10-million-node list) would otherwise overflow an 8 MB main stack. The workload runs on the child's
 /// main thread, which the `bdwgc` peer's conservative stack scan requires.
 fn raise_stack_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
