@@ -30,6 +30,7 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::time::Instant;
 
+use crate::abort::AbortOnUnwind;
 use crate::heap::HeapInner;
 use crate::large::LargeSpace;
 use crate::object::{HeaderFlags, ObjPtr};
@@ -187,7 +188,9 @@ fn visit_roots(
     }
     let mut tracer = Tracer::new(visitor);
     for provider in providers.iter_mut().flatten() {
+        let guard = AbortOnUnwind::new("RootProvider::trace_roots");
         provider.trace_roots(&mut RootTracer::new(&mut tracer));
+        guard.disarm();
     }
 }
 
@@ -199,6 +202,8 @@ impl HeapInner {
         let memory_before = self.memory_in_use();
         self.stats.bytes_allocated += self.nursery.used() as u64;
         self.drain_released_pins();
+        // From here until the nursery is reset the heap is half-collected (see `abort.rs`).
+        let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
         let HeapInner {
             nursery,
             old,
@@ -346,6 +351,8 @@ impl HeapInner {
         // SAFETY: pinned objects are live and unforwarded.
         let pinned_bytes: usize = pinned.iter().map(|p| unsafe { p.size() }).sum();
         self.nursery.reset(pinned, self.config.nursery_debug());
+        self.gaps_pin_epoch = self.pins.young_releases();
+        guard.disarm();
         self.refresh_nursery_limit();
         self.pins.stats.fragmentation_bytes = self.nursery.fragmentation();
 
@@ -373,8 +380,16 @@ impl HeapInner {
                 promoted_bytes,
                 pinned_objects: self.pins.young_pinned() as u64,
             }));
-        if self.config.debug_level() >= 2 {
-            self.assert_verified("minor collection");
+        match self.config.debug_level() {
+            3.. => self.assert_verified("minor collection"),
+            2 => {
+                let report = self.verify_young();
+                assert!(
+                    report.is_ok(),
+                    "young-generation verification failed after a minor collection:\n{report}"
+                );
+            }
+            _ => {}
         }
         if !self.in_major {
             self.collection_finished();
@@ -399,6 +414,7 @@ impl HeapInner {
         let large_bytes_before = self.large.bytes();
         self.in_major = true;
         self.collect_minor();
+        let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
         self.old.clear_marks();
         self.large.clear_marks();
         let HeapInner {
@@ -501,6 +517,7 @@ impl HeapInner {
             bytes_freed += large.free(obj);
         }
 
+        guard.disarm();
         let live = self.old_generation_bytes();
         self.stats.live_bytes_after_major = live;
         self.pacer.after_major(live);

@@ -17,6 +17,12 @@ pub const LARGE_OBJECT_THRESHOLD: usize = 8 * 1024;
 /// Default nursery size: 4 MiB, fixed so that results are comparable across machines.
 pub const DEFAULT_NURSERY_SIZE: usize = 4 * 1024 * 1024;
 
+/// The smallest nursery: 256 bytes (smaller sizes are refused by [`Config::validate`]).
+pub const MIN_NURSERY_SIZE: usize = 256;
+
+/// The largest nursery: 1 TiB (larger sizes are refused by [`Config::validate`]).
+pub const MAX_NURSERY_SIZE: usize = 1 << 40;
+
 /// Default major-collection factor (PyPy's `MAJOR_COLLECT`).
 pub const DEFAULT_MAJOR_COLLECT: f64 = 1.82;
 
@@ -82,11 +88,12 @@ pub struct InvalidSetting {
 }
 
 impl Config {
-    /// Nursery size in bytes (`NURSERY`, default 4 MiB). Sizes below a few kilobytes are
-    /// allowed and mean "collect almost every allocation"; objects larger than the nursery go
-    /// straight to the old generation.
+    /// Nursery size in bytes (`NURSERY`, default 4 MiB), from [`MIN_NURSERY_SIZE`] (256 bytes)
+    /// to [`MAX_NURSERY_SIZE`] (1 TiB): [`Config::validate`] refuses anything else. Sizes below
+    /// a few kilobytes mean "collect almost every allocation"; objects larger than the nursery
+    /// go straight to the old generation.
     pub fn with_nursery_size(mut self, bytes: usize) -> Self {
-        self.nursery_size = bytes.max(crate::object::OBJECT_ALIGN * 4);
+        self.nursery_size = bytes;
         self
     }
 
@@ -147,10 +154,13 @@ impl Config {
         self
     }
 
-    /// `0` off (default); `1` run the heap verifier after each major collection; `2` also after
-    /// each minor one (`DEBUG`). A violation panics with the verifier's report.
+    /// The heap verifier after collections (`DEBUG`): `0` off (default); `1` the full verifier
+    /// after each major collection; `2` also the young verifier after each minor one (its cost
+    /// is proportional to the young generation, the remembered set and the roots); `3` the full
+    /// verifier after every collection (proportional to the whole heap each time: quadratic
+    /// under `STRESS=1`). A violation panics with the verifier's report.
     pub fn with_debug_level(mut self, level: u8) -> Self {
-        self.debug_level = level.min(2);
+        self.debug_level = level.min(3);
         self
     }
 
@@ -189,7 +199,8 @@ impl Config {
 
     /// Old-generation size below which no automatic major collection runs.
     pub fn min_major(&self) -> usize {
-        self.min_major.unwrap_or(8 * self.nursery_size)
+        self.min_major
+            .unwrap_or_else(|| self.nursery_size.saturating_mul(8))
     }
 
     /// The hard heap limit, if any.
@@ -231,6 +242,16 @@ impl Config {
 
     /// Checks every value and their combinations.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if !(MIN_NURSERY_SIZE..=MAX_NURSERY_SIZE).contains(&self.nursery_size) {
+            return Err(InvalidSetting {
+                setting: "NURSERY",
+                problem: format!(
+                    "a nursery of {} bytes is outside the accepted range, {MIN_NURSERY_SIZE} \
+                     bytes to 1 TiB ({MAX_NURSERY_SIZE} bytes)",
+                    self.nursery_size
+                ),
+            });
+        }
         let f = self.major_collect;
         if !(f == 0.0 || f > 1.0 && f.is_finite()) {
             return Err(InvalidSetting {
@@ -249,7 +270,9 @@ impl Config {
                 return Err(InvalidSetting {
                     setting: "MAX",
                     problem: format!(
-                        "a heap limit of {max} bytes leaves no room beside a {}-byte nursery",
+                        "the heap limit ({max} bytes) must be larger than the nursery \
+                         (NURSERY, {} bytes), which counts against it; raise MAX or lower \
+                         NURSERY (see docs/tuning.md for how much room promotion needs)",
                         self.nursery_size
                     ),
                 });

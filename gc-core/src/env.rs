@@ -21,7 +21,7 @@ const SIZE: &str = "a size such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powe
 
 /// Every variable, with the syntax it accepts.
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("NURSERY", "a size such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powers of 1024; a trailing B is optional), or `auto`"),
+    ("NURSERY", "a size from 256 bytes to 1 TiB such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powers of 1024; a trailing B is optional), or `auto`"),
     ("NURSERY_DEBUG", "0 or 1"),
     ("MAJOR_COLLECT", "0 (threshold-zero: no automatic major collection) or a decimal factor above 1, such as 1.82"),
     ("GROWTH", "a decimal factor above 1, such as 1.4"),
@@ -29,7 +29,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAX", "a size such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powers of 1024; a trailing B is optional), or 0 for no limit"),
     ("MAX_DELTA", SIZE),
     ("MAX_PINNED", "a whole number of objects, such as 256 (0 disables pinning)"),
-    ("DEBUG", "0, 1 or 2"),
+    ("DEBUG", "0, 1, 2 or 3"),
     ("STRESS", "a whole number N (a minor collection every N allocations), or 0 for off"),
     ("TRACE", "0 or 1"),
     ("LOG", "a file path"),
@@ -318,7 +318,7 @@ impl Config {
             "MAX_DELTA" => c.with_max_delta(size()?),
             "MAX_PINNED" => c.with_max_pinned(parse_count(value).ok_or_else(syntax)? as usize),
             "DEBUG" => {
-                c.with_debug_level(parse_count(value).filter(|&d| d <= 2).ok_or_else(syntax)? as u8)
+                c.with_debug_level(parse_count(value).filter(|&d| d <= 3).ok_or_else(syntax)? as u8)
             }
             "STRESS" => {
                 let n = parse_count(value)

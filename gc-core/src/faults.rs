@@ -51,6 +51,16 @@ pub enum Fault {
     /// weak reference points into freed nursery memory (the classic weak-reference
     /// processing-order bug).
     SkipWeakClearing,
+    /// `Scope::unpin` marks the guard consumed before checking that the pin is this heap's, so
+    /// a guard refused by another heap's scope never ends its pin: the object stays pinned and
+    /// rooted for ever, and under `MAX_PINNED=1` its heap can never pin again (issue 14,
+    /// defect 3).
+    LeakPinOnRefusedUnpin,
+    /// After a collection the allocator tries only the first nursery gap, and under a heap
+    /// limit takes its failure for an exhausted limit: a pinned object a few hundred bytes into
+    /// the nursery makes larger allocations fail with a false out-of-memory (issue 14, defect
+    /// 4).
+    FirstGapOnly,
 }
 
 /// The catalogue: every fault with its command-line name, whether it needs pinning, and what
@@ -65,6 +75,8 @@ pub const CATALOGUE: &[(Fault, &str, bool, &str)] = &[
     (Fault::BarrierInHookRecording, "barrier-in-hook-recording", false, "a barrier run while recording hook events inside the collection loses its entry (PyPy issue 4899)"),
     (Fault::LoseHashOnUnpinMove, "lose-hash-on-unpin-move", true, "a hashed object unpinned and moved gets a new hash (PyPy 2024: identity-hash shadows and pinning)"),
     (Fault::SkipWeakClearing, "skip-weak-clearing", false, "a minor collection does not clear or update weak references to young objects"),
+    (Fault::LeakPinOnRefusedUnpin, "leak-pin-on-refused-unpin", true, "an unpin refused through another heap's scope consumes the guard, so its pin never ends"),
+    (Fault::FirstGapOnly, "first-gap-only", true, "after a collection only the first nursery gap is tried, and under MAX its failure is taken for out-of-memory"),
 ];
 
 impl Fault {

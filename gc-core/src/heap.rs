@@ -87,6 +87,20 @@ pub(crate) struct HeapInner {
     pub(crate) stress_countdown: u32,
     /// Gray objects of the running collection (kept to reuse its capacity).
     pub(crate) gray: Vec<ObjPtr>,
+    /// `pins.young_releases()` when the nursery's gaps were last rebuilt: while it is unchanged,
+    /// a minor collection would leave the same gaps.
+    pub(crate) gaps_pin_epoch: u64,
+    /// Bytes allocated around the nursery since released pins were last drained.
+    bypass_since_drain: usize,
+}
+
+/// What kind of memory a direct old-generation allocation takes (for the heap limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Growth {
+    /// A slot of the small-object space.
+    Small,
+    /// A mapping of its own.
+    Large,
 }
 
 static NEXT_HEAP_ID: AtomicU32 = AtomicU32::new(1);
@@ -141,6 +155,8 @@ impl HeapInner {
             frozen: false,
             pressure: 0,
             gray: Vec::new(),
+            gaps_pin_epoch: 0,
+            bypass_since_drain: 0,
         };
         heap.refresh_nursery_limit();
         Ok(heap)
@@ -180,20 +196,26 @@ impl HeapInner {
         }
         if size < LARGE_OBJECT_THRESHOLD {
             if let Some(obj) = self.nursery.try_alloc(size) {
-                let flags = if needs_drop {
-                    HeaderFlags::NEEDS_DROP
-                } else {
-                    HeaderFlags::empty()
-                };
-                // SAFETY: obj is `size` fresh bytes of the nursery, size >= header.
-                unsafe { obj.init_header(info, flags) };
-                if needs_drop {
-                    self.young_drop.push(obj);
-                }
-                return Ok(obj);
+                return Ok(self.init_young(obj, info, needs_drop));
             }
         }
         self.alloc_slow(info, size, needs_drop)
+    }
+
+    /// Writes the header of a new nursery object and lists it when it has drop glue.
+    #[inline(always)]
+    fn init_young(&mut self, obj: ObjPtr, info: &'static TypeInfo, needs_drop: bool) -> ObjPtr {
+        let flags = if needs_drop {
+            HeaderFlags::NEEDS_DROP
+        } else {
+            HeaderFlags::empty()
+        };
+        // SAFETY: obj is fresh nursery memory of the object's size, which is at least a header.
+        unsafe { obj.init_header(info, flags) };
+        if needs_drop {
+            self.young_drop.push(obj);
+        }
+        obj
     }
 
     #[cold]
@@ -214,7 +236,7 @@ impl HeapInner {
         size: usize,
         needs_drop: bool,
     ) -> Result<ObjPtr, GcError> {
-        let mut flags = if needs_drop {
+        let flags = if needs_drop {
             HeaderFlags::NEEDS_DROP
         } else {
             HeaderFlags::empty()
@@ -223,7 +245,7 @@ impl HeapInner {
             if self.major_due(size) {
                 self.collect_major();
             }
-            self.reserve_old(size)?;
+            self.reserve_old(size, Growth::Large)?;
             let Some(obj) = self.large.alloc(size) else {
                 return Err(self.out_of_memory(size, "the OS refused a large-object mapping"));
             };
@@ -233,46 +255,71 @@ impl HeapInner {
             self.stats.bytes_allocated += size as u64;
             return Ok(obj);
         }
-        if self.nursery.next_gap(size) {
-            // Room in a later gap between pinned objects.
-            if let Some(obj) = self.nursery.try_alloc(size) {
-                // SAFETY: obj is `size` fresh bytes of the nursery.
-                unsafe { obj.init_header(info, flags) };
-                if needs_drop {
-                    self.young_drop.push(obj);
-                }
-                return Ok(obj);
-            }
+        // Room in a later gap between pinned objects.
+        if let Some(obj) = self.nursery.alloc_in_later_gap(size) {
+            return Ok(self.init_young(obj, info, needs_drop));
         }
-        self.collect_minor_then_maybe_major();
-        let mut obj = self.nursery.try_alloc(size);
-        if obj.is_none() && size <= self.nursery.capacity() && self.config.max_heap().is_some() {
-            // The heap limit shrank the usable nursery: one full collection, then give up.
-            self.collect_major();
-            obj = self.nursery.try_alloc(size);
-            if obj.is_none() {
+        if self.collection_can_make_room(size) {
+            self.collect_minor_then_maybe_major();
+            let obj = if fault_on!(FirstGapOnly) {
+                self.nursery.try_alloc(size) // the injected bug: the first gap only
+            } else {
+                self.nursery.alloc_in_any_gap(size)
+            };
+            if let Some(obj) = obj {
+                return Ok(self.init_young(obj, info, needs_drop));
+            }
+            if fault_on!(FirstGapOnly) && self.config.max_heap().is_some() {
                 return Err(self.out_of_memory(
                     size,
                     "the heap limit (MAX) leaves no room even after a full collection",
                 ));
             }
         }
-        if let Some(obj) = obj {
-            // SAFETY: obj is `size` fresh bytes of the nursery.
-            unsafe { obj.init_header(info, flags) };
-            if needs_drop {
-                self.young_drop.push(obj);
-            }
-            return Ok(obj);
+        // No nursery gap can hold it until a pin ends (the nursery is full of pinned objects or
+        // the gaps between them are too small), or the heap limit shrank the nursery, or it is
+        // larger than the whole nursery: born old, without collecting again.
+        self.bypass_nursery(size);
+        self.alloc_born_old(info, size, flags)
+    }
+
+    /// Whether a minor collection could give the nursery a gap of `size` bytes. The gaps a
+    /// collection leaves are the spaces between the pinned survivors, clipped to the usable
+    /// size: while no young pin has ended since the last collection, they are the gaps it left.
+    #[inline]
+    fn collection_can_make_room(&self, size: usize) -> bool {
+        size <= self.nursery.largest_gap() || self.pins.young_releases() != self.gaps_pin_epoch
+    }
+
+    /// Counts an allocation that went around the nursery. After a nursery's worth of them, the
+    /// heap looks at the pins again (dropped guards are drained), so that the nursery is used
+    /// again soon after the pins that filled it end.
+    fn bypass_nursery(&mut self, size: usize) {
+        self.stats.bytes_bypassing_nursery += size as u64;
+        self.bypass_since_drain += size;
+        if self.bypass_since_drain >= self.nursery.capacity() {
+            self.bypass_since_drain = 0;
+            self.drain_released_pins();
         }
-        // Larger than the whole (tiny) nursery: born old. Old objects carry TRACK_YOUNG.
-        self.reserve_old(size)?;
+    }
+
+    /// Allocates a small object straight into the old generation, as an old object: it carries
+    /// `TRACK_YOUNG`, so storing a young reference into it takes the barrier's slow path.
+    fn alloc_born_old(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        flags: HeaderFlags,
+    ) -> Result<ObjPtr, GcError> {
+        if self.major_due(size) {
+            self.collect_major();
+        }
+        self.reserve_old(size, Growth::Small)?;
         let Some(obj) = self.old.alloc(size) else {
             return Err(self.out_of_memory(size, "the OS refused a new arena"));
         };
-        flags |= HeaderFlags::TRACK_YOUNG;
         // SAFETY: obj is a fresh slot of at least `size` bytes.
-        unsafe { obj.init_header(info, flags) };
+        unsafe { obj.init_header(info, flags | HeaderFlags::TRACK_YOUNG) };
         self.stats.bytes_allocated += size as u64;
         Ok(obj)
     }
@@ -305,7 +352,12 @@ impl HeapInner {
         if self.major_due(size) {
             self.collect_major();
         }
-        self.reserve_old(size)?;
+        let growth = if size >= LARGE_OBJECT_THRESHOLD {
+            Growth::Large
+        } else {
+            Growth::Small
+        };
+        self.reserve_old(size, growth)?;
         let obj = if size >= LARGE_OBJECT_THRESHOLD {
             flags |= HeaderFlags::LARGE;
             self.large.alloc(size)
@@ -413,9 +465,11 @@ impl HeapInner {
             .major_due(self.old_generation_bytes() + self.pressure + extra)
     }
 
-    /// The heap's footprint under the limit's accounting: nursery + old generation + large.
+    /// The heap's footprint under the limit's accounting: the nursery's mapping, the committed
+    /// pages of the old generation's arenas and the large objects' mappings (see
+    /// `old_space/accounting.rs`). `MAX` bounds it at all times.
     pub(crate) fn footprint(&self) -> usize {
-        self.nursery.capacity() + self.old_generation_bytes()
+        self.nursery.capacity() + self.old.committed() + self.large.bytes()
     }
 
     fn out_of_memory(&mut self, requested: usize, reason: &'static str) -> GcError {
@@ -433,25 +487,32 @@ impl HeapInner {
         }
     }
 
-    /// Under a heap limit, lets the nursery use only as much as can still be promoted:
-    /// `capacity + old + usable <= MAX`, so a minor collection always completes. Called
-    /// whenever the nursery is empty (after every collection).
+    /// Under a heap limit, lets the nursery use only as much as can still be promoted: the
+    /// worst case of promoting the usable nursery (slot and page rounding included) fits in
+    /// what the limit leaves, so a minor collection always completes under it. Called whenever
+    /// the nursery is empty but for its pinned survivors (after every collection).
     pub(crate) fn refresh_nursery_limit(&mut self) {
         if let Some(max) = self.config.max_heap() {
-            let cap = self.nursery.capacity();
-            let room = max.saturating_sub(cap + self.old_generation_bytes());
-            self.nursery.set_usable(room.min(cap));
+            let room = max.saturating_sub(self.footprint());
+            let usable = self.old.promotable_within(room, self.nursery.capacity());
+            self.nursery.set_usable(usable);
         }
     }
 
-    /// Makes room for `size` bytes of direct old-generation growth (a large object, an object
-    /// born old) under the heap limit: a full collection if needed, then a smaller nursery if
-    /// that is what it takes; otherwise `OutOfMemory`.
-    fn reserve_old(&mut self, size: usize) -> Result<(), GcError> {
+    /// Makes room for direct old-generation growth (a large object, an object born old) under
+    /// the heap limit: a full collection if needed, then free pages given back to the OS, then a
+    /// smaller nursery if that is what it takes; otherwise `OutOfMemory`.
+    fn reserve_old(&mut self, size: usize, growth: Growth) -> Result<(), GcError> {
         let Some(max) = self.config.max_heap() else {
             return Ok(());
         };
-        let fits = |h: &HeapInner| h.footprint() + size + h.nursery.usable() <= max;
+        let needed = |h: &HeapInner| match growth {
+            Growth::Large => size.next_multiple_of(crate::large::LARGE_ALIGN),
+            Growth::Small => h.old.commit_needed_for(size),
+        };
+        let fits = |h: &HeapInner| {
+            h.footprint() + needed(h) + h.old.worst_case_commit(h.nursery.usable()) <= max
+        };
         if fits(self) {
             return Ok(());
         }
@@ -459,10 +520,17 @@ impl HeapInner {
         if fits(self) {
             return Ok(());
         }
+        self.old.release_free_pages();
+        if fits(self) {
+            return Ok(());
+        }
         // The nursery is empty after the collection: shrink it in favour of this allocation.
-        let needed = self.footprint() + size;
-        if needed <= max {
-            self.nursery.set_usable(max - needed);
+        let base = self.footprint() + needed(self);
+        if base <= max {
+            let usable = self
+                .old
+                .promotable_within(max - base, self.nursery.capacity());
+            self.nursery.set_usable(usable);
             return Ok(());
         }
         Err(self.out_of_memory(

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use crate::object::ObjPtr;
 use crate::page_source::Region;
 
-const LARGE_ALIGN: usize = 4096;
+/// Large objects are mapped in multiples of this.
+pub(crate) const LARGE_ALIGN: usize = 4096;
 
 struct LargeObject {
     region: Region,

@@ -47,6 +47,8 @@ pub(crate) struct Nursery {
     /// Pinned objects that survived the last minor collection in place, by address.
     pinned: Vec<ObjPtr>,
     fragmentation: usize,
+    /// Size of the largest gap.
+    largest_gap: usize,
 }
 
 impl Nursery {
@@ -63,6 +65,7 @@ impl Nursery {
             used_ends: Vec::new(),
             pinned: Vec::new(),
             fragmentation: 0,
+            largest_gap: 0,
         };
         n.rebuild_gaps();
         Some(n)
@@ -82,8 +85,30 @@ impl Nursery {
         }
     }
 
+    /// Allocates `size` bytes in a gap after the current one (skipping those too small, which
+    /// stay unused until the next collection).
+    pub(crate) fn alloc_in_later_gap(&mut self, size: usize) -> Option<ObjPtr> {
+        if self.next_gap(size) {
+            self.try_alloc(size)
+        } else {
+            None
+        }
+    }
+
+    /// Allocates `size` bytes in the current gap or a later one.
+    pub(crate) fn alloc_in_any_gap(&mut self, size: usize) -> Option<ObjPtr> {
+        self.try_alloc(size)
+            .or_else(|| self.alloc_in_later_gap(size))
+    }
+
+    /// The largest gap the last rebuild left (zero when the nursery is full of pinned objects
+    /// or unusable under the heap limit).
+    pub(crate) fn largest_gap(&self) -> usize {
+        self.largest_gap
+    }
+
     /// Moves to the next gap that can hold `size` bytes; `false` when none is left.
-    pub(crate) fn next_gap(&mut self, size: usize) -> bool {
+    fn next_gap(&mut self, size: usize) -> bool {
         while self.gap + 1 < self.gaps.len() {
             self.used_ends
                 .push(self.top.addr() - self.region.start().addr());
@@ -144,6 +169,7 @@ impl Nursery {
             cursor,
             self.region.len(),
         );
+        self.largest_gap = self.gaps.iter().map(|(s, e)| e - s).max().unwrap_or(0);
         if self.gaps.is_empty() {
             // No room at all: an empty gap keeps `top`/`limit` meaningful.
             self.gaps.push((usable.min(cursor), usable.min(cursor)));

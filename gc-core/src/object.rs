@@ -136,6 +136,36 @@ pub(crate) const fn align_up(n: usize) -> usize {
     (n + OBJECT_ALIGN - 1) & !(OBJECT_ALIGN - 1)
 }
 
+/// The smallest object: the old generation's smallest size class, so that promoting an object
+/// never more than rounds it up to the next class (a header-only object of 8 bytes would take a
+/// 16-byte slot: twice its size, which the heap limit's worst case would have to assume).
+pub(crate) const MIN_OBJECT_SIZE: usize = 16;
+
+/// Total size of an object with `payload` bytes of payload: header included, aligned, at least
+/// [`MIN_OBJECT_SIZE`]. `None` when it overflows.
+#[inline(always)]
+pub(crate) const fn object_size(payload: usize) -> Option<usize> {
+    match HEADER_SIZE.checked_add(payload) {
+        Some(n) if n <= usize::MAX - OBJECT_ALIGN => {
+            let size = align_up(n);
+            Some(if size < MIN_OBJECT_SIZE {
+                MIN_OBJECT_SIZE
+            } else {
+                size
+            })
+        }
+        _ => None,
+    }
+}
+
+/// [`object_size`] of a fixed-size type (its size cannot overflow).
+pub(crate) const fn fixed_object_size<T>() -> usize {
+    match object_size(std::mem::size_of::<T>()) {
+        Some(size) => size,
+        None => panic!("a type larger than the address space"),
+    }
+}
+
 /// Address of an object's header. Copy, comparable, no lifetime: only the collector and the
 /// scope's accessors turn it back into references.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -266,7 +296,9 @@ impl ObjPtr {
     #[inline(always)]
     pub(crate) unsafe fn size(self) -> usize {
         // SAFETY: forwarded from the caller.
-        align_up(HEADER_SIZE + unsafe { self.payload_size() })
+        let payload = unsafe { self.payload_size() };
+        // A live object's size was computed without overflow when it was allocated.
+        object_size(payload).unwrap_or(usize::MAX)
     }
 
     /// Where the object was copied to, if it was.
@@ -327,8 +359,13 @@ impl ObjPtr {
         unsafe { (*word.map_addr(|a| a & !FLAG_MASK).cast::<TypeInfo>()).magic == TYPE_MAGIC }
     }
 
-    /// Runs the object's drop glue, catching a panicking destructor so that it never unwinds
+    /// Runs the object's drop glue, containing a panicking destructor so that it never unwinds
     /// through the collector. Returns whether the destructor panicked.
+    ///
+    /// The panic's payload is a value of the user's choosing, and dropping it may panic too:
+    /// it is dropped inside a second `catch_unwind`, and a payload of *that* panic is leaked
+    /// rather than dropped. Nothing a destructor does can therefore unwind out of a sweep and
+    /// leave a dead slot allocated (its destructor would run again: a double free).
     ///
     /// # Safety
     /// `self` is an unforwarded object that is dead: nothing will read its payload again.
@@ -340,6 +377,21 @@ impl ObjPtr {
         let payload = self.payload();
         // SAFETY: the payload is a dead value of the matching type, dropped exactly once here.
         let run = std::panic::AssertUnwindSafe(|| unsafe { drop(payload) });
-        std::panic::catch_unwind(run).is_err()
+        match std::panic::catch_unwind(run) {
+            Ok(()) => false,
+            Err(panic) => {
+                dispose_of_panic(panic);
+                true
+            }
+        }
+    }
+}
+
+/// Drops a caught panic's payload without letting a second panic escape: a payload whose
+/// destructor panics is contained, and the payload of that second panic is leaked.
+pub(crate) fn dispose_of_panic(panic: Box<dyn std::any::Any + Send>) {
+    let drop_payload = std::panic::AssertUnwindSafe(move || drop(panic));
+    if let Err(second) = std::panic::catch_unwind(drop_payload) {
+        std::mem::forget(second);
     }
 }

@@ -11,7 +11,9 @@
 //!
 //! A dropped guard cannot reach the heap (the heap is borrowed by whoever is using it), so it
 //! pushes its pin id onto a small per-heap release queue; the heap drains the queue before
-//! every pin operation, collection and statistics snapshot. Explicit `unpin` releases at once.
+//! every pin operation and collection, after a nursery's worth of allocation around a nursery
+//! full of pinned objects, and on `Scope::release_dropped_pins`. Until then a statistics
+//! snapshot still counts such a pin. Explicit `unpin` releases at once.
 //!
 //! Counting: `MAX_PINNED` bounds the number of *nursery* objects pinned at once (an object
 //! pinned twice counts once); pinned old and large objects do not count. `MAX_PINNED=0`
@@ -109,16 +111,18 @@ impl Pinned {
         self.id
     }
 
-    /// The pinned object, for the raw layer (`Scope::from_raw`): it stays valid while the
-    /// guard lives.
+    /// The pinned object, for the raw layer (`Scope::from_raw`): valid while the guard lives
+    /// (a pinned object neither moves nor dies); after the pin ends, only until the heap's next
+    /// collection, unless a root provider reports it (see [`RootProvider`](crate::RootProvider)).
     pub fn object(&self) -> crate::roots::RawGc {
         self.object
     }
 
-    /// Marks the guard as released by `Scope::unpin` (so dropping it does nothing more).
-    pub(crate) fn consume(mut self) -> PinId {
+    /// Marks the guard as released by `Scope::unpin` (so dropping it does nothing more). Only
+    /// after the release succeeded: a guard whose release was refused must still end its pin
+    /// when dropped.
+    pub(crate) fn consume(mut self) {
         self.consumed = true;
-        self.id
     }
 }
 
@@ -152,6 +156,13 @@ pub struct PinStats {
     /// Nursery bytes lost around pinned objects at the last minor collection: the pinned
     /// objects themselves plus the gaps too small to allocate in.
     pub fragmentation_bytes: usize,
+    /// `Scope::with_nonmoving_buffer` calls that handed the bytes over in place (the object
+    /// never moves, or was pinned already).
+    pub ffi_in_place: u64,
+    /// `Scope::with_nonmoving_buffer` calls that pinned a young object for the call.
+    pub ffi_pinned: u64,
+    /// `Scope::with_nonmoving_buffer` calls that copied the bytes (the pin was refused).
+    pub ffi_copied: u64,
 }
 
 /// The heap's pins.
@@ -160,6 +171,9 @@ pub(crate) struct PinTable {
     free: Vec<u32>,
     counts: HashMap<usize, u32>,
     young_pinned: usize,
+    /// Nursery objects whose last pin ended, ever: a change tells the allocator that a minor
+    /// collection would leave different gaps.
+    young_releases: u64,
     queue: Arc<ReleaseQueue>,
     heap: u32,
     pub(crate) stats: PinStats,
@@ -172,10 +186,29 @@ impl PinTable {
             free: Vec::new(),
             counts: HashMap::new(),
             young_pinned: 0,
+            young_releases: 0,
             queue: Arc::new(ReleaseQueue::default()),
             heap,
             stats: PinStats::default(),
         }
+    }
+
+    /// Pins `obj` like [`PinTable::pin`], but a refusal is not counted as one (the FFI helper
+    /// falls back to a copy, which it counts itself).
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object of this heap.
+    pub(crate) unsafe fn pin_quietly(
+        &mut self,
+        obj: ObjPtr,
+        young: bool,
+        max_pinned: usize,
+    ) -> Option<PinId> {
+        let before = (self.stats.refused_limit, self.stats.refused_disabled);
+        // SAFETY: forwarded from the caller.
+        let pinned = unsafe { self.pin(obj, young, max_pinned) };
+        (self.stats.refused_limit, self.stats.refused_disabled) = before;
+        pinned.ok()
     }
 
     /// Pins `obj` (`young` when it lives in the nursery).
@@ -268,6 +301,7 @@ impl PinTable {
             self.counts.remove(&addr);
             if in_nursery(addr) && !fault_on!(LeakPinCount) {
                 self.young_pinned -= 1;
+                self.young_releases += 1;
             }
             // SAFETY: a pinned object is live and unforwarded until its last pin ends, which
             // is now.
@@ -314,6 +348,11 @@ impl PinTable {
     /// How many pins refer to the object at `addr`.
     pub(crate) fn count(&self, addr: usize) -> u32 {
         self.counts.get(&addr).copied().unwrap_or(0)
+    }
+
+    /// How many nursery objects have had their last pin end, ever.
+    pub(crate) fn young_releases(&self) -> u64 {
+        self.young_releases
     }
 
     pub(crate) fn young_pinned(&self) -> usize {

@@ -8,14 +8,24 @@
 //!
 //! This layer is `unsafe` because the type system cannot see the discipline it needs:
 //!
-//! 1. a `RawGc` is valid only while it is reported by a provider at every collection, or
-//!    until the next allocation or collection otherwise (a `RawGc` held in a Rust local across
-//!    an allocation may dangle: push it on your stack first);
+//! 1. **When a `RawGc` is valid.** A `RawGc` comes from one heap ([`Scope::to_raw`],
+//!    [`Pinned::object`]) and refers to a live object of that heap until that heap's next
+//!    collection (any allocation may run one). It stays valid across a collection only when,
+//!    at that collection, it is held in a slot that a registered provider reports (the
+//!    collector then updates the slot, so the *slot's* value is the valid one), or its object
+//!    is pinned by a guard that is still alive (a pinned object neither moves nor dies). This
+//!    is the one rule; `Scope::from_raw` and `Pinned::object` refer to it;
 //! 2. [`Scope::from_raw`](crate::Scope::from_raw) must be told the object's true type;
-//! 3. a provider reports each slot at most once per collection and does not allocate.
+//! 3. a provider reports, each at most once per collection, only `RawGc`s of the heap it is
+//!    registered with, does not allocate or otherwise touch the heap, and **does not panic**:
+//!    a panic from `trace_roots` aborts the process, because it interrupts a collection
+//!    half-way (the rule for every user callback inside a collection is in `abort.rs`).
 //!
 //! Violations are what the stress mode (`with_stress(Some(1))`, nursery poisoning and the
 //! verifier) exists to catch.
+//!
+//! [`Scope::to_raw`]: crate::Scope::to_raw
+//! [`Pinned::object`]: crate::Pinned::object
 
 use std::any::Any;
 use std::cell::Cell;
@@ -49,8 +59,16 @@ pub struct ProviderId(pub(crate) usize);
 ///
 /// # Safety
 ///
-/// `trace_roots` must report, through `roots`, every [`RawGc`] the embedder will use after the
-/// collection, each exactly once, and must not allocate in or otherwise touch the heap.
+/// `trace_roots` must
+///
+/// 1. report, through `roots`, every [`RawGc`] the embedder will use after the collection
+///    (unless a live [`Pinned`](crate::Pinned) guard pins its object), each exactly once;
+/// 2. report only `RawGc`s of the heap the provider is registered with;
+/// 3. not allocate in or otherwise touch the heap;
+/// 4. not panic: a collection cannot be left half-way, so a panic from `trace_roots` aborts
+///    the process with a message naming it.
+///
+/// A `RawGc` not reported at a collection may dangle afterwards (module rule 1).
 ///
 /// # Example
 ///

@@ -27,7 +27,7 @@ use crate::builtin::{array_members, GcArray, GcBytes, GcObject, LEN_SIZE};
 use crate::error::GcError;
 use crate::heap::HeapInner;
 use crate::member::Member;
-use crate::object::{align_up, ObjPtr, HEADER_SIZE};
+use crate::object::{fixed_object_size, object_size, ObjPtr};
 use crate::pin::{PinId, Pinned, Refusal};
 use crate::roots::{ProviderId, RawGc, RootProvider};
 use crate::stats::HeapStats;
@@ -151,7 +151,7 @@ impl<'s> Scope<'s> {
     /// On error the value is dropped and nothing already allocated is lost.
     #[inline]
     pub fn alloc<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
-        let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
+        let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
             .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
@@ -170,11 +170,7 @@ impl<'s> Scope<'s> {
         info: &'static crate::object::TypeInfo,
         payload: usize,
     ) -> Result<ObjPtr, GcError> {
-        let size = HEADER_SIZE
-            .checked_add(payload)
-            .and_then(|s| s.checked_add(7))
-            .ok_or(GcError::SizeOverflow("object size"))?
-            & !7;
+        let size = object_size(payload).ok_or(GcError::SizeOverflow("object size"))?;
         match self.heap.alloc_object(info, size, false) {
             Ok(obj) => Ok(obj),
             Err(e) => self.deliver_then(Err(e)),
@@ -691,9 +687,18 @@ impl<'s> Scope<'s> {
 
     /// Ends a pin now (dropping the guard ends it too, at the heap's next pin operation or
     /// collection).
+    ///
+    /// A guard of another heap is refused with [`GcError::NotPinned`] and left intact: it is
+    /// dropped as usual, which ends its pin on its own heap.
     pub fn unpin(&mut self, pin: Pinned) -> Result<(), GcError> {
-        let id = pin.consume();
-        self.unpin_raw(id)
+        if fault_on!(LeakPinOnRefusedUnpin) {
+            let id = pin.id();
+            pin.consume(); // the injected bug: consumed before the release is checked
+            return self.unpin_raw(id);
+        }
+        self.unpin_raw(pin.id())?;
+        pin.consume(); // released just now: its drop must not queue the id again
+        Ok(())
     }
 
     /// Pins without a guard (the raw layer): the pin lasts until [`Scope::unpin_raw`].
@@ -726,9 +731,16 @@ impl<'s> Scope<'s> {
     }
 
     /// Runs `f` with the byte string's bytes at a stable address, in the spirit of PyPy's
-    /// `get_nonmovingbuffer`: pinned when possible, otherwise copied to a temporary buffer
-    /// and copied back afterwards, so the caller never handles a refusal. The bytes may be
-    /// written.
+    /// `get_nonmovingbuffer`, so the caller never handles a refusal. The bytes may be written.
+    ///
+    /// - an object that never moves (old, large, allocated non-moving) or is pinned already is
+    ///   handed over in place: no pin, no copy;
+    /// - a young object is pinned for the call;
+    /// - when the pin is refused (`MAX_PINNED` reached, or `MAX_PINNED=0`), the bytes are
+    ///   copied to a temporary buffer and copied back afterwards.
+    ///
+    /// [`HeapStats::pinning`] counts each outcome (`ffi_in_place`, `ffi_pinned`,
+    /// `ffi_copied`); a copy is not counted as a refused pin.
     ///
     /// ```
     /// # use gc_core::{Config, Heap};
@@ -740,6 +752,11 @@ impl<'s> Scope<'s> {
     ///         bytes.len()
     ///     });
     ///     assert_eq!((n, s.bytes(buf)), (5, &b"jello"[..]));
+    ///     assert_eq!(s.stats().pinning.ffi_copied, 1); // young, and pinning is off: copied
+    ///     s.collect_minor(); // now old: it never moves again
+    ///     s.with_nonmoving_buffer(buf, |bytes| bytes[0] = b'h');
+    ///     assert_eq!(s.stats().pinning.ffi_in_place, 1);
+    ///     assert_eq!(s.stats().pinning.refused_disabled, 0);
     /// });
     /// ```
     ///
@@ -750,28 +767,27 @@ impl<'s> Scope<'s> {
         h: Handle<'_, GcBytes>,
         f: impl FnOnce(&mut [u8]) -> R,
     ) -> R {
-        match self.pin(h) {
-            Ok(pin) => {
-                // SAFETY: the pin keeps `len` bytes at `as_ptr` alive and in place, and &mut
-                // self keeps every other access to the heap away while the slice lives.
-                let bytes = unsafe { std::slice::from_raw_parts_mut(pin.as_ptr(), pin.len()) };
-                let result = f(bytes);
-                let _ = self.unpin(pin);
+        let obj = panic_on(self.resolve(h));
+        let moves = self.heap.nursery.contains(obj.addr()) && self.heap.pins.count(obj.addr()) == 0;
+        if !moves {
+            self.heap.pins.stats.ffi_in_place += 1;
+            // &mut self keeps every collection away while `f` runs, and the object cannot move
+            // anyway.
+            return f(self.bytes_mut(h));
+        }
+        self.heap.drain_released_pins();
+        let max = self.heap.config.max_pinned();
+        // SAFETY: obj is a live, unforwarded young object of this heap (resolved from a handle).
+        match unsafe { self.heap.pins.pin_quietly(obj, true, max) } {
+            Some(id) => {
+                self.heap.pins.stats.ffi_pinned += 1;
+                let result = f(self.bytes_mut(h));
+                let nursery = &self.heap.nursery;
+                self.heap.pins.release(id, |a| nursery.contains(a));
                 result
             }
-            Err(GcError::ForeignHandle {
-                handle_heap,
-                this_heap,
-            }) => {
-                panic!(
-                    "{}",
-                    GcError::ForeignHandle {
-                        handle_heap,
-                        this_heap
-                    }
-                )
-            }
-            Err(_) => {
+            None => {
+                self.heap.pins.stats.ffi_copied += 1;
                 let mut copy = self.bytes(h).to_vec();
                 let result = f(&mut copy);
                 self.bytes_mut(h).copy_from_slice(&copy);
@@ -784,7 +800,8 @@ impl<'s> Scope<'s> {
     /// that live long in C. It never moves; keep it alive with a handle or a pin (a pin on it
     /// does not count against `MAX_PINNED`).
     pub fn alloc_bytes_nonmoving(&mut self, data: &[u8]) -> Result<Handle<'s, GcBytes>, GcError> {
-        let size = align_up(HEADER_SIZE + LEN_SIZE + data.len());
+        let size =
+            object_size(LEN_SIZE + data.len()).ok_or(GcError::SizeOverflow("object size"))?;
         let obj = match self.heap.alloc_nonmoving(GcBytes::TYPE_INFO, size, false) {
             Ok(obj) => obj,
             Err(e) => return self.deliver_then(Err(e)),
@@ -799,7 +816,7 @@ impl<'s> Scope<'s> {
 
     /// Allocates a value directly in non-moving space (pinned for life).
     pub fn alloc_nonmoving<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
-        let size = const { align_up(HEADER_SIZE + std::mem::size_of::<T>()) };
+        let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
             .alloc_nonmoving(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
@@ -989,7 +1006,9 @@ impl<'s> Scope<'s> {
     ///
     /// # Safety
     /// `raw` refers to a live object of type `T` in this heap: it was obtained from this heap
-    /// and has been reported by a root provider at every collection since.
+    /// and is still valid by the rule of the `roots` module (no collection since, or at every
+    /// collection since it was reported by a root provider or its object was pinned by a live
+    /// guard).
     pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
         self.push(raw.as_ptr())
     }

@@ -67,13 +67,18 @@ pub struct HeapStats {
     pub arenas: usize,
     /// Large objects now (young and old).
     pub large_objects: usize,
-    /// Bytes of memory obtained from the OS and not yet returned: nursery, arenas, large
-    /// objects.
+    /// Bytes of heap mappings counted against the heap limit: the nursery, the committed
+    /// pages of the old generation's arenas, the large objects (side tables and the mutator's
+    /// vectors are not counted). `MAX` bounds it.
     pub committed_bytes: usize,
     /// Bytes of the nursery in use now.
     pub nursery_used: usize,
     /// The old-generation size at which the next automatic major collection starts.
     pub major_threshold: usize,
+    /// Bytes of small objects allocated straight into the old generation because no nursery
+    /// gap could hold them (the nursery full of pinned objects, gaps too small, a nursery shrunk
+    /// by the heap limit, or an object larger than the nursery).
+    pub bytes_bypassing_nursery: u64,
     /// Objects whose drop glue ran.
     pub objects_dropped: u64,
     /// Destructors that panicked (the panic was caught and discarded).

@@ -24,7 +24,8 @@ use crate::member::Member;
 ///
 /// 1. `trace` passes every [`Member`] the value holds (inline, or in memory the value owns such
 ///    as a `Box` or `Vec`) to the tracer exactly once, and does nothing else with the heap: no
-///    allocation, no panics;
+///    allocation, no panics (a panic in `trace` interrupts a collection half-way, so it aborts
+///    the process with a message naming `Trace::trace`);
 /// 2. `NEEDS_TRACE` is `true` whenever the value can hold a `Member` (it may be `true`
 ///    needlessly, never `false` wrongly);
 /// 3. if the value can hold a `Member`, the type does not implement `Drop` (a destructor receives

@@ -105,9 +105,29 @@ fn every_variable_accepts_its_syntax() {
 #[test]
 fn bad_values_name_the_variable_the_value_and_the_syntax() {
     let cases: &[(&str, &str, &str)] = &[
-        ("NURSERY", "lots", "a size such as 4MB"),
-        ("NURSERY", "4T", "a size such as 4MB"),
-        ("NURSERY", "-1M", "a size such as 4MB"),
+        (
+            "NURSERY",
+            "lots",
+            "a size from 256 bytes to 1 TiB such as 4MB",
+        ),
+        (
+            "NURSERY",
+            "4T",
+            "a size from 256 bytes to 1 TiB such as 4MB",
+        ),
+        (
+            "NURSERY",
+            "-1M",
+            "a size from 256 bytes to 1 TiB such as 4MB",
+        ),
+        (
+            "NURSERY",
+            "0",
+            "outside the accepted range, 256 bytes to 1 TiB",
+        ),
+        ("NURSERY", "255", "outside the accepted range"),
+        ("NURSERY", "9999999999G", "outside the accepted range"),
+        ("NURSERY", "2048G", "outside the accepted range"),
         ("NURSERY_DEBUG", "yes", "0 or 1"),
         ("MAJOR_COLLECT", "0.5", "0 (threshold-zero"),
         ("MAJOR_COLLECT", "1", "0 (threshold-zero"),
@@ -117,7 +137,7 @@ fn bad_values_name_the_variable_the_value_and_the_syntax() {
         ("MAX", "big", "or 0 for no limit"),
         ("MAX_DELTA", "-5", "a size such as 4MB"),
         ("MAX_PINNED", "1.5", "a whole number of objects"),
-        ("DEBUG", "3", "0, 1 or 2"),
+        ("DEBUG", "4", "0, 1, 2 or 3"),
         ("STRESS", "often", "a whole number N"),
         ("TRACE", "2", "0 or 1"),
         ("LOG", "", "a file path"),
@@ -166,6 +186,11 @@ fn combinations_are_checked() {
     let p = problems(&[("NURSERY", "4M"), ("MAX", "2M")]);
     assert_eq!(p.len(), 1);
     assert!(p[0].starts_with("PINION_GC_MAX=\"2M\""), "{}", p[0]);
+    assert!(
+        p[0].contains("must be larger than the nursery (NURSERY, 4194304 bytes)"),
+        "{}",
+        p[0]
+    );
     assert!(matches!(
         Heap::new(Config::default().with_max_heap(Some(1024))),
         Err(GcError::InvalidConfig(_))
@@ -174,6 +199,20 @@ fn combinations_are_checked() {
         Heap::new(Config::default().with_growth(0.9)),
         Err(GcError::InvalidConfig(_))
     ));
+}
+
+#[test]
+fn a_huge_nursery_is_refused_without_overflowing_derived_settings() {
+    // Issue 14: `NURSERY=9999999999G` overflowed `8 × NURSERY` (the default MIN).
+    let huge = Config::default().with_nursery_size(usize::MAX);
+    assert_eq!(huge.min_major(), usize::MAX);
+    assert!(huge.validate().is_err());
+    assert!(matches!(
+        Heap::new(Config::default().with_nursery_size(0)),
+        Err(GcError::InvalidConfig(_))
+    ));
+    let err = read(&[("NURSERY", "9999999999G")]).unwrap_err().to_string();
+    assert!(err.contains("PINION_GC_NURSERY=\"9999999999G\""), "{err}");
 }
 
 #[test]

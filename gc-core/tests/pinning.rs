@@ -428,11 +428,19 @@ fn max_pinned_zero_disables_pinning_entirely() {
         assert_eq!(s.pin(young).err(), Some(GcError::PinningDisabled));
         assert_eq!(s.pin(old).err(), Some(GcError::PinningDisabled));
         assert_eq!(s.pin_raw(young).err(), Some(GcError::PinningDisabled));
-        // The FFI helper copies instead.
+        // The FFI helper copies a young object instead, and hands an old one over in place;
+        // neither is a refused pin.
         s.with_nonmoving_buffer(young, |b| b.copy_from_slice(b"YOUNG"));
         assert_eq!(s.bytes(young), b"YOUNG");
+        let at = s.bytes(old).as_ptr() as usize;
+        let seen = s.with_nonmoving_buffer(old, |b| {
+            b.copy_from_slice(b"OLD");
+            b.as_ptr() as usize
+        });
+        assert_eq!((seen, s.bytes(old)), (at, &b"OLD"[..]));
         let st = s.stats().pinning;
-        assert_eq!((st.pins, st.refused_disabled), (0, 4));
+        assert_eq!((st.pins, st.refused_disabled), (0, 3));
+        assert_eq!((st.ffi_copied, st.ffi_in_place, st.ffi_pinned), (1, 1, 0));
     });
 }
 

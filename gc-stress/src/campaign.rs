@@ -156,7 +156,18 @@ pub struct Program {
 /// Program `index` of `campaign`, `len` operations long.
 pub fn program(campaign: &Campaign, index: u64, len: usize) -> Program {
     let configs = campaign.configs.len().max(1) as u64;
-    let (config, settings) = match campaign.configs.get((index % configs) as usize) {
+    let workloads = if campaign.workload == "all" {
+        workloads::WORKLOADS.len() as u64
+    } else {
+        1
+    };
+    // Workloads take turns program by program, and each round of them moves to the next
+    // configurations along a diagonal, so that every pair (workload, configuration) comes up
+    // within workloads × configurations programs when the two counts are coprime, and early
+    // programs already mix both.
+    let round = index / workloads;
+    let config_index = (index + round) % configs;
+    let (config, settings) = match campaign.configs.get(config_index as usize) {
         Some(c) => (
             c.name,
             c.apply(&campaign.settings)
@@ -164,7 +175,7 @@ pub fn program(campaign: &Campaign, index: u64, len: usize) -> Program {
         ),
         None => ("environment", campaign.settings.clone()),
     };
-    let workload = workloads::resolve(&campaign.workload, index / configs).unwrap_or("random");
+    let workload = workloads::resolve(&campaign.workload, index).unwrap_or("random");
     let seed = mix(campaign.seed, index);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut ops = workloads::generate(workload, &mut rng, len).unwrap_or_default();

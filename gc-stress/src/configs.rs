@@ -44,7 +44,7 @@ pub const CONFIGS: &[StressConfig] = &[
     },
     StressConfig {
         name: "max-pinned-large",
-        vars: &[("NURSERY", "64K"), ("MAX_PINNED", "100000")],
+        vars: &[("NURSERY", "64K"), ("MAX_PINNED", "100000"), ("MAX", "32M")],
     },
     StressConfig {
         name: "verify-minor",
@@ -53,6 +53,10 @@ pub const CONFIGS: &[StressConfig] = &[
     StressConfig {
         name: "verify-major",
         vars: &[("MIN", "1M"), ("DEBUG", "1")],
+    },
+    StressConfig {
+        name: "max-heap",
+        vars: &[("NURSERY", "16K"), ("MAX", "32M"), ("MAX_PINNED", "1000")],
     },
 ];
 

@@ -19,7 +19,6 @@
 //! where the guard's pointer says). Operations that touch bytes, end pins or check the heap
 //! first wait for the C thread's outstanding jobs.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -120,6 +119,7 @@ pub fn execute(
         weaks: Vec::new(),
         hashes: HashMap::new(),
         frozen: std::collections::HashSet::new(),
+        foreign: None,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
@@ -182,6 +182,8 @@ struct Executor<'a> {
     /// Objects frozen by the last `freeze`: the heap treats them as roots until `unfreeze`
     /// (they are never freed, and what the program stores into them stays alive).
     frozen: std::collections::HashSet<u64>,
+    /// A second heap, for `foreign-unpin` (made on first use).
+    foreign: Option<Heap>,
 }
 
 type View<'s> = Vec<(u64, AnyHandle<'s>)>;
@@ -406,17 +408,7 @@ impl Executor<'_> {
         match op {
             Op::AllocNode { payload } => {
                 let id = self.model.add(Kind::Node, payload, Vec::new(), 0);
-                let h = s
-                    .alloc(Node {
-                        id,
-                        payload: Cell::new(payload),
-                        refs: [Member::null(), Member::null()],
-                        bytes: Member::null(),
-                        array: Member::null(),
-                        dropper: Member::null(),
-                        big: Member::null(),
-                    })
-                    .map_err(alloc_err)?;
+                let h = s.alloc(Node::new(id, payload)).map_err(alloc_err)?;
                 self.root(s, level, id, AnyHandle::Node(h));
             }
             Op::AllocDrop { payload } => {
@@ -553,16 +545,36 @@ impl Executor<'_> {
                     Err(e) => return Err(self.fail(at, format!("pin failed: {e}"))),
                 }
             }
-            Op::Unpin { pin } | Op::DropPin { pin } => {
+            Op::Unpin { pin } | Op::DropPin { pin } | Op::ForeignUnpin { pin } => {
                 if self.pins.is_empty() {
                     return Ok(());
                 }
                 self.wait_c(at)?;
                 let i = pin as usize % self.pins.len();
                 let (_, _, guard) = self.pins.remove(i);
-                if matches!(op, Op::Unpin { .. }) {
-                    s.unpin(guard)
-                        .map_err(|e| self.fail(at, format!("unpin failed: {e}")))?;
+                match op {
+                    Op::Unpin { .. } => s
+                        .unpin(guard)
+                        .map_err(|e| self.fail(at, format!("unpin failed: {e}")))?,
+                    Op::ForeignUnpin { .. } => {
+                        // Refused, and the guard, dropped by the refused call, ends the pin on
+                        // its own heap: the model forgets the pin as for `drop-pin`.
+                        let other = match &mut self.foreign {
+                            Some(h) => h,
+                            None => self.foreign.insert(
+                                Heap::new(gc_core::Config::default())
+                                    .map_err(|e| self.fail(at, format!("second heap: {e}")))?,
+                            ),
+                        };
+                        let refused = other.scope(|o| o.unpin(guard));
+                        if refused != Err(GcError::NotPinned) {
+                            return Err(self.fail(
+                                at,
+                                format!("another heap's scope ended a pin: {refused:?}"),
+                            ));
+                        }
+                    }
+                    _ => drop(guard),
                 }
             }
             Op::PinnedWrite { pin, offset, value } => {
@@ -757,6 +769,8 @@ impl Executor<'_> {
         if !report.is_ok() {
             return Err(self.fail(at, format!("heap verifier: {report}")));
         }
+        // Pins whose guards were dropped end now, so the heap's pins can match the model's.
+        s.release_dropped_pins();
         // Pinned objects are roots too; their handles live in a scope of their own.
         s.scope(|t| self.compare(t, view, at, after_major))
     }
@@ -812,6 +826,16 @@ impl Executor<'_> {
             })
             .collect();
         let s: &Scope<'_> = s;
+        for &(id, h) in view {
+            let by_model = self.pins.iter().any(|(pid, ..)| *pid == id);
+            let in_heap = crate::with_handle!(h, h => s.is_pinned(h));
+            if by_model != in_heap {
+                return Err(self.fail(
+                    at,
+                    format!("object {id}: pinned in the heap: {in_heap}, by the model: {by_model}"),
+                ));
+            }
+        }
         for &(id, h, data) in &pinned {
             let now = resolve(s, h).addr();
             if now != data {

@@ -1,8 +1,9 @@
 //! Turning arbitrary bytes into a program, for the fuzz targets in `fuzz/`.
 //!
-//! The first byte picks heap settings that make collections frequent (a small nursery, stress
-//! mode, pin limits, poisoning); every following operation is an opcode byte and a few
-//! argument bytes. Any byte string decodes to a valid program (missing bytes read as zero), so
+//! The first two bytes pick heap settings that make collections frequent (a small nursery,
+//! stress mode, pin limits, poisoning, a heap limit, the verifier); every following operation is
+//! an opcode byte and a few argument bytes. Every operation of the language is reachable,
+//! freezing, hooks and the C thread included. Any byte string decodes to a valid program (missing bytes read as zero), so
 //! the fuzzer explores programs, not parse errors.
 
 use crate::ops::Op;
@@ -36,17 +37,25 @@ impl Bytes<'_> {
     }
 }
 
-/// The settings selected by a fuzz input's first byte.
-pub fn settings_from_byte(b: u8) -> HeapSettings {
+/// The settings selected by a fuzz input's first two bytes: the nursery size (eight sizes from
+/// 256 bytes to 4 MB), stress mode, the pin limit and poisoning from the first; a heap limit
+/// (none, or one of three sizes) and the verifier level from the second.
+pub fn settings_from_bytes(first: u8, second: u8) -> HeapSettings {
     let mut s = HeapSettings::default();
-    let nursery = ["4K", "16K", "64K", "1M"][usize::from(b & 3)];
-    let stress = ["0", "1", "7", "0"][usize::from((b >> 2) & 3)];
-    let max_pinned = [None, Some("0"), Some("1"), Some("1000")][usize::from((b >> 4) & 3)];
+    let nursery = ["256", "1K", "4K", "16K", "64K", "256K", "1M", "4M"][usize::from(first & 7)];
+    let stress = ["0", "1", "7", "0"][usize::from((first >> 3) & 3)];
+    let max_pinned = [None, Some("0"), Some("1"), Some("1000")][usize::from((first >> 5) & 3)];
+    let poison = if first & 0x80 != 0 { "1" } else { "0" };
+    // Limits with room for the nursery's worst-case promotion (see docs/tuning.md).
+    let max = [None, Some("16M"), Some("32M"), Some("64M")][usize::from(second & 3)];
+    let debug = ["0", "1", "2", "0"][usize::from((second >> 2) & 3)];
     let pairs = [
         ("NURSERY", Some(nursery)),
         ("STRESS", Some(stress)),
         ("MAX_PINNED", max_pinned),
-        ("NURSERY_DEBUG", Some(if b & 0x40 != 0 { "1" } else { "0" })),
+        ("NURSERY_DEBUG", Some(poison)),
+        ("MAX", max),
+        ("DEBUG", Some(debug)),
     ];
     for (name, value) in pairs {
         if let Some(v) = value {
@@ -59,10 +68,10 @@ pub fn settings_from_byte(b: u8) -> HeapSettings {
 /// Decodes a fuzz input into settings and a program.
 pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let mut b = Bytes { data, at: 0 };
-    let settings = settings_from_byte(b.u8());
+    let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 26 {
+        let op = match b.u8() % 32 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -113,7 +122,19 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
             22 => Op::WeakRead { weak: b.u32() },
             23 => Op::Hash { root: b.u32() },
             24 => Op::Minor,
-            _ => Op::Major,
+            25 => Op::Major,
+            26 => Op::Freeze,
+            27 => Op::Unfreeze,
+            28 => Op::Hooks { kind: b.u32() % 5 },
+            29 => Op::CFill {
+                pin: b.u32(),
+                value: b.u8(),
+            },
+            30 => Op::ForeignUnpin { pin: b.u32() },
+            _ => Op::AllocBytes {
+                len: b.u32() * 16,
+                seed: b.u64(),
+            },
         };
         ops.push(op);
     }
@@ -121,8 +142,9 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
 }
 
 /// The configuration fuzz target's property, shared with the stable regression test: parsing
-/// `NAME=VALUE` lines never panics, and an accepted configuration reads back unchanged from
-/// its own `env_pairs`.
+/// `NAME=VALUE` lines never panics, an accepted configuration reads back unchanged from its own
+/// `env_pairs`, and it builds a heap (or gets a clear error) that runs a small program with a
+/// clean verifier.
 pub fn check_config_text(text: &str) {
     let vars = text
         .lines()
@@ -136,7 +158,34 @@ pub fn check_config_text(text: &str) {
                 .expect("a value the configuration wrote reads back");
         }
         assert_eq!(again.env_pairs(), config.env_pairs(), "{text:?}");
+        // No event log (it would write to a path the input names) and no trace lines.
+        run_small_program(config.with_log(None).with_trace(false));
     }
+}
+
+/// Builds a heap with `config` (an error is fine: the configuration was valid, the OS may still
+/// refuse its nursery) and runs a small list-building program on it.
+fn run_small_program(config: gc_core::Config) {
+    use crate::objects::Node;
+    let Ok(mut heap) = gc_core::Heap::new(config) else {
+        return;
+    };
+    heap.scope(|s| {
+        let head = s.alloc(Node::new(0, 0)).ok();
+        for i in 1..300u64 {
+            let Ok(cell) = s.alloc(Node::new(i, i)) else {
+                break; // a tiny heap limit: an error, never a panic
+            };
+            if let Some(head) = head {
+                s.set(cell, |c| &c.refs[0], s.load(head, |h| &h.refs[0]));
+                s.set(head, |h| &h.refs[0], Some(cell));
+            }
+        }
+        s.collect_minor();
+        s.collect_major();
+    });
+    let report = heap.verify();
+    assert!(report.is_ok(), "{report}");
 }
 
 #[cfg(test)]
@@ -148,7 +197,26 @@ mod tests {
         assert!(decode(&[]).1.is_empty());
         let (_, ops) = decode(&[0xff; 10_000]);
         assert!(ops.len() <= MAX_OPS);
-        let (_, ops) = decode(&[1, 0, 1, 2, 24, 25]);
+        let (_, ops) = decode(&[1, 0, 0, 1, 2, 24, 25, 26, 27, 28, 3, 29, 0, 0, 30, 0]);
         assert_eq!(ops[0], Op::AllocNode { payload: 258 });
+        assert_eq!(
+            &ops[1..],
+            [
+                Op::Minor,
+                Op::Major,
+                Op::Freeze,
+                Op::Unfreeze,
+                Op::Hooks { kind: 3 },
+                Op::CFill { pin: 0, value: 0 },
+                Op::ForeignUnpin { pin: 0 },
+            ]
+        );
+        // Every settings pair makes a heap.
+        for first in 0..=255u8 {
+            for second in 0..16u8 {
+                let config = settings_from_bytes(first, second).to_config();
+                assert!(config.validate().is_ok(), "{first} {second}");
+            }
+        }
     }
 }

@@ -112,7 +112,10 @@ pub fn hunt(
             // Checking after every operation catches a corrupted heap before the next
             // collection walks into it.
             verify: VerifyMode::EveryOp,
-            program_ops: 5_000,
+            // Short programs: checking after every operation costs time proportional to the
+            // heap, so it grows with a program's length; the bugs show within a few hundred
+            // operations, and short programs visit more workloads and configurations.
+            program_ops: 1_000,
             settings: settings.clone(),
             configs: configs.clone(),
             out_dir: out_dir

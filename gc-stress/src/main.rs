@@ -165,6 +165,37 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A length of time given in seconds on the command line: finite, not negative, and
+/// representable (so `1e30` or `inf` is a usage error, not a panic).
+fn seconds_arg(option: &str, seconds: f64) -> Result<Duration, ExitCode> {
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(usage_error(format!(
+            "{option} takes a finite, non-negative number of seconds, not {seconds}"
+        )));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        usage_error(format!(
+            "{option}: {seconds} seconds is too long to represent"
+        ))
+    })
+}
+
+/// Builds a heap with every configuration a command will use, so that settings the heap
+/// refuses (a nursery the OS will not map, say) are reported as a configuration error (exit 2)
+/// before any program runs, never as a collector failure.
+fn check_heaps(settings: &[HeapSettings]) -> Result<(), ExitCode> {
+    for s in settings {
+        if let Err(e) = gc_core::Heap::new(s.to_config()) {
+            let pairs: Vec<String> = s.pairs().iter().map(|(k, v)| format!("{k}={v}")).collect();
+            return Err(usage_error(format!(
+                "cannot create a heap with these settings ({}): {e}",
+                pairs.join(" ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn run_command(args: RunArgs) -> ExitCode {
     let names = gc_stress::workloads::names();
     if !names.contains(&args.workload.as_str()) {
@@ -183,9 +214,14 @@ fn run_command(args: RunArgs) -> ExitCode {
         Ok(c) => c.unwrap_or_default(),
         Err(e) => return usage_error(e),
     };
-    if args.seconds.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
-        return usage_error("--seconds takes a non-negative number");
-    }
+    let seconds = match args
+        .seconds
+        .map(|s| seconds_arg("--seconds", s))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     if args.program_ops == 0 {
         return usage_error("--program-ops must be at least 1");
     }
@@ -193,18 +229,23 @@ fn run_command(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
+    let mut heaps = vec![settings.clone()];
     for c in &configs {
-        if let Err(e) = c.apply(&settings) {
-            return usage_error(e);
+        match c.apply(&settings) {
+            Ok(applied) => heaps.push(applied),
+            Err(e) => return usage_error(e),
         }
+    }
+    if let Err(code) = check_heaps(&heaps) {
+        return code;
     }
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
     });
-    let duration = match (args.seconds, args.ops) {
-        (Some(s), _) => Some(Duration::from_secs_f64(s)),
+    let duration = match (seconds, args.ops) {
+        (Some(s), _) => Some(s),
         (None, Some(_)) => None,
         (None, None) => Some(Duration::from_secs(30)),
     };
@@ -354,13 +395,18 @@ fn hunt_command(fault: &str, seconds: f64, seed: u64, out: PathBuf) -> ExitCode 
             }
         }
     };
-    if !(seconds.is_finite() && seconds > 0.0) {
-        return usage_error("--seconds takes a positive number");
+    match seconds_arg("--seconds", seconds) {
+        Ok(d) if !d.is_zero() => {}
+        Ok(_) => return usage_error("--seconds takes a positive number"),
+        Err(code) => return code,
     }
     let settings = match HeapSettings::from_env() {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
+    if let Err(code) = check_heaps(std::slice::from_ref(&settings)) {
+        return code;
+    }
     eprintln!(
         "gc-stress: hunting {} fault(s), {seconds}s each, seed {seed}",
         faults.len()
@@ -392,19 +438,32 @@ fn soak_command(
     out: &std::path::Path,
     max_ratio: f64,
 ) -> ExitCode {
-    if !(minutes > 0.0 && cycle_seconds > 0.0) {
-        return usage_error("--minutes and --cycle-seconds take positive numbers");
+    let (length, cycle) = match (
+        seconds_arg("--minutes (in seconds)", minutes * 60.0),
+        seconds_arg("--cycle-seconds", cycle_seconds),
+    ) {
+        (Ok(l), Ok(c)) if !l.is_zero() && !c.is_zero() => (l, c),
+        (Err(code), _) | (_, Err(code)) => return code,
+        _ => return usage_error("--minutes and --cycle-seconds take positive numbers"),
+    };
+    if cycle > length {
+        // One whole cycle always runs, so a longer cycle would outlast the soak.
+        return usage_error(format!(
+            "--cycle-seconds ({cycle_seconds}) must not exceed the soak's length ({} s)",
+            length.as_secs_f64()
+        ));
     }
     let settings = match HeapSettings::from_env() {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
+    if let Err(code) = check_heaps(std::slice::from_ref(&settings)) {
+        return code;
+    }
     eprintln!(
         "gc-stress: soak for {minutes} min, {cycle_seconds}s cycles, {live_mb} MB live by day"
     );
-    let cycle = Duration::from_secs_f64(cycle_seconds);
-    let report = match gc_stress::soak::soak(settings.to_config(), minutes, cycle, live_mb, out, 1)
-    {
+    let report = match gc_stress::soak::soak(settings.to_config(), length, cycle, live_mb, out, 1) {
         Ok(r) => r,
         Err(e) => return usage_error(format!("soak failed: {e}")),
     };
@@ -439,6 +498,9 @@ fn fork_cow_command(mb: usize, collections: u32, max_ratio: f64) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
+    if let Err(code) = check_heaps(std::slice::from_ref(&settings)) {
+        return code;
+    }
     let (without, with) = match gc_stress::forkcow::fork_cow(settings.to_config(), mb, collections)
     {
         Ok(r) => r,
@@ -474,6 +536,9 @@ fn replay_command(file: &std::path::Path) -> ExitCode {
     };
     for note in &replay.notes {
         eprintln!("# {note}");
+    }
+    if let Err(code) = check_heaps(std::slice::from_ref(&replay.settings)) {
+        return code;
     }
     let (stats, result) = execute(&replay.ops, &replay.settings, replay.verify);
     match result {

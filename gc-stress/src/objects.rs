@@ -64,6 +64,21 @@ pub struct Node {
     pub big: Member<BigNode>,
 }
 
+impl Node {
+    /// A node with every reference slot null.
+    pub fn new(id: u64, payload: u64) -> Node {
+        Node {
+            id,
+            payload: Cell::new(payload),
+            refs: [Member::null(), Member::null()],
+            bytes: Member::null(),
+            array: Member::null(),
+            dropper: Member::null(),
+            big: Member::null(),
+        }
+    }
+}
+
 /// A small object with drop glue (through its probe).
 #[derive(Trace, Debug)]
 pub struct DropNode {

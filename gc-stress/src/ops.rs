@@ -9,8 +9,8 @@
 //! | `alloc-node P` | allocate a [`Node`](crate::objects::Node) with payload P, root it |
 //! | `alloc-drop P` | allocate a [`DropNode`](crate::objects::DropNode) (drop glue), root it |
 //! | `alloc-big P` | allocate a [`BigNode`](crate::objects::BigNode) (large object), root it |
-//! | `alloc-bytes LEN SEED` | allocate a byte string of LEN bytes made from SEED, root it |
-//! | `alloc-array LEN` | allocate an array of LEN null references, root it |
+//! | `alloc-bytes LEN SEED` | allocate a byte string of LEN bytes (at most 16 MiB) made from SEED, root it |
+//! | `alloc-array LEN` | allocate an array of LEN null references (at most 2 Mi), root it |
 //! | `write SRC SLOT DST` | store root DST (a root of the slot's kind; `-` for null) into slot SLOT of root SRC |
 //! | `copy-range SRC DST FROM TO LEN` | copy LEN elements of array root SRC from FROM into array root DST at TO (clipped to both arrays), through the barrier |
 //! | `write-bytes ROOT OFFSET VALUE` | overwrite one byte of a byte-string root |
@@ -19,6 +19,7 @@
 //! | `minor` / `major` | force a minor / major collection |
 //! | `pin ROOT` | pin a root's object (a refused pin is counted, not a failure) |
 //! | `unpin PIN` / `drop-pin PIN` | end a pin explicitly / by dropping its guard |
+//! | `foreign-unpin PIN` | try to end a pin through another heap's scope: refused, and the guard, dropped, ends the pin on its own heap |
 //! | `pinned-write PIN OFFSET VALUE` | write one byte of a pinned byte string through its raw pointer |
 //! | `ffi ROOT OFFSET VALUE` | write one byte of a byte-string root inside the FFI helper |
 //! | `c-fill PIN VALUE` | hand a pinned byte string to the "C thread", which checks its contents and fills it with VALUE while this thread goes on |
@@ -31,6 +32,12 @@
 
 use std::fmt;
 use std::str::FromStr;
+
+/// The longest byte string an operation allocates (the harness builds its contents in ordinary
+/// memory too, so a hand-written `alloc-bytes 4294967295` must be refused, not attempted).
+pub const MAX_BYTES_LEN: u32 = 1 << 24;
+/// The longest array an operation allocates.
+pub const MAX_ARRAY_LEN: u32 = 1 << 21;
 
 /// One mutator operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +125,11 @@ pub enum Op {
     },
     /// End a pin by dropping its guard.
     DropPin {
+        /// Pin index (modulo the number of live pins).
+        pin: u32,
+    },
+    /// Try to end a pin through another heap's scope (refused; the guard is then dropped).
+    ForeignUnpin {
         /// Pin index (modulo the number of live pins).
         pin: u32,
     },
@@ -215,6 +227,7 @@ impl fmt::Display for Op {
             Op::Pin { root } => write!(f, "pin {root}"),
             Op::Unpin { pin } => write!(f, "unpin {pin}"),
             Op::DropPin { pin } => write!(f, "drop-pin {pin}"),
+            Op::ForeignUnpin { pin } => write!(f, "foreign-unpin {pin}"),
             Op::PinnedWrite { pin, offset, value } => {
                 write!(f, "pinned-write {pin} {offset} {value}")
             }
@@ -287,14 +300,23 @@ impl FromStr for Op {
             }
             "alloc-bytes" => {
                 want(2)?;
-                Op::AllocBytes {
-                    len: u32_at(0)?,
-                    seed: num(1)?,
+                let len = u32_at(0)?;
+                if len > MAX_BYTES_LEN {
+                    return Err(err(&format!(
+                        "a byte string is at most {MAX_BYTES_LEN} bytes long"
+                    )));
                 }
+                Op::AllocBytes { len, seed: num(1)? }
             }
             "alloc-array" => {
                 want(1)?;
-                Op::AllocArray { len: u32_at(0)? }
+                let len = u32_at(0)?;
+                if len > MAX_ARRAY_LEN {
+                    return Err(err(&format!(
+                        "an array has at most {MAX_ARRAY_LEN} elements"
+                    )));
+                }
+                Op::AllocArray { len }
             }
             "write" => {
                 want(3)?;
@@ -359,6 +381,10 @@ impl FromStr for Op {
             "drop-pin" => {
                 want(1)?;
                 Op::DropPin { pin: u32_at(0)? }
+            }
+            "foreign-unpin" => {
+                want(1)?;
+                Op::ForeignUnpin { pin: u32_at(0)? }
             }
             "pinned-write" => {
                 want(3)?;
@@ -455,6 +481,7 @@ mod tests {
             Op::Pin { root: 3 },
             Op::Unpin { pin: 1 },
             Op::DropPin { pin: 0 },
+            Op::ForeignUnpin { pin: 7 },
             Op::PinnedWrite {
                 pin: 2,
                 offset: 9,
@@ -494,6 +521,8 @@ mod tests {
             "alloc-node x",
             "write 1 2",
             "write-bytes 0 0 256",
+            "alloc-bytes 4294967295 1",
+            "alloc-array 4294967295",
             "fly 1",
         ] {
             assert!(line.parse::<Op>().is_err(), "{line}");

@@ -82,7 +82,7 @@ mod tests {
         }
         assert_eq!(copy, original);
         let err = copy.apply("NURSERY", "big").unwrap_err();
-        assert!(err.reason.contains("a size such as"), "{err}");
+        assert!(err.reason.contains("a size from 256 bytes"), "{err}");
         assert!(copy.apply("COLOUR", "1").is_err());
     }
 }

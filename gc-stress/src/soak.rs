@@ -65,10 +65,10 @@ fn sample(s: &gc_core::HeapStats, start: Instant) -> Sample {
     }
 }
 
-/// Runs the soak for `minutes`, with cycles of `cycle` and a day's live set of about `live_mb`.
+/// Runs the soak for `length`, with cycles of `cycle` and a day's live set of about `live_mb`.
 pub fn soak(
     config: Config,
-    minutes: f64,
+    length: Duration,
     cycle: Duration,
     live_mb: usize,
     out: &Path,
@@ -77,7 +77,9 @@ pub fn soak(
     let mut heap = Heap::new(config).map_err(std::io::Error::other)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let start = Instant::now();
-    let end = start + Duration::from_secs_f64(minutes * 60.0);
+    let end = start
+        .checked_add(length)
+        .ok_or_else(|| std::io::Error::other("the soak's length is too long"))?;
     let mut samples = Vec::new();
     let mut nights = Vec::new();
     let mut next_sample = start;

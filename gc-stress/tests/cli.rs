@@ -244,3 +244,73 @@ fn trace_prints_a_line_per_collection_and_log_writes_a_json_line_per_event() {
         .count() as u64;
     assert_eq!(logged, collections, "one JSON line per collection");
 }
+
+fn gc_stress_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+    dir: &std::path::Path,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gc-stress"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Issue 14: bad input from the command line, the environment or a hand-written replay is a
+/// usage or configuration error (exit 2, a message, no panic and no reproducer), never a crash
+/// or a reported collector failure.
+#[test]
+fn bad_input_is_a_clear_error_with_exit_code_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
+        (&["run", "--seconds", "1e30"], &[], "--seconds"),
+        (&["run", "--seconds", "inf"], &[], "--seconds"),
+        (
+            &["run", "--seconds", "1"],
+            &[("PINION_GC_NURSERY", "9999999999G")],
+            "PINION_GC_NURSERY",
+        ),
+        (
+            &["run", "--seconds", "1"],
+            &[("PINION_GC_NURSERY", "0")],
+            "PINION_GC_NURSERY",
+        ),
+        (&["soak", "--minutes", "inf"], &[], "--minutes"),
+        (&["soak", "--minutes", "1e30"], &[], "--minutes"),
+        (
+            &["soak", "--minutes", "1", "--cycle-seconds", "1e30"],
+            &[],
+            "--cycle-seconds",
+        ),
+        (
+            &["soak", "--minutes", "1", "--cycle-seconds", "1e15"],
+            &[],
+            "--cycle-seconds",
+        ),
+        (
+            &["replay", "huge-bytes.replay"],
+            &[],
+            "at most 16777216 bytes",
+        ),
+    ];
+    std::fs::write(
+        d.join("huge-bytes.replay"),
+        "# pinion gc-stress replay v1\nalloc-bytes 4294967295 1\n",
+    )
+    .unwrap();
+    for (args, env, expected) in cases {
+        let out = gc_stress_env(args, env, d);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?} {env:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert!(
+        !d.join("stress-failures").exists(),
+        "a configuration error writes no reproducer"
+    );
+}

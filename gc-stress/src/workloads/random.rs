@@ -15,8 +15,13 @@ impl Workload for Random {
         match rng.gen_range(0..1000u32) {
             0..=229 => Op::AllocNode { payload: rng.gen() },
             230..=289 => Op::AllocDrop { payload: rng.gen() },
-            290..=369 => Op::AllocBytes {
+            290..=359 => Op::AllocBytes {
                 len: bytes_len(rng, 200),
+                seed: rng.gen(),
+            },
+            // Medium byte strings: larger than the smallest gaps pinned objects leave.
+            360..=369 => Op::AllocBytes {
+                len: rng.gen_range(200..4_000),
                 seed: rng.gen(),
             },
             370..=419 => Op::AllocArray {
@@ -52,9 +57,11 @@ impl Workload for Random {
             740..=889 => Op::DropRoot { root: root(rng) },
             890..=906 => Op::PushScope,
             907..=925 => Op::PopScope,
-            926..=945 => Op::Pin { root: root(rng) },
+            926..=935 => Op::Pin { root: 0 },
+            936..=945 => Op::Pin { root: root(rng) },
             946..=955 => Op::Unpin { pin },
-            956..=965 => Op::DropPin { pin },
+            956..=961 => Op::DropPin { pin },
+            962..=965 => Op::ForeignUnpin { pin },
             966..=975 => Op::PinnedWrite {
                 pin,
                 offset: rng.gen(),

@@ -29,7 +29,9 @@
 //! - *pins*: `PINNED` is set exactly on objects with active pins, the per-object counts match
 //!   the active pins, the young pinned count matches and respects `MAX_PINNED`, and every
 //!   pinned object is a valid object (pinned nursery objects therefore lie outside the free
-//!   gaps).
+//!   gaps);
+//! - *the heap limit*: under `MAX`, the nursery's mapping, the committed arena pages and the
+//!   large objects' mappings add up to at most `MAX`.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -39,6 +41,8 @@ use crate::heap::HeapInner;
 use crate::object::{HeaderFlags, ObjPtr};
 use crate::roots::RootTracer;
 use crate::trace::{SlotVisitor, Tracer};
+
+mod young;
 
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +85,13 @@ pub enum Violation {
     BadFreeList {
         /// What is wrong.
         problem: String,
+    },
+    /// The heap's mappings exceed the heap limit (`MAX`).
+    HeapLimitExceeded {
+        /// Nursery + committed arena pages + large objects, in bytes.
+        footprint: usize,
+        /// The limit.
+        limit: usize,
     },
 }
 
@@ -245,23 +256,33 @@ impl Checker<'_> {
 }
 
 impl HeapInner {
-    /// Checks every invariant; see the module documentation.
-    pub(crate) fn verify(&mut self) -> VerifyReport {
-        // Gather roots first (providers need &mut), then check with a shared view.
-        let mut roots: Vec<(String, *mut u8)> = Vec::new();
+    /// Every root slot's address, named: the handles and the root providers' slots (pinned
+    /// objects are checked with the pins).
+    fn gather_roots(&mut self) -> Vec<(String, usize)> {
+        let mut roots: Vec<(String, usize)> = Vec::new();
         for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate() {
             if !slot.is_null() {
-                roots.push((format!("handle {i}"), slot));
+                roots.push((format!("handle {i}"), slot.addr()));
             }
         }
         let mut provided = Vec::new();
-        {
-            let mut collect = Collect { out: &mut provided };
-            let mut tracer = Tracer::new(&mut collect);
-            for provider in self.providers.iter_mut().flatten() {
-                provider.trace_roots(&mut RootTracer::new(&mut tracer));
-            }
+        let mut collect = Collect { out: &mut provided };
+        let mut tracer = Tracer::new(&mut collect);
+        for provider in self.providers.iter_mut().flatten() {
+            provider.trace_roots(&mut RootTracer::new(&mut tracer));
         }
+        roots.extend(
+            provided
+                .into_iter()
+                .map(|a| ("root provider".to_string(), a)),
+        );
+        roots
+    }
+
+    /// Checks every invariant; see the module documentation.
+    pub(crate) fn verify(&mut self) -> VerifyReport {
+        // Gather roots first (providers need &mut), then check with a shared view.
+        let roots = self.gather_roots();
         let heap: &HeapInner = self;
         let mut checker = Checker {
             heap,
@@ -433,16 +454,19 @@ impl HeapInner {
         for problem in heap.old.check_free_lists() {
             checker.report.push(Violation::BadFreeList { problem });
         }
+        if let Some(limit) = heap.config.max_heap() {
+            let footprint = heap.footprint();
+            if footprint > limit {
+                checker
+                    .report
+                    .push(Violation::HeapLimitExceeded { footprint, limit });
+            }
+        }
 
         // Pass 2: everything reachable.
         let mut visited = HashSet::new();
         let mut stack = Vec::new();
-        let all_roots = roots.into_iter().map(|(n, p)| (n, p.addr())).chain(
-            provided
-                .into_iter()
-                .map(|a| ("root provider".to_string(), a)),
-        );
-        for (name, addr) in all_roots {
+        for (name, addr) in roots {
             checker.report.roots += 1;
             match checker.classify(addr) {
                 Ok(_) => {

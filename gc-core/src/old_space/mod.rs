@@ -19,7 +19,8 @@
 //! fuller arenas first (PyPy's rule), so emptier arenas drain. After a sweep, every arena left
 //! with no live object gives its pages back to the OS (`madvise(MADV_DONTNEED)`: the mapping
 //! stays, the memory goes); `release_free_pages` does the same for every free page on demand. A
-//! released page is committed again when it is next used.
+//! released page is committed again when it is next used. What counts as committed (and so
+//! against the heap limit) is in `accounting.rs`.
 //!
 //! **Sealing** (`Heap::freeze`). A sealed arena is left alone by allocation and by every later
 //! collection: no slot is allocated in it, its mark bits are neither cleared nor set, and the
@@ -48,95 +49,16 @@ pub const ARENA_SIZE: usize = 1 << 20;
 /// Size of a page; every page holds objects of one size class.
 pub const PAGE_SIZE: usize = 32 << 10;
 const PAGES_PER_ARENA: usize = ARENA_SIZE / PAGE_SIZE;
-const BITMAP_WORDS: usize = PAGE_SIZE / SIZE_CLASSES[0] as usize / 64;
-const NO_CLASS: u8 = u8::MAX;
 
-/// Slot sizes of the old generation's small-object pages, in bytes.
-pub const SIZE_CLASSES: [u32; 35] = [
-    16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768,
-    896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
-];
-const MAX_SMALL: usize = SIZE_CLASSES[SIZE_CLASSES.len() - 1] as usize;
+mod accounting;
+mod classes;
+mod page;
+#[cfg(test)]
+mod tests;
 
-/// `CLASS_OF[(size + 7) / 8]` is the smallest class that holds `size` bytes.
-const CLASS_OF: [u8; MAX_SMALL / 8 + 1] = {
-    let mut table = [0u8; MAX_SMALL / 8 + 1];
-    let mut words = 0;
-    let mut class = 0;
-    while words < table.len() {
-        while (SIZE_CLASSES[class] as usize) < words * 8 {
-            class += 1;
-        }
-        table[words] = class as u8;
-        words += 1;
-    }
-    table
-};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct PageId {
-    arena: u32,
-    page: u32,
-}
-
-struct PageMeta {
-    class: u8,
-    slot_size: u32,
-    slots: u32,
-    live: u32,
-    /// First bitmap word that may have a clear bit.
-    hint: u32,
-    alloc: [u64; BITMAP_WORDS],
-    mark: [u64; BITMAP_WORDS],
-}
-
-impl PageMeta {
-    const EMPTY: PageMeta = PageMeta {
-        class: NO_CLASS,
-        slot_size: 0,
-        slots: 0,
-        live: 0,
-        hint: 0,
-        alloc: [0; BITMAP_WORDS],
-        mark: [0; BITMAP_WORDS],
-    };
-
-    fn words(&self) -> usize {
-        (self.slots as usize).div_ceil(64)
-    }
-
-    /// Bits of word `w` that stand for real slots.
-    fn valid(&self, w: usize) -> u64 {
-        let lo = w * 64;
-        let slots = self.slots as usize;
-        if lo + 64 <= slots {
-            !0
-        } else if lo >= slots {
-            0
-        } else {
-            (1u64 << (slots - lo)) - 1
-        }
-    }
-
-    fn take_slot(&mut self) -> Option<usize> {
-        for w in self.hint as usize..self.words() {
-            let free = !self.alloc[w] & self.valid(w);
-            if free != 0 {
-                let bit = free.trailing_zeros() as usize;
-                self.alloc[w] |= 1 << bit;
-                self.live += 1;
-                self.hint = w as u32;
-                return Some(w * 64 + bit);
-            }
-        }
-        self.hint = self.words() as u32;
-        None
-    }
-
-    fn is_full(&self) -> bool {
-        self.live == self.slots
-    }
-}
+pub use classes::SIZE_CLASSES;
+pub(crate) use classes::{class_of, MAX_SMALL};
+use page::{PageId, PageMeta, BITMAP_WORDS, NO_CLASS};
 
 struct Arena {
     region: Region,
@@ -145,8 +67,10 @@ struct Arena {
     free: Vec<u32>,
     /// Object pages with a size class.
     used: u32,
-    /// Pages given back to the OS (bit `p` for page `p`).
-    released: u32,
+    /// Pages the heap counts as committed (bit `p` for page `p`): the header page from the
+    /// arena's creation, an object page from its first use until it is given back to the OS.
+    /// What the heap limit counts (see `accounting.rs`).
+    committed: u32,
     /// Frozen: no allocation, no marking, no sweeping.
     sealed: bool,
 }
@@ -162,7 +86,7 @@ pub(crate) struct SlotLocation {
 pub(crate) struct OldSpace {
     arenas: Vec<Arena>,
     /// Arena base address -> index, to answer "is this address ours?" in O(1).
-    arena_bases: std::collections::HashSet<usize>,
+    arena_bases: std::collections::HashMap<usize, u32>,
     available: Vec<Vec<PageId>>,
     bytes_in_use: usize,
     /// Bytes given back to the OS so far.
@@ -180,7 +104,7 @@ impl OldSpace {
     pub(crate) fn new() -> OldSpace {
         OldSpace {
             arenas: Vec::new(),
-            arena_bases: std::collections::HashSet::new(),
+            arena_bases: std::collections::HashMap::new(),
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
             bytes_in_use: 0,
             bytes_returned: 0,
@@ -189,14 +113,6 @@ impl OldSpace {
 
     pub(crate) fn bytes_in_use(&self) -> usize {
         self.bytes_in_use
-    }
-
-    /// Bytes of arena memory the OS has given and not got back.
-    pub(crate) fn committed(&self) -> usize {
-        self.arenas
-            .iter()
-            .map(|a| ARENA_SIZE - a.released.count_ones() as usize * PAGE_SIZE)
-            .sum()
     }
 
     /// Bytes given back to the OS so far.
@@ -229,7 +145,7 @@ impl OldSpace {
         let arena = &mut self.arenas[a];
         let page = arena.free.pop().expect("chosen for a free page");
         arena.used += 1;
-        arena.released &= !(1 << page); // committed again once written
+        arena.committed |= 1 << page; // committed (again) once written
         Some(PageId {
             arena: a as u32,
             page,
@@ -240,9 +156,9 @@ impl OldSpace {
     fn release_arena_pages(&mut self, a: usize) {
         let arena = &mut self.arenas[a];
         for &page in &arena.free {
-            if arena.released & (1 << page) == 0 {
+            if arena.committed & (1 << page) != 0 {
                 arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
-                arena.released |= 1 << page;
+                arena.committed &= !(1 << page);
                 self.bytes_returned += PAGE_SIZE as u64;
             }
         }
@@ -343,7 +259,7 @@ impl OldSpace {
     /// OS refuses a new arena.
     pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
         debug_assert!(size <= MAX_SMALL);
-        let class = CLASS_OF[size.div_ceil(8)] as usize;
+        let class = class_of(size);
         loop {
             if let Some(&id) = self.available[class].last() {
                 let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
@@ -377,7 +293,7 @@ impl OldSpace {
         // records the arena's index for `locate_trusted`.
         unsafe { region.start().cast::<u32>().write(index) };
         let pages = (0..PAGES_PER_ARENA).map(|_| PageMeta::EMPTY).collect();
-        self.arena_bases.insert(region.start().addr());
+        self.arena_bases.insert(region.start().addr(), index);
         // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
         let free = (2..PAGES_PER_ARENA as u32).rev().collect();
         self.arenas.push(Arena {
@@ -385,7 +301,7 @@ impl OldSpace {
             pages,
             free,
             used: 1,
-            released: 0,
+            committed: 0b11, // the header page and page 1, handed out now
             sealed: false,
         });
         Some(PageId {
@@ -396,7 +312,7 @@ impl OldSpace {
 
     /// Whether `addr` lies in one of this space's arenas.
     pub(crate) fn owns_arena_of(&self, addr: usize) -> bool {
-        self.arena_bases.contains(&(addr & !(ARENA_SIZE - 1)))
+        self.arena_bases.contains_key(&(addr & !(ARENA_SIZE - 1)))
     }
 
     /// The page and slot of an object known to live here.
@@ -541,7 +457,8 @@ impl OldSpace {
     /// Where `addr` lies, or `None` when it is in no arena's object pages. Safe for any
     /// address (the verifier's check).
     pub(crate) fn locate(&self, addr: usize) -> Option<SlotLocation> {
-        let arena = self.arenas.iter().find(|a| a.region.contains(addr))?;
+        let index = *self.arena_bases.get(&(addr & !(ARENA_SIZE - 1)))?;
+        let arena = &self.arenas[index as usize];
         let offset = addr - arena.region.start().addr();
         let page = offset / PAGE_SIZE;
         if page == 0 {
@@ -639,104 +556,5 @@ impl OldSpace {
             ));
         }
         problems
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn class_table_picks_the_smallest_fitting_class() {
-        for size in 1..=MAX_SMALL {
-            let class = CLASS_OF[size.div_ceil(8)] as usize;
-            assert!(SIZE_CLASSES[class] as usize >= size);
-            if class > 0 {
-                assert!((SIZE_CLASSES[class - 1] as usize) < size);
-            }
-        }
-    }
-
-    #[test]
-    fn alloc_mark_sweep_reuses_slots() {
-        let mut old = OldSpace::new();
-        let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24).unwrap()).collect();
-        assert_eq!(old.bytes_in_use(), 100 * 24);
-        old.clear_marks();
-        for o in objs.iter().step_by(2) {
-            // SAFETY: o came from this space's alloc and is allocated.
-            assert!(unsafe { old.mark(*o) });
-            // SAFETY: as above.
-            assert!(!unsafe { old.mark(*o) });
-        }
-        let out = old.sweep(|_| {});
-        assert_eq!(out.objects_freed, 50);
-        assert_eq!(old.bytes_in_use(), 50 * 24);
-        assert!(old.check_free_lists().is_empty());
-        let again = old.alloc(24).unwrap();
-        assert!(objs.contains(&again), "a freed slot is reused");
-        assert!(old.locate(again.addr()).unwrap().allocated);
-    }
-
-    #[test]
-    fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
-        let mut old = OldSpace::new();
-        // Fill two arenas with 8 KiB objects (4 per page).
-        let objs: Vec<ObjPtr> = (0..2 * 31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
-        assert_eq!(old.arenas.len(), 2);
-        // Free most of arena 0 and a little of arena 1.
-        old.clear_marks();
-        for (i, o) in objs.iter().enumerate() {
-            // Arena 0 keeps one object in 4 pages; arena 1 keeps its first 20 pages.
-            let keep = if i < 124 { i % 31 == 0 } else { i - 124 < 80 };
-            if keep {
-                // SAFETY: o is an allocated slot of this space.
-                unsafe { old.mark(*o) };
-            }
-        }
-        old.sweep(|_| {});
-        let (used0, used1) = (old.arenas[0].used, old.arenas[1].used);
-        assert!(used1 > used0);
-        let page = old.take_page().unwrap();
-        assert_eq!(page.arena, 1, "the fuller arena gives the page");
-        old.arenas[1].free.push(page.page);
-        old.arenas[1].used -= 1;
-        old.seal_all();
-        assert!(old.available.iter().all(|l| l.is_empty()));
-        let fresh = old.alloc(24).unwrap();
-        assert_eq!(old.locate(fresh.addr()).map(|l| l.allocated), Some(true));
-        assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
-        old.clear_marks();
-        // SAFETY: fresh is an allocated slot of this space.
-        unsafe { old.mark(fresh) };
-        old.sweep(|_| panic!("nothing in a sealed arena may be swept"));
-        // SAFETY: fresh is an allocated slot.
-        assert!(!unsafe { old.is_sealed(fresh) });
-        old.unseal_all();
-        assert!(old.check_free_lists().is_empty());
-    }
-
-    #[test]
-    fn empty_pages_return_to_the_pool() {
-        let mut old = OldSpace::new();
-        for _ in 0..10 {
-            old.alloc(8000).unwrap();
-        }
-        old.clear_marks();
-        let out = old.sweep(|_| {});
-        assert_eq!(out.objects_freed, 10);
-        assert_eq!(old.bytes_in_use(), 0);
-        assert_eq!(old.arenas[0].free.len(), PAGES_PER_ARENA - 1);
-        assert_eq!(old.arenas[0].used, 0);
-        assert_eq!(
-            old.committed(),
-            PAGE_SIZE,
-            "the empty arena's pages went back to the OS"
-        );
-        assert!(old.bytes_returned() >= ((PAGES_PER_ARENA - 1) * PAGE_SIZE) as u64);
-        // Using the arena again commits a page again.
-        old.alloc(8000).unwrap();
-        assert_eq!(old.committed(), 2 * PAGE_SIZE);
-        assert!(old.check_free_lists().is_empty());
     }
 }

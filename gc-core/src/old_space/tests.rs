@@ -1,0 +1,88 @@
+//! Unit tests of the old space: allocation, sweeping, returning pages, sealing.
+
+use super::*;
+
+#[test]
+fn alloc_mark_sweep_reuses_slots() {
+    let mut old = OldSpace::new();
+    let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24).unwrap()).collect();
+    assert_eq!(old.bytes_in_use(), 100 * 24);
+    old.clear_marks();
+    for o in objs.iter().step_by(2) {
+        // SAFETY: o came from this space's alloc and is allocated.
+        assert!(unsafe { old.mark(*o) });
+        // SAFETY: as above.
+        assert!(!unsafe { old.mark(*o) });
+    }
+    let out = old.sweep(|_| {});
+    assert_eq!(out.objects_freed, 50);
+    assert_eq!(old.bytes_in_use(), 50 * 24);
+    assert!(old.check_free_lists().is_empty());
+    let again = old.alloc(24).unwrap();
+    assert!(objs.contains(&again), "a freed slot is reused");
+    assert!(old.locate(again.addr()).unwrap().allocated);
+}
+
+#[test]
+fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
+    let mut old = OldSpace::new();
+    // Fill two arenas with 8 KiB objects (4 per page).
+    let objs: Vec<ObjPtr> = (0..2 * 31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
+    assert_eq!(old.arenas.len(), 2);
+    // Free most of arena 0 and a little of arena 1.
+    old.clear_marks();
+    for (i, o) in objs.iter().enumerate() {
+        // Arena 0 keeps one object in 4 pages; arena 1 keeps its first 20 pages.
+        let keep = if i < 124 { i % 31 == 0 } else { i - 124 < 80 };
+        if keep {
+            // SAFETY: o is an allocated slot of this space.
+            unsafe { old.mark(*o) };
+        }
+    }
+    old.sweep(|_| {});
+    let (used0, used1) = (old.arenas[0].used, old.arenas[1].used);
+    assert!(used1 > used0);
+    let page = old.take_page().unwrap();
+    assert_eq!(page.arena, 1, "the fuller arena gives the page");
+    old.arenas[1].free.push(page.page);
+    old.arenas[1].used -= 1;
+    old.seal_all();
+    assert!(old.available.iter().all(|l| l.is_empty()));
+    let fresh = old.alloc(24).unwrap();
+    assert_eq!(old.locate(fresh.addr()).map(|l| l.allocated), Some(true));
+    assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
+    old.clear_marks();
+    // SAFETY: fresh is an allocated slot of this space.
+    unsafe { old.mark(fresh) };
+    old.sweep(|_| panic!("nothing in a sealed arena may be swept"));
+    // SAFETY: fresh is an allocated slot.
+    assert!(!unsafe { old.is_sealed(fresh) });
+    old.unseal_all();
+    assert!(old.check_free_lists().is_empty());
+}
+
+#[test]
+fn empty_pages_return_to_the_pool() {
+    let mut old = OldSpace::new();
+    for _ in 0..10 {
+        old.alloc(8000).unwrap();
+    }
+    old.clear_marks();
+    let out = old.sweep(|_| {});
+    assert_eq!(out.objects_freed, 10);
+    assert_eq!(old.bytes_in_use(), 0);
+    assert_eq!(old.arenas[0].free.len(), PAGES_PER_ARENA - 1);
+    assert_eq!(old.arenas[0].used, 0);
+    assert_eq!(
+        old.committed(),
+        PAGE_SIZE,
+        "the empty arena's pages went back to the OS"
+    );
+    // Ten 8,000-byte objects, four to a page: three pages were used and given back; the pages
+    // never used were never committed.
+    assert_eq!(old.bytes_returned(), 3 * PAGE_SIZE as u64);
+    // Using the arena again commits a page again.
+    old.alloc(8000).unwrap();
+    assert_eq!(old.committed(), 2 * PAGE_SIZE);
+    assert!(old.check_free_lists().is_empty());
+}
