@@ -28,23 +28,28 @@ pub struct Tree {
     pub right: Member<Tree>,
 }
 
-/// Builds a complete tree of the given depth, top-down, in the heap.
+/// Builds a complete tree of the given depth, bottom-up, in the heap: each node is built in one
+/// step with its two subtrees (`Scope::alloc_init`), as every other peer builds it.
 pub fn pinion_tree<'s>(s: &mut Scope<'s>, depth: u32) -> Handle<'s, Tree> {
-    let node = s
-        .alloc(Tree {
-            left: Member::null(),
-            right: Member::null(),
-        })
-        .expect("allocation");
-    if depth > 0 {
-        s.scope(|s| {
-            let left = pinion_tree(s, depth - 1);
-            s.set(node, |t| &t.left, Some(left));
-            let right = pinion_tree(s, depth - 1);
-            s.set(node, |t| &t.right, Some(right));
-        });
+    if depth == 0 {
+        return s
+            .alloc_init(TreeInit {
+                left: None,
+                right: None,
+            })
+            .expect("allocation");
     }
-    node
+    // The subtrees' handles live in a nested scope, so the handle stack stays as deep as the
+    // tree, not as large.
+    s.escape(|s| {
+        let left = pinion_tree(s, depth - 1);
+        let right = pinion_tree(s, depth - 1);
+        s.alloc_init(TreeInit {
+            left: Some(left),
+            right: Some(right),
+        })
+        .expect("allocation")
+    })
 }
 
 /// Counts the nodes of a Pinion tree without rooting them.

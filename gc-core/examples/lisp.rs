@@ -88,20 +88,6 @@ struct Ctx<'g> {
     truth: V<'g>,
 }
 
-fn car_field(v: &Value) -> &Member<Value> {
-    match v {
-        Value::Cons(a, _) => a,
-        _ => panic!("car of a non-pair"),
-    }
-}
-
-fn cdr_field(v: &Value) -> &Member<Value> {
-    match v {
-        Value::Cons(_, d) => d,
-        _ => panic!("cdr of a non-pair"),
-    }
-}
-
 fn is_pair(s: &Scope<'_>, v: V<'_>) -> bool {
     matches!(s.get(v), Value::Cons(..))
 }
@@ -110,21 +96,20 @@ fn car<'s>(s: &Scope<'s>, v: V<'_>) -> Result<V<'s>> {
     if !is_pair(s, v) {
         return Err(LispError::Type("car of a non-pair"));
     }
-    Ok(s.load(v, car_field).expect("pairs are never half-built"))
+    Ok(s.load_variant(v, Value::cons_0)
+        .expect("pairs are built whole"))
 }
 
 fn cdr<'s>(s: &Scope<'s>, v: V<'_>) -> Result<V<'s>> {
     if !is_pair(s, v) {
         return Err(LispError::Type("cdr of a non-pair"));
     }
-    Ok(s.load(v, cdr_field).expect("pairs are never half-built"))
+    Ok(s.load_variant(v, Value::cons_1)
+        .expect("pairs are built whole"))
 }
 
 fn cons<'s>(s: &mut Scope<'s>, a: V<'_>, d: V<'_>) -> Result<V<'s>> {
-    let cell = s.alloc(Value::Cons(Member::null(), Member::null()))?;
-    s.set(cell, car_field, Some(a));
-    s.set(cell, cdr_field, Some(d));
-    Ok(cell)
+    Ok(s.alloc_init(ValueInit::Cons(Some(a), Some(d)))?)
 }
 
 fn int(s: &Scope<'_>, v: V<'_>) -> Result<i64> {
@@ -233,7 +218,7 @@ fn define(s: &mut Scope<'_>, env: V<'_>, sym: V<'_>, val: V<'_>) -> Result<()> {
     let binding = cons(s, sym, val)?;
     let frame = car(s, env)?;
     let frame = cons(s, binding, frame)?;
-    s.set(env, car_field, Some(frame));
+    s.set_variant(env, Value::cons_0, Some(frame));
     Ok(())
 }
 
@@ -420,36 +405,11 @@ fn eval_body(
 }
 
 fn make_lambda<'s>(s: &mut Scope<'s>, params: V<'_>, body: V<'_>, env: V<'_>) -> Result<V<'s>> {
-    let f = s.alloc(Value::Lambda {
-        params: Member::null(),
-        body: Member::null(),
-        env: Member::null(),
-    })?;
-    s.set(
-        f,
-        |v| match v {
-            Value::Lambda { params, .. } => params,
-            _ => unreachable!(),
-        },
-        Some(params),
-    );
-    s.set(
-        f,
-        |v| match v {
-            Value::Lambda { body, .. } => body,
-            _ => unreachable!(),
-        },
-        Some(body),
-    );
-    s.set(
-        f,
-        |v| match v {
-            Value::Lambda { env, .. } => env,
-            _ => unreachable!(),
-        },
-        Some(env),
-    );
-    Ok(f)
+    Ok(s.alloc_init(ValueInit::Lambda {
+        params: Some(params),
+        body: Some(body),
+        env: Some(env),
+    })?)
 }
 
 fn apply_builtin<'s>(s: &mut Scope<'s>, cx: &Ctx<'_>, b: Builtin, args: &[V<'_>]) -> Result<V<'s>> {

@@ -49,6 +49,10 @@ pub enum GcError {
     /// writable).
     #[error("the member to write does not lie inside the object being written")]
     MemberOutsideObject,
+    /// A variant projection (`Scope::set_variant`, `Scope::load_variant`) found no field: the
+    /// object is another variant.
+    #[error("the object is not the variant the projection selects")]
+    WrongVariant,
     /// An array index past the end.
     #[error("index {index} out of bounds for an array of length {len}")]
     IndexOutOfBounds {

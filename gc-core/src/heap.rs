@@ -17,11 +17,8 @@
 //! allocation may collect. Objects larger than the whole nursery go straight to the old
 //! generation.
 //!
-//! **Write barrier.** Storing a reference into an object calls [`HeapInner::write_barrier`].
-//! Its fast path tests one header bit, `TRACK_YOUNG`, which is set on exactly the old objects
-//! that are not yet in the remembered set (PyPy's `GCFLAG_TRACK_YOUNG_PTRS`). Young objects never
-//! have it, so initialising a fresh object costs one test. The slow path adds the object to the
-//! remembered set and clears the bit when the stored value is young.
+//! **Write barrier.** Every store of a reference into an object goes through the single store
+//! path in `store.rs`, which runs the barrier.
 //!
 //! Invariants:
 //! - **remembered set**: an old object that holds a reference to a young object (nursery or
@@ -543,83 +540,6 @@ impl HeapInner {
         self.collect_minor();
         if self.major_due(0) {
             self.collect_major();
-        }
-    }
-
-    /// Whether `ptr` refers to a young object (in the nursery, or a young large object).
-    ///
-    /// # Safety
-    /// `ptr` is null or refers to a live object of this heap.
-    #[inline]
-    pub(crate) unsafe fn is_young(&self, ptr: *mut u8) -> bool {
-        match ObjPtr::new(ptr) {
-            None => false,
-            Some(obj) => {
-                self.nursery.contains(obj.addr())
-                    // SAFETY: forwarded from the caller: obj is a live object.
-                    || unsafe { obj.flags() }.contains(HeaderFlags::YOUNG_LARGE)
-            }
-        }
-    }
-
-    /// The write barrier: call after storing `value` into a reference field of `obj`.
-    ///
-    /// # Safety
-    /// `obj` is a live object of this heap and `value` is null or a live object of this heap.
-    #[inline(always)]
-    pub(crate) unsafe fn write_barrier(&self, obj: ObjPtr, value: *mut u8) {
-        // SAFETY: forwarded from the caller.
-        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.write_barrier_slow(obj, value) }
-        } else if fault_on!(DropRememberedOnRewrite) {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.faulty_rewrite_barrier(obj, value) }
-        }
-    }
-
-    /// The injected bug: a second young store into a remembered old object "toggles" it out
-    /// of the remembered set.
-    #[cfg(feature = "fault-injection")]
-    #[cold]
-    unsafe fn faulty_rewrite_barrier(&self, obj: ObjPtr, value: *mut u8) {
-        // SAFETY: forwarded from the caller.
-        let flags = unsafe { obj.flags() };
-        let old = !self.nursery.contains(obj.addr()) && !flags.contains(HeaderFlags::YOUNG_LARGE);
-        // SAFETY: forwarded from the caller.
-        if old && unsafe { self.is_young(value) } {
-            // SAFETY: no other reference into the mutator state is live here.
-            let state = unsafe { self.mutator_mut() };
-            if let Some(i) = state.remembered.iter().position(|&o| o == obj) {
-                state.remembered.swap_remove(i);
-                // SAFETY: obj is a live, unforwarded old object.
-                unsafe { obj.insert_flags(HeaderFlags::TRACK_YOUNG) };
-            }
-        }
-    }
-
-    /// Without fault injection the faulty barrier is never called.
-    #[cfg(not(feature = "fault-injection"))]
-    #[inline(always)]
-    unsafe fn faulty_rewrite_barrier(&self, _: ObjPtr, _: *mut u8) {}
-
-    #[cold]
-    #[inline(never)]
-    unsafe fn write_barrier_slow(&self, obj: ObjPtr, value: *mut u8) {
-        // SAFETY: forwarded from the caller.
-        if self.frozen && unsafe { self.is_frozen(obj) } {
-            // SAFETY: no other reference into the mutator state is live here.
-            let state = unsafe { self.mutator_mut() };
-            if state.frozen_dirty_set.insert(obj.addr()) {
-                state.frozen_dirty.push(obj);
-            }
-        }
-        // SAFETY: forwarded from the caller.
-        if unsafe { self.is_young(value) } {
-            // SAFETY: obj is a live, unforwarded old object (it has TRACK_YOUNG).
-            unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
-            // SAFETY: no other reference into the mutator state is live here.
-            unsafe { self.mutator_mut() }.remembered.push(obj);
         }
     }
 

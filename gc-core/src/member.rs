@@ -71,6 +71,15 @@ impl<T: ?Sized> Member<T> {
         self.ptr.get() == other.ptr.get()
     }
 
+    /// A member holding `ptr` (the heap writes it into an object at once).
+    #[inline(always)]
+    pub(crate) fn from_ptr(ptr: *mut u8) -> Member<T> {
+        Member {
+            ptr: Cell::new(ptr),
+            _type: PhantomData,
+        }
+    }
+
     #[inline]
     pub(crate) fn slot(&self) -> &Cell<*mut u8> {
         &self.ptr

@@ -387,11 +387,18 @@ impl ObjPtr {
     }
 }
 
-/// Drops a caught panic's payload without letting a second panic escape: a payload whose
-/// destructor panics is contained, and the payload of that second panic is leaked.
+/// Drops a caught panic's payload without letting a further panic escape: a payload whose
+/// destructor panics is contained and the payload of that panic dropped in turn (it is usually
+/// a plain message); after a few such rounds the last payload is leaked rather than dropped.
 pub(crate) fn dispose_of_panic(panic: Box<dyn std::any::Any + Send>) {
-    let drop_payload = std::panic::AssertUnwindSafe(move || drop(panic));
-    if let Err(second) = std::panic::catch_unwind(drop_payload) {
-        std::mem::forget(second);
+    const ROUNDS: usize = 4;
+    let mut payload = panic;
+    for _ in 0..ROUNDS {
+        let drop_payload = std::panic::AssertUnwindSafe(move || drop(payload));
+        match std::panic::catch_unwind(drop_payload) {
+            Ok(()) => return,
+            Err(next) => payload = next,
+        }
     }
+    std::mem::forget(payload);
 }

@@ -14,6 +14,7 @@
 
 use std::cell::Cell;
 
+use crate::init::{Init, Resolver};
 use crate::member::Member;
 
 /// A value the collector can trace.
@@ -49,7 +50,7 @@ use crate::member::Member;
 /// assert!(Node::NEEDS_TRACE);
 /// assert!(!<i64 as Trace>::NEEDS_TRACE);
 /// ```
-pub unsafe trait Trace: Send + 'static {
+pub unsafe trait Trace: Init + Send + 'static {
     /// Whether values of this type can hold references. Leaf types set it to `false`, so the
     /// collector never calls their `trace`.
     const NEEDS_TRACE: bool;
@@ -115,8 +116,35 @@ macro_rules! leaf_trace {
             #[inline]
             fn trace(&self, _: &mut Tracer<'_>) {}
         }
+        crate::impl_leaf_init!($t);
     )*};
 }
+
+/// [`Init`] for a generic leaf container: the mirror is the value itself.
+macro_rules! generic_leaf_init {
+    (impl<$($p:ident),*> for $t:ty where $($bounds:tt)*) => {
+        // SAFETY: the container holds no non-null Member (only null ones can exist outside the
+        // heap), so its mirror is itself, with no handle to check.
+        unsafe impl<$($p),*> Init for $t where $($bounds)* {
+            type Init<'h> = $t;
+            #[inline(always)]
+            fn check_heap(_: &Self, _: u32) -> Result<(), crate::GcError> {
+                Ok(())
+            }
+            #[inline(always)]
+            unsafe fn build(init: Self, _: &Resolver<'_>) -> Self {
+                init
+            }
+        }
+    };
+}
+
+generic_leaf_init!(impl<T> for std::sync::Arc<T> where T: Trace + Sync);
+generic_leaf_init!(impl<T> for Cell<T> where T: Copy + Trace);
+generic_leaf_init!(impl<T> for std::marker::PhantomData<T> where T: ?Sized + Send + 'static);
+generic_leaf_init!(impl<T> for Box<T> where T: Trace);
+generic_leaf_init!(impl<T> for Vec<T> where T: Trace);
+generic_leaf_init!(impl<T> for Box<[T]> where T: Trace);
 
 leaf_trace!(
     (),

@@ -64,6 +64,17 @@ unsafe impl<T: ?Sized + 'static> Trace for Weak<T> {
     fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
+// SAFETY: a Weak holds no Member: its mirror is itself.
+unsafe impl<T: ?Sized + 'static> crate::Init for Weak<T> {
+    type Init<'h> = Weak<T>;
+    fn check_heap(_: &Self, _: u32) -> Result<(), crate::GcError> {
+        Ok(())
+    }
+    unsafe fn build(init: Self, _: &crate::Resolver<'_>) -> Self {
+        init
+    }
+}
+
 struct Slot {
     target: *mut u8,
     generation: u32,

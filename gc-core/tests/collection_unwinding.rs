@@ -46,6 +46,9 @@ unsafe impl Trace for PanickingTrace {
     }
 }
 
+// Built with `alloc` only (its members start null), so it is its own mirror.
+gc_core::impl_leaf_init!(PanickingTrace);
+
 #[derive(Trace)]
 struct Node {
     value: u64,

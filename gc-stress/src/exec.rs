@@ -397,6 +397,7 @@ impl Executor<'_> {
                 | Op::AllocBig { .. }
                 | Op::AllocBytes { .. }
                 | Op::AllocArray { .. }
+                | Op::AllocInit { .. }
                 | Op::WeakRead { .. }
         ) {
             self.make_room(s, level);
@@ -445,6 +446,38 @@ impl Executor<'_> {
                 let id = self.model.add(Kind::Array, 0, Vec::new(), len as usize);
                 self.root(s, level, id, AnyHandle::Array(h));
             }
+            Op::AllocInit {
+                payload,
+                left,
+                right,
+                old,
+            } => {
+                let pick = |r: Option<u32>| {
+                    r.and_then(|r| pick_of_kind(&level.view, Kind::Node, r))
+                        .map(|(id, h)| (id, h.as_node().expect("a node root")))
+                };
+                let (l, r) = (pick(left), pick(right));
+                let id = self.model.add(Kind::Node, payload, Vec::new(), 0);
+                let init = crate::objects::NodeInit {
+                    id,
+                    payload: std::cell::Cell::new(payload),
+                    refs: [l.map(|x| x.1), r.map(|x| x.1)],
+                    bytes: None,
+                    array: None,
+                    dropper: None,
+                    big: None,
+                };
+                let h = if old {
+                    s.alloc_init_nonmoving(init)
+                } else {
+                    s.alloc_init(init)
+                }
+                .map_err(alloc_err)?;
+                let slots = &mut self.model.get_mut(id).slots;
+                slots[0] = l.map(|x| x.0);
+                slots[1] = r.map(|x| x.0);
+                self.root(s, level, id, AnyHandle::Node(h));
+            }
             Op::Write { src, slot, dst } => {
                 let view = &level.view;
                 let Some(&(src_id, src_h)) = pick(view, src) else {
@@ -485,13 +518,9 @@ impl Executor<'_> {
                 }
                 let (from, to) = (from as usize % slen, to as usize % dlen);
                 let n = (len as usize).min(slen - from).min(dlen - to);
-                // Read the whole range first: source and destination may be the same array.
-                s.scope(|t| {
-                    let items: Vec<_> = (0..n).map(|i| t.array_load(sh, from + i)).collect();
-                    for (i, item) in items.into_iter().enumerate() {
-                        t.array_set(dh, to + i, item);
-                    }
-                });
+                // One bulk copy through the store path (the ranges may overlap).
+                s.try_array_copy(sh, from, dh, to, n)
+                    .map_err(|e| self.fail(at, format!("array copy failed: {e}")))?;
                 let copied: Vec<Option<u64>> = self.model.get(sid).slots[from..from + n].to_vec();
                 self.model.get_mut(did).slots[to..to + n].copy_from_slice(&copied);
             }

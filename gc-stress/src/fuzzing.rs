@@ -71,7 +71,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 32 {
+        let op = match b.u8() % 35 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -131,9 +131,21 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 value: b.u8(),
             },
             30 => Op::ForeignUnpin { pin: b.u32() },
-            _ => Op::AllocBytes {
+            31 => Op::AllocBytes {
                 len: b.u32() * 16,
                 seed: b.u64(),
+            },
+            32..=33 => Op::AllocInit {
+                payload: b.u64(),
+                left: Some(b.u32()),
+                right: (b.u8() & 1 == 0).then(|| b.u32()),
+                old: b.u8() & 1 == 1,
+            },
+            _ => Op::AllocInit {
+                payload: b.u64(),
+                left: None,
+                right: None,
+                old: b.u8() & 1 == 1,
             },
         };
         ops.push(op);

@@ -11,6 +11,8 @@
 //! | `alloc-big P` | allocate a [`BigNode`](crate::objects::BigNode) (large object), root it |
 //! | `alloc-bytes LEN SEED` | allocate a byte string of LEN bytes (at most 16 MiB) made from SEED, root it |
 //! | `alloc-array LEN` | allocate an array of LEN null references (at most 2 Mi), root it |
+//! | `alloc-init P L R` | build a node in one step (`Scope::alloc_init`) whose slots 0 and 1 are node roots L and R (`-` for null), root it |
+//! | `alloc-init-old P L R` | the same, born old (`Scope::alloc_init_nonmoving`) |
 //! | `write SRC SLOT DST` | store root DST (a root of the slot's kind; `-` for null) into slot SLOT of root SRC |
 //! | `copy-range SRC DST FROM TO LEN` | copy LEN elements of array root SRC from FROM into array root DST at TO (clipped to both arrays), through the barrier |
 //! | `write-bytes ROOT OFFSET VALUE` | overwrite one byte of a byte-string root |
@@ -68,6 +70,17 @@ pub enum Op {
     AllocArray {
         /// Number of elements.
         len: u32,
+    },
+    /// Build a node in one step with its first two reference slots set.
+    AllocInit {
+        /// Its payload.
+        payload: u64,
+        /// Node root for slot 0 (modulo the node roots), or `None` for null.
+        left: Option<u32>,
+        /// Node root for slot 1, or `None`.
+        right: Option<u32>,
+        /// Born old (non-moving) instead of young.
+        old: bool,
     },
     /// Store a reference (or null).
     Write {
@@ -197,6 +210,16 @@ impl fmt::Display for Op {
             Op::AllocBig { payload } => write!(f, "alloc-big {payload}"),
             Op::AllocBytes { len, seed } => write!(f, "alloc-bytes {len} {seed}"),
             Op::AllocArray { len } => write!(f, "alloc-array {len}"),
+            Op::AllocInit {
+                payload,
+                left,
+                right,
+                old,
+            } => {
+                let root = |r: Option<u32>| r.map_or("-".to_string(), |r| r.to_string());
+                let name = if old { "alloc-init-old" } else { "alloc-init" };
+                write!(f, "{name} {payload} {} {}", root(left), root(right))
+            }
             Op::Write {
                 src,
                 slot,
@@ -317,6 +340,22 @@ impl FromStr for Op {
                     )));
                 }
                 Op::AllocArray { len }
+            }
+            "alloc-init" | "alloc-init-old" => {
+                want(3)?;
+                let root = |i: usize| -> Result<Option<u32>, ParseOpError> {
+                    if args[i] == "-" {
+                        Ok(None)
+                    } else {
+                        u32_at(i).map(Some)
+                    }
+                };
+                Op::AllocInit {
+                    payload: num(0)?,
+                    left: root(1)?,
+                    right: root(2)?,
+                    old: name == "alloc-init-old",
+                }
             }
             "write" => {
                 want(3)?;
@@ -458,6 +497,18 @@ mod tests {
             Op::AllocBig { payload: u64::MAX },
             Op::AllocBytes { len: 3, seed: 9 },
             Op::AllocArray { len: 0 },
+            Op::AllocInit {
+                payload: 3,
+                left: Some(1),
+                right: None,
+                old: false,
+            },
+            Op::AllocInit {
+                payload: 4,
+                left: None,
+                right: Some(0),
+                old: true,
+            },
             Op::Write {
                 src: 1,
                 slot: 2,

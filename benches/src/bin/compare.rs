@@ -36,10 +36,18 @@ struct Args {
     /// Seconds a run may take; a peer that exceeds it is killed and reported `n/a (timed out)`.
     #[arg(long, default_value_t = 120.0)]
     timeout: f64,
+    /// Another build of `compare` (say, of the base commit, built in its own target
+    /// directory): adds the peer `pinion-base`, Pinion as that build runs it, interleaved with
+    /// the others.
+    #[arg(long)]
+    baseline: Option<std::path::PathBuf>,
     /// Internal: run one peer in this process and report (used by the driver).
     #[arg(long, hide = true)]
     child: Option<String>,
 }
+
+/// The peer that runs Pinion from the `--baseline` build.
+const BASELINE_PEER: &str = "pinion-base";
 
 /// One run of one peer, as the child reported it.
 struct Run {
@@ -57,11 +65,14 @@ fn main() {
     if let Some(peer) = &args.child {
         std::process::exit(child(&args.workload, peer, size));
     }
-    let peers: Vec<String> = if args.peers.is_empty() {
+    let mut peers: Vec<String> = if args.peers.is_empty() {
         PEERS.iter().map(|p| p.to_string()).collect()
     } else {
         args.peers.clone()
     };
+    if args.baseline.is_some() {
+        peers.insert(1, BASELINE_PEER.to_string());
+    }
     raise_stack_limit();
     let expected = workloads::expected(&args.workload, size);
     let mut runs: Vec<Vec<Run>> = peers.iter().map(|_| Vec::new()).collect();
@@ -77,7 +88,14 @@ fn main() {
             if unavailable[i].is_some() {
                 continue;
             }
-            match spawn(&args.workload, peer, size, &expected, args.timeout) {
+            match spawn(
+                &args.workload,
+                peer,
+                size,
+                &expected,
+                args.timeout,
+                args.baseline.as_deref(),
+            ) {
                 Ok(run) => runs[i].push(run),
                 Err(reason) => unavailable[i] = Some(reason),
             }
@@ -131,8 +149,12 @@ fn spawn(
     size: u64,
     expected: &[String],
     timeout: f64,
+    baseline: Option<&std::path::Path>,
 ) -> Result<Run, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let (exe, peer) = match baseline {
+        Some(base) if peer == BASELINE_PEER => (base.to_path_buf(), "pinion"),
+        _ => (std::env::current_exe().map_err(|e| e.to_string())?, peer),
+    };
     let mut child = Command::new(exe)
         .args([workload, "--size", &size.to_string(), "--child", peer])
         .stdout(Stdio::piped())

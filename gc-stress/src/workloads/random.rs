@@ -13,7 +13,13 @@ impl Workload for Random {
     fn next_op(&mut self, rng: &mut dyn RngCore) -> Op {
         let pin = rng.gen_range(0..32);
         match rng.gen_range(0..1000u32) {
-            0..=229 => Op::AllocNode { payload: rng.gen() },
+            0..=179 => Op::AllocNode { payload: rng.gen() },
+            180..=229 => Op::AllocInit {
+                payload: rng.gen(),
+                left: (!rng.gen_ratio(1, 5)).then(|| root(rng)),
+                right: (!rng.gen_ratio(1, 5)).then(|| root(rng)),
+                old: rng.gen_ratio(1, 5),
+            },
             230..=289 => Op::AllocDrop { payload: rng.gen() },
             290..=359 => Op::AllocBytes {
                 len: bytes_len(rng, 200),

@@ -1,0 +1,603 @@
+//! The safe API: handle scopes.
+//!
+//! Rust code reaches heap objects through [`Handle`]s: indices into the heap's handle stack,
+//! which is a root set the collector updates when objects move. Handles are created by a
+//! [`Scope`] and popped when it ends.
+//!
+//! Why this is sound when **any allocation may collect**:
+//! - reading gives `&T` borrowed from `&Scope`; allocating takes `&mut Scope`; so no reference
+//!   into the heap can be held across an allocation (the borrow checker rejects it);
+//! - a scope is entered through a closure that is generic over its lifetime
+//!   (`for<'s> FnOnce(&mut Scope<'s>)`), so a `Handle<'s, _>` cannot leave it: its slot is
+//!   never read after it is popped. [`Scope::escape`] hands one handle to the enclosing scope;
+//! - handles of an *enclosing* scope can be used in a nested one (they outlive it); a handle of
+//!   another heap is caught by a cheap identity check (each handle records its heap's id);
+//! - references are stored only through [`Scope::set`] and friends, which run the write
+//!   barrier and refuse a field that does not lie inside the object written, so a non-null
+//!   `Member` exists only inside the heap where collections update it;
+//! - handles are neither `Send` nor `Sync`, and a `Heap` is `Send` but not `Sync`.
+//!
+//! Methods that can be misused have two forms: `try_x` returns a [`GcError`], `x` panics with
+//! that error's message (like slice indexing and `get`).
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use crate::builtin::{array_members, GcArray, GcBytes, GcObject, LEN_SIZE};
+use crate::error::GcError;
+use crate::heap::HeapInner;
+use crate::member::Member;
+use crate::object::{fixed_object_size, object_size, ObjPtr};
+use crate::pin::{PinId, Pinned, Refusal};
+use crate::roots::{ProviderId, RawGc, RootProvider};
+use crate::stats::HeapStats;
+use crate::verify::VerifyReport;
+use crate::Trace;
+
+mod alloc;
+mod arrays;
+mod identity;
+mod pinning;
+
+/// A rooted reference to a heap object, valid for the scope `'s` that created it.
+///
+/// `Copy`, two words, neither `Send` nor `Sync`. The object it refers to stays alive and the
+/// handle follows it when it moves.
+pub struct Handle<'s, T: ?Sized> {
+    pub(crate) index: u32,
+    pub(crate) heap: u32,
+    _marker: PhantomData<(&'s (), *const T)>,
+}
+
+impl<T: ?Sized> Clone for Handle<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Handle<'_, T> {}
+
+impl<T: ?Sized> std::fmt::Debug for Handle<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Handle(heap #{}, slot {})", self.heap, self.index)
+    }
+}
+
+/// A region of handles; all access to the heap goes through one.
+///
+/// Entered with [`Heap::scope`](crate::Heap::scope), nested with [`Scope::scope`] and
+/// [`Scope::escape`].
+pub struct Scope<'s> {
+    heap: &'s mut HeapInner,
+    base: usize,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("heap", &self.heap.id)
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl Drop for Scope<'_> {
+    fn drop(&mut self) {
+        self.heap.mutator.get_mut().handles.truncate(self.base);
+    }
+}
+
+fn panic_on<T>(result: Result<T, GcError>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl<'s> Scope<'s> {
+    pub(crate) fn enter(heap: &'s mut HeapInner) -> Scope<'s> {
+        let base = heap.mutator.get_mut().handles.len();
+        Scope { heap, base }
+    }
+
+    pub(crate) fn heap_mut(&mut self) -> &mut HeapInner {
+        self.heap
+    }
+
+    /// Roots a new object and delivers pending hook events (a hook may collect, so the new
+    /// object is rooted first).
+    #[inline(always)]
+    fn finish_alloc<T: ?Sized>(&mut self, obj: ObjPtr) -> Handle<'s, T> {
+        let h = self.push(obj.as_ptr());
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+        h
+    }
+
+    /// Delivers pending hook events after a failed operation, then passes the error on.
+    #[cold]
+    fn deliver_then<T>(&mut self, result: Result<T, GcError>) -> Result<T, GcError> {
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+        result
+    }
+
+    #[inline(always)]
+    fn push<T: ?Sized>(&self, ptr: *mut u8) -> Handle<'s, T> {
+        // SAFETY: no other reference into the mutator state is live during this push.
+        let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
+        let index = handles.len() as u32;
+        handles.push(ptr);
+        Handle {
+            index,
+            heap: self.heap.id,
+            _marker: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
+        if h.heap != self.heap.id {
+            return Err(GcError::ForeignHandle {
+                handle_heap: h.heap,
+                this_heap: self.heap.id,
+            });
+        }
+        let ptr = self.heap.mutator().handles[h.index as usize];
+        Ok(ObjPtr::new(ptr).expect("a live handle's slot is filled"))
+    }
+
+    // ----- reading ----------------------------------------------------------------------
+
+    /// The object behind `h`, borrowed from the scope (so no allocation can move it meanwhile).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap; [`Scope::try_get`] returns the error instead.
+    #[inline]
+    pub fn get<T: Trace>(&self, h: Handle<'_, T>) -> &T {
+        panic_on(self.try_get(h))
+    }
+
+    /// The object behind `h`, or [`GcError::ForeignHandle`].
+    #[inline]
+    pub fn try_get<T: Trace>(&self, h: Handle<'_, T>) -> Result<&T, GcError> {
+        let obj = self.resolve(h)?;
+        // SAFETY: `h` is a live handle of this heap, so obj is a live T; the reference is
+        // tied to &self, and collections need &mut self.
+        Ok(unsafe { &*obj.payload().cast::<T>() })
+    }
+
+    /// Follows a member without rooting its target: the reference lives as long as both the
+    /// scope borrow and the member borrow.
+    #[inline]
+    pub fn deref<'a, U: Trace>(&'a self, member: &'a Member<U>) -> Option<&'a U> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null member lives inside a heap object and refers to a live U of the
+        // same heap; the borrows keep every collection of that heap away.
+        Some(unsafe { &*obj.payload().cast::<U>() })
+    }
+
+    /// Follows a member to a byte string without rooting it.
+    #[inline]
+    pub fn deref_bytes<'a>(&'a self, member: &'a Member<GcBytes>) -> Option<&'a [u8]> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null Member<GcBytes> refers to a live byte string; the borrows keep
+        // every collection away while the slice lives.
+        Some(unsafe {
+            let len = obj.payload().cast::<usize>().read();
+            std::slice::from_raw_parts(obj.payload().add(LEN_SIZE), len)
+        })
+    }
+
+    /// Follows a member to an array without rooting it.
+    #[inline]
+    pub fn deref_array<'a, U: ?Sized + 'static>(
+        &'a self,
+        member: &'a Member<GcArray<U>>,
+    ) -> Option<&'a [Member<U>]> {
+        let obj = ObjPtr::new(member.slot().get())?;
+        // SAFETY: a non-null Member<GcArray<U>> refers to a live array of Member<U>; the
+        // borrows keep every collection away while the slice lives.
+        Some(unsafe { array_members::<U>(obj.payload()) })
+    }
+
+    /// Checks that `field` lies inside the payload of `obj` (of type `T`).
+    fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
+        let start = obj.payload().addr();
+        let at = (field as *const Member<U>).addr();
+        let end = start + std::mem::size_of::<T>();
+        if at >= start && at + std::mem::size_of::<Member<U>>() <= end {
+            Ok(())
+        } else {
+            Err(GcError::MemberOutsideObject)
+        }
+    }
+
+    /// Roots the target of a reference field of `h`'s object: `s.load(h, |o| &o.next)`.
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or `field` does not lie inside the object.
+    #[inline]
+    pub fn load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_load(h, field))
+    }
+
+    /// [`Scope::load`], returning misuse as an error.
+    #[inline]
+    pub fn try_load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        self.load_field(h, |object| Some(field(object)))
+    }
+
+    /// Roots the target of the field a projection selects (`None`: no such field).
+    #[inline(always)]
+    fn load_field<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let obj = self.resolve(h)?;
+        let ptr = {
+            // SAFETY: obj is a live T of this heap; the reference ends within this block.
+            let value = unsafe { &*obj.payload().cast::<T>() };
+            let member = field(value).ok_or(GcError::WrongVariant)?;
+            Self::check_inside::<T, U>(obj, member)?;
+            member.slot().get()
+        };
+        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+    }
+
+    /// A new handle in this scope to the object `h` refers to (for example to keep a value of
+    /// an enclosing scope in a variable this scope rebinds).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn dup<T: ?Sized>(&self, h: Handle<'_, T>) -> Handle<'s, T> {
+        let ptr = panic_on(self.resolve(h)).as_ptr();
+        self.push(ptr)
+    }
+
+    /// Roots the target of a member reached through [`Scope::deref`] or [`Scope::array`].
+    ///
+    /// # Panics
+    /// When the member belongs to another heap's object; [`Scope::try_root`] returns
+    /// [`GcError::ForeignMember`] instead.
+    pub fn root<U: ?Sized>(&self, member: &Member<U>) -> Option<Handle<'s, U>> {
+        panic_on(self.try_root(member))
+    }
+
+    /// [`Scope::root`], returning a member of another heap as an error.
+    pub fn try_root<U: ?Sized>(
+        &self,
+        member: &Member<U>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let Some(obj) = ObjPtr::new(member.slot().get()) else {
+            return Ok(None);
+        };
+        // A non-null member lives inside some heap and refers to an object of that same heap,
+        // so checking that the target is ours proves the member is ours too.
+        if self.heap.owns(obj) {
+            Ok(Some(self.push(obj.as_ptr())))
+        } else {
+            Err(GcError::ForeignMember)
+        }
+    }
+
+    /// Makes `target` refer to the object `source` refers to, like assigning a V8 handle or a
+    /// SpiderMonkey `Rooted`. Loops use it to carry a result out of a nested scope without
+    /// growing the handle stack:
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap, Member, Trace};
+    /// # #[derive(Trace)] struct Node { v: u64, next: Member<Node> }
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let head = s.alloc(Node { v: 0, next: Member::null() }).unwrap();
+    ///     for v in 1..10_000 {
+    ///         s.scope(|s| {
+    ///             let cell = s.alloc(Node { v, next: Member::null() }).unwrap();
+    ///             s.set(cell, |c| &c.next, Some(head));
+    ///             s.rebind(head, cell); // `head` now refers to the new cell
+    ///         });
+    ///     }
+    ///     assert_eq!(s.get(head).v, 9_999);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When either handle belongs to another heap.
+    pub fn rebind<T: ?Sized>(&self, target: Handle<'_, T>, source: Handle<'_, T>) {
+        let ptr = panic_on(self.resolve(source)).as_ptr();
+        panic_on(self.resolve(target));
+        // SAFETY: no other reference into the mutator state is live during this store.
+        unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = ptr;
+    }
+
+    /// Whether two handles refer to the same object.
+    ///
+    /// # Panics
+    /// When either handle belongs to another heap.
+    pub fn ptr_eq<T: ?Sized, U: ?Sized>(&self, a: Handle<'_, T>, b: Handle<'_, U>) -> bool {
+        panic_on(self.resolve(a)) == panic_on(self.resolve(b))
+    }
+
+    // ----- writing (the barrier) --------------------------------------------------------
+
+    /// Stores `value` into the reference field of `h`'s object that `field` selects, with the
+    /// write barrier: `s.set(node, |n| &n.next, Some(other))`.
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `field` does not lie inside the object;
+    /// [`Scope::try_set`] returns the error instead.
+    #[inline]
+    pub fn set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_set(h, field, value))
+    }
+
+    /// [`Scope::set`], returning misuse as an error (nothing is written then).
+    #[inline]
+    pub fn try_set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        self.store_field(h, |object| Some(field(object)), value)
+    }
+
+    /// Stores into the field a projection selects (`None`: no such field).
+    #[inline(always)]
+    fn store_field<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        let target = match value {
+            Some(v) => self.resolve(v)?.as_ptr(),
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: obj is a live T of this heap; the reference ends within this function.
+        let object = unsafe { &*obj.payload().cast::<T>() };
+        let member = field(object).ok_or(GcError::WrongVariant)?;
+        Self::check_inside::<T, U>(obj, member)?;
+        // SAFETY: obj and target are live objects of this heap; the slot lies in obj.
+        unsafe { self.heap.store_ref(obj, member.slot(), target) };
+        Ok(())
+    }
+
+    /// Stores `value` into the reference field that `field` selects in one variant of an
+    /// enum (or any projection that may find no field): `s.set_variant(h, Value::as_obj,
+    /// Some(o))`, with the accessors `#[derive(Trace)]` generates for enums.
+    ///
+    /// ```
+    /// use gc_core::{Config, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// enum Value {
+    ///     Nil,
+    ///     Num(f64),
+    ///     Pair { head: Member<Value>, tail: Member<Value> },
+    /// }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let one = s.alloc(Value::Num(1.0)).unwrap();
+    ///     let pair = s
+    ///         .alloc_init(ValueInit::Pair { head: Some(one), tail: None })
+    ///         .unwrap();
+    ///     s.set_variant(pair, Value::pair_tail, Some(one));
+    ///     let tail = s.load_variant(pair, Value::pair_tail).unwrap();
+    ///     assert!(matches!(s.get(tail), Value::Num(n) if *n == 1.0));
+    ///     // The wrong variant is an error, not a panic.
+    ///     assert!(s.try_set_variant(one, Value::pair_head, None).is_err());
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap, the projection finds no field
+    /// ([`GcError::WrongVariant`]) or the field does not lie inside the object;
+    /// [`Scope::try_set_variant`] returns the error instead.
+    pub fn set_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_set_variant(h, field, value))
+    }
+
+    /// [`Scope::set_variant`], returning misuse as an error (nothing is written then).
+    pub fn try_set_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        self.store_field(h, field, value)
+    }
+
+    /// Roots the target of the reference field that `field` selects in one variant of an
+    /// enum; `None` when the field is null. See [`Scope::set_variant`].
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or the projection finds no field.
+    pub fn load_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_load_variant(h, field))
+    }
+
+    /// [`Scope::load_variant`], returning misuse as an error.
+    pub fn try_load_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        self.load_field(h, field)
+    }
+
+    // ----- nesting ----------------------------------------------------------------------
+
+    /// Runs `f` in a nested scope whose handles are popped when it returns. Handles of this
+    /// scope remain usable inside.
+    pub fn scope<R>(&mut self, f: impl for<'i> FnOnce(&mut Scope<'i>) -> R) -> R {
+        f(&mut Scope::enter(self.heap))
+    }
+
+    /// Runs `f` in a nested scope and keeps the one handle it returns, in this scope.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap, Handle, Scope};
+    /// fn make_pair<'s>(s: &mut Scope<'s>) -> Handle<'s, (u64, u64)> {
+    ///     s.escape(|inner| {
+    ///         for i in 0..100 {
+    ///             inner.alloc(i as u64).unwrap(); // temporaries, popped on return
+    ///         }
+    ///         inner.alloc((1u64, 2u64)).unwrap()
+    ///     })
+    /// }
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let p = make_pair(s);
+    ///     assert_eq!(*s.get(p), (1, 2));
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When `f` returns a handle of another heap.
+    pub fn escape<T: ?Sized>(
+        &mut self,
+        f: impl for<'i> FnOnce(&mut Scope<'i>) -> Handle<'i, T>,
+    ) -> Handle<'s, T> {
+        panic_on(self.try_escape(|inner| Ok(f(inner))))
+    }
+
+    /// [`Scope::escape`] for closures that can fail: the error passes through, the handle is
+    /// kept.
+    pub fn try_escape<T: ?Sized, E: From<GcError>>(
+        &mut self,
+        f: impl for<'i> FnOnce(&mut Scope<'i>) -> Result<Handle<'i, T>, E>,
+    ) -> Result<Handle<'s, T>, E> {
+        let slot: Handle<'s, T> = self.push(std::ptr::null_mut());
+        let ptr = {
+            let mut inner = Scope::enter(self.heap);
+            let h = f(&mut inner)?;
+            inner.resolve(h)?.as_ptr()
+        };
+        self.heap.mutator.get_mut().handles[slot.index as usize] = ptr;
+        Ok(slot)
+    }
+
+    // ----- collections, statistics, verification ---------------------------------------
+
+    /// Runs a minor collection now (then delivers the hooks).
+    pub fn collect_minor(&mut self) {
+        self.heap.collect_minor();
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+    }
+
+    /// Runs a complete major collection now (then delivers the hooks).
+    pub fn collect_major(&mut self) {
+        self.heap.collect_major();
+        if self.heap.recorder.has_pending() {
+            self.deliver_hooks();
+        }
+    }
+
+    /// Collections run so far (minor plus major): a cheap way to notice that an allocation
+    /// collected.
+    #[inline]
+    pub fn collection_count(&self) -> u64 {
+        self.heap.stats.minor_collections + self.heap.stats.major_collections
+    }
+
+    /// Freezes the heap while this scope's handles are live (see
+    /// [`Heap::freeze`](crate::Heap::freeze)).
+    pub fn freeze(&mut self) {
+        self.heap.freeze();
+    }
+
+    /// Whether the object is frozen (sealed by [`Scope::freeze`]: never moved or freed until
+    /// [`Scope::unfreeze`]).
+    pub fn is_frozen<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
+        // SAFETY: a resolved handle refers to a live, unforwarded object of this heap.
+        self.resolve(h)
+            .is_ok_and(|obj| unsafe { self.heap.is_frozen(obj) })
+    }
+
+    /// A checksum of every page of the sealed arenas, by page address (for tests).
+    #[doc(hidden)]
+    pub fn sealed_page_checksums(&self) -> Vec<(usize, u64)> {
+        self.heap.old.sealed_page_checksums()
+    }
+
+    /// Returns the frozen memory to normal collection.
+    pub fn unfreeze(&mut self) {
+        self.heap.unfreeze();
+    }
+
+    /// The heap's statistics.
+    pub fn stats(&self) -> HeapStats {
+        self.heap.snapshot_stats()
+    }
+
+    /// Runs the heap verifier.
+    pub fn verify(&mut self) -> VerifyReport {
+        self.heap.verify()
+    }
+
+    /// The id of this scope's heap.
+    pub fn heap_id(&self) -> u32 {
+        self.heap.id
+    }
+
+    // ----- the unsafe layer -------------------------------------------------------------
+
+    /// The raw address behind a handle, for the embedder's own root set (see
+    /// [`RootProvider`]).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn to_raw<T: ?Sized>(&self, h: Handle<'_, T>) -> RawGc {
+        let obj = panic_on(self.resolve(h));
+        RawGc::new(NonNull::new(obj.as_ptr()).expect("objects are non-null"))
+    }
+
+    /// Roots a raw reference in a handle.
+    ///
+    /// # Safety
+    /// `raw` refers to a live object of type `T` in this heap: it was obtained from this heap
+    /// and is still valid by the rule of the `roots` module (no collection since, or at every
+    /// collection since it was reported by a root provider or its object was pinned by a live
+    /// guard).
+    pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
+        self.push(raw.as_ptr())
+    }
+
+    /// The registered root provider `id`, if it has type `P`.
+    pub fn root_provider_mut<P: RootProvider>(&mut self, id: ProviderId) -> Option<&mut P> {
+        let provider: &mut dyn std::any::Any =
+            self.heap.providers.get_mut(id.0)?.as_mut()?.as_mut();
+        provider.downcast_mut::<P>()
+    }
+}

@@ -1,0 +1,188 @@
+//! The single store path: every store of a reference into the heap, and the write barrier.
+//!
+//! Whatever writes a reference into a heap object — `Scope::set`, array stores, the
+//! initialisation of an object born old, copies of element ranges — goes through
+//! [`HeapInner::store_ref`] (one slot) or [`HeapInner::store_copy`] (a range of elements), or,
+//! for a fresh object, [`HeapInner::after_init`]. Each knows the object written, the slots,
+//! the values they held and the values they get. Collector work that needs to see stores
+//! (card marking for large arrays, an incremental marker's barrier, which needs the *old*
+//! value of every overwritten slot) is added here and nowhere else.
+//!
+//! **The generational barrier.** Its fast path tests one header bit, `TRACK_YOUNG`, which is
+//! set on exactly the old objects that are not yet in the remembered set (PyPy's
+//! `GCFLAG_TRACK_YOUNG_PTRS`). Young objects never have it, so initialising or writing a young
+//! object costs one test. The slow path adds the object to the remembered set and clears the
+//! bit when the stored value is young (in the nursery, or a young large object).
+//!
+//! **Initialisation.** A young object needs no barrier when it is first written (nothing old
+//! can be missing from the remembered set because of it); an object born old (allocated
+//! non-moving, larger than the nursery, or while no nursery gap could hold it) carries
+//! `TRACK_YOUNG` from birth, and `after_init` runs the barrier for each of its references, so it
+//! is remembered exactly as after later stores. A young large object is young until the next
+//! minor collection, which scans it if it is reachable.
+//!
+//! Invariant (with `heap.rs`): after a store returns, an old object holding a young reference
+//! is in the remembered set and lacks `TRACK_YOUNG`.
+
+use std::cell::Cell;
+
+use crate::heap::HeapInner;
+use crate::object::{HeaderFlags, ObjPtr};
+use crate::trace::{SlotVisitor, Tracer};
+use crate::Trace;
+
+/// Runs the barrier for every reference a trace reports (the stores were just made).
+struct RecordStores<'a> {
+    heap: &'a HeapInner,
+    obj: ObjPtr,
+}
+
+impl SlotVisitor for RecordStores<'_> {
+    #[inline]
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        // SAFETY: obj is a live object of this heap and the slot holds a live object of this
+        // heap (written from a resolved handle or copied from another slot of this heap).
+        unsafe { self.heap.write_barrier(self.obj, slot.get()) };
+    }
+}
+
+impl HeapInner {
+    /// Stores `new` into `slot`, a reference slot inside `obj`, and runs the barrier.
+    ///
+    /// # Safety
+    /// `obj` is a live object of this heap, `slot` lies inside its payload, and `new` is null
+    /// or a live object of this heap.
+    #[inline(always)]
+    pub(crate) unsafe fn store_ref(&self, obj: ObjPtr, slot: &Cell<*mut u8>, new: *mut u8) {
+        // The overwritten value is what an incremental marker's barrier will need.
+        let _old = slot.replace(new);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.write_barrier(obj, new) };
+    }
+
+    /// Copies `count` elements from `src` to `dst` (the ranges may overlap, as in `memmove`),
+    /// both inside heap objects of this heap, `dst` inside `obj`, and runs the barrier for
+    /// every reference copied. The bulk entry point of the store path: growth copies and the
+    /// shifts of insertion and removal use it.
+    ///
+    /// # Safety
+    /// Both ranges hold `count` initialised elements; `dst` lies inside `obj`'s payload; after
+    /// the copy the caller treats the source elements that `dst` does not cover as moved out
+    /// (no drop glue runs for them).
+    pub(crate) unsafe fn store_copy<T: Trace>(
+        &self,
+        obj: ObjPtr,
+        dst: *mut T,
+        src: *const T,
+        count: usize,
+    ) {
+        // SAFETY: forwarded from the caller.
+        unsafe { std::ptr::copy(src, dst, count) };
+        // SAFETY: obj is a live, unforwarded object of this heap.
+        if T::NEEDS_TRACE && unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+            let mut record = RecordStores { heap: self, obj };
+            for i in 0..count {
+                // SAFETY: dst holds `count` initialised elements now.
+                unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
+                // SAFETY: obj is live and unforwarded.
+                if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+                    break; // remembered: the rest of the range needs nothing more
+                }
+            }
+        }
+    }
+
+    /// Runs the barrier for every reference of an object whose payload was just written in
+    /// one step (`Scope::alloc_init`): nothing for a young object, the remembered-set entry a
+    /// later store would make for an object born old.
+    ///
+    /// # Safety
+    /// `obj` is a live, initialised object of this heap whose references are live objects of
+    /// this heap.
+    #[inline(always)]
+    pub(crate) unsafe fn after_init(&self, obj: ObjPtr) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+            // SAFETY: forwarded from the caller.
+            unsafe { obj.trace(&mut Tracer::new(&mut RecordStores { heap: self, obj })) };
+        }
+    }
+
+    /// Whether `ptr` refers to a young object (in the nursery, or a young large object).
+    ///
+    /// # Safety
+    /// `ptr` is null or refers to a live object of this heap.
+    #[inline]
+    pub(crate) unsafe fn is_young(&self, ptr: *mut u8) -> bool {
+        match ObjPtr::new(ptr) {
+            None => false,
+            Some(obj) => {
+                self.nursery.contains(obj.addr())
+                    // SAFETY: forwarded from the caller: obj is a live object.
+                    || unsafe { obj.flags() }.contains(HeaderFlags::YOUNG_LARGE)
+            }
+        }
+    }
+
+    /// The write barrier, after `value` was stored into a reference field of `obj`. Private:
+    /// stores go through `store_ref`, `store_copy` or `after_init`.
+    ///
+    /// # Safety
+    /// `obj` is a live object of this heap and `value` is null or a live object of this heap.
+    #[inline(always)]
+    unsafe fn write_barrier(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.write_barrier_slow(obj, value) }
+        } else if fault_on!(DropRememberedOnRewrite) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.faulty_rewrite_barrier(obj, value) }
+        }
+    }
+
+    /// The injected bug: a second young store into a remembered old object "toggles" it out
+    /// of the remembered set.
+    #[cfg(feature = "fault-injection")]
+    #[cold]
+    unsafe fn faulty_rewrite_barrier(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        let flags = unsafe { obj.flags() };
+        let old = !self.nursery.contains(obj.addr()) && !flags.contains(HeaderFlags::YOUNG_LARGE);
+        // SAFETY: forwarded from the caller.
+        if old && unsafe { self.is_young(value) } {
+            // SAFETY: no other reference into the mutator state is live here.
+            let state = unsafe { self.mutator_mut() };
+            if let Some(i) = state.remembered.iter().position(|&o| o == obj) {
+                state.remembered.swap_remove(i);
+                // SAFETY: obj is a live, unforwarded old object.
+                unsafe { obj.insert_flags(HeaderFlags::TRACK_YOUNG) };
+            }
+        }
+    }
+
+    /// Without fault injection the faulty barrier is never called.
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    unsafe fn faulty_rewrite_barrier(&self, _: ObjPtr, _: *mut u8) {}
+
+    #[cold]
+    #[inline(never)]
+    unsafe fn write_barrier_slow(&self, obj: ObjPtr, value: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        if self.frozen && unsafe { self.is_frozen(obj) } {
+            // SAFETY: no other reference into the mutator state is live here.
+            let state = unsafe { self.mutator_mut() };
+            if state.frozen_dirty_set.insert(obj.addr()) {
+                state.frozen_dirty.push(obj);
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        if unsafe { self.is_young(value) } {
+            // SAFETY: obj is a live, unforwarded old object (it has TRACK_YOUNG).
+            unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
+            // SAFETY: no other reference into the mutator state is live here.
+            unsafe { self.mutator_mut() }.remembered.push(obj);
+        }
+    }
+}
