@@ -18,14 +18,42 @@ use crate::trace::Tracer;
 use crate::{Member, Trace};
 
 /// Anything that can live in a Pinion heap: every [`Trace`] type, plus the built-in
-/// [`GcBytes`] and [`GcArray`].
+/// [`GcBytes`], [`GcArray`], [`GcSlice`](crate::GcSlice) and [`GcVec`](crate::GcVec).
+///
+/// It says how the heap lays the type out and what reading one gives: [`Scope::get`] and
+/// [`Scope::deref`] return `Ref<'a>` for every heap type alike (`&T` for a traced type, `&[u8]`
+/// for a byte string, a slice of elements for the arrays).
+///
+/// [`Scope::get`]: crate::Scope::get
+/// [`Scope::deref`]: crate::Scope::deref
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a heap type",
+    note = "heap types are `#[derive(Trace)]` types (and the other `Trace` types), `GcBytes`, \
+            `GcArray<T>`, `GcSlice<T>` and `GcVec<T>`"
+)]
 pub trait GcObject: 'static {
     #[doc(hidden)]
     const TYPE_INFO: &'static TypeInfo;
+
+    /// What reading an object of this type through a scope gives.
+    type Ref<'a>;
+
+    /// The view of a live object of this type whose payload starts at `payload`.
+    ///
+    /// # Safety
+    /// `payload` is the payload of a live object of this type, unmoved and undead for `'a`.
+    #[doc(hidden)]
+    unsafe fn read<'a>(payload: *const u8) -> Self::Ref<'a>;
 }
 
 impl<T: Trace> GcObject for T {
     const TYPE_INFO: &'static TypeInfo = &TypeInfo::fixed::<T>();
+    type Ref<'a> = &'a T;
+    #[inline(always)]
+    unsafe fn read<'a>(payload: *const u8) -> &'a T {
+        // SAFETY: forwarded from the caller.
+        unsafe { &*payload.cast::<T>() }
+    }
 }
 
 /// A byte string in the heap (a Python `bytes`, a Lua string, an I/O buffer).
@@ -116,6 +144,32 @@ pub(crate) unsafe fn array_members<'a, T: ?Sized>(payload: *const u8) -> &'a [Me
     }
 }
 
+/// The data after a length word: `size(payload)` bytes of payload, less the word.
+///
+/// # Safety
+/// `payload` points to a live variable-length payload measured by `size`.
+pub(crate) unsafe fn data_after_len(
+    payload: *mut u8,
+    size: unsafe fn(*const u8) -> usize,
+) -> (*mut u8, usize) {
+    // SAFETY: forwarded from the caller; the data follows the length word.
+    unsafe { (payload.add(LEN_SIZE), size(payload) - LEN_SIZE) }
+}
+
+/// # Safety
+/// `payload` points to a live byte-string payload.
+unsafe fn bytes_data(payload: *mut u8) -> (*mut u8, usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe { data_after_len(payload, bytes_size) }
+}
+
+/// # Safety
+/// `payload` points to a live array payload.
+unsafe fn array_data(payload: *mut u8) -> (*mut u8, usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe { data_after_len(payload, array_size) }
+}
+
 static BYTES_INFO: TypeInfo = TypeInfo {
     magic: TYPE_MAGIC,
     name: || "gc_core::GcBytes",
@@ -123,6 +177,8 @@ static BYTES_INFO: TypeInfo = TypeInfo {
     var_size: Some(bytes_size),
     trace: None,
     drop: None,
+    data: bytes_data,
+    pin_target: None,
 };
 
 static ARRAY_INFO: TypeInfo = TypeInfo {
@@ -132,12 +188,26 @@ static ARRAY_INFO: TypeInfo = TypeInfo {
     var_size: Some(array_size),
     trace: Some(array_trace),
     drop: None,
+    data: array_data,
+    pin_target: None,
 };
 
 impl GcObject for GcBytes {
     const TYPE_INFO: &'static TypeInfo = &BYTES_INFO;
+    type Ref<'a> = &'a [u8];
+    #[inline(always)]
+    unsafe fn read<'a>(payload: *const u8) -> &'a [u8] {
+        // SAFETY: forwarded from the caller: a length word, then that many bytes.
+        unsafe { std::slice::from_raw_parts(payload.add(LEN_SIZE), read_len(payload)) }
+    }
 }
 
 impl<T: ?Sized + 'static> GcObject for GcArray<T> {
     const TYPE_INFO: &'static TypeInfo = &ARRAY_INFO;
+    type Ref<'a> = &'a [Member<T>];
+    #[inline(always)]
+    unsafe fn read<'a>(payload: *const u8) -> &'a [Member<T>] {
+        // SAFETY: forwarded from the caller.
+        unsafe { array_members::<T>(payload) }
+    }
 }

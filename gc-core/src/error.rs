@@ -53,6 +53,10 @@ pub enum GcError {
     /// object is another variant.
     #[error("the object is not the variant the projection selects")]
     WrongVariant,
+    /// A growable array (`GcVec`) would have to move its storage to grow, but the storage is
+    /// pinned; nothing was changed.
+    #[error("the vector cannot grow while its storage is pinned")]
+    ArrayPinned,
     /// An array index past the end.
     #[error("index {index} out of bounds for an array of length {len}")]
     IndexOutOfBounds {

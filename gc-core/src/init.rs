@@ -122,7 +122,14 @@ macro_rules! impl_leaf_init {
                 init
             }
         }
+        impl<'h> $crate::Mirror<'h> for $t {
+            type Target = $t;
+        }
     )*};
+}
+
+impl<'h, T: ?Sized + 'static> Mirror<'h> for Option<Handle<'h, T>> {
+    type Target = Member<T>;
 }
 
 // SAFETY: a member's mirror is an optional handle, checked and resolved as the contract says.

@@ -192,6 +192,53 @@
 //! });
 //! ```
 //!
+//! A `Member` behind an owning indirection (a `Vec`, a `Box`): the barrier could never write it,
+//! and references in a collection belong in a traced one (`GcVec`, `GcSlice`, `GcArray`). The
+//! `Trace` impls of the containers assert it when a type holding one is allocated:
+//!
+//! ```compile_fail,E0080
+//! # use gc_core::{Config, Heap, Member, Trace};
+//! #[derive(Trace)]
+//! struct Bad { items: Vec<Member<Bad>> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     s.alloc(Bad { items: Vec::new() }).unwrap(); // error: a Vec<T> cannot hold references
+//! });
+//! ```
+//!
+//! ```compile_fail,E0080
+//! # use gc_core::{Config, Heap, Member, Trace};
+//! #[derive(Trace)]
+//! struct Bad { next: Box<Member<Bad>> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     s.alloc(Bad { next: Box::new(Member::null()) }).unwrap(); // error
+//! });
+//! ```
+//!
+//! ```compile_fail,E0080
+//! # use gc_core::{Config, Heap, Member, Trace};
+//! #[derive(Trace)]
+//! struct Bad { next: Option<Box<Member<Bad>>> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     s.alloc(Bad { next: None }).unwrap(); // error
+//! });
+//! ```
+//!
+//! (A `Vec` of values without references is fine, and so is the traced collection:)
+//!
+//! ```
+//! # use gc_core::{Config, GcVec, Heap, Member, Trace};
+//! #[derive(Trace)]
+//! struct Good { names: Vec<String>, items: Member<GcVec<Member<Good>>> }
+//! let mut heap = Heap::new(Config::default()).unwrap();
+//! heap.scope(|s| {
+//!     let items = s.alloc_vec::<Member<Good>>(4).unwrap();
+//!     s.alloc_init(GoodInit { names: vec!["a".into()], items: Some(items) }).unwrap();
+//! });
+//! ```
+//!
 //! A handle of one heap used with another is refused at run time ([`GcError::ForeignHandle`]);
 //! see the `cross_heap` tests.
 
@@ -226,6 +273,7 @@ mod heap;
 mod hooks;
 mod identity;
 mod init;
+mod inline;
 mod large;
 mod member;
 mod memory_map;
@@ -257,6 +305,7 @@ pub use gc_derive::Trace;
 pub use gc_hooks;
 pub use hooks::GcHooks;
 pub use init::{Init, Mirror, Resolver};
+pub use inline::{GcSlice, GcVec};
 pub use member::Member;
 pub use nursery::POISON;
 pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};

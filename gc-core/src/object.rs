@@ -83,6 +83,12 @@ pub struct TypeInfo {
     pub(crate) trace: Option<unsafe fn(*const u8, &mut Tracer<'_>)>,
     /// Runs the payload's drop glue in place; `None` when the type needs none.
     pub(crate) drop: Option<unsafe fn(*mut u8)>,
+    /// The data a pin hands to C, from the payload: its address and length in bytes (the value
+    /// of a fixed-size type, the bytes or elements after a length word).
+    pub(crate) data: unsafe fn(*mut u8) -> (*mut u8, usize),
+    /// For a type whose data lives in another object (a growable vector's storage): that
+    /// object, which a pin on this one pins instead.
+    pub(crate) pin_target: Option<unsafe fn(*mut u8) -> *mut u8>,
 }
 
 impl TypeInfo {
@@ -107,6 +113,8 @@ impl TypeInfo {
             } else {
                 None
             },
+            data: fixed_data::<T>,
+            pin_target: None,
         }
     }
 
@@ -121,6 +129,11 @@ impl TypeInfo {
 unsafe fn trace_erased<T: crate::Trace>(payload: *const u8, tracer: &mut Tracer<'_>) {
     // SAFETY: the caller guarantees payload is a live T.
     unsafe { (*payload.cast::<T>()).trace(tracer) }
+}
+
+/// The data of a fixed-size value: the payload itself.
+fn fixed_data<T>(payload: *mut u8) -> (*mut u8, usize) {
+    (payload, std::mem::size_of::<T>())
 }
 
 /// # Safety

@@ -1,9 +1,11 @@
 //! The single store path: every store of a reference into the heap, and the write barrier.
 //!
 //! Whatever writes a reference into a heap object — `Scope::set`, array stores, the
-//! initialisation of an object born old, copies of element ranges — goes through
-//! [`HeapInner::store_ref`] (one slot) or [`HeapInner::store_copy`] (a range of elements), or,
-//! for a fresh object, [`HeapInner::after_init`]. Each knows the object written, the slots,
+//! initialisation of an object born old, inline elements, copies of element ranges — goes
+//! through [`HeapInner::store_ref`] (one reference slot), [`HeapInner::store_value`] and
+//! [`HeapInner::store_fresh`] (one inline element, replaced or written into free room),
+//! [`HeapInner::store_copy`] (the bulk entry: a range of elements), or, for a fresh object,
+//! [`HeapInner::after_init`]. Each knows the object written, the slots,
 //! the values they held and the values they get. Collector work that needs to see stores
 //! (card marking for large arrays, an incremental marker's barrier, which needs the *old*
 //! value of every overwritten slot) is added here and nowhere else.
@@ -60,6 +62,56 @@ impl HeapInner {
         unsafe { self.write_barrier(obj, new) };
     }
 
+    /// Replaces the initialised element at `dst` (inside `obj`) with `value` and runs the
+    /// barrier for its references; returns the element it replaced, for the caller to drop
+    /// once the heap is consistent.
+    ///
+    /// # Safety
+    /// `obj` is a live object of this heap, `dst` an initialised element inside its payload,
+    /// and `value`'s references are live objects of this heap.
+    pub(crate) unsafe fn store_value<T: Trace>(&self, obj: ObjPtr, dst: *mut T, value: T) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            let old = std::ptr::replace(dst, value);
+            self.record_elements(obj, dst, 1);
+            old
+        }
+    }
+
+    /// Writes `value` into the uninitialised element at `dst` (inside `obj`) and runs the
+    /// barrier for its references.
+    ///
+    /// # Safety
+    /// As for [`HeapInner::store_value`], except that `dst` holds no initialised element.
+    pub(crate) unsafe fn store_fresh<T: Trace>(&self, obj: ObjPtr, dst: *mut T, value: T) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            dst.write(value);
+            self.record_elements(obj, dst, 1);
+        }
+    }
+
+    /// Runs the barrier for the references of `count` elements just stored at `dst`, inside
+    /// `obj`: nothing unless `obj` is old and not yet remembered.
+    ///
+    /// # Safety
+    /// `obj` is a live object of this heap and `dst` holds `count` initialised elements inside
+    /// its payload, whose references are live objects of this heap.
+    unsafe fn record_elements<T: Trace>(&self, obj: ObjPtr, dst: *const T, count: usize) {
+        // SAFETY: obj is a live, unforwarded object of this heap.
+        if T::NEEDS_TRACE && unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+            let mut record = RecordStores { heap: self, obj };
+            for i in 0..count {
+                // SAFETY: dst holds `count` initialised elements.
+                unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
+                // SAFETY: obj is live and unforwarded.
+                if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+                    break; // remembered: the rest needs nothing more
+                }
+            }
+        }
+    }
+
     /// Copies `count` elements from `src` to `dst` (the ranges may overlap, as in `memmove`),
     /// both inside heap objects of this heap, `dst` inside `obj`, and runs the barrier for
     /// every reference copied. The bulk entry point of the store path: growth copies and the
@@ -76,19 +128,11 @@ impl HeapInner {
         src: *const T,
         count: usize,
     ) {
-        // SAFETY: forwarded from the caller.
-        unsafe { std::ptr::copy(src, dst, count) };
-        // SAFETY: obj is a live, unforwarded object of this heap.
-        if T::NEEDS_TRACE && unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-            let mut record = RecordStores { heap: self, obj };
-            for i in 0..count {
-                // SAFETY: dst holds `count` initialised elements now.
-                unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
-                // SAFETY: obj is live and unforwarded.
-                if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-                    break; // remembered: the rest of the range needs nothing more
-                }
-            }
+        // SAFETY: forwarded from the caller; dst holds `count` initialised elements after the
+        // copy.
+        unsafe {
+            std::ptr::copy(src, dst, count);
+            self.record_elements(obj, dst, count);
         }
     }
 

@@ -23,10 +23,13 @@ use crate::member::Member;
 ///
 /// Implementors promise the collector that:
 ///
-/// 1. `trace` passes every [`Member`] the value holds (inline, or in memory the value owns such
-///    as a `Box` or `Vec`) to the tracer exactly once, and does nothing else with the heap: no
-///    allocation, no panics (a panic in `trace` interrupts a collection half-way, so it aborts
-///    the process with a message naming `Trace::trace`);
+/// 1. `trace` passes every [`Member`] the value holds to the tracer exactly once, and does
+///    nothing else with the heap: no allocation, no panics (a panic in `trace` interrupts a
+///    collection half-way, so it aborts the process with a message naming `Trace::trace`).
+///    Members are held inline: memory the value owns outside the heap (a `Box`, a `Vec`) holds
+///    none, which `Trace` for those containers asserts at compile time, because the barrier
+///    only writes fields inside heap objects; references in a collection belong in the traced
+///    collections (`GcVec`, `GcSlice`, `GcArray`);
 /// 2. `NEEDS_TRACE` is `true` whenever the value can hold a `Member` (it may be `true`
 ///    needlessly, never `false` wrongly);
 /// 3. if the value can hold a `Member`, the type does not implement `Drop` (a destructor receives
@@ -136,6 +139,9 @@ macro_rules! generic_leaf_init {
                 init
             }
         }
+        impl<'h, $($p),*> crate::Mirror<'h> for $t where $($bounds)* {
+            type Target = $t;
+        }
     };
 }
 
@@ -211,40 +217,47 @@ unsafe impl<T: Trace> Trace for Option<T> {
     }
 }
 
-// SAFETY: traces the owned value; only shared access reaches a Box inside the heap.
+/// `NEEDS_TRACE` of an owning container (`Box`, `Vec`, `Box<[T]>`) of `T`: always `false`,
+/// after a compile-time assertion that `T` holds no references. A `Member` in memory the heap
+/// does not manage could never be written (the barrier refuses a field outside its object) and
+/// would not be updated in place by a growth or a clone; references in a collection belong in a
+/// traced collection instead. The assertion fires when a type holding such a container is
+/// allocated (its `NEEDS_TRACE` is evaluated then).
+macro_rules! owning_container_needs_trace {
+    ($container:literal) => {{
+        assert!(
+            !T::NEEDS_TRACE,
+            concat!(
+                "a ",
+                $container,
+                " cannot hold GC references (Member): use a traced collection instead                  (GcVec<T> for a growable array, GcSlice<T> for a fixed one, GcArray<T> for                  references only)"
+            )
+        );
+        false
+    }};
+}
+
+// SAFETY: a Box owning a Member is refused at compile time (NEEDS_TRACE asserts it), so there is
+// nothing to trace.
 unsafe impl<T: Trace> Trace for Box<T> {
-    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    const NEEDS_TRACE: bool = owning_container_needs_trace!("Box<T>");
     #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        (**self).trace(tracer);
-    }
+    fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
-// SAFETY: traces every element; only shared access reaches a Vec inside the heap, so its
-// elements cannot be moved out.
+// SAFETY: a Vec owning a Member is refused at compile time, so there is nothing to trace.
 unsafe impl<T: Trace> Trace for Vec<T> {
-    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    const NEEDS_TRACE: bool = owning_container_needs_trace!("Vec<T>");
     #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::NEEDS_TRACE {
-            for v in self {
-                v.trace(tracer);
-            }
-        }
-    }
+    fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
-// SAFETY: traces every element of the boxed slice.
+// SAFETY: a boxed slice owning a Member is refused at compile time, so there is nothing to
+// trace.
 unsafe impl<T: Trace> Trace for Box<[T]> {
-    const NEEDS_TRACE: bool = T::NEEDS_TRACE;
+    const NEEDS_TRACE: bool = owning_container_needs_trace!("Box<[T]>");
     #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::NEEDS_TRACE {
-            for v in self.iter() {
-                v.trace(tracer);
-            }
-        }
-    }
+    fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
 // SAFETY: traces every element of the array.

@@ -65,13 +65,23 @@ pub fn settings_from_bytes(first: u8, second: u8) -> HeapSettings {
     s
 }
 
+/// An inline value operand from one byte (and two more for a number).
+fn elem(b: &mut Bytes<'_>) -> crate::ops::ElemSpec {
+    use crate::ops::ElemSpec;
+    match b.u8() % 3 {
+        0 => ElemSpec::Nil,
+        1 => ElemSpec::Num(b.u64()),
+        _ => ElemSpec::Node(b.u32()),
+    }
+}
+
 /// Decodes a fuzz input into settings and a program.
 pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let mut b = Bytes { data, at: 0 };
     let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 35 {
+        let op = match b.u8() % 47 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -141,11 +151,52 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 right: (b.u8() & 1 == 0).then(|| b.u32()),
                 old: b.u8() & 1 == 1,
             },
-            _ => Op::AllocInit {
+            34 => Op::AllocInit {
                 payload: b.u64(),
                 left: None,
                 right: None,
                 old: b.u8() & 1 == 1,
+            },
+            35 => Op::AllocVec {
+                capacity: b.u32() % 16,
+            },
+            36 => Op::AllocTuple {
+                len: b.u32() % 16,
+                elem: elem(&mut b),
+            },
+            37..=39 => Op::VecPush {
+                vec: b.u32(),
+                elem: elem(&mut b),
+            },
+            40 => Op::VecInsert {
+                vec: b.u32(),
+                index: b.u32(),
+                elem: elem(&mut b),
+            },
+            41 => Op::VecSet {
+                vec: b.u32(),
+                index: b.u32(),
+                elem: elem(&mut b),
+            },
+            42 => Op::VecPop { vec: b.u32() },
+            43 => Op::VecRemove {
+                vec: b.u32(),
+                index: b.u32(),
+            },
+            44 => Op::VecTruncate {
+                vec: b.u32(),
+                len: b.u32(),
+            },
+            45 => Op::VecCopy {
+                vec: b.u32(),
+                src: b.u32(),
+                dst: b.u32(),
+                count: b.u32() % 16,
+            },
+            _ => Op::TupleSet {
+                tuple: b.u32(),
+                index: b.u32(),
+                elem: elem(&mut b),
             },
         };
         ops.push(op);

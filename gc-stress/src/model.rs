@@ -19,6 +19,29 @@ pub struct ModelObject {
     pub bytes: Vec<u8>,
     /// Reference slots: the id each one refers to.
     pub slots: Vec<Option<u64>>,
+    /// Elements of the inline-value arrays.
+    pub values: Vec<Value>,
+}
+
+/// An inline value, as the model knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Nothing.
+    Nil,
+    /// A number.
+    Num(u64),
+    /// A reference to the node with this id.
+    Node(u64),
+}
+
+impl Value {
+    /// The id this value refers to, if any.
+    pub fn target(self) -> Option<u64> {
+        match self {
+            Value::Node(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// The whole model graph.
@@ -40,6 +63,7 @@ impl Model {
             payload,
             bytes,
             slots,
+            values: Vec::new(),
         });
         if kind == Kind::Drop {
             self.droppable.push(id);
@@ -63,7 +87,9 @@ impl Model {
         let mut stack: Vec<u64> = roots.into_iter().collect();
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
-                stack.extend(self.get(id).slots.iter().flatten());
+                let o = self.get(id);
+                stack.extend(o.slots.iter().flatten());
+                stack.extend(o.values.iter().filter_map(|v| v.target()));
             }
         }
         seen

@@ -1,14 +1,15 @@
 //! The heap types the stress harness allocates, and a handle to any of them.
 //!
-//! Five kinds cover what the collector treats differently: a small object without drop glue
+//! Seven kinds cover what the collector treats differently: a small object without drop glue
 //! ([`Node`]), a small object with drop glue ([`DropNode`]), a large object ([`BigNode`], over
-//! the large-object threshold), a byte string and an array of references. Every reference slot
+//! the large-object threshold), a byte string, an array of references, and arrays of inline
+//! values ([`Elem`]), growable (`GcVec`) and fixed (`GcSlice`). Every reference slot
 //! has a fixed target kind (see [`Kind::slot_kinds`]), so the model can say which writes are
 //! well-typed.
 
 use std::cell::{Cell, RefCell};
 
-use gc_core::{GcArray, GcBytes, Handle, Member, Scope, Trace, Weak};
+use gc_core::{GcArray, GcBytes, GcSlice, GcVec, Handle, Member, Scope, Trace, Weak};
 
 /// Which kind of object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,6 +24,10 @@ pub enum Kind {
     Array,
     /// A byte string.
     Bytes,
+    /// A growable array of inline values ([`Elem`]).
+    Vec,
+    /// A fixed-length array of inline values ([`Elem`]).
+    Tuple,
 }
 
 impl Kind {
@@ -40,7 +45,8 @@ impl Kind {
             ],
             Kind::Drop | Kind::Big => vec![Kind::Node, Kind::Node],
             Kind::Array => vec![Kind::Node; array_len],
-            Kind::Bytes => Vec::new(),
+            // Inline arrays hold values, not slots: written by their own operations.
+            Kind::Bytes | Kind::Vec | Kind::Tuple => Vec::new(),
         }
     }
 }
@@ -77,6 +83,18 @@ impl Node {
             big: Member::null(),
         }
     }
+}
+
+/// An inline value of the harness's arrays, as a dynamic language stores one: nothing, a
+/// number, or a reference to a node.
+#[derive(Trace, Debug)]
+pub enum Elem {
+    /// Nothing.
+    Nil,
+    /// A number.
+    Num(u64),
+    /// A reference to a node.
+    Node(Member<Node>),
 }
 
 /// A small object with drop glue (through its probe).
@@ -176,6 +194,8 @@ macro_rules! with_handle {
             $crate::objects::AnyHandle::Big($h) => $body,
             $crate::objects::AnyHandle::Array($h) => $body,
             $crate::objects::AnyHandle::Bytes($h) => $body,
+            $crate::objects::AnyHandle::Vec($h) => $body,
+            $crate::objects::AnyHandle::Tuple($h) => $body,
         }
     };
 }
@@ -193,6 +213,10 @@ pub enum AnyHandle<'s> {
     Array(Handle<'s, GcArray<Node>>),
     /// A byte string.
     Bytes(Handle<'s, GcBytes>),
+    /// A growable array of values.
+    Vec(Handle<'s, GcVec<Elem>>),
+    /// A fixed-length array of values.
+    Tuple(Handle<'s, GcSlice<Elem>>),
 }
 
 /// A weak reference to an object of any kind.
@@ -208,6 +232,10 @@ pub enum AnyWeak {
     Array(Weak<GcArray<Node>>),
     /// To a byte string.
     Bytes(Weak<GcBytes>),
+    /// To a growable array of values.
+    Vec(Weak<GcVec<Elem>>),
+    /// To a fixed-length array of values.
+    Tuple(Weak<GcSlice<Elem>>),
 }
 
 impl AnyWeak {
@@ -219,6 +247,8 @@ impl AnyWeak {
             AnyHandle::Big(h) => AnyWeak::Big(s.downgrade(h)),
             AnyHandle::Array(h) => AnyWeak::Array(s.downgrade(h)),
             AnyHandle::Bytes(h) => AnyWeak::Bytes(s.downgrade(h)),
+            AnyHandle::Vec(h) => AnyWeak::Vec(s.downgrade(h)),
+            AnyHandle::Tuple(h) => AnyWeak::Tuple(s.downgrade(h)),
         }
     }
 
@@ -230,6 +260,8 @@ impl AnyWeak {
             AnyWeak::Big(w) => s.upgrade(w).map(AnyHandle::Big),
             AnyWeak::Array(w) => s.upgrade(w).map(AnyHandle::Array),
             AnyWeak::Bytes(w) => s.upgrade(w).map(AnyHandle::Bytes),
+            AnyWeak::Vec(w) => s.upgrade(w).map(AnyHandle::Vec),
+            AnyWeak::Tuple(w) => s.upgrade(w).map(AnyHandle::Tuple),
         }
     }
 
@@ -241,6 +273,8 @@ impl AnyWeak {
             AnyWeak::Big(w) => s.weak_is_alive(w),
             AnyWeak::Array(w) => s.weak_is_alive(w),
             AnyWeak::Bytes(w) => s.weak_is_alive(w),
+            AnyWeak::Vec(w) => s.weak_is_alive(w),
+            AnyWeak::Tuple(w) => s.weak_is_alive(w),
         }
     }
 }
@@ -304,6 +338,8 @@ impl<'s> AnyHandle<'s> {
             AnyHandle::Big(_) => Kind::Big,
             AnyHandle::Array(_) => Kind::Array,
             AnyHandle::Bytes(_) => Kind::Bytes,
+            AnyHandle::Vec(_) => Kind::Vec,
+            AnyHandle::Tuple(_) => Kind::Tuple,
         }
     }
 
@@ -315,6 +351,8 @@ impl<'s> AnyHandle<'s> {
             AnyHandle::Big(h) => AnyHandle::Big(s.dup(h)),
             AnyHandle::Array(h) => AnyHandle::Array(s.dup(h)),
             AnyHandle::Bytes(h) => AnyHandle::Bytes(s.dup(h)),
+            AnyHandle::Vec(h) => AnyHandle::Vec(s.dup(h)),
+            AnyHandle::Tuple(h) => AnyHandle::Tuple(s.dup(h)),
         }
     }
 }

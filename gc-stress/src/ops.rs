@@ -13,6 +13,15 @@
 //! | `alloc-array LEN` | allocate an array of LEN null references (at most 2 Mi), root it |
 //! | `alloc-init P L R` | build a node in one step (`Scope::alloc_init`) whose slots 0 and 1 are node roots L and R (`-` for null), root it |
 //! | `alloc-init-old P L R` | the same, born old (`Scope::alloc_init_nonmoving`) |
+//! | `alloc-vec CAP` | allocate an empty growable array of inline values ([`Elem`](crate::objects::Elem)) with room for CAP (at most 65536), root it |
+//! | `alloc-tuple LEN E` | allocate a fixed-length array of LEN (at most 4096) copies of the value E, root it |
+//! | `vec-push V E`, `vec-insert V I E`, `vec-set V I E` | append, insert at I (modulo len + 1), replace at I (modulo len) in growable array root V |
+//! | `vec-pop V`, `vec-remove V I`, `vec-truncate V N` | remove the last element, element I, everything from N (modulo len + 1) on |
+//! | `vec-copy V SRC DST N` | copy N elements within V from SRC to DST (clipped to the length) |
+//! | `tuple-set T I E` | replace element I (modulo len) of fixed-length array root T |
+//!
+//! A value E is `-` (nil), `#N` (the number N) or `@R` (node root R, or nil when there is
+//! none).
 //! | `write SRC SLOT DST` | store root DST (a root of the slot's kind; `-` for null) into slot SLOT of root SRC |
 //! | `copy-range SRC DST FROM TO LEN` | copy LEN elements of array root SRC from FROM into array root DST at TO (clipped to both arrays), through the barrier |
 //! | `write-bytes ROOT OFFSET VALUE` | overwrite one byte of a byte-string root |
@@ -40,6 +49,44 @@ use std::str::FromStr;
 pub const MAX_BYTES_LEN: u32 = 1 << 24;
 /// The longest array an operation allocates.
 pub const MAX_ARRAY_LEN: u32 = 1 << 21;
+/// The largest capacity `alloc-vec` asks for.
+pub const MAX_VEC_CAPACITY: u32 = 1 << 16;
+/// The longest tuple `alloc-tuple` allocates.
+pub const MAX_TUPLE_LEN: u32 = 1 << 12;
+
+/// An inline value operand: nothing, a number, or a node root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElemSpec {
+    /// Nothing.
+    Nil,
+    /// A number.
+    Num(u64),
+    /// Node root (modulo the node roots; nothing when there is none).
+    Node(u32),
+}
+
+impl fmt::Display for ElemSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ElemSpec::Nil => f.write_str("-"),
+            ElemSpec::Num(n) => write!(f, "#{n}"),
+            ElemSpec::Node(r) => write!(f, "@{r}"),
+        }
+    }
+}
+
+impl FromStr for ElemSpec {
+    type Err = String;
+    fn from_str(text: &str) -> Result<ElemSpec, String> {
+        let bad = || format!("`{text}` is not a value (`-`, `#N` or `@R`)");
+        match text.as_bytes().first() {
+            _ if text == "-" => Ok(ElemSpec::Nil),
+            Some(b'#') => text[1..].parse().map(ElemSpec::Num).map_err(|_| bad()),
+            Some(b'@') => text[1..].parse().map(ElemSpec::Node).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
 
 /// One mutator operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +128,82 @@ pub enum Op {
         right: Option<u32>,
         /// Born old (non-moving) instead of young.
         old: bool,
+    },
+    /// Allocate an empty growable array of inline values.
+    AllocVec {
+        /// Its initial capacity.
+        capacity: u32,
+    },
+    /// Allocate a fixed-length array of inline values, all equal.
+    AllocTuple {
+        /// Its length.
+        len: u32,
+        /// Its elements.
+        elem: ElemSpec,
+    },
+    /// Append to a growable array.
+    VecPush {
+        /// Growable-array root.
+        vec: u32,
+        /// The value.
+        elem: ElemSpec,
+    },
+    /// Insert into a growable array.
+    VecInsert {
+        /// Growable-array root.
+        vec: u32,
+        /// Position (modulo len + 1).
+        index: u32,
+        /// The value.
+        elem: ElemSpec,
+    },
+    /// Replace an element of a growable array.
+    VecSet {
+        /// Growable-array root.
+        vec: u32,
+        /// Position (modulo len).
+        index: u32,
+        /// The value.
+        elem: ElemSpec,
+    },
+    /// Remove the last element of a growable array.
+    VecPop {
+        /// Growable-array root.
+        vec: u32,
+    },
+    /// Remove an element of a growable array.
+    VecRemove {
+        /// Growable-array root.
+        vec: u32,
+        /// Position (modulo len).
+        index: u32,
+    },
+    /// Shorten a growable array.
+    VecTruncate {
+        /// Growable-array root.
+        vec: u32,
+        /// New length (modulo len + 1).
+        len: u32,
+    },
+    /// Copy elements within a growable array.
+    VecCopy {
+        /// Growable-array root.
+        vec: u32,
+        /// First source element (modulo len).
+        src: u32,
+        /// First destination element (modulo len).
+        dst: u32,
+        /// Elements (clipped to the length).
+        count: u32,
+    },
+    /// Replace an element of a fixed-length array.
+    TupleSet {
+        /// Fixed-length-array root.
+        tuple: u32,
+        /// Position (modulo len).
+        index: u32,
+        /// The value.
+        elem: ElemSpec,
     },
     /// Store a reference (or null).
     Write {
@@ -220,6 +343,23 @@ impl fmt::Display for Op {
                 let name = if old { "alloc-init-old" } else { "alloc-init" };
                 write!(f, "{name} {payload} {} {}", root(left), root(right))
             }
+            Op::AllocVec { capacity } => write!(f, "alloc-vec {capacity}"),
+            Op::AllocTuple { len, elem } => write!(f, "alloc-tuple {len} {elem}"),
+            Op::VecPush { vec, elem } => write!(f, "vec-push {vec} {elem}"),
+            Op::VecInsert { vec, index, elem } => write!(f, "vec-insert {vec} {index} {elem}"),
+            Op::VecSet { vec, index, elem } => write!(f, "vec-set {vec} {index} {elem}"),
+            Op::VecPop { vec } => write!(f, "vec-pop {vec}"),
+            Op::VecRemove { vec, index } => write!(f, "vec-remove {vec} {index}"),
+            Op::VecTruncate { vec, len } => write!(f, "vec-truncate {vec} {len}"),
+            Op::VecCopy {
+                vec,
+                src,
+                dst,
+                count,
+            } => write!(f, "vec-copy {vec} {src} {dst} {count}"),
+            Op::TupleSet { tuple, index, elem } => {
+                write!(f, "tuple-set {tuple} {index} {elem}")
+            }
             Op::Write {
                 src,
                 slot,
@@ -301,6 +441,12 @@ impl FromStr for Op {
         let u32_at = |i: usize| -> Result<u32, ParseOpError> {
             u32::try_from(num(i)?).map_err(|_| err("argument too large"))
         };
+        let elem = |i: usize| -> Result<ElemSpec, ParseOpError> {
+            args.get(i)
+                .ok_or_else(|| err("missing argument"))?
+                .parse()
+                .map_err(|e: String| err(&e))
+        };
         let want = |n: usize| {
             if args.len() == n {
                 Ok(())
@@ -355,6 +501,87 @@ impl FromStr for Op {
                     left: root(1)?,
                     right: root(2)?,
                     old: name == "alloc-init-old",
+                }
+            }
+            "alloc-vec" => {
+                want(1)?;
+                let capacity = u32_at(0)?;
+                if capacity > MAX_VEC_CAPACITY {
+                    return Err(err(&format!(
+                        "a vector's capacity is at most {MAX_VEC_CAPACITY}"
+                    )));
+                }
+                Op::AllocVec { capacity }
+            }
+            "alloc-tuple" => {
+                want(2)?;
+                let len = u32_at(0)?;
+                if len > MAX_TUPLE_LEN {
+                    return Err(err(&format!(
+                        "a tuple has at most {MAX_TUPLE_LEN} elements"
+                    )));
+                }
+                Op::AllocTuple {
+                    len,
+                    elem: elem(1)?,
+                }
+            }
+            "vec-push" => {
+                want(2)?;
+                Op::VecPush {
+                    vec: u32_at(0)?,
+                    elem: elem(1)?,
+                }
+            }
+            "vec-insert" => {
+                want(3)?;
+                Op::VecInsert {
+                    vec: u32_at(0)?,
+                    index: u32_at(1)?,
+                    elem: elem(2)?,
+                }
+            }
+            "vec-set" => {
+                want(3)?;
+                Op::VecSet {
+                    vec: u32_at(0)?,
+                    index: u32_at(1)?,
+                    elem: elem(2)?,
+                }
+            }
+            "vec-pop" => {
+                want(1)?;
+                Op::VecPop { vec: u32_at(0)? }
+            }
+            "vec-remove" => {
+                want(2)?;
+                Op::VecRemove {
+                    vec: u32_at(0)?,
+                    index: u32_at(1)?,
+                }
+            }
+            "vec-truncate" => {
+                want(2)?;
+                Op::VecTruncate {
+                    vec: u32_at(0)?,
+                    len: u32_at(1)?,
+                }
+            }
+            "vec-copy" => {
+                want(4)?;
+                Op::VecCopy {
+                    vec: u32_at(0)?,
+                    src: u32_at(1)?,
+                    dst: u32_at(2)?,
+                    count: u32_at(3)?,
+                }
+            }
+            "tuple-set" => {
+                want(3)?;
+                Op::TupleSet {
+                    tuple: u32_at(0)?,
+                    index: u32_at(1)?,
+                    elem: elem(2)?,
                 }
             }
             "write" => {
@@ -519,6 +746,39 @@ mod tests {
                 slot: 2,
                 dst: None,
             },
+            Op::AllocVec { capacity: 3 },
+            Op::AllocTuple {
+                len: 2,
+                elem: ElemSpec::Num(9),
+            },
+            Op::VecPush {
+                vec: 0,
+                elem: ElemSpec::Node(4),
+            },
+            Op::VecInsert {
+                vec: 1,
+                index: 2,
+                elem: ElemSpec::Nil,
+            },
+            Op::VecSet {
+                vec: 1,
+                index: 2,
+                elem: ElemSpec::Num(u64::MAX),
+            },
+            Op::VecPop { vec: 3 },
+            Op::VecRemove { vec: 3, index: 1 },
+            Op::VecTruncate { vec: 0, len: 5 },
+            Op::VecCopy {
+                vec: 0,
+                src: 1,
+                dst: 2,
+                count: 3,
+            },
+            Op::TupleSet {
+                tuple: 0,
+                index: 1,
+                elem: ElemSpec::Node(0),
+            },
             Op::WriteBytes {
                 root: 0,
                 offset: 5,
@@ -574,6 +834,9 @@ mod tests {
             "write-bytes 0 0 256",
             "alloc-bytes 4294967295 1",
             "alloc-array 4294967295",
+            "alloc-vec 99999999",
+            "vec-push 0 x",
+            "vec-push 0 #",
             "fly 1",
         ] {
             assert!(line.parse::<Op>().is_err(), "{line}");

@@ -131,13 +131,15 @@ impl<'s> Scope<'s> {
         }
     }
 
-    fn alloc_var(
+    /// Allocates a variable-length object of `payload` bytes whose type has drop glue when
+    /// `info.drop` is set. May collect.
+    pub(super) fn alloc_var(
         &mut self,
         info: &'static crate::object::TypeInfo,
         payload: usize,
     ) -> Result<ObjPtr, GcError> {
         let size = object_size(payload).ok_or(GcError::SizeOverflow("object size"))?;
-        match self.heap.alloc_object(info, size, false) {
+        match self.heap.alloc_object(info, size, info.drop.is_some()) {
             Ok(obj) => Ok(obj),
             Err(e) => self.deliver_then(Err(e)),
         }

@@ -37,6 +37,7 @@ use crate::Trace;
 mod alloc;
 mod arrays;
 mod identity;
+mod inline;
 mod pinning;
 
 /// A rooted reference to a heap object, valid for the scope `'s` that created it.
@@ -156,51 +157,46 @@ impl<'s> Scope<'s> {
     /// # Panics
     /// When `h` belongs to another heap; [`Scope::try_get`] returns the error instead.
     #[inline]
-    pub fn get<T: Trace>(&self, h: Handle<'_, T>) -> &T {
+    ///
+    /// Every heap type reads the same way ([`GcObject::Ref`]): a `#[derive(Trace)]` type as
+    /// `&T`, a byte string as `&[u8]`, a `GcArray<U>` as `&[Member<U>]`, a `GcSlice<T>` or
+    /// `GcVec<T>` as `&[T]` (a vector's live elements).
+    pub fn get<T: GcObject>(&self, h: Handle<'_, T>) -> T::Ref<'_> {
         panic_on(self.try_get(h))
     }
 
     /// The object behind `h`, or [`GcError::ForeignHandle`].
     #[inline]
-    pub fn try_get<T: Trace>(&self, h: Handle<'_, T>) -> Result<&T, GcError> {
+    pub fn try_get<T: GcObject>(&self, h: Handle<'_, T>) -> Result<T::Ref<'_>, GcError> {
         let obj = self.resolve(h)?;
-        // SAFETY: `h` is a live handle of this heap, so obj is a live T; the reference is
-        // tied to &self, and collections need &mut self.
-        Ok(unsafe { &*obj.payload().cast::<T>() })
+        // SAFETY: `h` is a live handle of this heap, so obj is a live T; the view is tied to
+        // &self, and collections need &mut self.
+        Ok(unsafe { T::read(obj.payload()) })
     }
 
-    /// Follows a member without rooting its target: the reference lives as long as both the
-    /// scope borrow and the member borrow.
+    /// Follows a member without rooting its target: the view lives as long as both the scope
+    /// borrow and the member borrow. The same call for every heap type (see [`Scope::get`]).
     #[inline]
-    pub fn deref<'a, U: Trace>(&'a self, member: &'a Member<U>) -> Option<&'a U> {
+    pub fn deref<'a, U: GcObject>(&'a self, member: &'a Member<U>) -> Option<U::Ref<'a>> {
         let obj = ObjPtr::new(member.slot().get())?;
         // SAFETY: a non-null member lives inside a heap object and refers to a live U of the
         // same heap; the borrows keep every collection of that heap away.
-        Some(unsafe { &*obj.payload().cast::<U>() })
+        Some(unsafe { U::read(obj.payload()) })
     }
 
-    /// Follows a member to a byte string without rooting it.
+    /// Follows a member to a byte string without rooting it ([`Scope::deref`] does the same).
     #[inline]
     pub fn deref_bytes<'a>(&'a self, member: &'a Member<GcBytes>) -> Option<&'a [u8]> {
-        let obj = ObjPtr::new(member.slot().get())?;
-        // SAFETY: a non-null Member<GcBytes> refers to a live byte string; the borrows keep
-        // every collection away while the slice lives.
-        Some(unsafe {
-            let len = obj.payload().cast::<usize>().read();
-            std::slice::from_raw_parts(obj.payload().add(LEN_SIZE), len)
-        })
+        self.deref(member)
     }
 
-    /// Follows a member to an array without rooting it.
+    /// Follows a member to an array without rooting it ([`Scope::deref`] does the same).
     #[inline]
     pub fn deref_array<'a, U: ?Sized + 'static>(
         &'a self,
         member: &'a Member<GcArray<U>>,
     ) -> Option<&'a [Member<U>]> {
-        let obj = ObjPtr::new(member.slot().get())?;
-        // SAFETY: a non-null Member<GcArray<U>> refers to a live array of Member<U>; the
-        // borrows keep every collection away while the slice lives.
-        Some(unsafe { array_members::<U>(obj.payload()) })
+        self.deref(member)
     }
 
     /// Checks that `field` lies inside the payload of `obj` (of type `T`).

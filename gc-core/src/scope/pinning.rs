@@ -27,17 +27,23 @@ impl<'s> Scope<'s> {
     /// });
     /// ```
     pub fn pin<T: ?Sized>(&mut self, h: Handle<'_, T>) -> Result<Pinned, GcError> {
-        let obj = self.resolve(h)?;
+        let obj = self.pin_target(self.resolve(h)?);
         let id = self.pin_object(obj)?;
         // SAFETY: obj is a live, unforwarded object (just pinned, so it stays that way).
-        let (data, len) = unsafe {
-            let info = obj.type_info();
-            match info.var_size {
-                Some(_) => (obj.payload().add(LEN_SIZE), obj.payload_size() - LEN_SIZE),
-                None => (obj.payload(), info.fixed_size),
-            }
-        };
+        let (data, len) = unsafe { (obj.type_info().data)(obj.payload()) };
         Ok(self.heap.pins.guard(id, obj, data, len))
+    }
+
+    /// The object a pin on `obj` pins: `obj`, or the object that holds its data (a growable
+    /// vector's storage).
+    fn pin_target(&self, obj: ObjPtr) -> ObjPtr {
+        // SAFETY: obj is a live, unforwarded object of this heap.
+        match unsafe { obj.type_info() }.pin_target {
+            // SAFETY: the type's own function, on a live payload of that type; the result is
+            // a live object of this heap (the object holding the data).
+            Some(target) => ObjPtr::new(unsafe { target(obj.payload()) }).unwrap_or(obj),
+            None => obj,
+        }
     }
 
     fn pin_object(&mut self, obj: ObjPtr) -> Result<PinId, GcError> {
@@ -84,7 +90,7 @@ impl<'s> Scope<'s> {
 
     /// Pins without a guard (the raw layer): the pin lasts until [`Scope::unpin_raw`].
     pub fn pin_raw<T: ?Sized>(&mut self, h: Handle<'_, T>) -> Result<PinId, GcError> {
-        let obj = self.resolve(h)?;
+        let obj = self.pin_target(self.resolve(h)?);
         self.pin_object(obj)
     }
 
@@ -103,7 +109,7 @@ impl<'s> Scope<'s> {
     /// next pin operation or collection).
     pub fn is_pinned<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
         self.resolve(h)
-            .is_ok_and(|obj| self.heap.pins.count(obj.addr()) > 0)
+            .is_ok_and(|obj| self.heap.pins.count(self.pin_target(obj).addr()) > 0)
     }
 
     /// Whether `id` is an active pin.

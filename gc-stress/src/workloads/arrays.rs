@@ -1,6 +1,7 @@
 //! `arrays`: large reference arrays (large objects, promoted in place) filled with young
 //! nodes, so most stores are old-to-young and go through the barrier's slow path, plus range
-//! copies between arrays.
+//! copies between arrays; and arrays of inline values (growable vectors, fixed tuples) holding
+//! numbers and node references, grown, shifted and copied.
 
 use rand::{Rng, RngCore};
 
@@ -19,8 +20,11 @@ impl Workload for Arrays {
             10..=29 => Op::AllocArray {
                 len: rng.gen_range(0..64),
             },
-            30..=379 => Op::AllocNode { payload: rng.gen() },
-            380..=799 => Op::Write {
+            30..=299 => Op::AllocNode { payload: rng.gen() },
+            // Inline-value arrays: pushes grow vectors through several reallocations, into
+            // large objects, with inserts, removes and copies between.
+            300..=499 => super::inline_array_op(rng),
+            500..=799 => Op::Write {
                 src: root(rng),
                 slot: rng.gen(),
                 dst: (!rng.gen_ratio(1, 20)).then(|| root(rng)),

@@ -66,6 +66,67 @@ pub(crate) fn root(rng: &mut dyn RngCore) -> u32 {
     rng.gen_range(0..64u32)
 }
 
+/// An inline value operand: nil, a number or a node root, a third each.
+pub(crate) fn elem(rng: &mut dyn RngCore) -> crate::ops::ElemSpec {
+    use crate::ops::ElemSpec;
+    use rand::Rng;
+    match rng.gen_range(0..3) {
+        0 => ElemSpec::Nil,
+        1 => ElemSpec::Num(rng.gen()),
+        _ => ElemSpec::Node(root(rng)),
+    }
+}
+
+/// One operation on the inline-value arrays (growable and fixed), weighted towards pushes so
+/// that vectors grow through several reallocations.
+pub(crate) fn inline_array_op(rng: &mut dyn RngCore) -> Op {
+    use rand::Rng;
+    let vec = root(rng);
+    match rng.gen_range(0..100u32) {
+        0..=7 => Op::AllocVec {
+            capacity: rng.gen_range(0..8),
+        },
+        8..=11 => Op::AllocTuple {
+            len: rng.gen_range(0..8),
+            elem: elem(rng),
+        },
+        12..=51 => Op::VecPush {
+            vec,
+            elem: elem(rng),
+        },
+        52..=61 => Op::VecInsert {
+            vec,
+            index: rng.gen(),
+            elem: elem(rng),
+        },
+        62..=71 => Op::VecSet {
+            vec,
+            index: rng.gen(),
+            elem: elem(rng),
+        },
+        72..=77 => Op::VecPop { vec },
+        78..=83 => Op::VecRemove {
+            vec,
+            index: rng.gen(),
+        },
+        84..=86 => Op::VecTruncate {
+            vec,
+            len: rng.gen(),
+        },
+        87..=93 => Op::VecCopy {
+            vec,
+            src: rng.gen(),
+            dst: rng.gen(),
+            count: rng.gen_range(0..16),
+        },
+        _ => Op::TupleSet {
+            tuple: vec,
+            index: rng.gen(),
+            elem: elem(rng),
+        },
+    }
+}
+
 /// A byte-string length: mostly below `small`, now and then large (a large object).
 pub(crate) fn bytes_len(rng: &mut dyn RngCore, small: u32) -> u32 {
     use rand::Rng;

@@ -38,7 +38,8 @@ impl Workload for Random {
                 },
             },
             420..=423 => Op::AllocBig { payload: rng.gen() },
-            424..=659 => Op::Write {
+            600..=659 => super::inline_array_op(rng),
+            424..=599 => Op::Write {
                 src: root(rng),
                 slot: rng.gen_range(0..16),
                 dst: (!rng.gen_ratio(1, 10)).then(|| root(rng)),

@@ -27,10 +27,14 @@ use gc_core::{GcError, Heap, Member, Pinned, RawGc, Scope};
 use crate::cthread::{checksum, CThread};
 use crate::model::Model;
 use crate::objects::{
-    big_data, bytes_from_seed, AnyHandle, AnyWeak, BigNode, DropLedger, DropNode, Kind, Node, Probe,
+    big_data, bytes_from_seed, AnyHandle, AnyWeak, BigNode, DropLedger, DropNode, Elem, Kind, Node,
+    Probe,
 };
 use crate::ops::Op;
 use crate::settings::HeapSettings;
+
+mod check;
+mod inline;
 
 /// Deepest scope nesting a program may reach (deeper `push-scope`s do nothing).
 pub const MAX_DEPTH: usize = 8;
@@ -194,8 +198,11 @@ struct Level<'s> {
     view: View<'s>,
     base: usize,
     /// Per kind, a handle to the first object of that kind this level created.
-    sentinels: [Option<AnyHandle<'s>>; 5],
+    sentinels: [Option<AnyHandle<'s>>; KINDS],
 }
+
+/// Number of kinds (of sentinels per level).
+const KINDS: usize = 7;
 
 fn kind_index(kind: Kind) -> usize {
     match kind {
@@ -204,6 +211,8 @@ fn kind_index(kind: Kind) -> usize {
         Kind::Big => 2,
         Kind::Array => 3,
         Kind::Bytes => 4,
+        Kind::Vec => 5,
+        Kind::Tuple => 6,
     }
 }
 
@@ -215,6 +224,8 @@ enum HeapRef<'a> {
     Big(&'a BigNode),
     Array(&'a [Member<Node>]),
     Bytes(&'a [u8]),
+    Vec(&'a [Elem]),
+    Tuple(&'a [Elem]),
 }
 
 /// A handle to a pinned object of the given kind.
@@ -230,6 +241,8 @@ unsafe fn raw_handle<'s>(s: &Scope<'s>, raw: RawGc, kind: Kind) -> AnyHandle<'s>
             Kind::Big => AnyHandle::Big(s.from_raw(raw)),
             Kind::Array => AnyHandle::Array(s.from_raw(raw)),
             Kind::Bytes => AnyHandle::Bytes(s.from_raw(raw)),
+            Kind::Vec => AnyHandle::Vec(s.from_raw(raw)),
+            Kind::Tuple => AnyHandle::Tuple(s.from_raw(raw)),
         }
     }
 }
@@ -242,6 +255,8 @@ impl HeapRef<'_> {
             HeapRef::Big(r) => r as *const BigNode as usize,
             HeapRef::Array(r) => r.as_ptr() as usize,
             HeapRef::Bytes(r) => r.as_ptr() as usize,
+            // A vector's elements live in its storage: one per vector at any time.
+            HeapRef::Vec(r) | HeapRef::Tuple(r) => r.as_ptr() as usize,
         }
     }
 
@@ -252,6 +267,8 @@ impl HeapRef<'_> {
             HeapRef::Big(_) => Kind::Big,
             HeapRef::Array(_) => Kind::Array,
             HeapRef::Bytes(_) => Kind::Bytes,
+            HeapRef::Vec(_) => Kind::Vec,
+            HeapRef::Tuple(_) => Kind::Tuple,
         }
     }
 }
@@ -262,7 +279,9 @@ fn resolve<'a>(s: &'a Scope<'_>, h: AnyHandle<'_>) -> HeapRef<'a> {
         AnyHandle::Drop(h) => HeapRef::Drop(s.get(h)),
         AnyHandle::Big(h) => HeapRef::Big(s.get(h)),
         AnyHandle::Array(h) => HeapRef::Array(s.array(h)),
-        AnyHandle::Bytes(h) => HeapRef::Bytes(s.bytes(h)),
+        AnyHandle::Bytes(h) => HeapRef::Bytes(s.get(h)),
+        AnyHandle::Vec(h) => HeapRef::Vec(s.get(h)),
+        AnyHandle::Tuple(h) => HeapRef::Tuple(s.get(h)),
     }
 }
 
@@ -281,7 +300,8 @@ fn slots<'a>(s: &'a Scope<'_>, r: HeapRef<'a>) -> Vec<Option<HeapRef<'a>>> {
         HeapRef::Drop(d) => vec![node(&d.refs[0]), node(&d.refs[1])],
         HeapRef::Big(b) => vec![node(&b.refs[0]), node(&b.refs[1])],
         HeapRef::Array(a) => a.iter().map(node).collect(),
-        HeapRef::Bytes(_) => Vec::new(),
+        // Inline values are compared element by element (see `check.rs`).
+        HeapRef::Bytes(_) | HeapRef::Vec(_) | HeapRef::Tuple(_) => Vec::new(),
     }
 }
 
@@ -318,7 +338,7 @@ impl Executor<'_> {
         let mut level = Level {
             view,
             base,
-            sentinels: [None; 5],
+            sentinels: [None; KINDS],
         };
         while self.pc < self.ops.len() {
             let at = self.pc;
@@ -379,6 +399,8 @@ impl Executor<'_> {
             (AnyHandle::Big(h), Some(AnyHandle::Big(o))) => s.rebind(h, o),
             (AnyHandle::Array(h), Some(AnyHandle::Array(o))) => s.rebind(h, o),
             (AnyHandle::Bytes(h), Some(AnyHandle::Bytes(o))) => s.rebind(h, o),
+            (AnyHandle::Vec(h), Some(AnyHandle::Vec(o))) => s.rebind(h, o),
+            (AnyHandle::Tuple(h), Some(AnyHandle::Tuple(o))) => s.rebind(h, o),
             _ => unreachable!("a level's own root has a sentinel of its kind"),
         }
     }
@@ -398,6 +420,8 @@ impl Executor<'_> {
                 | Op::AllocBytes { .. }
                 | Op::AllocArray { .. }
                 | Op::AllocInit { .. }
+                | Op::AllocVec { .. }
+                | Op::AllocTuple { .. }
                 | Op::WeakRead { .. }
         ) {
             self.make_room(s, level);
@@ -561,6 +585,11 @@ impl Executor<'_> {
                 let Some(&(id, h)) = pick(&level.view, root) else {
                     return Ok(());
                 };
+                if h.kind() == Kind::Vec {
+                    // A vector's pin holds its storage, not the vector, which the model does
+                    // not represent; vector pinning is tested in gc-core's `tests/inline.rs`.
+                    return Ok(());
+                }
                 let pinned = crate::with_handle!(h, h => s.pin(h));
                 match pinned {
                     Ok(guard) => {
@@ -748,6 +777,16 @@ impl Executor<'_> {
                     s.remove_hooks();
                 }
             },
+            Op::AllocVec { .. }
+            | Op::AllocTuple { .. }
+            | Op::VecPush { .. }
+            | Op::VecInsert { .. }
+            | Op::VecSet { .. }
+            | Op::VecPop { .. }
+            | Op::VecRemove { .. }
+            | Op::VecTruncate { .. }
+            | Op::VecCopy { .. }
+            | Op::TupleSet { .. } => self.apply_inline(s, level, op, at)?,
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }
         Ok(())
@@ -771,236 +810,6 @@ impl Executor<'_> {
             _ => Ok(()),
         }
     }
-
-    fn after_op(&mut self, s: &mut Scope<'_>, view: &View<'_>, at: usize) -> Result<(), Failure> {
-        let epoch = s.collection_count();
-        if epoch != self.epoch || self.verify == VerifyMode::EveryOp {
-            self.epoch = epoch;
-            let majors = s.stats().major_collections;
-            let after_major = majors != self.majors;
-            self.majors = majors;
-            self.check(s, view, at, after_major)?;
-        }
-        Ok(())
-    }
-
-    /// Compares the heap with the model, checks the drop ledger, runs the verifier.
-    fn check(
-        &mut self,
-        s: &mut Scope<'_>,
-        view: &View<'_>,
-        at: usize,
-        after_major: bool,
-    ) -> Result<(), Failure> {
-        self.wait_c(at)?;
-        self.stats.verified += 1;
-        let report = s.verify();
-        if !report.is_ok() {
-            return Err(self.fail(at, format!("heap verifier: {report}")));
-        }
-        // Pins whose guards were dropped end now, so the heap's pins can match the model's.
-        s.release_dropped_pins();
-        // Pinned objects are roots too; their handles live in a scope of their own.
-        s.scope(|t| self.compare(t, view, at, after_major))
-    }
-
-    /// The model ids reachable from every root: the view, the levels' sentinels and the pins.
-    fn live_ids(&self, view: &View<'_>) -> std::collections::HashSet<u64> {
-        let roots = view
-            .iter()
-            .map(|&(id, _)| id)
-            .chain(self.held.iter().flatten().copied())
-            .chain(self.pins.iter().map(|(id, _, _)| *id))
-            .chain(self.frozen.iter().copied());
-        self.model.reachable(roots)
-    }
-
-    /// Identity hashes of the roots never change, and live objects' hashes are distinct.
-    fn check_hashes(
-        &mut self,
-        s: &mut Scope<'_>,
-        view: &View<'_>,
-        at: usize,
-    ) -> Result<(), Failure> {
-        for &(id, h) in view {
-            if let Some(&first) = self.hashes.get(&id) {
-                let now = h.identity_hash(s);
-                if now != first {
-                    return Err(self.fail(
-                        at,
-                        format!("object {id}: identity hash changed from {first:#x} to {now:#x}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn compare(
-        &mut self,
-        s: &mut Scope<'_>,
-        view: &View<'_>,
-        at: usize,
-        after_major: bool,
-    ) -> Result<(), Failure> {
-        self.check_hashes(s, view, at)?;
-        let pinned: Vec<(u64, AnyHandle<'_>, usize)> = self
-            .pins
-            .iter()
-            .map(|(id, kind, guard)| {
-                // SAFETY: a live guard keeps its object alive and in place, and the model
-                // records the object's kind, so the handle has the object's true type.
-                let h = unsafe { raw_handle(s, guard.object(), *kind) };
-                (*id, h, guard.as_ptr() as usize)
-            })
-            .collect();
-        let s: &Scope<'_> = s;
-        for &(id, h) in view {
-            let by_model = self.pins.iter().any(|(pid, ..)| *pid == id);
-            let in_heap = crate::with_handle!(h, h => s.is_pinned(h));
-            if by_model != in_heap {
-                return Err(self.fail(
-                    at,
-                    format!("object {id}: pinned in the heap: {in_heap}, by the model: {by_model}"),
-                ));
-            }
-        }
-        for &(id, h, data) in &pinned {
-            let now = resolve(s, h).addr();
-            if now != data {
-                return Err(self.fail(
-                    at,
-                    format!("pinned object {id} moved from {data:#x} to {now:#x}"),
-                ));
-            }
-        }
-        let mut addr_of: HashMap<u64, usize> = HashMap::new();
-        let mut id_of: HashMap<usize, u64> = HashMap::new();
-        let mut stack: Vec<(u64, HeapRef<'_>)> = view
-            .iter()
-            .map(|&(id, h)| (id, resolve(s, h)))
-            .chain(pinned.iter().map(|&(id, h, _)| (id, resolve(s, h))))
-            .collect();
-        while let Some((id, r)) = stack.pop() {
-            let addr = r.addr();
-            if let Some(&known) = addr_of.get(&id) {
-                if known != addr {
-                    return Err(self.fail(
-                        at,
-                        format!("model object {id} is two heap objects ({known:#x} and {addr:#x})"),
-                    ));
-                }
-                continue;
-            }
-            if let Some(&other) = id_of.get(&addr) {
-                return Err(self.fail(
-                    at,
-                    format!("model objects {other} and {id} are one heap object at {addr:#x}"),
-                ));
-            }
-            addr_of.insert(id, addr);
-            id_of.insert(addr, id);
-            let m = self.model.get(id);
-            if r.kind() != m.kind {
-                return Err(self.fail(
-                    at,
-                    format!(
-                        "object {id}: heap has a {:?}, model a {:?}",
-                        r.kind(),
-                        m.kind
-                    ),
-                ));
-            }
-            let payload_ok = match r {
-                HeapRef::Node(n) => n.id == id && n.payload.get() == m.payload,
-                HeapRef::Drop(d) => d.id == id && d.payload == m.payload && d.probe.id == id,
-                HeapRef::Big(b) => b.id == id && b.data == big_data(m.payload),
-                HeapRef::Array(a) => a.len() == m.slots.len(),
-                HeapRef::Bytes(b) => b == m.bytes.as_slice(),
-            };
-            if !payload_ok {
-                return Err(self.fail(
-                    at,
-                    format!("object {id} ({:?}): payload differs from the model", m.kind),
-                ));
-            }
-            for (slot, (got, want)) in slots(s, r).into_iter().zip(&m.slots).enumerate() {
-                match (got, *want) {
-                    (None, None) => {}
-                    (Some(target), Some(tid)) => stack.push((tid, target)),
-                    (got, want) => {
-                        return Err(self.fail(
-                            at,
-                            format!(
-                                "object {id} slot {slot}: heap {}, model {want:?}",
-                                if got.is_some() { "set" } else { "null" }
-                            ),
-                        ))
-                    }
-                }
-            }
-        }
-        // Liveness comes from the model: the roots in use, the sentinels and the pins.
-        let live_set = self.live_ids(view);
-        // Weak references: never cleared while reachable; after a major collection, cleared
-        // once unreachable.
-        for (id, weak, cleared) in &mut self.weaks {
-            let alive = weak.is_alive(s);
-            let live = live_set.contains(id);
-            if live && !alive {
-                return Err(Failure {
-                    op_index: at,
-                    message: format!("object {id}: weak reference cleared while reachable"),
-                });
-            }
-            if after_major && !live && alive {
-                return Err(Failure {
-                    op_index: at,
-                    message: format!(
-                        "object {id}: weak reference to a dead object survived a major collection"
-                    ),
-                });
-            }
-            if *cleared && alive {
-                return Err(Failure {
-                    op_index: at,
-                    message: format!("object {id}: a cleared weak reference came back"),
-                });
-            }
-            *cleared |= !alive;
-        }
-        let mut seen_hashes = std::collections::HashSet::new();
-        for (id, hash) in &self.hashes {
-            if live_set.contains(id) && !seen_hashes.insert(*hash) {
-                return Err(Failure {
-                    op_index: at,
-                    message: format!("object {id}: identity hash {hash:#x} is not unique"),
-                });
-            }
-        }
-        for &id in &self.model.droppable {
-            let drops = DropLedger::count(id);
-            let live = live_set.contains(&id);
-            if drops > 1 {
-                return Err(self.fail(at, format!("object {id}: drop glue ran {drops} times")));
-            }
-            if live && drops > 0 {
-                return Err(self.fail(
-                    at,
-                    format!("object {id}: drop glue ran while it is reachable"),
-                ));
-            }
-            if after_major && !live && drops == 0 {
-                return Err(self.fail(
-                    at,
-                    format!(
-                        "object {id}: dead after a major collection but its drop glue did not run"
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Stores `target` into slot `slot` of `src` through the barrier (a target of the wrong kind
@@ -1023,6 +832,6 @@ fn store(
         AnyHandle::Drop(h) => s.try_set(h, |d| &d.refs[slot], node),
         AnyHandle::Big(h) => s.try_set(h, |b| &b.refs[slot], node),
         AnyHandle::Array(h) => s.try_array_set(h, slot, node),
-        AnyHandle::Bytes(_) => Ok(()),
+        AnyHandle::Bytes(_) | AnyHandle::Vec(_) | AnyHandle::Tuple(_) => Ok(()),
     }
 }
