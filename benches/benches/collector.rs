@@ -1,6 +1,7 @@
 //! Collector micro-benchmarks: the write-barrier fast paths, one minor collection of a 4 MB
-//! nursery at 0%, 10% and 50% survival, and major-collection throughput over live data (with
-//! the measured bytes of overhead per object printed beside it).
+//! nursery at 0%, 10% and 50% survival, major-collection throughput over live data (with the
+//! measured bytes of overhead per object printed beside it), and a minor collection with no
+//! survivors beside a million persistent roots to old objects.
 //!
 //! `cargo bench -p benches --bench collector`
 
@@ -116,5 +117,50 @@ fn major_collection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, write_barrier, minor_collection, major_collection);
+/// A minor collection with no survivors (a nursery of garbage), with no persistent roots and
+/// with a million persistent roots to old objects: the minor collection visits only the roots
+/// that may point to young objects, so the second costs (almost) what the first does.
+fn minor_with_persistent_roots(c: &mut Criterion) {
+    let mut group = c.benchmark_group("minor_no_survivors_persistent_roots");
+    for roots in [0usize, 1_000_000] {
+        let mut heap = Heap::new(Config::default().with_nursery_size(NURSERY)).unwrap();
+        let kept: Vec<gc_core::Persistent<Small>> = heap.scope(|s| {
+            (0..roots as u64)
+                .map(|i| {
+                    let h = s.alloc(Small { a: i, b: i }).unwrap();
+                    s.persist(h).unwrap()
+                })
+                .collect()
+        });
+        heap.collect_major(); // every rooted object is old now
+        group.bench_with_input(BenchmarkId::new("roots", roots), &roots, |b, _| {
+            b.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                heap.scope(|s| {
+                    for _ in 0..iters {
+                        s.scope(|s| {
+                            for i in 0..1000u64 {
+                                s.alloc(Small { a: i, b: i }).unwrap(); // garbage
+                            }
+                        });
+                        let start = Instant::now();
+                        s.collect_minor();
+                        timed += start.elapsed();
+                    }
+                });
+                timed
+            });
+        });
+        black_box(kept.len());
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    write_barrier,
+    minor_collection,
+    major_collection,
+    minor_with_persistent_roots
+);
 criterion_main!(benches);

@@ -5,12 +5,14 @@
 //! `eval` opens a nested scope per call (escaping its result), and its tail-call loop
 //! *rebinds* a few handles instead of creating new ones, so the handle stack stays as deep as
 //! the Lisp call stack. Environments are lists of frames, frames are association lists, and
-//! `define` mutates a frame through the write barrier.
+//! `define` mutates a frame through the write barrier. Each top-level form runs in a scope of
+//! its own, like a REPL's lines: the global environment and the constants live in persistent
+//! roots between them. Pairs and closures are built in one step (`alloc_init`).
 //!
 //! Run: `cargo run --release -p gc-core --example lisp [FILE]` (without FILE, a built-in
 //! benchmark program runs). Set `PINION_EXAMPLE_ITERATIONS` to change its size.
 
-use gc_core::{Config, GcError, Handle, Heap, Member, Scope, Trace};
+use gc_core::{Config, GcError, Handle, Heap, Member, Persistent, Scope, Trace};
 
 #[derive(Trace)]
 enum Value {
@@ -514,12 +516,19 @@ const PROGRAM: &str = "
 (display (loop ITERATIONS 0))
 ";
 
+/// What the interpreter keeps between top-level forms: persistent roots, which outlive the
+/// scope of each form (as a REPL keeps its globals from one line to the next).
+struct Globals {
+    nil: Persistent<Value>,
+    truth: Persistent<Value>,
+    /// The global environment: one frame holding the builtins and every top-level `define`.
+    env: Persistent<Value>,
+}
+
 fn run(heap: &mut Heap, src: &str) -> Result<()> {
-    heap.scope(|s| {
+    let globals = heap.scope(|s| -> Result<Globals> {
         let nil = s.alloc(Value::Nil)?;
         let truth = s.alloc(Value::True)?;
-        let cx = Ctx { nil, truth };
-        // The global environment: one frame holding the builtins.
         let env = cons(s, nil, nil)?;
         for (name, b) in BUILTINS {
             s.scope(|t| -> Result<()> {
@@ -528,17 +537,28 @@ fn run(heap: &mut Heap, src: &str) -> Result<()> {
                 define(t, env, sym, f)
             })?;
         }
-        let toks = tokenize(src);
-        let mut pos = 0;
-        while pos < toks.len() {
-            s.scope(|t| -> Result<()> {
-                let form = parse(t, &cx, &toks, &mut pos)?;
-                eval(t, &cx, form, env)?;
-                Ok(())
-            })?;
-        }
-        Ok(())
-    })
+        Ok(Globals {
+            nil: s.persist(nil)?,
+            truth: s.persist(truth)?,
+            env: s.persist(env)?,
+        })
+    })?;
+    let toks = tokenize(src);
+    let mut pos = 0;
+    // Each top-level form runs in a scope of its own; only the persistent roots connect them.
+    while pos < toks.len() {
+        heap.scope(|s| -> Result<()> {
+            let cx = Ctx {
+                nil: s.persistent(&globals.nil)?,
+                truth: s.persistent(&globals.truth)?,
+            };
+            let env = s.persistent(&globals.env)?;
+            let form = parse(s, &cx, &toks, &mut pos)?;
+            eval(s, &cx, form, env)?;
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn main() {

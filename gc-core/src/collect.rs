@@ -31,6 +31,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::abort::AbortOnUnwind;
+use crate::addr_map::AddrSet;
 use crate::heap::HeapInner;
 use crate::large::LargeSpace;
 use crate::object::{HeaderFlags, ObjPtr};
@@ -137,7 +138,7 @@ struct Marker<'a> {
     large: &'a mut LargeSpace,
     frozen: bool,
     nursery: (usize, usize),
-    nursery_marked: &'a mut HashSet<usize>,
+    nursery_marked: &'a mut AddrSet,
     stack: &'a mut Vec<ObjPtr>,
 }
 
@@ -202,6 +203,7 @@ impl HeapInner {
         let memory_before = self.memory_in_use();
         self.stats.bytes_allocated += self.nursery.used() as u64;
         self.drain_released_pins();
+        self.persistent.drain();
         // From here until the nursery is reset the heap is half-collected (see `abort.rs`).
         let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
         let HeapInner {
@@ -210,6 +212,7 @@ impl HeapInner {
             mutator,
             providers,
             pins,
+            persistent,
             gray,
             young_large,
             ..
@@ -228,6 +231,13 @@ impl HeapInner {
             promoted_objects: 0,
         };
         visit_roots(&mut mutator.handles, pins, providers, &mut ev);
+        // Persistent roots: only those that may refer to young objects.
+        let young_persistent = persistent.take_young();
+        for &index in &young_persistent {
+            if let Some(slot) = persistent.slot_mut(index) {
+                ev.visit(Cell::from_mut(slot));
+            }
+        }
         let mut remembered = Vec::new();
         for obj in std::mem::take(&mut mutator.remembered) {
             // SAFETY: remembered objects are live old objects (heap invariant). After their
@@ -286,7 +296,7 @@ impl HeapInner {
         unsafe { self.identity.after_minor() };
         self.weak.drain();
         let (n_start, n_len) = (nursery.start_addr(), nursery.capacity());
-        let young_large_set: HashSet<usize> = young_large.iter().map(|o| o.addr()).collect();
+        let young_large_set: AddrSet = young_large.iter().map(|o| o.addr()).collect();
         let young_large = young_large_set;
         let skip_weak = fault_on!(SkipWeakClearing);
         self.weak.sweep(
@@ -348,6 +358,9 @@ impl HeapInner {
                 }
             }
         }
+        let (n_start, n_len) = (self.nursery.start_addr(), self.nursery.capacity());
+        self.persistent
+            .keep_young(young_persistent, |a| a.wrapping_sub(n_start) < n_len);
         // SAFETY: pinned objects are live and unforwarded.
         let pinned_bytes: usize = pinned.iter().map(|p| unsafe { p.size() }).sum();
         self.nursery.reset(pinned, self.config.nursery_debug());
@@ -424,13 +437,14 @@ impl HeapInner {
             mutator,
             providers,
             pins,
+            persistent,
             gray,
             stats,
             identity,
             weak,
             ..
         } = self;
-        let mut nursery_marked = HashSet::new();
+        let mut nursery_marked = AddrSet::default();
         let frozen = self.frozen;
         let mut marker = Marker {
             old: &mut *old,
@@ -442,6 +456,9 @@ impl HeapInner {
         };
         let mutator = mutator.get_mut();
         visit_roots(&mut mutator.handles, pins, providers, &mut marker);
+        for slot in persistent.all_roots() {
+            marker.visit(Cell::from_mut(slot));
+        }
         if frozen {
             // Roots among the frozen: objects the mutator stored into, and remembered ones
             // (old parents of pinned young objects at freeze time).

@@ -66,6 +66,7 @@ pub(crate) struct HeapInner {
     pub(crate) young_large: Vec<ObjPtr>,
     pub(crate) providers: Vec<Option<Box<dyn RootProvider>>>,
     pub(crate) pins: PinTable,
+    pub(crate) persistent: crate::persistent::PersistentTable,
     pub(crate) identity: crate::identity::IdentityTable,
     pub(crate) weak: crate::weak::WeakTable,
     /// Records collection events for the sinks and the hooks (see `hooks.rs`).
@@ -126,6 +127,7 @@ impl HeapInner {
         let mut heap = HeapInner {
             id,
             pins: PinTable::new(id),
+            persistent: crate::persistent::PersistentTable::new(id),
             identity: crate::identity::IdentityTable::new(),
             weak: crate::weak::WeakTable::new(id),
             recorder,
@@ -191,6 +193,7 @@ impl HeapInner {
         if self.stress_countdown != 0 {
             self.stress_tick();
         }
+        self.stats.objects_allocated += 1;
         if size < LARGE_OBJECT_THRESHOLD {
             if let Some(obj) = self.nursery.try_alloc(size) {
                 return Ok(self.init_young(obj, info, needs_drop));
@@ -346,6 +349,7 @@ impl HeapInner {
         if needs_drop {
             flags |= HeaderFlags::NEEDS_DROP;
         }
+        self.stats.objects_allocated += 1;
         if self.major_due(size) {
             self.collect_major();
         }
@@ -569,6 +573,7 @@ impl HeapInner {
         s.pinning.pinned_objects = self.pins.pinned_objects();
         s.pauses = self.recorder.pause_summary();
         s.weak_refs = self.weak.len();
+        s.persistent_roots = self.persistent.len();
         s.hashed_objects = self.identity.len();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
@@ -583,6 +588,9 @@ impl HeapInner {
 
 impl Drop for HeapInner {
     fn drop(&mut self) {
+        // Events recorded since the last collection (a refused pin, an out-of-memory error)
+        // reach the trace and the log now.
+        self.recorder.flush_sinks();
         // Every object dies with the heap: run the drop glue that is still owed.
         let stats = &mut self.stats;
         for obj in self.young_drop.drain(..) {

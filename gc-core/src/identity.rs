@@ -22,12 +22,11 @@
 //! Invariants (checked by the verifier): `HASHED` is set exactly on the objects that have an
 //! entry; `young` lists exactly the hashed objects in the nursery.
 
-use std::collections::HashMap;
-
+use crate::addr_map::AddrMap;
 use crate::object::{HeaderFlags, ObjPtr};
 
 pub(crate) struct IdentityTable {
-    hashes: HashMap<usize, u64>,
+    hashes: AddrMap<u64>,
     young: Vec<ObjPtr>,
     next: u64,
     /// Young hashed objects kept in place (pinned) by the last minor collection; only an
@@ -47,7 +46,7 @@ fn spread(x: u64) -> u64 {
 impl IdentityTable {
     pub(crate) fn new() -> IdentityTable {
         IdentityTable {
-            hashes: HashMap::new(),
+            hashes: AddrMap::default(),
             young: Vec::new(),
             next: 0,
             #[cfg(feature = "fault-injection")]
@@ -75,6 +74,20 @@ impl IdentityTable {
             self.young.push(obj);
         }
         hash
+    }
+
+    /// The object's identity hash if it has one (never assigns one).
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object of this heap.
+    #[inline]
+    pub(crate) unsafe fn lookup(&self, obj: ObjPtr) -> Option<u64> {
+        // SAFETY: forwarded from the caller.
+        if unsafe { obj.flags() }.contains(HeaderFlags::HASHED) {
+            self.hashes.get(&obj.addr()).copied()
+        } else {
+            None
+        }
     }
 
     /// After a minor collection's tracing: re-keys moved young objects, keeps those that

@@ -11,7 +11,7 @@
 //! - `bytes` is the sum of the mapping lengths;
 //! - mark bits live in the entries (side memory), not in the objects.
 
-use std::collections::HashMap;
+use crate::addr_map::AddrMap;
 
 use crate::object::ObjPtr;
 use crate::page_source::Region;
@@ -28,7 +28,7 @@ struct LargeObject {
 
 pub(crate) struct LargeSpace {
     objects: Vec<LargeObject>,
-    index: HashMap<usize, usize>,
+    index: AddrMap<usize>,
     bytes: usize,
 }
 
@@ -36,7 +36,7 @@ impl LargeSpace {
     pub(crate) fn new() -> LargeSpace {
         LargeSpace {
             objects: Vec::new(),
-            index: HashMap::new(),
+            index: AddrMap::default(),
             bytes: 0,
         }
     }

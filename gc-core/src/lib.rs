@@ -262,6 +262,7 @@ macro_rules! fault_on {
 }
 
 mod abort;
+mod addr_map;
 mod builtin;
 mod collect;
 mod config;
@@ -275,6 +276,7 @@ mod identity;
 mod init;
 mod inline;
 mod large;
+mod map;
 mod member;
 mod memory_map;
 mod nursery;
@@ -282,6 +284,7 @@ mod object;
 mod old_space;
 mod pacer;
 mod page_source;
+mod persistent;
 mod pin;
 mod roots;
 mod scope;
@@ -306,11 +309,13 @@ pub use gc_hooks;
 pub use hooks::GcHooks;
 pub use init::{Init, Mirror, Resolver};
 pub use inline::{GcSlice, GcVec};
+pub use map::{GcMap, MapView};
 pub use member::Member;
 pub use nursery::POISON;
 pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};
 pub use old_space::{ARENA_SIZE, PAGE_SIZE, SIZE_CLASSES};
 pub use pacer::Pacer;
+pub use persistent::Persistent;
 pub use pin::{PinId, PinStats, Pinned};
 pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
 pub use scope::{Handle, Scope};

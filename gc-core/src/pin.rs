@@ -28,7 +28,7 @@
 //! - an active slot's object is live and unforwarded; a pinned nursery object is never
 //!   forwarded, copied or overwritten (the nursery's gaps exclude it).
 
-use std::collections::HashMap;
+use crate::addr_map::AddrMap;
 use std::sync::{Arc, Mutex};
 
 use crate::object::{HeaderFlags, ObjPtr};
@@ -169,7 +169,7 @@ pub struct PinStats {
 pub(crate) struct PinTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    counts: HashMap<usize, u32>,
+    counts: AddrMap<u32>,
     young_pinned: usize,
     /// Nursery objects whose last pin ended, ever: a change tells the allocator that a minor
     /// collection would leave different gaps.
@@ -184,7 +184,7 @@ impl PinTable {
         PinTable {
             slots: Vec::new(),
             free: Vec::new(),
-            counts: HashMap::new(),
+            counts: AddrMap::default(),
             young_pinned: 0,
             young_releases: 0,
             queue: Arc::new(ReleaseQueue::default()),
@@ -364,15 +364,15 @@ impl PinTable {
     }
 
     /// Active slots per object address, for the verifier.
-    pub(crate) fn active_counts(&self) -> HashMap<usize, u32> {
-        let mut m = HashMap::new();
+    pub(crate) fn active_counts(&self) -> AddrMap<u32> {
+        let mut m = AddrMap::default();
         for s in self.slots.iter().filter(|s| s.active) {
             *m.entry(s.obj.addr()).or_insert(0) += 1;
         }
         m
     }
 
-    pub(crate) fn counts(&self) -> &HashMap<usize, u32> {
+    pub(crate) fn counts(&self) -> &AddrMap<u32> {
         &self.counts
     }
 }

@@ -52,6 +52,9 @@ pub struct HeapStats {
     pub major_collections: u64,
     /// Bytes allocated since the heap was created (headers included, rounded to 8).
     pub bytes_allocated: u64,
+    /// Objects allocated since the heap was created (in the nursery, born old, large, and the
+    /// storage of growable collections, each growth included).
+    pub objects_allocated: u64,
     /// Bytes copied from the nursery into the old generation.
     pub bytes_promoted: u64,
     /// Objects copied from the nursery into the old generation.
@@ -93,6 +96,9 @@ pub struct HeapStats {
     pub memory_pressure: usize,
     /// Weak references that exist now.
     pub weak_refs: usize,
+    /// Persistent roots that exist now (dropped ones count until the next collection or
+    /// persistent-root operation).
+    pub persistent_roots: usize,
     /// Objects with an identity hash now.
     pub hashed_objects: usize,
     /// Count, median, 99th percentile and maximum of all pauses (minor and major), from a

@@ -81,7 +81,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 47 {
+        let op = match b.u8() % 50 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -193,10 +193,17 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 dst: b.u32(),
                 count: b.u32() % 16,
             },
-            _ => Op::TupleSet {
+            46 => Op::TupleSet {
                 tuple: b.u32(),
                 index: b.u32(),
                 elem: elem(&mut b),
+            },
+            47 => Op::Persist { root: b.u32() },
+            48 => Op::Unpersist {
+                persistent: b.u32(),
+            },
+            _ => Op::PersistRead {
+                persistent: b.u32(),
             },
         };
         ops.push(op);

@@ -9,7 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use gc_core::{GcArray, GcBytes, GcSlice, GcVec, Handle, Member, Scope, Trace, Weak};
+use gc_core::{GcArray, GcBytes, GcSlice, GcVec, Handle, Member, Persistent, Scope, Trace, Weak};
 
 /// Which kind of object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -276,6 +276,53 @@ impl AnyWeak {
             AnyWeak::Vec(w) => s.weak_is_alive(w),
             AnyWeak::Tuple(w) => s.weak_is_alive(w),
         }
+    }
+}
+
+/// A persistent root to an object of any kind.
+#[derive(Debug)]
+pub enum AnyPersistent {
+    /// To a [`Node`].
+    Node(Persistent<Node>),
+    /// To a [`DropNode`].
+    Drop(Persistent<DropNode>),
+    /// To a [`BigNode`].
+    Big(Persistent<BigNode>),
+    /// To an array of nodes.
+    Array(Persistent<GcArray<Node>>),
+    /// To a byte string.
+    Bytes(Persistent<GcBytes>),
+    /// To a growable array of values.
+    Vec(Persistent<GcVec<Elem>>),
+    /// To a fixed-length array of values.
+    Tuple(Persistent<GcSlice<Elem>>),
+}
+
+impl AnyPersistent {
+    /// A persistent root to `h`'s object.
+    pub fn new(s: &mut Scope<'_>, h: AnyHandle<'_>) -> Result<AnyPersistent, gc_core::GcError> {
+        Ok(match h {
+            AnyHandle::Node(h) => AnyPersistent::Node(s.persist(h)?),
+            AnyHandle::Drop(h) => AnyPersistent::Drop(s.persist(h)?),
+            AnyHandle::Big(h) => AnyPersistent::Big(s.persist(h)?),
+            AnyHandle::Array(h) => AnyPersistent::Array(s.persist(h)?),
+            AnyHandle::Bytes(h) => AnyPersistent::Bytes(s.persist(h)?),
+            AnyHandle::Vec(h) => AnyPersistent::Vec(s.persist(h)?),
+            AnyHandle::Tuple(h) => AnyPersistent::Tuple(s.persist(h)?),
+        })
+    }
+
+    /// The object, rooted in `s`.
+    pub fn read<'s>(&self, s: &Scope<'s>) -> Result<AnyHandle<'s>, gc_core::GcError> {
+        Ok(match self {
+            AnyPersistent::Node(p) => AnyHandle::Node(s.persistent(p)?),
+            AnyPersistent::Drop(p) => AnyHandle::Drop(s.persistent(p)?),
+            AnyPersistent::Big(p) => AnyHandle::Big(s.persistent(p)?),
+            AnyPersistent::Array(p) => AnyHandle::Array(s.persistent(p)?),
+            AnyPersistent::Bytes(p) => AnyHandle::Bytes(s.persistent(p)?),
+            AnyPersistent::Vec(p) => AnyHandle::Vec(s.persistent(p)?),
+            AnyPersistent::Tuple(p) => AnyHandle::Tuple(s.persistent(p)?),
+        })
     }
 }
 

@@ -34,6 +34,9 @@
 //! | `pinned-write PIN OFFSET VALUE` | write one byte of a pinned byte string through its raw pointer |
 //! | `ffi ROOT OFFSET VALUE` | write one byte of a byte-string root inside the FFI helper |
 //! | `c-fill PIN VALUE` | hand a pinned byte string to the "C thread", which checks its contents and fills it with VALUE while this thread goes on |
+//! | `persist ROOT` | make a persistent root to a root's object (at most 32; a 33rd drops the oldest) |
+//! | `unpersist P` | drop persistent root P (counting back from the newest) |
+//! | `persist-read P` | root persistent root P's object in the current level |
 //! | `weak ROOT` | make a weak reference to a root's object |
 //! | `weak-read W` | upgrade a weak reference; a live result becomes a root |
 //! | `hash ROOT` | ask for a root's identity hash (it must never change) |
@@ -294,6 +297,21 @@ pub enum Op {
         /// The fill value.
         value: u8,
     },
+    /// Make a persistent root to a root's object.
+    Persist {
+        /// Root index (modulo the number of roots).
+        root: u32,
+    },
+    /// Drop a persistent root.
+    Unpersist {
+        /// Persistent-root index (modulo their number).
+        persistent: u32,
+    },
+    /// Root a persistent root's object in the current level.
+    PersistRead {
+        /// Persistent-root index (modulo their number).
+        persistent: u32,
+    },
     /// Make a weak reference to a root's object.
     Weak {
         /// Root index (modulo the number of roots).
@@ -400,6 +418,9 @@ impl fmt::Display for Op {
                 value,
             } => write!(f, "ffi {root} {offset} {value}"),
             Op::CFill { pin, value } => write!(f, "c-fill {pin} {value}"),
+            Op::Persist { root } => write!(f, "persist {root}"),
+            Op::Unpersist { persistent } => write!(f, "unpersist {persistent}"),
+            Op::PersistRead { persistent } => write!(f, "persist-read {persistent}"),
             Op::Weak { root } => write!(f, "weak {root}"),
             Op::WeakRead { weak } => write!(f, "weak-read {weak}"),
             Op::Hash { root } => write!(f, "hash {root}"),
@@ -678,6 +699,22 @@ impl FromStr for Op {
                     value,
                 }
             }
+            "persist" => {
+                want(1)?;
+                Op::Persist { root: u32_at(0)? }
+            }
+            "unpersist" => {
+                want(1)?;
+                Op::Unpersist {
+                    persistent: u32_at(0)?,
+                }
+            }
+            "persist-read" => {
+                want(1)?;
+                Op::PersistRead {
+                    persistent: u32_at(0)?,
+                }
+            }
             "weak" => {
                 want(1)?;
                 Op::Weak { root: u32_at(0)? }
@@ -808,6 +845,9 @@ mod tests {
             Op::Freeze,
             Op::Unfreeze,
             Op::Weak { root: 4 },
+            Op::Persist { root: 2 },
+            Op::Unpersist { persistent: 1 },
+            Op::PersistRead { persistent: 0 },
             Op::WeakRead { weak: 1 },
             Op::Hash { root: 0 },
             Op::CopyRange {

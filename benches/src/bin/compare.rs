@@ -19,12 +19,12 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Pinion against peer allocators and collectors, side by side")]
 struct Args {
-    /// The workload: binary-trees, gcbench, splay, list or array.
+    /// The workload: binary-trees, gcbench, splay, list, array or json.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(WORKLOADS))]
     workload: String,
     /// Workload size (binary-trees: the depth, default 21; gcbench: the long-lived depth, default
     /// 16; splay: runs, default 2000; list: nodes, default 10000000; array: slots, default
-    /// 1000000).
+    /// 1000000; json: the document's megabytes, default 50).
     #[arg(long)]
     size: Option<u64>,
     /// Comma-separated peers (default: all).

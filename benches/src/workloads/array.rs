@@ -141,9 +141,13 @@ mod tests {
     #[test]
     fn every_peer_sums_the_same_slots() {
         for peer in super::super::PEERS {
-            match run(peer, 5_000) {
+            match super::super::run("array", peer, 5_000) {
                 Ok(lines) => assert_eq!(lines, expected(5_000), "{peer}"),
-                Err(reason) => assert!(peer == "bdwgc" && reason.contains("libgc1"), "{reason}"),
+                Err(reason) => assert!(
+                    peer == "bdwgc" && reason.contains("libgc1")
+                        || peer == "serde_json" && reason.contains("only the json workload"),
+                    "{reason}"
+                ),
             }
         }
     }

@@ -381,9 +381,13 @@ mod tests {
     #[test]
     fn every_peer_prints_the_expected_lines() {
         for peer in super::super::PEERS {
-            match run(peer, 8) {
+            match super::super::run("gcbench", peer, 8) {
                 Ok(lines) => assert_eq!(lines, expected(8), "{peer}"),
-                Err(reason) => assert!(peer == "bdwgc" && reason.contains("libgc1"), "{reason}"),
+                Err(reason) => assert!(
+                    peer == "bdwgc" && reason.contains("libgc1")
+                        || peer == "serde_json" && reason.contains("only the json workload"),
+                    "{reason}"
+                ),
             }
         }
     }

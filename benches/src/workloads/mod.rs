@@ -5,6 +5,7 @@
 pub mod array;
 pub mod binary_trees;
 pub mod gcbench;
+pub mod json;
 pub mod list;
 mod peer_bdwgc;
 mod peer_dumpster;
@@ -14,13 +15,21 @@ mod shared_pointer;
 pub mod splay;
 mod splay_peers;
 
-/// The peers the issue names, in the order `compare` prints them.
-pub const PEERS: [&str; 8] = [
-    "pinion", "box", "rc", "bumpalo", "gc", "gc-arena", "dumpster", "bdwgc",
+/// The peers, in the order `compare` prints them (`serde_json` runs only `json`).
+pub const PEERS: [&str; 9] = [
+    "pinion",
+    "box",
+    "rc",
+    "bumpalo",
+    "gc",
+    "gc-arena",
+    "dumpster",
+    "bdwgc",
+    "serde_json",
 ];
 
 /// The workloads `compare` runs.
-pub const WORKLOADS: [&str; 5] = ["binary-trees", "gcbench", "splay", "list", "array"];
+pub const WORKLOADS: [&str; 6] = ["binary-trees", "gcbench", "splay", "list", "array", "json"];
 
 /// Why a peer did not run a workload (printed as `n/a (reason)`).
 pub type NotAvailable = String;
@@ -28,12 +37,16 @@ pub type NotAvailable = String;
 /// Runs `workload` of size `size` for `peer` in this process, returning its output lines, or why
 /// the peer cannot run it.
 pub fn run(workload: &str, peer: &str, size: u64) -> Result<Vec<String>, NotAvailable> {
+    if peer == "serde_json" && workload != "json" {
+        return Err("serde_json is a JSON library: it runs only the json workload".into());
+    }
     match workload {
         "binary-trees" => binary_trees::run(peer, size as u32),
         "gcbench" => gcbench::run(peer, size as u32),
         "splay" => splay::run(peer, size),
         "list" => list::run(peer, size),
         "array" => array::run(peer, size),
+        "json" => json::run(peer, size),
         other => Err(format!("unknown workload {other}")),
     }
 }
@@ -46,6 +59,7 @@ pub fn expected(workload: &str, size: u64) -> Vec<String> {
         "splay" => splay::expected(size),
         "list" => list::expected(size),
         "array" => array::expected(size),
+        "json" => json::expected(size),
         _ => Vec::new(),
     }
 }
@@ -57,6 +71,7 @@ pub fn default_size(workload: &str) -> u64 {
         "gcbench" => 16,
         "array" => 1_000_000,
         "splay" => 2_000,
+        "json" => 50,
         _ => 10_000_000,
     }
 }

@@ -86,7 +86,7 @@ pub(crate) struct SlotLocation {
 pub(crate) struct OldSpace {
     arenas: Vec<Arena>,
     /// Arena base address -> index, to answer "is this address ours?" in O(1).
-    arena_bases: std::collections::HashMap<usize, u32>,
+    arena_bases: crate::addr_map::AddrMap<u32>,
     available: Vec<Vec<PageId>>,
     bytes_in_use: usize,
     /// Bytes given back to the OS so far.
@@ -104,7 +104,7 @@ impl OldSpace {
     pub(crate) fn new() -> OldSpace {
         OldSpace {
             arenas: Vec::new(),
-            arena_bases: std::collections::HashMap::new(),
+            arena_bases: crate::addr_map::AddrMap::default(),
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
             bytes_in_use: 0,
             bytes_returned: 0,

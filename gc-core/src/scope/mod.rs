@@ -38,6 +38,8 @@ mod alloc;
 mod arrays;
 mod identity;
 mod inline;
+mod map;
+mod persistent;
 mod pinning;
 
 /// A rooted reference to a heap object, valid for the scope `'s` that created it.

@@ -276,7 +276,27 @@ impl HeapInner {
                 .into_iter()
                 .map(|a| ("root provider".to_string(), a)),
         );
+        roots.extend(
+            self.persistent
+                .targets()
+                .into_iter()
+                .map(|(a, _)| ("persistent root".to_string(), a)),
+        );
         roots
+    }
+
+    /// The persistent roots' side list: every root to a young object is listed for the minor
+    /// collection.
+    fn check_persistent_young(&self, report: &mut VerifyReport, is_young: impl Fn(usize) -> bool) {
+        for (addr, listed) in self.persistent.targets() {
+            if is_young(addr) && !listed {
+                report.push(Violation::BadSideList {
+                    problem: format!(
+                        "a persistent root to the young object {addr:#x} is not listed young"
+                    ),
+                });
+            }
+        }
     }
 
     /// Checks every invariant; see the module documentation.
@@ -454,6 +474,9 @@ impl HeapInner {
         for problem in heap.old.check_free_lists() {
             checker.report.push(Violation::BadFreeList { problem });
         }
+        heap.check_persistent_young(&mut checker.report, |a| {
+            heap.nursery.contains(a) || checker.young_large.contains(&a)
+        });
         if let Some(limit) = heap.config.max_heap() {
             let footprint = heap.footprint();
             if footprint > limit {

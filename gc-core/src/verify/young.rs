@@ -6,8 +6,9 @@
 //! allocation, a Lisp example of 200 iterations would have taken three hours). This one checks
 //! what a minor collection can break:
 //!
-//! - every root (handles, root providers, pins, frozen roots) refers to the start of a live
-//!   object of this heap;
+//! - every root (handles, root providers, persistent roots, pins, frozen roots) refers to the
+//!   start of a live object of this heap, and every persistent root to a young object is listed
+//!   for the minor collection;
 //! - every young object (nursery objects, young large objects) has a valid header and
 //!   consistent flags, and its references point to live objects;
 //! - every remembered object is an old object without `TRACK_YOUNG`, and its references point
@@ -151,6 +152,9 @@ impl HeapInner {
                 }
             }
         }
+        heap.check_persistent_young(&mut checker.report, |a| {
+            heap.nursery.contains(a) || checker.young_large.contains(&a)
+        });
         if let Some(limit) = heap.config.max_heap() {
             let footprint = heap.footprint();
             if footprint > limit {

@@ -54,6 +54,7 @@ impl Executor<'_> {
             .map(|&(id, _)| id)
             .chain(self.held.iter().flatten().copied())
             .chain(self.pins.iter().map(|(id, _, _)| *id))
+            .chain(self.persistents.iter().map(|(id, _)| *id))
             .chain(self.frozen.iter().copied());
         self.model.reachable(roots)
     }
@@ -97,6 +98,13 @@ impl Executor<'_> {
                 (*id, h, guard.as_ptr() as usize)
             })
             .collect();
+        let mut persistent = Vec::new();
+        for (id, p) in &self.persistents {
+            match p.read(s) {
+                Ok(h) => persistent.push((*id, h)),
+                Err(e) => return Err(self.fail(at, format!("persistent root {id}: {e}"))),
+            }
+        }
         let s: &Scope<'_> = s;
         for &(id, h) in view {
             let by_model = self.pins.iter().any(|(pid, ..)| *pid == id);
@@ -123,6 +131,7 @@ impl Executor<'_> {
             .iter()
             .map(|&(id, h)| (id, resolve(s, h)))
             .chain(pinned.iter().map(|&(id, h, _)| (id, resolve(s, h))))
+            .chain(persistent.iter().map(|&(id, h)| (id, resolve(s, h))))
             .collect();
         while let Some((id, r)) = stack.pop() {
             let addr = r.addr();

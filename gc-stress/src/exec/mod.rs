@@ -27,8 +27,8 @@ use gc_core::{GcError, Heap, Member, Pinned, RawGc, Scope};
 use crate::cthread::{checksum, CThread};
 use crate::model::Model;
 use crate::objects::{
-    big_data, bytes_from_seed, AnyHandle, AnyWeak, BigNode, DropLedger, DropNode, Elem, Kind, Node,
-    Probe,
+    big_data, bytes_from_seed, AnyHandle, AnyPersistent, AnyWeak, BigNode, DropLedger, DropNode,
+    Elem, Kind, Node, Probe,
 };
 use crate::ops::Op;
 use crate::settings::HeapSettings;
@@ -124,6 +124,7 @@ pub fn execute(
         hashes: HashMap::new(),
         frozen: std::collections::HashSet::new(),
         foreign: None,
+        persistents: Vec::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         heap.scope(|s| exec.level(s, Vec::new(), 0, 0))
@@ -188,7 +189,13 @@ struct Executor<'a> {
     frozen: std::collections::HashSet<u64>,
     /// A second heap, for `foreign-unpin` (made on first use).
     foreign: Option<Heap>,
+    /// Persistent roots: the object's model id and the root. Roots in the heap and in the model
+    /// until dropped, whatever scope is open.
+    persistents: Vec<(u64, AnyPersistent)>,
 }
+
+/// Most persistent roots a program holds at once (one more drops the oldest).
+pub const MAX_PERSISTENT: usize = 32;
 
 type View<'s> = Vec<(u64, AnyHandle<'s>)>;
 
@@ -422,6 +429,7 @@ impl Executor<'_> {
                 | Op::AllocInit { .. }
                 | Op::AllocVec { .. }
                 | Op::AllocTuple { .. }
+                | Op::PersistRead { .. }
                 | Op::WeakRead { .. }
         ) {
             self.make_room(s, level);
@@ -685,6 +693,34 @@ impl Executor<'_> {
                 self.cthread
                     .get_or_insert_with(CThread::spawn)
                     .submit(ptr, len, expect, value, id);
+            }
+            Op::Persist { root } => {
+                let Some(&(id, h)) = pick(&level.view, root) else {
+                    return Ok(());
+                };
+                let p = AnyPersistent::new(s, h)
+                    .map_err(|e| self.fail(at, format!("persist failed: {e}")))?;
+                if self.persistents.len() >= MAX_PERSISTENT {
+                    self.persistents.remove(0);
+                }
+                self.persistents.push((id, p));
+            }
+            Op::Unpersist { persistent } => {
+                if !self.persistents.is_empty() {
+                    let i =
+                        self.persistents.len() - 1 - persistent as usize % self.persistents.len();
+                    self.persistents.remove(i);
+                }
+            }
+            Op::PersistRead { persistent } => {
+                let Some((id, p)) = pick(&self.persistents, persistent) else {
+                    return Ok(());
+                };
+                let id = *id;
+                let h = p
+                    .read(s)
+                    .map_err(|e| self.fail(at, format!("persistent root unreadable: {e}")))?;
+                self.root(s, level, id, h);
             }
             Op::Weak { root } => {
                 let Some(&(id, h)) = pick(&level.view, root) else {

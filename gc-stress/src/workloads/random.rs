@@ -51,9 +51,16 @@ impl Workload for Random {
                 to: rng.gen(),
                 len: rng.gen_range(0..64),
             },
-            670..=679 => Op::Weak { root: root(rng) },
-            680..=689 => Op::WeakRead {
+            670..=675 => Op::Weak { root: root(rng) },
+            676..=680 => Op::WeakRead {
                 weak: rng.gen_range(0..64),
+            },
+            681..=683 => Op::Persist { root: root(rng) },
+            684..=686 => Op::Unpersist {
+                persistent: rng.gen_range(0..32),
+            },
+            687..=689 => Op::PersistRead {
+                persistent: rng.gen_range(0..32),
             },
             690..=699 => Op::Hash { root: root(rng) },
             700..=739 => Op::WriteBytes {

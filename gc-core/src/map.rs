@@ -1,0 +1,223 @@
+//! [`GcMap<K, V>`]: a strong map keyed by object identity, as a heap type.
+//!
+//! An interpreter keeps its globals, an instance's fields and a class's methods in maps keyed
+//! by (interned) names. This map lives in the heap: its keys and values are kept alive by it,
+//! traced and updated like any other references, and it stays correct across moving collections
+//! because it hashes a key by the key's **identity hash** (`Scope::identity_hash`, which a move
+//! does not change), stored in the entry beside the key. A lookup compares hashes, then the key
+//! member with the key's current address.
+//!
+//! ```text
+//!   GcMap<K, V>:  [ table ][ count ][ tombstones ]
+//!                     │
+//!                     ▼   VecStorage<Slot<K, V>> (every slot initialised)
+//!                 [ hash | key: Member<K> | value: Option<V> ] …   (empty, tombstone or full)
+//! ```
+//!
+//! Open addressing with linear probing over a power-of-two table, at most seven eighths full
+//! (live entries plus tombstones; small tables are probed in a cache line or two). Growth (and cleaning out tombstones) allocates a new table in
+//! the heap, moves the entries with the store path's bulk entry and sets the old table's
+//! length to zero, as a `GcVec` does; removal leaves a tombstone. Values are stored inline (any
+//! `V: Trace`), written from mirrors.
+//!
+//! Invariants: a full slot's hash is its key's identity hash and its key is non-null; `count`
+//! is the number of full slots and `tombstones` the number of tombstones; the table's length
+//! (its capacity) is a power of two and `count + tombstones <= 7/8` of it, so an empty slot
+//! always ends a probe.
+
+use std::marker::PhantomData;
+
+use crate::inline::VecStorage;
+use crate::member::Member;
+use crate::object::{TypeInfo, TYPE_MAGIC};
+use crate::trace::Tracer;
+use crate::Trace;
+
+/// A map from heap objects (by identity) to inline values: see the module documentation and
+/// `Scope::alloc_map`, `map_insert`, `map_get`, `map_remove`. Read it with `s.get(h)`, which
+/// gives a [`MapView`] to iterate.
+///
+/// ```
+/// use gc_core::{Config, GcBytes, Heap};
+///
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// heap.scope(|s| {
+///     let globals = s.alloc_map::<GcBytes, f64>(0).unwrap();
+///     let name = s.alloc_bytes(b"pi").unwrap();
+///     s.map_insert(globals, name, 3.14).unwrap();
+///     s.collect_major(); // the key and the map move; the lookup still works
+///     assert_eq!(s.map_get(globals, name), Some(&3.14));
+///     assert_eq!(s.get(globals).len(), 1);
+/// });
+/// ```
+pub struct GcMap<K: ?Sized, V> {
+    _private: PhantomData<Types<K, V>>,
+}
+
+/// What a map's marker says about its key and value types (it owns neither).
+type Types<K, V> = (fn() -> V, fn() -> *const K);
+
+impl<K: ?Sized, V> std::fmt::Debug for GcMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GcMap")
+    }
+}
+
+/// One slot of a map's table: a full slot has a non-null key and a value; an empty slot (never
+/// used since the table was made) has a null key and hash 0; a tombstone (its entry was
+/// removed, probing goes on past it) has a null key and hash 1. Keeping the state in the key
+/// and the hash costs nothing beyond the value's own `Option` (usually a free niche).
+pub(crate) struct Slot<K: ?Sized, V> {
+    pub(crate) hash: u64,
+    pub(crate) key: Member<K>,
+    pub(crate) value: Option<V>,
+}
+
+/// What a slot holds.
+pub(crate) enum SlotState<'a, V> {
+    Empty,
+    Tomb,
+    Full(u64, &'a V),
+}
+
+impl<K: ?Sized, V> Slot<K, V> {
+    pub(crate) const EMPTY_HASH: u64 = 0;
+    pub(crate) const TOMB_HASH: u64 = 1;
+
+    /// A slot with nothing in it.
+    pub(crate) fn vacant(hash: u64) -> Slot<K, V> {
+        Slot {
+            hash,
+            key: Member::null(),
+            value: None,
+        }
+    }
+
+    pub(crate) fn state(&self) -> SlotState<'_, V> {
+        match (&self.value, self.key.is_null(), self.hash) {
+            (Some(v), false, hash) => SlotState::Full(hash, v),
+            (_, _, Self::TOMB_HASH) => SlotState::Tomb,
+            _ => SlotState::Empty,
+        }
+    }
+}
+
+// SAFETY: a full slot reports its key member and its value's members, nothing else; a slot has
+// no Drop impl and no interior mutability of its own.
+unsafe impl<K: ?Sized + 'static, V: Trace> Trace for Slot<K, V> {
+    const NEEDS_TRACE: bool = true;
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.member(&self.key);
+        if let Some(value) = &self.value {
+            value.trace(tracer);
+        }
+    }
+}
+
+// SAFETY: slots are built only by the map's own code (never from a mirror by users): the mirror
+// is the slot, and a slot outside the heap only ever holds the member the map resolved for it
+// an instant before storing it.
+unsafe impl<K: ?Sized + 'static, V: Trace> crate::Init for Slot<K, V> {
+    type Init<'h> = Slot<K, V>;
+    fn check_heap(_: &Self, _: u32) -> Result<(), crate::GcError> {
+        Ok(())
+    }
+    unsafe fn build(init: Self, _: &crate::Resolver<'_>) -> Self {
+        init
+    }
+}
+
+/// The payload of a map object.
+#[repr(C)]
+pub(crate) struct MapHeader<K: ?Sized, V> {
+    pub(crate) table: Member<VecStorage<Slot<K, V>>>,
+    pub(crate) count: usize,
+    pub(crate) tombstones: usize,
+}
+
+/// # Safety
+/// `payload` points to a live map payload.
+unsafe fn map_trace<K: ?Sized + 'static, V>(payload: *const u8, tracer: &mut Tracer<'_>) {
+    // SAFETY: forwarded from the caller.
+    tracer.member(unsafe { &(*payload.cast::<MapHeader<K, V>>()).table });
+}
+
+fn map_data<K: ?Sized, V>(payload: *mut u8) -> (*mut u8, usize) {
+    (payload, std::mem::size_of::<MapHeader<K, V>>())
+}
+
+impl TypeInfo {
+    const fn map<K: ?Sized + 'static, V: Trace>() -> TypeInfo {
+        TypeInfo {
+            magic: TYPE_MAGIC,
+            name: std::any::type_name::<GcMap<K, V>>,
+            fixed_size: std::mem::size_of::<MapHeader<K, V>>(),
+            var_size: None,
+            trace: Some(map_trace::<K, V>),
+            drop: None,
+            data: map_data::<K, V>,
+            pin_target: None,
+        }
+    }
+}
+
+/// A map read through a scope: its entries, borrowed from the scope.
+pub struct MapView<'a, K: ?Sized, V> {
+    slots: &'a [Slot<K, V>],
+    count: usize,
+}
+
+impl<K: ?Sized, V> std::fmt::Debug for MapView<'_, K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MapView({} entries)", self.count)
+    }
+}
+
+impl<K: ?Sized, V> Clone for MapView<'_, K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: ?Sized, V> Copy for MapView<'_, K, V> {}
+
+impl<'a, K: ?Sized, V> MapView<'a, K, V> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the map has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The entries, in table order: each key (to follow with `Scope::deref` or root with
+    /// `Scope::root`) and its value.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a Member<K>, &'a V)> + 'a {
+        self.slots.iter().filter_map(|slot| match slot.state() {
+            SlotState::Full(_, value) => Some((&slot.key, value)),
+            _ => None,
+        })
+    }
+}
+
+impl<K: ?Sized + 'static, V: Trace> crate::GcObject for GcMap<K, V> {
+    const TYPE_INFO: &'static TypeInfo = &TypeInfo::map::<K, V>();
+    type Ref<'a> = MapView<'a, K, V>;
+    #[inline]
+    unsafe fn read<'a>(payload: *const u8) -> MapView<'a, K, V> {
+        // SAFETY: forwarded from the caller: the table member refers to the live table.
+        unsafe {
+            let header = &*payload.cast::<MapHeader<K, V>>();
+            let table = header.table.slot().get();
+            MapView {
+                slots: <VecStorage<Slot<K, V>> as crate::GcObject>::read(
+                    table.add(crate::HEADER_SIZE),
+                ),
+                count: header.count,
+            }
+        }
+    }
+}
