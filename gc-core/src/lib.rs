@@ -318,7 +318,7 @@ pub use pacer::Pacer;
 pub use persistent::Persistent;
 pub use pin::{PinId, PinStats, Pinned};
 pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
-pub use scope::{Handle, Scope};
+pub use scope::{Handle, Scope, VecView};
 pub use stats::{HeapStats, PauseStats};
 pub use trace::{Trace, Tracer};
 pub use verify::{VerifyReport, Violation};

@@ -247,7 +247,14 @@ impl<K: Hash + Eq, T: ?Sized + 'static> WeakValueTable<K, T> {
     }
 
     /// The live value for `key`.
-    pub fn get<'s>(&mut self, s: &crate::Scope<'s>, key: &K) -> Option<crate::Handle<'s, T>> {
+    ///
+    /// The key may be given borrowed, as for `HashMap::get` (a `&[u8]` for `Box<[u8]>` keys),
+    /// so looking up a string does not allocate one.
+    pub fn get<'s, Q>(&mut self, s: &crate::Scope<'s>, key: &Q) -> Option<crate::Handle<'s, T>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.purge(s);
         self.entries.get(key).and_then(|w| s.upgrade(w))
     }
@@ -266,7 +273,7 @@ impl<K: Hash + Eq, T: ?Sized + 'static> WeakValueTable<K, T> {
         key: K,
         make: impl FnOnce(&mut crate::Scope<'s>) -> crate::Handle<'s, T>,
     ) -> crate::Handle<'s, T> {
-        if let Some(h) = self.get(s, &key) {
+        if let Some(h) = self.get::<K>(s, &key) {
             return h;
         }
         let h = make(s);

@@ -9,9 +9,20 @@
 
 use super::*;
 use crate::init::{Mirror, Resolver};
-use crate::inline::{
-    slice_elements, vec_storage_member, GcSlice, GcVec, VecStorage, STORAGE_HEADER,
-};
+use crate::inline::{vec_storage_member, GcSlice, GcVec, VecStorage, STORAGE_HEADER};
+
+/// The elements of a live slice object, as raw parts derived from the object's own pointer
+/// (so writes through them are allowed): (first element, length).
+///
+/// # Safety
+/// `slice` is a live `GcSlice<T>`.
+unsafe fn slice_parts<T>(slice: ObjPtr) -> (*mut T, usize) {
+    // SAFETY: forwarded from the caller: the length, then the elements.
+    unsafe {
+        let payload = slice.payload();
+        (payload.add(LEN_SIZE).cast::<T>(), payload.cast::<usize>().read())
+    }
+}
 
 /// The elements of a live storage object, as raw parts: (first element, length, capacity).
 ///
@@ -117,10 +128,7 @@ impl<'s> Scope<'s> {
         let obj = self.resolve(h)?;
         T::check_heap(&value, self.heap.id)?;
         // SAFETY: obj is a live GcSlice<T>.
-        let (first, len) = unsafe {
-            let elements = slice_elements::<T>(obj.payload());
-            (elements.as_ptr().cast_mut(), elements.len())
-        };
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
         if index >= len {
             return Err(out_of_bounds(index, len));
         }
@@ -151,10 +159,7 @@ impl<'s> Scope<'s> {
         };
         let obj = panic_on(self.resolve(h));
         // SAFETY: obj is a live GcSlice<T>.
-        let (first, len) = unsafe {
-            let elements = slice_elements::<T>(obj.payload());
-            (elements.as_ptr().cast_mut(), elements.len())
-        };
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
         panic_on(check_range(src, count, len).and(check_range(dst, count, len)));
         // SAFETY: both ranges are initialised elements inside obj; elements have no drop glue,
         // so the overwritten ones need nothing.
@@ -208,7 +213,7 @@ impl<'s> Scope<'s> {
     }
 
     /// The vector's current storage.
-    fn storage_of<T: Trace>(&self, v: Handle<'_, GcVec<T>>) -> Result<ObjPtr, GcError> {
+    pub(super) fn storage_of<T: Trace>(&self, v: Handle<'_, GcVec<T>>) -> Result<ObjPtr, GcError> {
         let obj = self.resolve(v)?;
         // SAFETY: obj is a live GcVec<T>; its storage member is never null.
         let storage = unsafe { vec_storage_member::<T>(obj.payload()) }
@@ -531,6 +536,100 @@ impl<'s> Scope<'s> {
             self.heap
                 .store_copy(storage, first.add(dst), first.add(src), count)
         };
+    }
+
+    /// Replaces element `index` with a copy of the value `find` returns (from any object of
+    /// this heap, or a value of the program's own); nothing changes when it returns `None`.
+    /// Returns whether a value was copied. For element types without drop glue (a compile-time
+    /// check).
+    ///
+    /// Errors: a foreign handle, an index out of bounds, [`GcError::ForeignMember`] when the
+    /// value refers to another heap's objects.
+    pub fn vec_set_copy<T: Trace>(
+        &mut self,
+        v: Handle<'_, GcVec<T>>,
+        index: usize,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        let storage = self.storage_of(v)?;
+        // SAFETY: storage is a live VecStorage<T>.
+        let (first, len, _) = unsafe { storage_parts::<T>(storage) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        // SAFETY: element `index` is initialised and inside the storage; the copy has no drop
+        // glue and its members are this heap's.
+        unsafe { self.heap.store_value(storage, first.add(index), value) };
+        Ok(true)
+    }
+
+    /// Appends a copy of the value `find` returns (see [`Scope::vec_set_copy`]), growing the
+    /// storage first when it is full (so `find` runs after any collection). Returns whether a
+    /// value was copied.
+    pub fn vec_push_copy<T: Trace>(
+        &mut self,
+        v: Handle<'_, GcVec<T>>,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        self.vec_reserve(v, 1)?;
+        let storage = self.storage_of(v)?;
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        // SAFETY: the storage has room for one more; the copy's members are this heap's.
+        unsafe {
+            let (first, len, _) = storage_parts::<T>(storage);
+            self.heap.store_fresh(storage, first.add(len), value);
+            set_storage_len(storage, len + 1);
+        }
+        Ok(true)
+    }
+
+    /// Replaces element `index` of a fixed-length array with a copy of the value `find`
+    /// returns (see [`Scope::vec_set_copy`]).
+    pub fn slice_set_copy<T: Trace>(
+        &mut self,
+        h: Handle<'_, GcSlice<T>>,
+        index: usize,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        let obj = self.resolve(h)?;
+        // SAFETY: obj is a live GcSlice<T>.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        // SAFETY: element `index` is initialised and inside obj; checked copy.
+        unsafe { self.heap.store_value(obj, first.add(index), value) };
+        Ok(true)
+    }
+
+    /// A bitwise copy of the value `find` returns, its members checked to be this heap's. The
+    /// copy never reaches the caller's code: the callers store it at once.
+    pub(super) fn copy_value<T: Trace>(
+        &self,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<Option<T>, GcError> {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying values bitwise needs a type without drop glue"
+            )
+        };
+        let Some(value) = find(self) else {
+            return Ok(None);
+        };
+        self.check_members(value)?;
+        // SAFETY: a valid T without drop glue, so a bitwise copy owns nothing twice; its
+        // members are this heap's and current (nothing can collect before the caller stores
+        // it).
+        Ok(Some(unsafe { std::ptr::read(value) }))
     }
 
     // ----- shared -----------------------------------------------------------------------

@@ -166,6 +166,50 @@ impl<'s> Scope<'s> {
         }
     }
 
+    /// The value stored under the key a member refers to, both reached through members (no
+    /// handle needed: an interpreter's instance fields and its constant names).
+    pub fn map_lookup<'a, K: ?Sized + 'static, V: Trace>(
+        &'a self,
+        map: &'a Member<GcMap<K, V>>,
+        key: &Member<K>,
+    ) -> Option<&'a V> {
+        let map = ObjPtr::new(map.slot().get())?;
+        let key = ObjPtr::new(key.slot().get())?;
+        // SAFETY: non-null members refer to live objects (this heap's or, when misused, another
+        // heap's, which is only read here); a key without an identity hash is in no map.
+        unsafe {
+            let hash = self.heap.identity.lookup(key)?;
+            let (_, _, slots, capacity) = parts::<K, V>(map);
+            probe(slots, capacity, hash, key.as_ptr())
+                .found
+                .and_then(|i| (*slots.add(i)).value.as_ref())
+        }
+    }
+
+    /// [`Scope::map_insert`] with a copy of the value `find` returns (from any object of this
+    /// heap, or a value of the program's own) instead of a mirror; nothing changes when it
+    /// returns `None`. The map grows first if it must, so `find` runs after any collection. For
+    /// value types without drop glue.
+    ///
+    /// Errors: a foreign handle, [`GcError::ForeignMember`] when the value refers to another
+    /// heap's objects, [`GcError::OutOfMemory`].
+    pub fn map_insert_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        m: Handle<'_, GcMap<K, V>>,
+        key: Handle<'_, K>,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a V>,
+    ) -> Result<bool, GcError> {
+        let hash = self.prepare_insert(m, key)?;
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
+        // SAFETY: as in `map_insert`, with a checked copy for the value.
+        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        drop(old);
+        Ok(replaced)
+    }
+
     /// Whether `key` is in the map.
     ///
     /// # Panics
@@ -198,31 +242,61 @@ impl<'s> Scope<'s> {
         key: Handle<'_, K>,
         value: V::Init<'_>,
     ) -> Result<bool, GcError> {
-        self.resolve(m)?;
-        let key_obj = self.resolve(key)?;
         V::check_heap(&value, self.heap.id)?;
+        let hash = self.prepare_insert(m, key)?;
+        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
+        let resolver = Resolver {
+            handles: &self.heap.mutator().handles,
+        };
+        // SAFETY: the mirror was checked and is resolved after any allocation; `put` stores it
+        // at once.
+        let value = unsafe { V::build(value, &resolver) };
+        // SAFETY: the map and key are live objects of this heap and the table has room.
+        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        drop(old);
+        Ok(replaced)
+    }
+
+    /// Checks the handles, gives the key an identity hash if it has none and grows the table if
+    /// one more entry would overfill it (which may collect); returns the key's hash.
+    fn prepare_insert<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        m: Handle<'_, GcMap<K, V>>,
+        key: Handle<'_, K>,
+    ) -> Result<u64, GcError> {
+        let map = self.resolve(m)?;
+        let key_obj = self.resolve(key)?;
         let young = self.heap.nursery.contains(key_obj.addr());
         // SAFETY: key_obj is a live, unforwarded object of this heap.
         let hash = unsafe { self.heap.identity.hash(key_obj, young) };
-        // SAFETY: the map is live; `reserve_slot` keeps an empty slot.
+        // SAFETY: map is a live GcMap<K, V>.
         let (count, tombstones, capacity) = unsafe {
-            let (header, _, _, capacity) = parts::<K, V>(self.resolve(m)?);
+            let (header, _, _, capacity) = parts::<K, V>(map);
             ((*header).count, (*header).tombstones, capacity)
         };
         if (count + tombstones + 1) * 8 > capacity * 7 {
             self.rehash::<K, V>(m, count + 1)?;
         }
-        // The rehash may have collected: everything is resolved again.
-        let map = self.resolve(m)?;
-        let key_ptr = self.resolve(key)?.as_ptr();
-        let resolver = Resolver {
-            handles: &self.heap.mutator().handles,
-        };
-        // SAFETY: the map is live with a table that has room; the slot written lies in the
-        // table, through the store path; the mirror was checked and is resolved after any
-        // allocation. The replaced slot (a value, an empty slot or a tombstone) is dropped once
-        // the table is consistent.
-        let (replaced, old) = unsafe {
+        Ok(hash)
+    }
+
+    /// Stores `value` under the key at `key_ptr` with `hash`; returns whether the key was there
+    /// and the slot it replaced, for the caller to drop once the table is consistent.
+    ///
+    /// # Safety
+    /// `map` is a live `GcMap<K, V>` of this heap whose table has room for one more entry,
+    /// `key_ptr` a live object of this heap whose identity hash is `hash`, and `value`'s members
+    /// are live objects of this heap; nothing may collect between resolving them and this call.
+    unsafe fn put<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        map: ObjPtr,
+        hash: u64,
+        key_ptr: *mut u8,
+        value: V,
+    ) -> (bool, Slot<K, V>) {
+        // SAFETY: forwarded from the caller; the slot written lies in the table, through the
+        // store path.
+        unsafe {
             let (header, table, slots, capacity) = parts::<K, V>(map);
             let probe = probe(slots, capacity, hash, key_ptr);
             let (index, replaced) = match probe.found {
@@ -233,7 +307,7 @@ impl<'s> Scope<'s> {
             let slot = Slot {
                 hash,
                 key: Member::from_ptr(key_ptr),
-                value: Some(V::build(value, &resolver)),
+                value: Some(value),
             };
             let old = self.heap.store_value(table, slots.add(index), slot);
             if !replaced {
@@ -243,9 +317,7 @@ impl<'s> Scope<'s> {
                 }
             }
             (replaced, old)
-        };
-        drop(old);
-        Ok(replaced)
+        }
     }
 
     /// Removes `key` and drops its value; returns whether it was there.

@@ -41,6 +41,9 @@ mod inline;
 mod map;
 mod persistent;
 mod pinning;
+mod view;
+
+pub use view::VecView;
 
 /// A rooted reference to a heap object, valid for the scope `'s` that created it.
 ///

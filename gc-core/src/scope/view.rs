@@ -1,0 +1,394 @@
+//! `VecView`: a growable array's elements, borrowed for a stretch of work that allocates
+//! nothing: an interpreter's value stack between two allocations.
+//!
+//! Going through `Scope` for every element resolves the vector's handle, follows its storage
+//! and checks the bounds each time. A view does the first two once: it borrows the scope
+//! mutably (so nothing can allocate, collect or move anything while it lives) and keeps the
+//! storage's address. Writes still go through the store path, so the barrier sees them.
+//!
+//! What a view can write, and why each is sound:
+//! - a value built in safe code (`set`, `push`): its members can only be null;
+//! - a value built from a mirror (`set_init`, `push_init`): handles checked and resolved now;
+//! - a bitwise copy of another element (`copy`, `push_copy`) or of a value the caller finds
+//!   anywhere (`copy_from`, `push_copy_from`), for element types without drop glue (a copy must
+//!   not own anything twice); a value found outside the view may come from another heap, so
+//!   its members are checked to be this heap's first.
+
+use super::*;
+use crate::inline::{GcVec, STORAGE_HEADER};
+use crate::init::Resolver;
+
+/// A borrowed, non-allocating view of a [`GcVec<T>`](crate::GcVec)'s elements; see
+/// [`Scope::vec_view`].
+///
+/// ```
+/// use gc_core::{Config, Heap, Member, Trace};
+///
+/// #[derive(Trace, Debug)]
+/// enum Value { Nil, Num(f64), Obj(Member<Value>) }
+///
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// heap.scope(|s| {
+///     let stack = s.alloc_vec::<Value>(256).unwrap();
+///     let obj = s.alloc(Value::Num(7.0)).unwrap();
+///     let mut v = s.vec_view(stack);
+///     v.push(Value::Num(1.0)).unwrap();
+///     v.push_init(ValueInit::Obj(Some(obj))).unwrap();
+///     v.push_copy(1).unwrap();                  // duplicate the top
+///     let (a, b) = match (&v[0], v.get(1)) {
+///         (Value::Num(a), Some(Value::Obj(m))) => (*a, v.scope().deref(m).unwrap()),
+///         _ => unreachable!(),
+///     };
+///     assert!(matches!(b, Value::Num(x) if a + x == 8.0));
+///     v.truncate(1);
+///     assert_eq!(v.len(), 1);
+/// });
+/// ```
+pub struct VecView<'v, 's, T: Trace> {
+    scope: &'v mut Scope<'s>,
+    storage: ObjPtr,
+    first: *mut T,
+    len: usize,
+    capacity: usize,
+}
+
+impl<T: Trace> std::fmt::Debug for VecView<'_, '_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VecView(len {}, capacity {})", self.len, self.capacity)
+    }
+}
+
+/// `copy`, `copy_from` and the like need an element type without drop glue.
+const fn assert_no_drop_glue<T>() {
+    assert!(
+        !std::mem::needs_drop::<T>(),
+        "copying elements bitwise needs an element type without drop glue"
+    );
+}
+
+impl<'s> Scope<'s> {
+    /// A view of the vector's elements for work that allocates nothing (see [`VecView`]).
+    ///
+    /// # Panics
+    /// When `v` belongs to another heap.
+    pub fn vec_view<T: Trace>(&mut self, v: Handle<'_, GcVec<T>>) -> VecView<'_, 's, T> {
+        let storage = panic_on(self.storage_of(v));
+        // SAFETY: storage is a live VecStorage<T>: capacity, length, then the elements; the
+        // pointers derive from the storage's own pointer, so writes through them are allowed.
+        let (first, len, capacity) = unsafe {
+            let payload = storage.payload();
+            (
+                payload.add(STORAGE_HEADER).cast::<T>(),
+                payload.cast::<usize>().add(1).read(),
+                payload.cast::<usize>().read(),
+            )
+        };
+        VecView {
+            scope: self,
+            storage,
+            first,
+            len,
+            capacity,
+        }
+    }
+
+    /// Checks that every member `value` holds refers to an object of this heap (a value found
+    /// anywhere, about to be copied into this heap, may come from another heap).
+    pub(super) fn check_members<T: Trace>(&self, value: &T) -> Result<(), GcError> {
+        if !T::NEEDS_TRACE {
+            return Ok(());
+        }
+        struct Check<'a> {
+            heap: &'a HeapInner,
+            foreign: bool,
+        }
+        impl crate::trace::SlotVisitor for Check<'_> {
+            fn visit(&mut self, slot: &std::cell::Cell<*mut u8>) {
+                if let Some(obj) = ObjPtr::new(slot.get()) {
+                    self.foreign |= !self.heap.owns(obj);
+                }
+            }
+        }
+        let mut check = Check {
+            heap: self.heap,
+            foreign: false,
+        };
+        value.trace(&mut crate::trace::Tracer::new(&mut check));
+        if check.foreign {
+            Err(GcError::ForeignMember)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<'v, 's, T: Trace> VecView<'v, 's, T> {
+    /// The number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no element.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many elements fit (a view never grows the vector).
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The elements.
+    #[inline]
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: the first `len` elements are initialised, and the view's borrow of the scope
+        // keeps every other access away while the slice lives.
+        unsafe { std::slice::from_raw_parts(self.first, self.len) }
+    }
+
+    /// Element `i`, if it exists.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.as_slice().get(i)
+    }
+
+    /// The last element, if any.
+    #[inline]
+    pub fn last(&self) -> Option<&T> {
+        self.as_slice().last()
+    }
+
+    /// The scope, for reading the objects elements refer to (`view.scope().deref(member)`).
+    #[inline]
+    pub fn scope(&self) -> &Scope<'s> {
+        self.scope
+    }
+
+    #[inline]
+    fn check(&self, i: usize) -> Result<(), GcError> {
+        if i < self.len {
+            Ok(())
+        } else {
+            Err(GcError::IndexOutOfBounds {
+                index: i,
+                len: self.len,
+            })
+        }
+    }
+
+    #[inline]
+    fn set_len(&mut self, len: usize) {
+        self.len = len;
+        // SAFETY: the storage is live (the view keeps collections away) and the caller keeps
+        // exactly the first `len` elements initialised.
+        unsafe { self.storage.payload().cast::<usize>().add(1).write(len) };
+    }
+
+    /// Replaces element `i` with `value` (built in safe code, so its members are null); the old
+    /// element is dropped.
+    pub fn set(&mut self, i: usize, value: T) -> Result<(), GcError> {
+        self.check(i)?;
+        // SAFETY: element `i` is initialised and inside the storage.
+        let old = unsafe { self.scope.heap.store_value(self.storage, self.first.add(i), value) };
+        drop(old);
+        Ok(())
+    }
+
+    /// Replaces element `i` with the element built from `init`.
+    pub fn set_init(&mut self, i: usize, init: T::Init<'_>) -> Result<(), GcError> {
+        self.check(i)?;
+        let value = self.build(init)?;
+        // SAFETY: element `i` is initialised and inside the storage.
+        let old = unsafe { self.scope.heap.store_value(self.storage, self.first.add(i), value) };
+        drop(old);
+        Ok(())
+    }
+
+    /// Copies element `src` over element `dst`.
+    #[inline]
+    pub fn copy(&mut self, src: usize, dst: usize) -> Result<(), GcError> {
+        const { assert_no_drop_glue::<T>() };
+        self.check(src)?;
+        self.check(dst)?;
+        // SAFETY: both are initialised elements of the storage; no drop glue to run.
+        unsafe {
+            self.scope
+                .heap
+                .store_copy(self.storage, self.first.add(dst), self.first.add(src), 1)
+        };
+        Ok(())
+    }
+
+    /// Copies the value `find` returns (from any object of this heap, or a value of the
+    /// program's own) over element `dst`; nothing is written when it returns `None`. Returns
+    /// whether a value was copied.
+    ///
+    /// Errors: [`GcError::ForeignMember`] when the value refers to another heap's objects.
+    pub fn copy_from(
+        &mut self,
+        dst: usize,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        const { assert_no_drop_glue::<T>() };
+        self.check(dst)?;
+        let Some(value) = find(self.scope) else {
+            return Ok(false);
+        };
+        self.scope.check_members(value)?;
+        let src: *const T = value;
+        // SAFETY: `src` is a valid T (a live reference a moment ago, and nothing ran since) and
+        // `dst` an initialised element; no drop glue to run; the members are this heap's.
+        unsafe {
+            self.scope
+                .heap
+                .store_copy(self.storage, self.first.add(dst), src, 1)
+        };
+        Ok(true)
+    }
+
+    /// Appends `value` (built in safe code); when the vector is full it is given back (a view
+    /// never grows the vector: grow it with `Scope::vec_reserve` first).
+    pub fn push(&mut self, value: T) -> Result<(), T> {
+        if self.len == self.capacity {
+            return Err(value);
+        }
+        // SAFETY: slot `len` is inside the storage and free.
+        unsafe {
+            self.scope
+                .heap
+                .store_fresh(self.storage, self.first.add(self.len), value)
+        };
+        self.set_len(self.len + 1);
+        Ok(())
+    }
+
+    /// Appends the element built from `init`.
+    ///
+    /// Errors: [`GcError::ForeignHandle`], or [`GcError::IndexOutOfBounds`] when the vector is
+    /// full.
+    pub fn push_init(&mut self, init: T::Init<'_>) -> Result<(), GcError> {
+        if self.len == self.capacity {
+            return Err(self.full());
+        }
+        let value = self.build(init)?;
+        // SAFETY: slot `len` is inside the storage and free.
+        unsafe {
+            self.scope
+                .heap
+                .store_fresh(self.storage, self.first.add(self.len), value)
+        };
+        self.set_len(self.len + 1);
+        Ok(())
+    }
+
+    /// Appends a copy of element `src`.
+    ///
+    /// Errors: [`GcError::IndexOutOfBounds`] when `src` is out of bounds or the vector is full.
+    #[inline]
+    pub fn push_copy(&mut self, src: usize) -> Result<(), GcError> {
+        const { assert_no_drop_glue::<T>() };
+        self.check(src)?;
+        if self.len == self.capacity {
+            return Err(self.full());
+        }
+        // SAFETY: `src` is initialised, slot `len` is free; no drop glue to run.
+        unsafe {
+            self.scope.heap.store_copy(
+                self.storage,
+                self.first.add(self.len),
+                self.first.add(src),
+                1,
+            )
+        };
+        self.set_len(self.len + 1);
+        Ok(())
+    }
+
+    /// Appends a copy of the value `find` returns (see [`VecView::copy_from`]); returns whether
+    /// a value was found.
+    pub fn push_copy_from(
+        &mut self,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        const { assert_no_drop_glue::<T>() };
+        if self.len == self.capacity {
+            return Err(self.full());
+        }
+        let Some(value) = find(self.scope) else {
+            return Ok(false);
+        };
+        self.scope.check_members(value)?;
+        let src: *const T = value;
+        // SAFETY: as in `copy_from`, into the free slot `len`.
+        unsafe {
+            self.scope
+                .heap
+                .store_copy(self.storage, self.first.add(self.len), src, 1)
+        };
+        self.set_len(self.len + 1);
+        Ok(true)
+    }
+
+    /// Shortens the view to `len` elements (nothing happens when it is not longer); the removed
+    /// elements' drop glue runs.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let old = self.len;
+        self.set_len(len);
+        // SAFETY: the removed elements were initialised and are outside the length now.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                self.first.add(len),
+                old - len,
+            ))
+        };
+    }
+
+    /// Removes the last element and returns it. Only for element types that hold no references
+    /// (a compile-time check); otherwise read it and `truncate`.
+    pub fn pop_value(&mut self) -> Option<T> {
+        const {
+            assert!(
+                !T::NEEDS_TRACE,
+                "pop_value returns the element, which may hold references: read it, then \
+                 truncate"
+            )
+        };
+        if self.len == 0 {
+            return None;
+        }
+        self.set_len(self.len - 1);
+        // SAFETY: the element was initialised and is outside the length now: moved out once.
+        Some(unsafe { self.first.add(self.len).read() })
+    }
+
+    fn build(&self, init: T::Init<'_>) -> Result<T, GcError> {
+        T::check_heap(&init, self.scope.heap.id)?;
+        let resolver = Resolver {
+            handles: &self.scope.heap.mutator().handles,
+        };
+        // SAFETY: checked for this heap just now, and nothing can collect while the view lives;
+        // the value goes straight into the storage.
+        Ok(unsafe { T::build(init, &resolver) })
+    }
+
+    fn full(&self) -> GcError {
+        GcError::IndexOutOfBounds {
+            index: self.len,
+            len: self.capacity,
+        }
+    }
+}
+
+impl<T: Trace> std::ops::Index<usize> for VecView<'_, '_, T> {
+    type Output = T;
+    #[inline]
+    fn index(&self, i: usize) -> &T {
+        &self.as_slice()[i]
+    }
+}
