@@ -8,6 +8,7 @@
 
 use gc_core::{Handle, Member, Scope, Trace};
 
+pub mod process;
 pub mod workloads;
 
 /// A small object: two words of payload, like a cons cell of two integers.

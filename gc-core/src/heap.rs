@@ -30,7 +30,7 @@
 //! - every non-null handle slot refers to a live object of this heap.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::config::{Config, LARGE_OBJECT_THRESHOLD};
 use crate::error::GcError;
@@ -103,6 +103,11 @@ enum Growth {
 
 static NEXT_HEAP_ID: AtomicU32 = AtomicU32::new(1);
 
+/// How many heaps are alive in the process (counted up when one is built, down when it is
+/// dropped). While there is only one, every member a thread can reach is that heap's: see
+/// [`HeapInner::owns_referent`].
+static LIVE_HEAPS: AtomicUsize = AtomicUsize::new(0);
+
 impl HeapInner {
     pub(crate) fn new(config: Config) -> Result<HeapInner, GcError> {
         config
@@ -124,6 +129,9 @@ impl HeapInner {
                     .map_or_else(String::new, |p| p.display().to_string())
             ))
         })?;
+        // Counted before the value exists, so that its drop (even on a failure below) always
+        // has an increment to undo.
+        LIVE_HEAPS.fetch_add(1, Ordering::Relaxed);
         let mut heap = HeapInner {
             id,
             pins: PinTable::new(id),
@@ -322,6 +330,19 @@ impl HeapInner {
         unsafe { obj.init_header(info, flags | HeaderFlags::TRACK_YOUNG) };
         self.stats.bytes_allocated += size as u64;
         Ok(obj)
+    }
+
+    /// Whether the object a member refers to is this heap's. A member refers to an object of
+    /// *some* live heap; while this heap is the only one alive in the process, that is this
+    /// heap, and the answer costs one load (the common case: one interpreter, one heap).
+    ///
+    /// Why the count cannot mislead: for this thread to reach a member of another heap, that
+    /// heap must be alive and either made on this thread or sent to it, so its increment of
+    /// `LIVE_HEAPS` happens before this load, which (by coherence) reads it or a later value;
+    /// and it cannot be dropped, undoing its increment, while a reference into it is borrowed.
+    #[inline]
+    pub(crate) fn owns_referent(&self, obj: ObjPtr) -> bool {
+        LIVE_HEAPS.load(Ordering::Relaxed) == 1 || self.owns(obj)
     }
 
     /// Whether `obj`, a live object of *some* heap, belongs to this one.
@@ -588,6 +609,8 @@ impl HeapInner {
 
 impl Drop for HeapInner {
     fn drop(&mut self) {
+        // Nothing can refer to this heap's objects any more (its scopes borrowed it).
+        LIVE_HEAPS.fetch_sub(1, Ordering::Relaxed);
         // Events recorded since the last collection (a refused pin, an out-of-memory error)
         // reach the trace and the log now.
         self.recorder.flush_sinks();

@@ -309,7 +309,7 @@ pub use gc_hooks;
 pub use hooks::GcHooks;
 pub use init::{Init, Mirror, Resolver};
 pub use inline::{GcSlice, GcVec};
-pub use map::{GcMap, MapView};
+pub use map::{GcMap, MapHint, MapView};
 pub use member::Member;
 pub use nursery::POISON;
 pub use object::{HeaderFlags, TypeInfo, HEADER_SIZE, OBJECT_ALIGN};

@@ -26,10 +26,11 @@
 //! always ends a probe.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::inline::VecStorage;
 use crate::member::Member;
-use crate::object::{TypeInfo, TYPE_MAGIC};
+use crate::object::{ObjPtr, TypeInfo, TYPE_MAGIC};
 use crate::trace::Tracer;
 use crate::Trace;
 
@@ -128,6 +129,42 @@ unsafe impl<K: ?Sized + 'static, V: Trace> crate::Init for Slot<K, V> {
     }
 }
 
+/// Where a lookup found its key last time: a remembered slot position that lets the next
+/// lookup through the same hint skip hashing when the key is still there (in the same map, or
+/// another map of the same layout), as an interpreter's inline cache does for a property
+/// access. Any hint is safe to use with any map: a stale one only costs a full lookup. It is
+/// `Sync` (an atomic, read and written with relaxed ordering), so it can live in shared
+/// bytecode. See `Scope::map_lookup`.
+#[derive(Debug)]
+pub struct MapHint(AtomicU32);
+
+impl MapHint {
+    const NONE: u32 = u32::MAX;
+
+    /// A hint that remembers nothing yet.
+    pub const fn new() -> MapHint {
+        MapHint(AtomicU32::new(Self::NONE))
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> Option<usize> {
+        let i = self.0.load(Ordering::Relaxed);
+        (i != Self::NONE).then_some(i as usize)
+    }
+
+    #[inline]
+    pub(crate) fn set(&self, i: usize) {
+        self.0
+            .store(u32::try_from(i).unwrap_or(Self::NONE), Ordering::Relaxed);
+    }
+}
+
+impl Default for MapHint {
+    fn default() -> Self {
+        MapHint::new()
+    }
+}
+
 /// The payload of a map object.
 #[repr(C)]
 pub(crate) struct MapHeader<K: ?Sized, V> {
@@ -162,10 +199,16 @@ impl TypeInfo {
     }
 }
 
-/// A map read through a scope: its entries, borrowed from the scope.
+/// A map read through a scope: its entries, borrowed from the scope. It is also how the
+/// scope's member-based map operations name a map (`Scope::map_lookup`,
+/// `Scope::map_replace_copy`), whether it was reached through a handle or a member.
 pub struct MapView<'a, K: ?Sized, V> {
     slots: &'a [Slot<K, V>],
     count: usize,
+    /// The table object (for the store path; writes never go through `slots`).
+    table: ObjPtr,
+    /// The map object.
+    map: ObjPtr,
 }
 
 impl<K: ?Sized, V> std::fmt::Debug for MapView<'_, K, V> {
@@ -183,6 +226,18 @@ impl<K: ?Sized, V> Clone for MapView<'_, K, V> {
 impl<K: ?Sized, V> Copy for MapView<'_, K, V> {}
 
 impl<'a, K: ?Sized, V> MapView<'a, K, V> {
+    pub(crate) fn slots(&self) -> &'a [Slot<K, V>] {
+        self.slots
+    }
+
+    pub(crate) fn table(&self) -> ObjPtr {
+        self.table
+    }
+
+    pub(crate) fn map(&self) -> ObjPtr {
+        self.map
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.count
@@ -211,12 +266,13 @@ impl<K: ?Sized + 'static, V: Trace> crate::GcObject for GcMap<K, V> {
         // SAFETY: forwarded from the caller: the table member refers to the live table.
         unsafe {
             let header = &*payload.cast::<MapHeader<K, V>>();
-            let table = header.table.slot().get();
+            let table = ObjPtr::new(header.table.slot().get()).expect("a map always has a table");
             MapView {
-                slots: <VecStorage<Slot<K, V>> as crate::GcObject>::read(
-                    table.add(crate::HEADER_SIZE),
-                ),
+                slots: <VecStorage<Slot<K, V>> as crate::GcObject>::read(table.payload()),
                 count: header.count,
+                table,
+                map: ObjPtr::new(payload.sub(crate::HEADER_SIZE).cast_mut())
+                    .expect("a payload follows its header"),
             }
         }
     }

@@ -69,6 +69,7 @@ impl HeapInner {
     /// # Safety
     /// `obj` is a live object of this heap, `dst` an initialised element inside its payload,
     /// and `value`'s references are live objects of this heap.
+    #[inline(always)]
     pub(crate) unsafe fn store_value<T: Trace>(&self, obj: ObjPtr, dst: *mut T, value: T) -> T {
         // SAFETY: forwarded from the caller.
         unsafe {
@@ -83,6 +84,7 @@ impl HeapInner {
     ///
     /// # Safety
     /// As for [`HeapInner::store_value`], except that `dst` holds no initialised element.
+    #[inline(always)]
     pub(crate) unsafe fn store_fresh<T: Trace>(&self, obj: ObjPtr, dst: *mut T, value: T) {
         // SAFETY: forwarded from the caller.
         unsafe {
@@ -97,17 +99,29 @@ impl HeapInner {
     /// # Safety
     /// `obj` is a live object of this heap and `dst` holds `count` initialised elements inside
     /// its payload, whose references are live objects of this heap.
+    #[inline(always)]
     unsafe fn record_elements<T: Trace>(&self, obj: ObjPtr, dst: *const T, count: usize) {
         // SAFETY: obj is a live, unforwarded object of this heap.
         if T::NEEDS_TRACE && unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-            let mut record = RecordStores { heap: self, obj };
-            for i in 0..count {
-                // SAFETY: dst holds `count` initialised elements.
-                unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
-                // SAFETY: obj is live and unforwarded.
-                if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-                    break; // remembered: the rest needs nothing more
-                }
+            // SAFETY: forwarded from the caller.
+            unsafe { self.record_elements_slow(obj, dst, count) };
+        }
+    }
+
+    /// The barrier's slow path for [`HeapInner::record_elements`]: `obj` is old and not yet
+    /// remembered.
+    ///
+    /// # Safety
+    /// As for [`HeapInner::record_elements`].
+    #[inline(never)]
+    unsafe fn record_elements_slow<T: Trace>(&self, obj: ObjPtr, dst: *const T, count: usize) {
+        let mut record = RecordStores { heap: self, obj };
+        for i in 0..count {
+            // SAFETY: dst holds `count` initialised elements.
+            unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
+            // SAFETY: obj is live and unforwarded.
+            if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+                break; // remembered: the rest needs nothing more
             }
         }
     }
@@ -121,6 +135,7 @@ impl HeapInner {
     /// Both ranges hold `count` initialised elements; `dst` lies inside `obj`'s payload; after
     /// the copy the caller treats the source elements that `dst` does not cover as moved out
     /// (no drop glue runs for them).
+    #[inline(always)]
     pub(crate) unsafe fn store_copy<T: Trace>(
         &self,
         obj: ObjPtr,

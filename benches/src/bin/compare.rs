@@ -13,6 +13,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use benches::process::{median, wait_with_peak_rss, TIMED_OUT};
 use benches::workloads::{self, PEERS, WORKLOADS};
 use clap::Parser;
 
@@ -200,56 +201,6 @@ fn spawn(
         peak_rss_mb,
         stats,
     })
-}
-
-/// The status reported for a child killed at its time limit.
-const TIMED_OUT: i32 = -2;
-
-/// Reaps the child (killing it once `timeout` seconds have passed) and returns its exit status
-/// and peak resident memory in MB.
-fn wait_with_peak_rss(pid: u32, timeout: f64) -> Result<(i32, f64), String> {
-    let deadline = Instant::now() + std::time::Duration::from_secs_f64(timeout.max(0.0));
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; zeroed is a valid value for it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let mut killed = false;
-    loop {
-        // SAFETY: pid is our own unreaped child; both pointers are valid for writes.
-        let reaped =
-            unsafe { libc::wait4(pid as libc::pid_t, &mut status, libc::WNOHANG, &mut usage) };
-        if reaped < 0 {
-            return Err(format!("wait4: {}", std::io::Error::last_os_error()));
-        }
-        if reaped > 0 {
-            break;
-        }
-        if !killed && Instant::now() >= deadline {
-            // SAFETY: signalling our own child, which has not been reaped, so the pid is its.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            killed = true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    if killed {
-        return Ok((TIMED_OUT, usage.ru_maxrss as f64 / 1024.0));
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    // Linux reports ru_maxrss in kilobytes.
-    Ok((code, usage.ru_maxrss as f64 / 1024.0))
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
 }
 
 fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {

@@ -20,7 +20,10 @@ unsafe fn slice_parts<T>(slice: ObjPtr) -> (*mut T, usize) {
     // SAFETY: forwarded from the caller: the length, then the elements.
     unsafe {
         let payload = slice.payload();
-        (payload.add(LEN_SIZE).cast::<T>(), payload.cast::<usize>().read())
+        (
+            payload.add(LEN_SIZE).cast::<T>(),
+            payload.cast::<usize>().read(),
+        )
     }
 }
 
@@ -213,6 +216,7 @@ impl<'s> Scope<'s> {
     }
 
     /// The vector's current storage.
+    #[inline]
     pub(super) fn storage_of<T: Trace>(&self, v: Handle<'_, GcVec<T>>) -> Result<ObjPtr, GcError> {
         let obj = self.resolve(v)?;
         // SAFETY: obj is a live GcVec<T>; its storage member is never null.
@@ -226,6 +230,7 @@ impl<'s> Scope<'s> {
     ///
     /// # Panics
     /// When `v` belongs to another heap.
+    #[inline]
     pub fn vec_len<T: Trace>(&self, v: Handle<'_, GcVec<T>>) -> usize {
         self.get(v).len()
     }

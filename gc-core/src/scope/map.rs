@@ -3,7 +3,7 @@
 use super::*;
 use crate::init::Resolver;
 use crate::inline::{VecStorage, STORAGE_HEADER};
-use crate::map::{GcMap, MapHeader, Slot, SlotState};
+use crate::map::{GcMap, MapHeader, MapHint, MapView, Slot, SlotState};
 
 /// Where a key is, or would go, in a table.
 struct Probe {
@@ -166,24 +166,298 @@ impl<'s> Scope<'s> {
         }
     }
 
-    /// The value stored under the key a member refers to, both reached through members (no
-    /// handle needed: an interpreter's instance fields and its constant names).
+    /// The value stored under the key a member refers to, in the map `map` (a view from
+    /// [`Scope::get`] or [`Scope::deref`]): no handle needed, so an interpreter looks up an
+    /// instance's fields or its globals by a name held in its constants.
+    ///
+    /// `hint` makes repeated lookups cheap: it remembers the slot where the key was found, and
+    /// when the next lookup with the same hint finds that key in that slot (same map, or a map
+    /// of the same layout) it skips hashing altogether, like an interpreter's inline cache. A
+    /// stale or foreign hint only costs a full lookup.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, GcMap, Heap, MapHint, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Instance { fields: Member<GcMap<GcBytes, f64>>, name: Member<GcBytes> }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let fields = s.alloc_map::<GcBytes, f64>(0).unwrap();
+    ///     let name = s.alloc_bytes(b"x").unwrap();
+    ///     s.map_insert(fields, name, 1.5).unwrap();
+    ///     let obj = s.alloc_init(InstanceInit { fields: Some(fields), name: Some(name) }).unwrap();
+    ///     let hint = MapHint::new(); // one per lookup site
+    ///     for _ in 0..3 {
+    ///         s.collect_minor(); // everything moves; the lookup still works
+    ///         let o = s.get(obj);
+    ///         let found = s.map_lookup(s.deref(&o.fields).unwrap(), &o.name, Some(&hint));
+    ///         assert_eq!(found, Some(&1.5));
+    ///     }
+    /// });
+    /// ```
+    #[inline]
     pub fn map_lookup<'a, K: ?Sized + 'static, V: Trace>(
         &'a self,
-        map: &'a Member<GcMap<K, V>>,
+        map: MapView<'a, K, V>,
         key: &Member<K>,
+        hint: Option<&MapHint>,
     ) -> Option<&'a V> {
-        let map = ObjPtr::new(map.slot().get())?;
-        let key = ObjPtr::new(key.slot().get())?;
-        // SAFETY: non-null members refer to live objects (this heap's or, when misused, another
-        // heap's, which is only read here); a key without an identity hash is in no map.
-        unsafe {
-            let hash = self.heap.identity.lookup(key)?;
-            let (_, _, slots, capacity) = parts::<K, V>(map);
-            probe(slots, capacity, hash, key.as_ptr())
-                .found
-                .and_then(|i| (*slots.add(i)).value.as_ref())
+        let i = self.slot_of(&map, key, hint)?;
+        match map.slots()[i].state() {
+            SlotState::Full(_, value) => Some(value),
+            _ => None,
         }
+    }
+
+    /// Replaces the value of an **existing** entry with a copy of another value, both found
+    /// by `locate` (the map, the key and the value, reached through the scope); never
+    /// allocates, so an interpreter assigns a global or an instance's field without rooting
+    /// anything. Returns `false`, writing nothing, when `locate` finds nothing or the key is
+    /// not in the map (see [`Scope::map_put_copy`], which inserts). `hint` works as in
+    /// [`Scope::map_lookup`]. For value types without drop glue.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, GcMap, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Assign { target: Member<GcBytes>, value: f64 } // `target = value`
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let globals = s.alloc_map::<GcBytes, f64>(0).unwrap();
+    ///     let a = s.alloc_bytes(b"a").unwrap();
+    ///     let stmt = s.alloc_init(AssignInit { target: Some(a), value: 2.5 }).unwrap();
+    ///     let assign = |s: &mut gc_core::Scope<'_>| {
+    ///         s.map_replace_copy(None, |s| {
+    ///             let stmt = s.get(stmt);
+    ///             Some((s.get(globals), &stmt.target, &stmt.value))
+    ///         })
+    ///     };
+    ///     assert_eq!(assign(s), Ok(false)); // `a` is not defined yet
+    ///     s.map_insert(globals, a, 1.0).unwrap();
+    ///     assert_eq!(assign(s), Ok(true));
+    ///     assert_eq!(s.map_get(globals, a), Some(&2.5));
+    /// });
+    /// ```
+    ///
+    /// Errors: [`GcError::ForeignMember`] when the map or the value belongs to another heap
+    /// (nothing is written).
+    #[inline]
+    pub fn map_replace_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&MapHint>,
+        locate: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<bool, GcError> {
+        let Some((map, key, value)) = locate(self) else {
+            return Ok(false);
+        };
+        let (Some(i), _) = self.find_slot(&map, key, hint) else {
+            return Ok(false);
+        };
+        self.replace_at(&map, i, value)?;
+        Ok(true)
+    }
+
+    /// Stores a copy of a value under a key, both found by `locate` with the map (reached
+    /// through the scope): the value of an existing entry is replaced in place, otherwise the
+    /// entry is inserted, the table growing if it must (which may collect: `locate` then runs
+    /// again, so it must find the same map, key and value each time). Returns `None` when
+    /// `locate` finds nothing, else whether the key was there already. An interpreter defines
+    /// a field or a global this way without rooting anything; `hint` works as in
+    /// [`Scope::map_lookup`]. For value types without drop glue.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, GcMap, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Instance { fields: Member<GcMap<GcBytes, f64>> }
+    /// #[derive(Trace)]
+    /// struct SetField { target: Member<Instance>, name: Member<GcBytes>, value: f64 }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let fields = s.alloc_map(0).unwrap();
+    ///     let point = s.alloc_init(InstanceInit { fields: Some(fields) }).unwrap();
+    ///     let mut names = Vec::new();
+    ///     for i in 0..100 {
+    ///         let name = s.alloc_bytes(format!("f{i}").as_bytes()).unwrap();
+    ///         names.push(name);
+    ///         let op = s.alloc_init(SetFieldInit {
+    ///             target: Some(point), name: Some(name), value: i as f64,
+    ///         }).unwrap();
+    ///         let put = s.map_put_copy(None, |s| {
+    ///             let op = s.get(op);
+    ///             let fields = s.deref(&s.deref(&op.target)?.fields)?;
+    ///             Some((fields, &op.name, &op.value))
+    ///         });
+    ///         assert_eq!(put, Ok(Some(false))); // inserted (the table grew several times)
+    ///     }
+    ///     assert_eq!(s.map_get(fields, names[42]), Some(&42.0));
+    /// });
+    /// ```
+    ///
+    /// Errors: [`GcError::ForeignMember`] when the map, the key or the value belongs to another
+    /// heap, [`GcError::OutOfMemory`]; nothing is written then.
+    pub fn map_put_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&MapHint>,
+        locate: impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<Option<bool>, GcError> {
+        // Normally one pass, or two when the table grows; a `locate` that finds a different
+        // full map after every growth is stopped after a few.
+        for _ in 0..4 {
+            let (map, key, hash, copy) = {
+                let Some((map, key, value)) = locate(self) else {
+                    return Ok(None);
+                };
+                let (found, hash) = self.find_slot(&map, key, hint);
+                if let Some(i) = found {
+                    self.replace_at(&map, i, value)?;
+                    return Ok(Some(true));
+                }
+                let Some(key) = ObjPtr::new(key.slot().get()) else {
+                    return Ok(None);
+                };
+                if !self.heap.owns_referent(map.map()) || !self.heap.owns_referent(key) {
+                    return Err(GcError::ForeignMember);
+                }
+                // SAFETY: the map is live (its view was borrowed a moment ago).
+                let (count, tombstones, capacity) = unsafe {
+                    let (header, _, _, capacity) = parts::<K, V>(map.map());
+                    ((*header).count, (*header).tombstones, capacity)
+                };
+                let full = (count + tombstones + 1) * 8 > capacity * 7;
+                let copy = if full {
+                    None
+                } else {
+                    self.check_members(value)?;
+                    // SAFETY: `value` is a live V without drop glue: a bitwise copy owns
+                    // nothing twice; it is stored before anything can collect.
+                    Some(unsafe { std::ptr::read(value) })
+                };
+                (map.map(), key, hash, copy.ok_or(count + 1))
+            };
+            let hash = match hash {
+                Some(hash) => hash,
+                // SAFETY: key is a live, unforwarded object of this heap (nothing ran since it
+                // was found).
+                None => unsafe {
+                    let young = self.heap.nursery.contains(key.addr());
+                    self.heap.identity.hash(key, young)
+                },
+            };
+            let value = match copy {
+                Ok(value) => value,
+                Err(entries) => {
+                    // The map is rooted while its table grows; everything is found again after.
+                    self.scope(|t| {
+                        let m: Handle<'_, GcMap<K, V>> = t.push(map.as_ptr());
+                        t.rehash::<K, V>(m, entries)
+                    })?;
+                    continue;
+                }
+            };
+            // SAFETY: the map and key are live objects of this heap found with the value, with
+            // nothing allocated since; the key's identity hash is `hash`, the table has room and
+            // the value's members are this heap's.
+            let index = unsafe {
+                let (_, old, index) = self.put::<K, V>(map, hash, key.as_ptr(), value);
+                drop(old);
+                index
+            };
+            if let Some(hint) = hint {
+                hint.set(index);
+            }
+            return Ok(Some(false));
+        }
+        Err(GcError::SizeOverflow(
+            "map_put_copy: `locate` found a different full map after every growth",
+        ))
+    }
+
+    /// Copies `value` over the value in full slot `i` of `map` (found a moment ago).
+    #[inline]
+    fn replace_at<K: ?Sized + 'static, V: Trace>(
+        &self,
+        map: &MapView<'_, K, V>,
+        i: usize,
+        value: &V,
+    ) -> Result<(), GcError> {
+        const {
+            assert!(
+                !std::mem::needs_drop::<V>(),
+                "copying values bitwise needs a value type without drop glue"
+            )
+        };
+        let table = map.table();
+        if !self.heap.owns_referent(table) {
+            return Err(GcError::ForeignMember);
+        }
+        self.check_members(value)?;
+        let slot = &map.slots()[i];
+        let (hash, key) = (slot.hash, slot.key.slot().get());
+        // SAFETY: `value` is a live V with no drop glue: a bitwise copy owns nothing twice (and
+        // is taken before anything is written, in case it is the slot's own value).
+        let value = unsafe { std::ptr::read(value) };
+        // SAFETY: slot `i` is a full slot of the live table `table` of this heap (found a moment
+        // ago, nothing ran since); it is replaced through the store path by the same key and
+        // hash with a value whose members are this heap's; the view is not used again.
+        unsafe {
+            let slots = table.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
+            let slot = Slot {
+                hash,
+                key: Member::from_ptr(key),
+                value: Some(value),
+            };
+            let _old = self.heap.store_value(table, slots.add(i), slot);
+        }
+        Ok(())
+    }
+
+    /// The slot of `key` in `map`, trying `hint` first and updating it.
+    #[inline]
+    fn slot_of<K: ?Sized + 'static, V: Trace>(
+        &self,
+        map: &MapView<'_, K, V>,
+        key: &Member<K>,
+        hint: Option<&MapHint>,
+    ) -> Option<usize> {
+        self.find_slot(map, key, hint).0
+    }
+
+    /// The slot of `key` in `map` (trying `hint` first, and updating it), and the key's
+    /// identity hash when it was needed and the key has one.
+    #[inline]
+    fn find_slot<K: ?Sized + 'static, V: Trace>(
+        &self,
+        map: &MapView<'_, K, V>,
+        key: &Member<K>,
+        hint: Option<&MapHint>,
+    ) -> (Option<usize>, Option<u64>) {
+        let Some(key) = ObjPtr::new(key.slot().get()) else {
+            return (None, None);
+        };
+        let slots = map.slots();
+        if let Some(i) = hint.and_then(MapHint::get) {
+            if let Some(slot) = slots.get(i) {
+                if slot.key.slot().get() == key.as_ptr() && slot.value.is_some() {
+                    return (Some(i), None);
+                }
+            }
+        }
+        // SAFETY: a non-null member refers to a live object (this heap's or, when misused,
+        // another heap's, whose header is only read); a key without an identity hash is in no
+        // map. The slots are a live table with an empty slot.
+        let Some(hash) = (unsafe { self.heap.identity.lookup(key) }) else {
+            return (None, None);
+        };
+        // SAFETY: as above.
+        let found = unsafe { probe(slots.as_ptr(), slots.len(), hash, key.as_ptr()).found };
+        if let (Some(i), Some(hint)) = (found, hint) {
+            hint.set(i);
+        }
+        (found, Some(hash))
     }
 
     /// [`Scope::map_insert`] with a copy of the value `find` returns (from any object of this
@@ -205,7 +479,7 @@ impl<'s> Scope<'s> {
         };
         let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
         // SAFETY: as in `map_insert`, with a checked copy for the value.
-        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        let (replaced, old, _) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
         Ok(replaced)
     }
@@ -252,7 +526,7 @@ impl<'s> Scope<'s> {
         // at once.
         let value = unsafe { V::build(value, &resolver) };
         // SAFETY: the map and key are live objects of this heap and the table has room.
-        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        let (replaced, old, _) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
         Ok(replaced)
     }
@@ -280,8 +554,9 @@ impl<'s> Scope<'s> {
         Ok(hash)
     }
 
-    /// Stores `value` under the key at `key_ptr` with `hash`; returns whether the key was there
-    /// and the slot it replaced, for the caller to drop once the table is consistent.
+    /// Stores `value` under the key at `key_ptr` with `hash`; returns whether the key was there,
+    /// the slot it replaced (for the caller to drop once the table is consistent) and where it
+    /// went.
     ///
     /// # Safety
     /// `map` is a live `GcMap<K, V>` of this heap whose table has room for one more entry,
@@ -293,7 +568,7 @@ impl<'s> Scope<'s> {
         hash: u64,
         key_ptr: *mut u8,
         value: V,
-    ) -> (bool, Slot<K, V>) {
+    ) -> (bool, Slot<K, V>, usize) {
         // SAFETY: forwarded from the caller; the slot written lies in the table, through the
         // store path.
         unsafe {
@@ -316,7 +591,7 @@ impl<'s> Scope<'s> {
                     (*header).tombstones -= 1;
                 }
             }
-            (replaced, old)
+            (replaced, old, index)
         }
     }
 
@@ -389,12 +664,12 @@ impl<'s> Scope<'s> {
     }
 }
 
-/// The smallest power-of-two table (at least 8 slots) that holds `entries` at most seven eighths
+/// The smallest power-of-two table (at least 4 slots) that holds `entries` at most seven eighths
 /// full.
 fn table_size(entries: usize) -> Result<usize, GcError> {
     entries
         .checked_mul(8)
-        .map(|e| e.div_ceil(7).max(8))
+        .map(|e| e.div_ceil(7).max(4))
         .and_then(usize::checked_next_power_of_two)
         .ok_or(GcError::SizeOverflow("map capacity"))
 }

@@ -161,11 +161,11 @@ impl<'s> Scope<'s> {
     ///
     /// # Panics
     /// When `h` belongs to another heap; [`Scope::try_get`] returns the error instead.
-    #[inline]
     ///
     /// Every heap type reads the same way ([`GcObject::Ref`]): a `#[derive(Trace)]` type as
     /// `&T`, a byte string as `&[u8]`, a `GcArray<U>` as `&[Member<U>]`, a `GcSlice<T>` or
     /// `GcVec<T>` as `&[T]` (a vector's live elements).
+    #[inline]
     pub fn get<T: GcObject>(&self, h: Handle<'_, T>) -> T::Ref<'_> {
         panic_on(self.try_get(h))
     }
@@ -272,11 +272,13 @@ impl<'s> Scope<'s> {
     /// # Panics
     /// When the member belongs to another heap's object; [`Scope::try_root`] returns
     /// [`GcError::ForeignMember`] instead.
+    #[inline]
     pub fn root<U: ?Sized>(&self, member: &Member<U>) -> Option<Handle<'s, U>> {
         panic_on(self.try_root(member))
     }
 
     /// [`Scope::root`], returning a member of another heap as an error.
+    #[inline]
     pub fn try_root<U: ?Sized>(
         &self,
         member: &Member<U>,
@@ -286,7 +288,7 @@ impl<'s> Scope<'s> {
         };
         // A non-null member lives inside some heap and refers to an object of that same heap,
         // so checking that the target is ours proves the member is ours too.
-        if self.heap.owns(obj) {
+        if self.heap.owns_referent(obj) {
             Ok(Some(self.push(obj.as_ptr())))
         } else {
             Err(GcError::ForeignMember)
@@ -321,6 +323,43 @@ impl<'s> Scope<'s> {
         panic_on(self.resolve(target));
         // SAFETY: no other reference into the mutator state is live during this store.
         unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = ptr;
+    }
+
+    /// Makes `target` refer to the object a member (reached through [`Scope::deref`] or
+    /// [`Scope::get`]) refers to: [`Scope::rebind`] without rooting the member in a scope of
+    /// its own first. An interpreter keeps its current function in a handle and rebinds it on
+    /// every call and return. Returns `false`, leaving `target` as it was, when the member is
+    /// null.
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap, Member, Trace};
+    /// # #[derive(Trace)] struct Node { v: u64, next: Member<Node> }
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let tail = s.alloc(Node { v: 2, next: Member::null() }).unwrap();
+    ///     let head = s.alloc_init(NodeInit { v: 1, next: Some(tail) }).unwrap();
+    ///     let cursor = s.dup(head);
+    ///     assert!(s.rebind_to(cursor, &s.get(head).next)); // cursor = cursor.next
+    ///     assert_eq!(s.get(cursor).v, 2);
+    ///     assert!(!s.rebind_to(cursor, &s.get(tail).next)); // null: unchanged
+    ///     assert_eq!(s.get(cursor).v, 2);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When `target` or the member belongs to another heap.
+    #[inline]
+    pub fn rebind_to<T: ?Sized>(&self, target: Handle<'_, T>, member: &Member<T>) -> bool {
+        let Some(obj) = ObjPtr::new(member.slot().get()) else {
+            return false;
+        };
+        panic_on(self.resolve(target));
+        if !self.heap.owns_referent(obj) {
+            panic_on::<()>(Err(GcError::ForeignMember));
+        }
+        // SAFETY: no other reference into the mutator state is live during this store.
+        unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = obj.as_ptr();
+        true
     }
 
     /// Whether two handles refer to the same object.

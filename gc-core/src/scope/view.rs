@@ -15,8 +15,8 @@
 //!   its members are checked to be this heap's first.
 
 use super::*;
-use crate::inline::{GcVec, STORAGE_HEADER};
 use crate::init::Resolver;
+use crate::inline::{GcVec, STORAGE_HEADER};
 
 /// A borrowed, non-allocating view of a [`GcVec<T>`](crate::GcVec)'s elements; see
 /// [`Scope::vec_view`].
@@ -71,6 +71,7 @@ impl<'s> Scope<'s> {
     ///
     /// # Panics
     /// When `v` belongs to another heap.
+    #[inline]
     pub fn vec_view<T: Trace>(&mut self, v: Handle<'_, GcVec<T>>) -> VecView<'_, 's, T> {
         let storage = panic_on(self.storage_of(v));
         // SAFETY: storage is a live VecStorage<T>: capacity, length, then the elements; the
@@ -94,6 +95,7 @@ impl<'s> Scope<'s> {
 
     /// Checks that every member `value` holds refers to an object of this heap (a value found
     /// anywhere, about to be copied into this heap, may come from another heap).
+    #[inline]
     pub(super) fn check_members<T: Trace>(&self, value: &T) -> Result<(), GcError> {
         if !T::NEEDS_TRACE {
             return Ok(());
@@ -105,7 +107,7 @@ impl<'s> Scope<'s> {
         impl crate::trace::SlotVisitor for Check<'_> {
             fn visit(&mut self, slot: &std::cell::Cell<*mut u8>) {
                 if let Some(obj) = ObjPtr::new(slot.get()) {
-                    self.foreign |= !self.heap.owns(obj);
+                    self.foreign |= !self.heap.owns_referent(obj);
                 }
             }
         }
@@ -189,20 +191,30 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
 
     /// Replaces element `i` with `value` (built in safe code, so its members are null); the old
     /// element is dropped.
+    #[inline]
     pub fn set(&mut self, i: usize, value: T) -> Result<(), GcError> {
         self.check(i)?;
         // SAFETY: element `i` is initialised and inside the storage.
-        let old = unsafe { self.scope.heap.store_value(self.storage, self.first.add(i), value) };
+        let old = unsafe {
+            self.scope
+                .heap
+                .store_value(self.storage, self.first.add(i), value)
+        };
         drop(old);
         Ok(())
     }
 
     /// Replaces element `i` with the element built from `init`.
+    #[inline]
     pub fn set_init(&mut self, i: usize, init: T::Init<'_>) -> Result<(), GcError> {
         self.check(i)?;
         let value = self.build(init)?;
         // SAFETY: element `i` is initialised and inside the storage.
-        let old = unsafe { self.scope.heap.store_value(self.storage, self.first.add(i), value) };
+        let old = unsafe {
+            self.scope
+                .heap
+                .store_value(self.storage, self.first.add(i), value)
+        };
         drop(old);
         Ok(())
     }
@@ -227,6 +239,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// whether a value was copied.
     ///
     /// Errors: [`GcError::ForeignMember`] when the value refers to another heap's objects.
+    #[inline]
     pub fn copy_from(
         &mut self,
         dst: usize,
@@ -251,6 +264,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
 
     /// Appends `value` (built in safe code); when the vector is full it is given back (a view
     /// never grows the vector: grow it with `Scope::vec_reserve` first).
+    #[inline]
     pub fn push(&mut self, value: T) -> Result<(), T> {
         if self.len == self.capacity {
             return Err(value);
@@ -269,6 +283,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     ///
     /// Errors: [`GcError::ForeignHandle`], or [`GcError::IndexOutOfBounds`] when the vector is
     /// full.
+    #[inline]
     pub fn push_init(&mut self, init: T::Init<'_>) -> Result<(), GcError> {
         if self.len == self.capacity {
             return Err(self.full());
@@ -309,6 +324,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
 
     /// Appends a copy of the value `find` returns (see [`VecView::copy_from`]); returns whether
     /// a value was found.
+    #[inline]
     pub fn push_copy_from(
         &mut self,
         find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
@@ -334,6 +350,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
 
     /// Shortens the view to `len` elements (nothing happens when it is not longer); the removed
     /// elements' drop glue runs.
+    #[inline]
     pub fn truncate(&mut self, len: usize) {
         if len >= self.len {
             return;
@@ -367,6 +384,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         Some(unsafe { self.first.add(self.len).read() })
     }
 
+    #[inline]
     fn build(&self, init: T::Init<'_>) -> Result<T, GcError> {
         T::check_heap(&init, self.scope.heap.id)?;
         let resolver = Resolver {

@@ -1,0 +1,341 @@
+//! Classes, instances, properties and methods (clox's `OP_GET_PROPERTY` to `OP_METHOD`,
+//! `bindMethod`, `invoke`).
+//!
+//! Fields and methods live in `GcMap<GcBytes, Value>`s keyed by interned names, so a lookup
+//! hashes the name's identity, not its bytes. Reading a field copies the value straight from
+//! the instance's map onto the stack (`VecView::copy_from`); writing one copies it from the
+//! stack into the map (`Scope::map_insert_copy`): a value never passes through Rust code that
+//! could keep it across a collection.
+
+use gc_core::{GcBytes, GcError, GcSlice, GcVec, Handle, MapHint, MapView, Member, Scope};
+
+use crate::calls::Stack;
+use crate::object::{BoundMethodInit, Class, ClassInit, Closure, Value, ValueInit};
+use crate::vm::{gc_fault, Fault, Vm};
+
+/// The name string constant `index`.
+pub(crate) fn name<'b>(
+    sc: &'b Scope<'_>,
+    constants: Handle<'_, GcSlice<Value>>,
+    index: usize,
+) -> Option<&'b Member<GcBytes>> {
+    match sc.get(constants).get(index)? {
+        Value::Str(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// The class of the instance in stack slot `slot`.
+fn class_of<'b>(
+    sc: &'b Scope<'_>,
+    stack: Handle<'_, GcVec<Value>>,
+    slot: usize,
+) -> Option<&'b Member<Class>> {
+    match sc.get(stack).get(slot)? {
+        Value::Instance(m) => sc.deref(m).map(|i| &i.class),
+        _ => None,
+    }
+}
+
+/// The field `name` of the instance in stack slot `slot`.
+pub(crate) fn field_of<'b>(
+    sc: &'b Scope<'_>,
+    stack: Handle<'_, GcVec<Value>>,
+    slot: usize,
+    name: &Member<GcBytes>,
+    hint: &MapHint,
+) -> Option<&'b Value> {
+    match sc.get(stack).get(slot)? {
+        Value::Instance(m) => sc.map_lookup(sc.deref(&sc.deref(m)?.fields)?, name, Some(hint)),
+        _ => None,
+    }
+}
+
+/// The method `name` of a class.
+pub(crate) fn method_of<'b>(
+    sc: &'b Scope<'_>,
+    class: &'b Member<Class>,
+    name: &Member<GcBytes>,
+    hint: &MapHint,
+) -> Option<&'b Member<Closure>> {
+    match sc.map_lookup(sc.deref(&sc.deref(class)?.methods)?, name, Some(hint))? {
+        Value::Closure(m) => Some(m),
+        _ => None,
+    }
+}
+
+impl<'s> Vm<'s, '_> {
+    fn undefined_property(&self, s: &Scope<'_>, index: usize) -> Fault {
+        format!("Undefined property '{}'.", self.constant_text(s, index))
+    }
+
+    /// `instance.name` when the instance has no such field (the stack loop reads fields):
+    /// the method bound to the instance. The instruction at `at` caches the method's slot.
+    pub(crate) fn get_method(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+    ) -> Result<(), Fault> {
+        let stack = self.stack;
+        let top = s.vec_len(stack) - 1;
+        if !matches!(s.get(stack)[top], Value::Instance(_)) {
+            return Err("Only instances have properties.".into());
+        }
+        self.bind_method(s, at, top, index, |sc| class_of(sc, stack, top))
+    }
+
+    /// `instance.name = value`: the value stays on the stack, in the instance's place. An
+    /// existing field is overwritten in place (nothing allocated, the slot cached by the
+    /// instruction at `at`); a new one is inserted.
+    pub(crate) fn set_property(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+    ) -> Result<(), Fault> {
+        let (stack, constants) = (self.stack, self.constants);
+        let len = s.vec_len(stack);
+        if !matches!(s.get(stack)[len - 2], Value::Instance(_)) {
+            return Err("Only instances have fields.".into());
+        }
+        s.map_put_copy(Some(self.hint(at)), |sc| {
+            let values = sc.get(stack);
+            let Value::Instance(instance) = &values[len - 2] else {
+                return None;
+            };
+            let fields = sc.deref(&sc.deref(instance)?.fields)?;
+            Some((fields, name(sc, constants, index)?, &values[len - 1]))
+        })
+        .map_err(gc_fault)?;
+        let mut v = s.vec_view(stack);
+        v.copy(len - 1, len - 2).map_err(gc_fault)?;
+        v.truncate(len - 1);
+        Ok(())
+    }
+
+    /// `super.name`: the superclass (on top) is popped and the method bound to `this` (below
+    /// it).
+    pub(crate) fn get_super(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+    ) -> Result<(), Fault> {
+        let stack = self.stack;
+        let top = s.vec_len(stack) - 1;
+        self.bind_method(s, at, top - 1, index, |sc| match &sc.get(stack)[top] {
+            Value::Class(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// Replaces stack slot `slot` (the receiver) and everything above it with the method `name`
+    /// of the class `class` finds, bound to the receiver.
+    fn bind_method(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        slot: usize,
+        index: usize,
+        class: impl for<'b, 'x> Fn(&'b Scope<'x>) -> Option<&'b Member<Class>>,
+    ) -> Result<(), Fault> {
+        let (stack, constants, hint) = (self.stack, self.constants, self.hint(at + 1));
+        let bound = s.scope(|t| -> Result<bool, GcError> {
+            let method = class(t).and_then(|c| method_of(t, c, name(t, constants, index)?, hint));
+            let Some(method) = method.and_then(|m| t.root(m)) else {
+                return Ok(false);
+            };
+            let receiver = match &t.get(stack)[slot] {
+                Value::Instance(m) => t.root(m),
+                _ => None,
+            };
+            let bound = t.alloc_init(BoundMethodInit {
+                receiver: ValueInit::Instance(receiver),
+                method: Some(method),
+            })?;
+            let mut v = t.vec_view(stack);
+            v.truncate(slot);
+            v.push_init(ValueInit::BoundMethod(Some(bound)))?;
+            Ok(true)
+        });
+        match bound {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.undefined_property(s, index)),
+            Err(e) => Err(gc_fault(e)),
+        }
+    }
+
+    /// `receiver.name(args)` on the stack view, when the receiver is an instance without a
+    /// field of that name whose class has the method: the method runs without a bound method
+    /// being made. `Ok(false)` otherwise (the slow path, [`Vm::invoke`], decides).
+    #[inline]
+    pub(crate) fn invoke_on_stack(
+        &mut self,
+        v: &mut Stack<'_, 's>,
+        at: usize,
+        index: usize,
+        argc: usize,
+    ) -> Result<bool, Fault> {
+        let (stack, constants) = (self.stack, self.constants);
+        let (field_hint, method_hint) = (self.hint(at), self.hint(at + 1));
+        let slot = v.len() - 1 - argc;
+        let sc = v.scope();
+        let Some(name) = name(sc, constants, index) else {
+            return Ok(false);
+        };
+        if !matches!(v[slot], Value::Instance(_))
+            || field_of(sc, stack, slot, name, field_hint).is_some()
+        {
+            return Ok(false);
+        }
+        self.enter_frame(v, slot, argc, |sc, receiver| {
+            let Value::Instance(instance) = receiver else {
+                return None;
+            };
+            let name = crate::classes::name(sc, constants, index)?;
+            method_of(sc, &sc.deref(instance)?.class, name, method_hint)
+        })
+    }
+
+    /// `receiver.name(args)`: a field holding a callable is called; otherwise the class's
+    /// method runs without a bound method being made.
+    pub(crate) fn invoke(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+        argc: usize,
+    ) -> Result<(), Fault> {
+        let (stack, constants) = (self.stack, self.constants);
+        let field_hint = self.hint(at);
+        let mut v = s.vec_view(stack);
+        let slot = v.len() - 1 - argc;
+        if !matches!(v[slot], Value::Instance(_)) {
+            return Err("Only instances have methods.".into());
+        }
+        let field = v
+            .copy_from(slot, |sc| {
+                field_of(sc, stack, slot, name(sc, constants, index)?, field_hint)
+            })
+            .map_err(gc_fault)?;
+        drop(v);
+        if field {
+            return self.call_value(s, at, argc);
+        }
+        let mut v = s.vec_view(stack);
+        if self.invoke_on_stack(&mut v, at, index, argc)? {
+            Ok(())
+        } else {
+            Err(self.undefined_property(v.scope(), index))
+        }
+    }
+
+    /// `super.name(args)`: the superclass (on top) is popped and its method called on `this`,
+    /// on the stack view. `Ok(false)` when the method is missing (the slow path reports it).
+    #[inline]
+    pub(crate) fn super_invoke_on_stack(
+        &mut self,
+        v: &mut Stack<'_, 's>,
+        at: usize,
+        index: usize,
+        argc: usize,
+    ) -> Result<bool, Fault> {
+        let (stack, constants, hint) = (self.stack, self.constants, self.hint(at));
+        let top = v.len() - 1;
+        let entered = self.enter_frame(v, top - 1 - argc, argc, |sc, _| {
+            let Value::Class(class) = &sc.get(stack)[top] else {
+                return None;
+            };
+            method_of(sc, class, name(sc, constants, index)?, hint)
+        })?;
+        if entered {
+            // The superclass, moved up with the arguments, goes now: the record roots the
+            // method.
+            let len = v.len();
+            v.truncate(len - 1);
+        }
+        Ok(entered)
+    }
+
+    /// `super.name(args)` when the method is missing: the error.
+    pub(crate) fn super_invoke(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+        argc: usize,
+    ) -> Result<(), Fault> {
+        let mut v = s.vec_view(self.stack);
+        if self.super_invoke_on_stack(&mut v, at, index, argc)? {
+            Ok(())
+        } else {
+            Err(self.undefined_property(v.scope(), index))
+        }
+    }
+
+    /// `class Name`: pushes a new class without methods.
+    pub(crate) fn make_class(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
+        let (stack, constants) = (self.stack, self.constants);
+        s.scope(|t| -> Result<(), GcError> {
+            let name = name(t, constants, index).and_then(|n| t.root(n));
+            let methods = t.alloc_map(0)?;
+            let class = t.alloc_init(ClassInit {
+                name,
+                methods: Some(methods),
+            })?;
+            t.vec_view(stack).push_init(ValueInit::Class(Some(class)))
+        })
+        .map_err(gc_fault)
+    }
+
+    /// `class Sub < Super`: copies the superclass's methods into the subclass (on top, popped).
+    pub(crate) fn inherit(&mut self, s: &mut Scope<'s>) -> Result<(), Fault> {
+        let stack = self.stack;
+        let len = s.vec_len(stack);
+        let count = match &s.get(stack)[len - 2] {
+            Value::Class(m) => s
+                .deref(m)
+                .and_then(|c| s.deref(&c.methods))
+                .map_or(0, |m| m.len()),
+            _ => return Err("Superclass must be a class.".into()),
+        };
+        for i in 0..count {
+            s.map_put_copy(None, |sc| {
+                let values = sc.get(stack);
+                let (from, to) = (
+                    methods_of(sc, &values[len - 2])?,
+                    methods_of(sc, &values[len - 1])?,
+                );
+                let (name, method) = from.iter().nth(i)?;
+                Some((to, name, method))
+            })
+            .map_err(gc_fault)?;
+        }
+        self.pop(s);
+        Ok(())
+    }
+
+    /// A method definition: the closure on top goes into the class below it, under constant
+    /// `index`'s name.
+    pub(crate) fn define_method(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
+        let (stack, constants) = (self.stack, self.constants);
+        let len = s.vec_len(stack);
+        s.map_put_copy(None, |sc| {
+            let values = sc.get(stack);
+            let methods = methods_of(sc, &values[len - 2])?;
+            Some((methods, name(sc, constants, index)?, &values[len - 1]))
+        })
+        .map_err(gc_fault)?;
+        self.pop(s);
+        Ok(())
+    }
+}
+
+/// The methods of a class value.
+fn methods_of<'b>(sc: &'b Scope<'_>, class: &'b Value) -> Option<MapView<'b, GcBytes, Value>> {
+    match class {
+        Value::Class(m) => sc.deref(&sc.deref(m)?.methods),
+        _ => None,
+    }
+}

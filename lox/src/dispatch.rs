@@ -1,0 +1,355 @@
+//! The dispatch loop (clox's `run`).
+//!
+//! Most instructions touch only the value stack, and read other objects at most: they run in
+//! [`Vm::run_on_stack`], on one `VecView` of the stack that stays open from one instruction to
+//! the next (the view borrows the scope, so nothing can allocate or collect while it lives).
+//! An instruction that allocates, or writes into another object, or changes frames, ends the
+//! view: [`Vm::execute`] runs it with the scope itself and opens a new view after it.
+
+use gc_core::{GcError, MapHint, Scope, VecView};
+
+use crate::classes::{field_of, name};
+use crate::object::{is_falsey, values_equal, write_value, Value};
+use crate::opcode::Op;
+use crate::vm::{gc_fault, overflow, Fault, Vm};
+
+impl<'s, 'a> Vm<'s, 'a> {
+    /// Runs instructions until the script returns.
+    pub(crate) fn execute(&mut self, s: &mut Scope<'s>) -> Result<(), Fault> {
+        loop {
+            let op = {
+                let mut v = s.vec_view(self.stack);
+                match self.run_on_stack(&mut v)? {
+                    Next::Slow(op) => op,
+                    Next::Done => return Ok(()),
+                }
+            };
+            // The instruction's position: its lookup caches are those of its bytes.
+            let at = self.ip - 1;
+            match op {
+                Op::Add => self.concatenate(s)?,
+                Op::DefineGlobal => {
+                    let index = self.read_byte() as usize;
+                    self.define_global(s, index)?;
+                    self.pop(s);
+                }
+                Op::SetGlobal => {
+                    let index = self.read_byte() as usize;
+                    self.set_global(s, at, index)?;
+                }
+                Op::SetUpvalue => {
+                    let index = self.read_byte() as usize;
+                    self.set_upvalue(s, index)?;
+                }
+                Op::GetProperty => {
+                    let index = self.read_byte() as usize;
+                    self.get_method(s, at, index)?;
+                }
+                Op::SetProperty => {
+                    let index = self.read_byte() as usize;
+                    self.set_property(s, at, index)?;
+                }
+                Op::GetSuper => {
+                    let index = self.read_byte() as usize;
+                    self.get_super(s, at, index)?;
+                }
+                Op::Call => {
+                    self.tick()?;
+                    let argc = self.read_byte() as usize;
+                    self.call_value(s, at, argc)?;
+                }
+                Op::Invoke => {
+                    self.tick()?;
+                    let index = self.read_byte() as usize;
+                    let argc = self.read_byte() as usize;
+                    self.invoke(s, at, index, argc)?;
+                }
+                Op::SuperInvoke => {
+                    self.tick()?;
+                    let index = self.read_byte() as usize;
+                    let argc = self.read_byte() as usize;
+                    self.super_invoke(s, at, index, argc)?;
+                }
+                Op::Closure => {
+                    let index = self.read_byte() as usize;
+                    self.make_closure(s, index)?;
+                }
+                Op::CloseUpvalue => {
+                    let top = s.vec_len(self.stack) - 1;
+                    self.close_upvalues(s, top)?;
+                    self.pop(s);
+                }
+                Op::Return => {
+                    if self.return_from_frame(s)? {
+                        return Ok(());
+                    }
+                }
+                Op::Class => {
+                    let index = self.read_byte() as usize;
+                    self.make_class(s, index)?;
+                }
+                Op::Inherit => self.inherit(s)?,
+                Op::Method => {
+                    let index = self.read_byte() as usize;
+                    self.define_method(s, index)?;
+                }
+                _ => unreachable!("{op:?} runs on the stack view"),
+            }
+        }
+    }
+
+    /// Runs instructions on the stack view until one needs the scope itself (returned with its
+    /// operands still unread) or the script returns. Calls and returns run here too: frames
+    /// are records in the stack.
+    #[inline(never)]
+    fn run_on_stack(&mut self, v: &mut VecView<'_, 's, Value>) -> Result<Next, Fault> {
+        // The bytecode and the ip in locals (registers), written back when the view ends.
+        let mut code = Code::current(self);
+        let result = self.stack_loop(v, &mut code);
+        self.ip = code.ip;
+        result
+    }
+
+    #[inline(always)]
+    fn stack_loop(
+        &mut self,
+        v: &mut VecView<'_, 's, Value>,
+        code: &mut Code<'a>,
+    ) -> Result<Next, Fault> {
+        use crate::opcode::byte as op;
+        loop {
+            let at = code.ip;
+            let instruction = code.byte();
+            let len = v.len();
+            match instruction {
+                op::CONSTANT => {
+                    let index = code.byte() as usize;
+                    let constants = self.constants;
+                    v.push_copy_from(|sc| sc.get(constants).get(index))
+                        .map_err(gc_fault)?;
+                }
+                op::NIL => v.push(Value::Nil).map_err(|_| overflow())?,
+                op::TRUE => v.push(Value::Bool(true)).map_err(|_| overflow())?,
+                op::FALSE => v.push(Value::Bool(false)).map_err(|_| overflow())?,
+                op::POP => v.truncate(len - 1),
+                op::GET_LOCAL => {
+                    let slot = self.base + code.byte() as usize;
+                    v.push_copy(slot).map_err(gc_fault)?;
+                }
+                op::SET_LOCAL => {
+                    let slot = self.base + code.byte() as usize;
+                    v.copy(len - 1, slot).map_err(gc_fault)?;
+                }
+                op::GET_GLOBAL => {
+                    let index = code.byte() as usize;
+                    let (constants, globals) = (self.constants, self.globals);
+                    let hint = &code.hints[at];
+                    let found = v
+                        .push_copy_from(|sc| {
+                            sc.map_lookup(sc.get(globals), name(sc, constants, index)?, Some(hint))
+                        })
+                        .map_err(gc_fault)?;
+                    if !found {
+                        let name = self.constant_text(v.scope(), index);
+                        return Err(format!("Undefined variable '{name}'."));
+                    }
+                }
+                op::GET_PROPERTY => {
+                    // A field is read here; a method (which allocates a bound method) is not.
+                    let index = code.byte() as usize;
+                    let (stack, constants) = (self.stack, self.constants);
+                    let hint = &code.hints[at];
+                    let top = len - 1;
+                    let found = v
+                        .copy_from(top, |sc| {
+                            field_of(sc, stack, top, name(sc, constants, index)?, hint)
+                        })
+                        .map_err(gc_fault)?;
+                    if !found {
+                        code.ip = at + 1; // `get_method` reads the operand again
+                        return Ok(Next::Slow(Op::GetProperty));
+                    }
+                }
+                op::GET_UPVALUE => {
+                    let index = code.byte() as usize;
+                    self.get_upvalue(v, index).map_err(gc_fault)?;
+                }
+                op::EQUAL => {
+                    let equal = values_equal(&v[len - 2], &v[len - 1]);
+                    v.truncate(len - 1);
+                    v.set(len - 2, Value::Bool(equal)).map_err(gc_fault)?;
+                }
+                op::GREATER | op::LESS | op::SUBTRACT | op::MULTIPLY | op::DIVIDE | op::ADD => {
+                    let (Value::Number(a), Value::Number(b)) = (&v[len - 2], &v[len - 1]) else {
+                        if instruction == op::ADD {
+                            return Ok(Next::Slow(Op::Add)); // strings, or an error: `concatenate` decides
+                        }
+                        return Err("Operands must be numbers.".into());
+                    };
+                    let (a, b) = (*a, *b);
+                    let result = match instruction {
+                        op::GREATER => Value::Bool(a > b),
+                        op::LESS => Value::Bool(a < b),
+                        op::ADD => Value::Number(a + b),
+                        op::SUBTRACT => Value::Number(a - b),
+                        op::MULTIPLY => Value::Number(a * b),
+                        _ => Value::Number(a / b),
+                    };
+                    v.truncate(len - 1);
+                    v.set(len - 2, result).map_err(gc_fault)?;
+                }
+                op::NOT => {
+                    let result = is_falsey(&v[len - 1]);
+                    v.set(len - 1, Value::Bool(result)).map_err(gc_fault)?;
+                }
+                op::NEGATE => {
+                    let Value::Number(n) = v[len - 1] else {
+                        return Err("Operand must be a number.".into());
+                    };
+                    v.set(len - 1, Value::Number(-n)).map_err(gc_fault)?;
+                }
+                op::PRINT => {
+                    self.line.clear();
+                    write_value(v.scope(), &v[len - 1], &mut self.line);
+                    self.line.push(b'\n');
+                    // Like clox's printf, a closed output is not the program's error.
+                    let _ = self.out.write_all(&self.line);
+                    v.truncate(len - 1);
+                }
+                op::JUMP => {
+                    let offset = code.short();
+                    code.ip += offset;
+                }
+                op::JUMP_IF_FALSE => {
+                    let offset = code.short();
+                    if is_falsey(&v[len - 1]) {
+                        code.ip += offset;
+                    }
+                }
+                op::LOOP => {
+                    let offset = code.short();
+                    code.ip -= offset;
+                    self.tick()?;
+                }
+                op::CALL => {
+                    let argc = code.byte() as usize;
+                    self.ip = code.ip;
+                    self.tick()?;
+                    if !self.call_on_stack(v, argc)? {
+                        code.ip = at + 1; // the slow path reads the operand again
+                        return Ok(Next::Slow(Op::Call));
+                    }
+                    *code = Code::current(self);
+                }
+                op::INVOKE => {
+                    let index = code.byte() as usize;
+                    let argc = code.byte() as usize;
+                    self.ip = code.ip;
+                    self.tick()?;
+                    if !self.invoke_on_stack(v, at, index, argc)? {
+                        code.ip = at + 1;
+                        return Ok(Next::Slow(Op::Invoke));
+                    }
+                    *code = Code::current(self);
+                }
+                op::SUPER_INVOKE => {
+                    let index = code.byte() as usize;
+                    let argc = code.byte() as usize;
+                    self.ip = code.ip;
+                    self.tick()?;
+                    if !self.super_invoke_on_stack(v, at, index, argc)? {
+                        code.ip = at + 1;
+                        return Ok(Next::Slow(Op::SuperInvoke));
+                    }
+                    *code = Code::current(self);
+                }
+                op::RETURN => {
+                    if self.frame_has_open_upvalues(v.scope()) {
+                        return Ok(Next::Slow(Op::Return));
+                    }
+                    if self.leave_frame(v)? {
+                        return Ok(Next::Done);
+                    }
+                    *code = Code::current(self);
+                }
+                other => return Ok(Next::Slow(Op::from_byte(other))),
+            }
+        }
+    }
+
+    /// Counts one backward jump or call against the run's budget (every unbounded execution
+    /// passes through one or the other).
+    #[inline(always)]
+    pub(crate) fn tick(&mut self) -> Result<(), Fault> {
+        if let Some(steps) = &mut self.steps {
+            if *steps == 0 {
+                return Err("Execution budget exhausted.".into());
+            }
+            *steps -= 1;
+        }
+        Ok(())
+    }
+
+    /// Drops the top of the stack.
+    pub(crate) fn pop(&self, s: &mut Scope<'s>) {
+        let mut v = s.vec_view(self.stack);
+        let len = v.len();
+        v.truncate(len - 1);
+    }
+
+    /// Pushes the value of the current closure's upvalue `index`: from the stack slot while it
+    /// is open, from the upvalue once closed.
+    fn get_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
+        let closure = self.closure;
+        match crate::calls::upvalue(v.scope(), closure, index) {
+            Some(Value::Open(slot)) => v.push_copy(*slot as usize),
+            _ => v
+                .push_copy_from(|sc| crate::calls::upvalue(sc, closure, index))
+                .map(|_| ()),
+        }
+    }
+}
+
+/// What the stack loop hands over.
+enum Next {
+    /// An instruction that needs the scope itself.
+    Slow(Op),
+    /// The script returned.
+    Done,
+}
+
+/// The current function's bytecode and the ip, in locals for the loop.
+struct Code<'c> {
+    bytes: &'c [u8],
+    hints: &'c [MapHint],
+    ip: usize,
+}
+
+impl<'c> Code<'c> {
+    /// The VM's current function and ip (after a call or a return changed them).
+    #[inline(always)]
+    fn current(vm: &Vm<'_, 'c>) -> Code<'c> {
+        let chunk = vm.chunk;
+        Code {
+            bytes: &chunk.code,
+            hints: &chunk.hints,
+            ip: vm.ip,
+        }
+    }
+}
+
+impl Code<'_> {
+    #[inline(always)]
+    fn byte(&mut self) -> u8 {
+        let b = self.bytes[self.ip];
+        self.ip += 1;
+        b
+    }
+
+    #[inline(always)]
+    fn short(&mut self) -> usize {
+        let hi = self.byte() as usize;
+        let lo = self.byte() as usize;
+        (hi << 8) | lo
+    }
+}

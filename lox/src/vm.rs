@@ -1,0 +1,424 @@
+//! The virtual machine: runs a compiled script (clox's `vm.c`).
+//!
+//! **Where everything lives.** The value stack is a `GcVec<Value>` of fixed capacity (its
+//! storage allocated once per run), traced only up to its top; the call frames are a
+//! `GcVec<Frame>`; open upvalues a `GcVec` of members sorted by stack slot; the globals a
+//! `GcMap<GcBytes, Value>` kept in a persistent root between runs (a REPL's lines). Bytecode is
+//! immutable and lives outside the heap (`Arc<Chunk>`), so the dispatch loop reads it without a
+//! scope. Everything the loop holds across an allocation is a handle of the run's scope: the
+//! stack, the frames, the current closure and its constants (rebound on calls and returns).
+//!
+//! **How the loop touches the heap.** An instruction that allocates nothing works on a
+//! `VecView` of the stack (one handle resolution, then plain indexing); values move between
+//! stack slots by copy, and into and out of other objects by the copy-from operations, so a
+//! member never leaves the heap. An instruction that allocates (string concatenation, closures,
+//! classes, instances, bound methods, upvalues) runs in a scope of its own, so the handles it
+//! makes are popped when it is done.
+
+use std::io::Write;
+use std::time::Instant;
+
+use gc_core::{
+    Config, GcBytes, GcError, GcMap, GcSlice, GcVec, Handle, Heap, MapHint, Member, Persistent,
+    Scope,
+};
+
+use crate::object::{Chunk, Closure, ClosureInit, Function, Native, Upvalue, Value, ValueInit};
+use crate::strings::Strings;
+
+/// Most call frames (clox's `FRAMES_MAX`).
+pub const FRAMES_MAX: usize = 64;
+/// Value-stack slots: clox's `STACK_MAX` (256 per frame), and one more per frame for its
+/// record.
+pub const STACK_MAX: usize = FRAMES_MAX * 257;
+
+/// How a run failed (the messages were written to the error output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoxError {
+    /// The source did not compile (exit code 65).
+    Compile,
+    /// A runtime error (exit code 70).
+    Runtime,
+}
+
+impl LoxError {
+    /// The process exit code clox uses.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            LoxError::Compile => 65,
+            LoxError::Runtime => 70,
+        }
+    }
+}
+
+/// Limits for untrusted programs (the fuzz target): a run stops with a runtime error past them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// Most backward jumps and calls one run may make (every unbounded run makes unboundedly
+    /// many).
+    pub steps: Option<u64>,
+}
+
+/// A Lox interpreter: its heap, its interned strings and its globals, which persist from one
+/// [`Lox::interpret`] call to the next (a REPL's lines).
+pub struct Lox {
+    heap: Heap,
+    strings: Strings,
+    /// Every function's bytecode (compiled code is never freed).
+    code: Vec<Chunk>,
+    globals: Persistent<GcMap<GcBytes, Value>>,
+    start: Instant,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Lox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lox").field("heap", &self.heap).finish()
+    }
+}
+
+impl Lox {
+    /// An interpreter on a heap with `config`.
+    ///
+    /// ```
+    /// let mut lox = lox::Lox::new(gc_core::Config::default()).unwrap();
+    /// let mut out = Vec::new();
+    /// lox.interpret("var a = \"pin\"; print a + \"ion\";", &mut out, &mut Vec::new()).unwrap();
+    /// lox.interpret("print a;", &mut out, &mut Vec::new()).unwrap(); // globals persist
+    /// assert_eq!(out, b"pinion\npin\n");
+    /// ```
+    pub fn new(config: Config) -> Result<Lox, GcError> {
+        let mut heap = Heap::new(config)?;
+        let mut strings = Strings::default();
+        let globals = heap.scope(|s| {
+            let map = s.alloc_map::<GcBytes, Value>(64)?;
+            let clock = strings.intern(s, b"clock")?;
+            s.map_insert(map, clock, ValueInit::Native(Native::Clock))?;
+            s.persist(map)
+        })?;
+        Ok(Lox {
+            heap,
+            strings,
+            code: Vec::new(),
+            globals,
+            start: Instant::now(),
+            limits: Limits::default(),
+        })
+    }
+
+    /// Sets the limits of later runs.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The heap (for statistics and verification).
+    pub fn heap_mut(&mut self) -> &mut Heap {
+        &mut self.heap
+    }
+
+    /// Compiles and runs `source`: `print` writes to `out`, errors to `err`.
+    pub fn interpret(
+        &mut self,
+        source: &str,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<(), LoxError> {
+        let Lox {
+            heap,
+            strings,
+            code,
+            globals,
+            start,
+            limits,
+        } = self;
+        // Errors are collected and written at the end (after the output the program made);
+        // `print` writes as it runs.
+        let mut errors = Vec::new();
+        let result = heap.scope(|s| {
+            let Some(script) = crate::compiler::compile(s, strings, code, source, &mut errors)
+            else {
+                return Err(LoxError::Compile);
+            };
+            let globals = s.persistent(globals).expect("the globals are this heap's");
+            let outside = Outside {
+                strings,
+                code,
+                start: *start,
+                limits: *limits,
+                out,
+                err: &mut errors,
+            };
+            let mut vm = match Vm::new(s, outside, globals, script) {
+                Ok(vm) => vm,
+                Err((e, errors)) => {
+                    errors.extend_from_slice(format!("{e}\n").as_bytes());
+                    return Err(LoxError::Runtime);
+                }
+            };
+            vm.run(s, script)
+        });
+        let _ = out.flush();
+        let _ = err.write_all(&errors);
+        result
+    }
+}
+
+/// Why the loop stopped with an error: the message (the stack trace is added by `runtime_error`).
+pub(crate) type Fault = String;
+
+/// What a run uses outside the heap.
+struct Outside<'a> {
+    strings: &'a mut Strings,
+    code: &'a [Chunk],
+    start: Instant,
+    limits: Limits,
+    out: &'a mut dyn Write,
+    err: &'a mut Vec<u8>,
+}
+
+/// The state of one run: handles of the run's scope, and the current frame's cache.
+pub(crate) struct Vm<'s, 'a> {
+    pub(crate) strings: &'a mut Strings,
+    /// The interpreter's code table.
+    pub(crate) code: &'a [Chunk],
+    pub(crate) out: &'a mut dyn Write,
+    /// The line `print` is formatting.
+    pub(crate) line: Vec<u8>,
+    pub(crate) err: &'a mut Vec<u8>,
+    pub(crate) start: Instant,
+    pub(crate) steps: Option<u64>,
+    pub(crate) stack: Handle<'s, GcVec<Value>>,
+    /// Frames running (their records are in the value stack).
+    pub(crate) depth: usize,
+    pub(crate) open_upvalues: Handle<'s, GcVec<Member<Upvalue>>>,
+    pub(crate) globals: Handle<'s, GcMap<GcBytes, Value>>,
+    /// `[Str("init")]`: the initialiser's name, as a member that map lookups can take.
+    pub(crate) init: Handle<'s, GcSlice<Value>>,
+    /// The current frame's closure and constants (rebound on calls and returns).
+    pub(crate) closure: Handle<'s, Closure>,
+    pub(crate) constants: Handle<'s, GcSlice<Value>>,
+    /// The current function's code.
+    pub(crate) chunk: &'a Chunk,
+    pub(crate) ip: usize,
+    pub(crate) base: usize,
+}
+
+impl<'s, 'a> Vm<'s, 'a> {
+    /// The VM for a run of `script`; a heap error comes back with the error output.
+    fn new(
+        s: &mut Scope<'s>,
+        outside: Outside<'a>,
+        globals: Handle<'s, GcMap<GcBytes, Value>>,
+        script: Handle<'_, Function>,
+    ) -> Result<Vm<'s, 'a>, (GcError, &'a mut Vec<u8>)> {
+        let Outside {
+            strings,
+            code,
+            start,
+            limits,
+            out,
+            err,
+        } = outside;
+        let mut handles = || -> Result<_, GcError> {
+            let stack = s.alloc_vec::<Value>(STACK_MAX)?;
+            let open_upvalues = s.alloc_vec(16)?;
+            let init = strings.intern(s, b"init")?;
+            let init = s.alloc_slice([ValueInit::Str(Some(init))])?;
+            // Empty until the script's frame is entered (rebound on every call and return).
+            let closure = s.alloc_init(ClosureInit {
+                function: None,
+                upvalues: None,
+            })?;
+            let constants = s.alloc_slice::<ValueInit<'_>>([])?;
+            Ok((stack, open_upvalues, init, closure, constants))
+        };
+        let (stack, open_upvalues, init, closure, constants) = match handles() {
+            Ok(handles) => handles,
+            Err(e) => return Err((e, err)),
+        };
+        Ok(Vm {
+            strings,
+            code,
+            out,
+            line: Vec::new(),
+            err,
+            start,
+            steps: limits.steps,
+            stack,
+            depth: 0,
+            open_upvalues,
+            globals,
+            init,
+            closure,
+            constants,
+            chunk: &code[s.get(script).chunk as usize],
+            ip: 0,
+            base: 0,
+        })
+    }
+
+    /// Runs the script.
+    fn run(&mut self, s: &mut Scope<'s>, script: Handle<'_, Function>) -> Result<(), LoxError> {
+        let started = s.scope(|s| -> Result<(), GcError> {
+            let upvalues = s.alloc_slice::<Option<Handle<'_, Upvalue>>>([])?;
+            let closure = s.alloc_init(ClosureInit {
+                function: Some(script),
+                upvalues: Some(upvalues),
+            })?;
+            s.vec_push(self.stack, ValueInit::Closure(Some(closure)));
+            Ok(())
+        });
+        if let Err(e) = started {
+            self.err.extend_from_slice(format!("{e}\n").as_bytes());
+            return Err(LoxError::Runtime);
+        }
+        let result = self.call_value(s, 0, 0).and_then(|()| self.execute(s));
+        match result {
+            Ok(()) => Ok(()),
+            Err(message) => {
+                self.runtime_error(s, &message);
+                Err(LoxError::Runtime)
+            }
+        }
+    }
+
+    /// Reports a runtime error with clox's stack trace, innermost frame first.
+    fn runtime_error(&mut self, s: &mut Scope<'s>, message: &str) {
+        self.err.extend_from_slice(message.as_bytes());
+        self.err.push(b'\n');
+        let stack = s.get(self.stack);
+        // Each frame's record, below its base, names its closure and where its caller resumes.
+        let (mut base, mut ip) = (self.base, self.ip);
+        for _ in 0..self.depth {
+            let Some(Value::Frame(back, return_ip, closure)) = stack.get(base.wrapping_sub(1))
+            else {
+                break;
+            };
+            let frame_ip = std::mem::replace(&mut ip, *return_ip as usize);
+            base -= *back as usize;
+            let Some(closure) = s.deref(closure) else {
+                continue;
+            };
+            let Some(function) = s.deref(&closure.function) else {
+                continue;
+            };
+            let lines = &self.code[function.chunk as usize].lines;
+            let line = lines.get(frame_ip.saturating_sub(1)).copied().unwrap_or(0);
+            let place = match s.deref(&function.name) {
+                Some(name) => format!("{}()", String::from_utf8_lossy(name)),
+                None => "script".to_string(),
+            };
+            self.err
+                .extend_from_slice(format!("[line {line}] in {place}\n").as_bytes());
+        }
+    }
+
+    #[inline]
+    pub(crate) fn read_byte(&mut self) -> u8 {
+        let b = self.chunk.code[self.ip];
+        self.ip += 1;
+        b
+    }
+
+    /// The lookup cache of the instruction byte at `at`.
+    #[inline]
+    pub(crate) fn hint(&self, at: usize) -> &'a MapHint {
+        let chunk: &'a Chunk = self.chunk;
+        &chunk.hints[at]
+    }
+
+    /// The text of string constant `index`.
+    pub(crate) fn constant_text(&self, s: &Scope<'_>, index: usize) -> String {
+        match s.get(self.constants).get(index) {
+            Some(Value::Str(m)) => String::from_utf8_lossy(s.deref(m).unwrap_or_default()).into(),
+            _ => String::new(),
+        }
+    }
+
+    /// `a + b` when the operands are not both numbers: strings concatenate (into an interned
+    /// string); anything else is an error.
+    pub(crate) fn concatenate(&mut self, s: &mut Scope<'s>) -> Result<(), Fault> {
+        let v = s.vec_view(self.stack);
+        let len = v.len();
+        let (Value::Str(a), Value::Str(b)) = (&v[len - 2], &v[len - 1]) else {
+            return Err("Operands must be two numbers or two strings.".into());
+        };
+        let sc = v.scope();
+        let (a, b) = (
+            sc.deref(a).unwrap_or_default(),
+            sc.deref(b).unwrap_or_default(),
+        );
+        let mut joined = Vec::with_capacity(a.len() + b.len());
+        joined.extend_from_slice(a);
+        joined.extend_from_slice(b);
+        drop(v);
+        let stack = self.stack;
+        let strings = &mut *self.strings;
+        s.scope(|s| {
+            let string = strings.intern(s, &joined).map_err(gc_fault)?;
+            let mut v = s.vec_view(stack);
+            v.truncate(len - 2);
+            v.push_init(ValueInit::Str(Some(string))).map_err(gc_fault)
+        })
+    }
+
+    /// `var name = value` at the top level: defines (or redefines) a global with the value on
+    /// top of the stack (left there).
+    pub(crate) fn define_global(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
+        let (constants, globals, stack) = (self.constants, self.globals, self.stack);
+        s.map_put_copy(None, |sc| {
+            let name = crate::classes::name(sc, constants, index)?;
+            Some((sc.get(globals), name, sc.get(stack).last()?))
+        })
+        .map_err(gc_fault)?;
+        Ok(())
+    }
+
+    /// `name = value` for a global: overwrites it in place with the value on top of the stack
+    /// (left there), the slot cached by the instruction at `at`; an error if it is undefined.
+    pub(crate) fn set_global(
+        &mut self,
+        s: &mut Scope<'s>,
+        at: usize,
+        index: usize,
+    ) -> Result<(), Fault> {
+        let (constants, globals, stack) = (self.constants, self.globals, self.stack);
+        let assigned = s.map_replace_copy(Some(self.hint(at)), |sc| {
+            let name = crate::classes::name(sc, constants, index)?;
+            Some((sc.get(globals), name, sc.get(stack).last()?))
+        });
+        match assigned {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!(
+                "Undefined variable '{}'.",
+                self.constant_text(s, index)
+            )),
+            Err(e) => Err(gc_fault(e)),
+        }
+    }
+}
+
+pub(crate) fn overflow() -> Fault {
+    "Stack overflow.".into()
+}
+
+pub(crate) fn out_of_memory() -> Fault {
+    "Out of memory.".into()
+}
+
+/// A heap error as a runtime error.
+pub(crate) fn gc_fault(e: GcError) -> Fault {
+    match e {
+        GcError::OutOfMemory { .. } => out_of_memory(),
+        // The only bounds the VM can reach are the value stack's and the frames' capacity.
+        GcError::IndexOutOfBounds { .. } => overflow(),
+        other => other.to_string(),
+    }
+}
+
+/// The native functions' results.
+pub(crate) fn call_native(native: Native, start: Instant) -> Value {
+    match native {
+        Native::Clock => Value::Number(start.elapsed().as_secs_f64()),
+    }
+}
