@@ -210,6 +210,23 @@ impl HeapInner {
         self.alloc_slow(info, size, needs_drop)
     }
 
+    /// A nursery object of `size` bytes (header written) when the nursery has room now, for a
+    /// type without drop glue; never collects (so the caller's unrooted objects stay put).
+    #[inline]
+    pub(crate) fn try_alloc_young(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+    ) -> Option<ObjPtr> {
+        debug_assert!(info.drop.is_none());
+        if size >= LARGE_OBJECT_THRESHOLD {
+            return None;
+        }
+        let obj = self.nursery.try_alloc(size)?;
+        self.stats.objects_allocated += 1;
+        Some(self.init_young(obj, info, false))
+    }
+
     /// Writes the header of a new nursery object and lists it when it has drop glue.
     #[inline(always)]
     fn init_young(&mut self, obj: ObjPtr, info: &'static TypeInfo, needs_drop: bool) -> ObjPtr {
@@ -342,7 +359,14 @@ impl HeapInner {
     /// and it cannot be dropped, undoing its increment, while a reference into it is borrowed.
     #[inline]
     pub(crate) fn owns_referent(&self, obj: ObjPtr) -> bool {
-        LIVE_HEAPS.load(Ordering::Relaxed) == 1 || self.owns(obj)
+        Self::alone() || self.owns(obj)
+    }
+
+    /// Whether this is the only heap alive, so that every member this thread can reach is
+    /// this heap's (see [`HeapInner::owns_referent`]).
+    #[inline(always)]
+    pub(crate) fn alone() -> bool {
+        LIVE_HEAPS.load(Ordering::Relaxed) == 1
     }
 
     /// Whether `obj`, a live object of *some* heap, belongs to this one.

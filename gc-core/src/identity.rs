@@ -17,22 +17,40 @@
 //!
 //! Cost: one hash-map entry (about 16 bytes plus map overhead) per hashed object, a map lookup
 //! per request, and, per collection, work proportional to the hashed objects that moved or
-//! died.
+//! died. A small direct-mapped cache in front of the map answers the repeated requests of an
+//! interpreter (the same few names keying its globals, fields and methods) with one compare;
+//! it is emptied whenever entries move (every minor collection) and loses an entry when its
+//! object dies.
 //!
 //! Invariants (checked by the verifier): `HASHED` is set exactly on the objects that have an
-//! entry; `young` lists exactly the hashed objects in the nursery.
+//! entry; `young` lists exactly the hashed objects in the nursery; every pair in the cache is
+//! an entry of the table.
+
+use std::cell::Cell;
 
 use crate::addr_map::AddrMap;
 use crate::object::{HeaderFlags, ObjPtr};
 
 pub(crate) struct IdentityTable {
     hashes: AddrMap<u64>,
+    /// Recently requested `(address, hash)` pairs, by address; address 0 marks an empty way.
+    /// Every cached pair is also in `hashes`.
+    recent: [Cell<(usize, u64)>; RECENT],
     young: Vec<ObjPtr>,
     next: u64,
     /// Young hashed objects kept in place (pinned) by the last minor collection; only an
     /// injected fault looks at it.
     #[cfg(feature = "fault-injection")]
     kept_pinned: std::collections::HashSet<usize>,
+}
+
+/// Ways of the cache of recent requests.
+const RECENT: usize = 64;
+
+/// The way an address is cached in.
+#[inline(always)]
+fn way(addr: usize) -> usize {
+    ((addr >> 4) ^ (addr >> 10)) & (RECENT - 1)
 }
 
 /// SplitMix64's finaliser: spreads consecutive counter values over all 64 bits.
@@ -47,6 +65,7 @@ impl IdentityTable {
     pub(crate) fn new() -> IdentityTable {
         IdentityTable {
             hashes: AddrMap::default(),
+            recent: std::array::from_fn(|_| Cell::new((0, 0))),
             young: Vec::new(),
             next: 0,
             #[cfg(feature = "fault-injection")]
@@ -62,12 +81,13 @@ impl IdentityTable {
     pub(crate) unsafe fn hash(&mut self, obj: ObjPtr, young: bool) -> u64 {
         // SAFETY: forwarded from the caller.
         if unsafe { obj.flags() }.contains(HeaderFlags::HASHED) {
-            return self.hashes[&obj.addr()];
+            return self.cached(obj.addr());
         }
         self.next += 1;
         // spread() is a bijection, so distinct counter values give distinct hashes.
         let hash = spread(self.next);
         self.hashes.insert(obj.addr(), hash);
+        self.recent[way(obj.addr())].set((obj.addr(), hash));
         // SAFETY: forwarded from the caller.
         unsafe { obj.insert_flags(HeaderFlags::HASHED) };
         if young {
@@ -84,10 +104,23 @@ impl IdentityTable {
     pub(crate) unsafe fn lookup(&self, obj: ObjPtr) -> Option<u64> {
         // SAFETY: forwarded from the caller.
         if unsafe { obj.flags() }.contains(HeaderFlags::HASHED) {
-            self.hashes.get(&obj.addr()).copied()
+            Some(self.cached(obj.addr()))
         } else {
             None
         }
+    }
+
+    /// The hash of a hashed object, through the cache.
+    #[inline]
+    fn cached(&self, addr: usize) -> u64 {
+        let way = &self.recent[way(addr)];
+        let (cached, hash) = way.get();
+        if cached == addr {
+            return hash;
+        }
+        let hash = self.hashes[&addr];
+        way.set((addr, hash));
+        hash
     }
 
     /// After a minor collection's tracing: re-keys moved young objects, keeps those that
@@ -98,6 +131,10 @@ impl IdentityTable {
     /// before the nursery is reset: `young` objects are either forwarded, pinned, or dead with
     /// their headers intact.
     pub(crate) unsafe fn after_minor(&mut self) {
+        // Young entries move or die: the cache forgets everything.
+        for way in &self.recent {
+            way.set((0, 0));
+        }
         let mut still_young = Vec::new();
         for obj in std::mem::take(&mut self.young) {
             let hash = self
@@ -134,6 +171,18 @@ impl IdentityTable {
     /// Forgets a dead old object.
     pub(crate) fn forget(&mut self, obj: ObjPtr) {
         self.hashes.remove(&obj.addr());
+        let way = &self.recent[way(obj.addr())];
+        if way.get().0 == obj.addr() {
+            way.set((0, 0));
+        }
+    }
+
+    /// A cached pair the table does not hold (for the verifier: there must be none).
+    pub(crate) fn stale_cached(&self) -> Option<(usize, u64)> {
+        self.recent
+            .iter()
+            .map(Cell::get)
+            .find(|&(addr, hash)| addr != 0 && self.hashes.get(&addr) != Some(&hash))
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -115,6 +115,24 @@
 //! impl Drop for Node { fn drop(&mut self) {} } // error: conflicts with the derive's guard
 //! ```
 //!
+//! Copying another heap's value into this heap: the locators of the copy operations
+//! (`VecView::copy_from`, `Scope::map_put_copy` …) must return references borrowed from the
+//! scope they are given, so one taken from another heap's scope does not even compile:
+//!
+//! ```compile_fail
+//! # use gc_core::{Config, GcBytes, Heap};
+//! let (mut a, mut b) = (Heap::new(Config::default()).unwrap(), Heap::new(Config::default()).unwrap());
+//! a.scope(|sa| {
+//!     let stack = sa.alloc_vec::<Option<u64>>(4).unwrap();
+//!     b.scope(|sb| {
+//!         let theirs = sb.alloc_vec::<Option<u64>>(4).unwrap();
+//!         sb.vec_push(theirs, Some(1));
+//!         let mut v = sa.vec_view(stack);
+//!         v.push_copy_from(|_, _| sb.get(theirs).first()); // error: borrowed from `sb`
+//!     });
+//! });
+//! ```
+//!
 //! Sending a handle to another thread:
 //!
 //! ```compile_fail,E0277

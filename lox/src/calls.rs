@@ -1,17 +1,18 @@
 //! Calls, returns and upvalues (clox's `callValue`, `call`, `captureUpvalue`, `closeUpvalues`).
 //!
-//! **Frames live in the value stack.** A call makes room just below the callee's slot and
-//! writes a frame record there (`Value::Frame`): the callee's closure, which the record roots
-//! while the frame runs, and where the caller resumes (its ip, and how far below the new base
-//! its base is). So calls and returns are stack operations, done on the dispatch loop's view
-//! of the stack without leaving it; the VM's `closure` and `constants` handles are rebound to
-//! the callee (`Scope::rebind_to`, which roots nothing new) and its bytecode is cached. A
-//! return copies the result over the record and rebinds the handles to the caller's closure,
-//! read from the caller's record. A runtime error's stack trace walks the records down.
+//! **Frames live in the value stack.** A call makes room just below the callee's slot for two
+//! values: a copy of the callee's closure (which roots it while the frame runs; for a method,
+//! copied from its class) and a frame record (`Value::Frame`) saying where the caller resumes
+//! (its ip, and how far below the new base its base is). So calls and returns are stack
+//! operations, done on the dispatch loop's view of the stack without leaving it and without a
+//! handle; only the VM's `constants` handle is rebound to the callee's constants
+//! (`Scope::rebind_to`, which roots nothing new), and its bytecode is cached. A return copies
+//! the result over the callee's closure and makes the caller's frame current again. A runtime
+//! error's stack trace walks the records down.
 //!
 //! ```text
-//!   … caller's slots … | Frame(back, return ip, closure) | callee/this | args | locals …
-//!                                                         ^ base
+//!   … caller's slots … | closure | Frame(back, return ip) | callee/this | args | locals …
+//!                                                          ^ base
 //! ```
 //!
 //! **Upvalues.** An upvalue is a one-element `GcSlice<Value>`. While the variable it captures
@@ -25,6 +26,10 @@ use gc_core::{GcError, GcVec, Handle, Member, Scope, VecView};
 
 use crate::object::{Closure, ClosureInit, InstanceInit, Upvalue, Value, ValueInit};
 use crate::vm::{call_native, gc_fault, overflow, Fault, Vm, FRAMES_MAX};
+
+/// Stack slots a frame takes below its base: a copy of its closure (which roots it while it
+/// runs) and its record.
+pub(crate) const FRAME_SLOTS: usize = 2;
 
 /// The value stack, viewed.
 pub(crate) type Stack<'v, 's> = VecView<'v, 's, Value>;
@@ -42,10 +47,7 @@ impl<'s> Vm<'s, '_> {
     ) -> Result<bool, Fault> {
         let slot = v.len() - 1 - argc;
         match &v[slot] {
-            Value::Closure(_) => self.enter_frame(v, slot, argc, |_, callee| match callee {
-                Value::Closure(m) => Some(m),
-                _ => None,
-            }),
+            Value::Closure(_) => self.enter_closure(v, slot, argc),
             Value::Native(native) => {
                 let result = call_native(*native, self.start);
                 v.truncate(slot);
@@ -76,9 +78,9 @@ impl<'s> Vm<'s, '_> {
                     _ => None,
                 })?;
                 // The receiver takes the bound method's slot, as `this` (the method is rooted
-                // by the frame record now).
+                // by its frame now).
                 let base = self.base;
-                v.copy_from(base, |sc| match &sc.get(stack)[base] {
+                v.copy_from(base, |sc, values| match &values[base] {
                     Value::BoundMethod(m) => sc.deref(m).map(|b| &b.receiver),
                     _ => None,
                 })
@@ -134,58 +136,97 @@ impl<'s> Vm<'s, '_> {
         Ok(())
     }
 
-    /// Enters the closure `locate` finds (given the value in slot `slot`: the callee, or the
-    /// receiver of a method), with `argc` arguments above that slot: a frame record goes in
-    /// below it and the callee becomes current. `Ok(false)`, changing nothing, when `locate`
-    /// finds none.
+    /// Enters the closure `locate` finds (a `Value::Closure` anywhere in the heap, given the
+    /// value in slot `slot`: the callee, or the receiver of a method), with `argc` arguments
+    /// above that slot: the closure and a frame record go in below that slot, which becomes
+    /// the new frame's base, and the callee becomes current. `Ok(false)`, changing nothing,
+    /// when `locate` finds none. `locate` runs twice, once before and once after the callee and
+    /// its arguments move up.
     #[inline]
     pub(crate) fn enter_frame(
         &mut self,
         v: &mut Stack<'_, 's>,
         slot: usize,
         argc: usize,
-        locate: impl for<'b> FnOnce(&'b Scope<'s>, &'b Value) -> Option<&'b Member<Closure>>,
+        locate: impl for<'b> Fn(&'b Scope<'s>, &'b Value) -> Option<&'b Value>,
+    ) -> Result<bool, Fault> {
+        self.enter_frame_of(v, slot, argc, Some(locate))
+    }
+
+    /// [`Vm::enter_frame`] for a callee that is itself the closure in slot `slot`.
+    #[inline]
+    pub(crate) fn enter_closure(
+        &mut self,
+        v: &mut Stack<'_, 's>,
+        slot: usize,
+        argc: usize,
+    ) -> Result<bool, Fault> {
+        type Locate = for<'b> fn(&'b Scope<'_>, &'b Value) -> Option<&'b Value>;
+        self.enter_frame_of(v, slot, argc, None::<Locate>)
+    }
+
+    /// [`Vm::enter_frame`], with the callee in slot `slot` when `locate` is `None`.
+    #[inline(always)]
+    fn enter_frame_of(
+        &mut self,
+        v: &mut Stack<'_, 's>,
+        slot: usize,
+        argc: usize,
+        locate: Option<impl for<'b> Fn(&'b Scope<'s>, &'b Value) -> Option<&'b Value>>,
     ) -> Result<bool, Fault> {
         let sc = v.scope();
-        let Some(callee) = locate(sc, &v[slot]) else {
-            return Ok(false);
+        let callee = match &locate {
+            Some(locate) => locate(sc, &v[slot]),
+            None => Some(&v[slot]),
         };
-        let arity = sc
-            .deref(callee)
-            .and_then(|c| sc.deref(&c.function))
-            .map_or(0, |f| f.arity as usize);
+        let arity = match callee {
+            Some(Value::Closure(m)) => sc
+                .deref(m)
+                .and_then(|c| sc.deref(&c.function))
+                .map_or(0, |f| f.arity as usize),
+            _ => return Ok(false),
+        };
         if arity != argc {
             return Err(format!("Expected {arity} arguments but got {argc}."));
         }
         if self.depth == FRAMES_MAX {
             return Err(overflow());
         }
-        let base = slot + 1;
+        let base = slot + FRAME_SLOTS;
         let back = u16::try_from(base - self.base).map_err(|_| overflow())?;
         let return_ip = u32::try_from(self.ip).map_err(|_| overflow())?;
-        // The record (written below) roots the callee from now on; until then the handle does.
-        sc.rebind_to(self.closure, callee);
-        // Room for the record: the callee and its arguments move up one slot.
+        // Room for the closure and the record: the callee and its arguments move up.
         let len = v.len();
-        v.push_copy(len - 1).map_err(gc_fault)?;
-        for i in (slot..len - 1).rev() {
-            v.copy(i, i + 1).map_err(gc_fault)?;
+        for _ in 0..FRAME_SLOTS {
+            v.push(Value::Nil).map_err(|_| overflow())?;
         }
-        v.set_init(slot, ValueInit::Frame(back, return_ip, Some(self.closure)))
+        for i in (slot..len).rev() {
+            v.copy(i, i + FRAME_SLOTS).map_err(gc_fault)?;
+        }
+        let found = match &locate {
+            Some(locate) => v
+                .copy_from(slot, |sc, values| locate(sc, &values[base]))
+                .map_err(gc_fault)?,
+            None => v.copy(base, slot).map(|()| true).map_err(gc_fault)?,
+        };
+        debug_assert!(found, "the callee was found a moment ago");
+        v.set(slot + 1, Value::Frame(back, return_ip))
             .map_err(gc_fault)?;
         self.depth += 1;
-        self.enter(v.scope(), 0, base);
+        self.enter(v, 0, base);
         Ok(true)
     }
 
-    /// Makes the closure in the VM's `closure` handle current, at `ip` with its slots from
-    /// `base`: its constants and bytecode are cached.
+    /// Makes the frame at `base` current, at `ip`: its closure's constants and bytecode are
+    /// cached.
     #[inline]
-    fn enter(&mut self, sc: &Scope<'s>, ip: usize, base: usize) {
-        let closure = sc.get(self.closure);
-        let function = sc
-            .deref(&closure.function)
-            .expect("a closure has a function");
+    fn enter(&mut self, v: &Stack<'_, 's>, ip: usize, base: usize) {
+        let sc = v.scope();
+        let function = match &v[base - FRAME_SLOTS] {
+            Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
+            _ => None,
+        };
+        let function = function.expect("a frame's closure lies below its record");
         sc.rebind_to(self.constants, &function.constants);
         self.chunk = &self.code[function.chunk as usize];
         self.ip = ip;
@@ -203,29 +244,24 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// Returns from the current frame, whose upvalues are closed: the result replaces the
-    /// frame's record and slots, and the caller resumes. `Ok(true)` when the script itself
-    /// returned.
+    /// frame's closure, record and slots, and the caller resumes. `Ok(true)` when the script
+    /// itself returned.
     #[inline]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
         let base = self.base;
-        let Value::Frame(back, return_ip, _) = v[base - 1] else {
+        let Value::Frame(back, return_ip) = v[base - 1] else {
             unreachable!("a frame record lies below every frame's base");
         };
         let top = v.len() - 1;
-        v.copy(top, base - 1).map_err(gc_fault)?;
-        v.truncate(base);
+        let slot = base - FRAME_SLOTS;
+        v.copy(top, slot).map_err(gc_fault)?;
+        v.truncate(slot + 1);
         self.depth -= 1;
         if self.depth == 0 {
             v.truncate(0);
             return Ok(true);
         }
-        let caller_base = base - back as usize;
-        let sc = v.scope();
-        let Value::Frame(_, _, caller) = &v[caller_base - 1] else {
-            unreachable!("a frame record lies below every frame's base");
-        };
-        sc.rebind_to(self.closure, caller);
-        self.enter(sc, return_ip as usize, caller_base);
+        self.enter(v, return_ip as usize, base - back as usize);
         Ok(false)
     }
 
@@ -240,8 +276,8 @@ impl<'s> Vm<'s, '_> {
     /// Pushes the closure of function constant `index`, capturing the upvalues its operands
     /// describe (a local slot of this frame, or an upvalue of this closure).
     pub(crate) fn make_closure(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
-        let (stack, constants, current, open) =
-            (self.stack, self.constants, self.closure, self.open_upvalues);
+        let (stack, constants, open, base) =
+            (self.stack, self.constants, self.open_upvalues, self.base);
         s.scope(|t| -> Result<(), GcError> {
             let function = match &t.get(constants)[index] {
                 Value::Function(m) => t.root(m),
@@ -255,8 +291,8 @@ impl<'s> Vm<'s, '_> {
                 let upvalue = if is_local {
                     capture_upvalue(t, open, self.base + index)?
                 } else {
-                    let enclosing = t.get(current);
-                    t.deref(&enclosing.upvalues)
+                    current_closure(t, t.get(stack), base)
+                        .and_then(|enclosing| t.deref(&enclosing.upvalues))
                         .and_then(|ups| t.root(&ups[index]))
                         .expect("an enclosing closure's upvalue")
                 };
@@ -273,60 +309,47 @@ impl<'s> Vm<'s, '_> {
         .map_err(gc_fault)
     }
 
-    /// Closes every open upvalue that captures slot `from` or above.
+    /// Closes every open upvalue that captures slot `from` or above: the slot's value is copied
+    /// into the upvalue, which leaves the open list.
     pub(crate) fn close_upvalues(&mut self, s: &mut Scope<'s>, from: usize) -> Result<(), Fault> {
         let (open, stack) = (self.open_upvalues, self.stack);
-        if s.vec_len(open) == 0 {
-            return Ok(());
+        while let Some(slot) = s.get(open).last().and_then(|m| open_slot(s, m)) {
+            if slot < from {
+                break;
+            }
+            s.slice_replace_copy(|sc| {
+                let upvalue = sc.get(open).last()?;
+                Some((upvalue, 0, sc.get(stack).get(slot)?))
+            })
+            .map_err(gc_fault)?;
+            s.vec_pop(open);
         }
-        s.scope(|t| -> Result<(), GcError> {
-            while let Some(slot) = t.get(open).last().and_then(|m| open_slot(t, m)) {
-                if slot < from {
-                    break;
-                }
-                let upvalue = t
-                    .root(t.get(open).last().expect("checked"))
-                    .expect("non-null");
-                t.slice_set_copy(upvalue, 0, |sc| sc.get(stack).get(slot))?;
-                t.vec_pop(open);
-            }
-            Ok(())
-        })
-        .map_err(gc_fault)
-    }
-
-    /// Stores the top of the stack (left there) into the current closure's upvalue `index`.
-    pub(crate) fn set_upvalue(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
-        let (closure, stack) = (self.closure, self.stack);
-        let open = match upvalue(s, closure, index) {
-            Some(Value::Open(slot)) => Some(*slot as usize),
-            _ => None,
-        };
-        let result = match open {
-            Some(slot) => {
-                let mut v = s.vec_view(stack);
-                let top = v.len() - 1;
-                v.copy(top, slot)
-            }
-            None => s.scope(|t| {
-                let ups = t.deref(&t.get(closure).upvalues);
-                let upvalue = ups.and_then(|ups| t.root(&ups[index]));
-                let upvalue = upvalue.expect("a closure's upvalue");
-                t.slice_set_copy(upvalue, 0, |sc| sc.get(stack).last())
-                    .map(|_| ())
-            }),
-        };
-        result.map_err(gc_fault)
+        Ok(())
     }
 }
 
-/// The value (or `Open(slot)`) of upvalue `index` of `closure`.
+/// The closure of the frame at `base` (the stack's values given).
+#[inline]
+pub(crate) fn current_closure<'b>(
+    sc: &'b Scope<'_>,
+    values: &'b [Value],
+    base: usize,
+) -> Option<&'b Closure> {
+    match values.get(base.checked_sub(FRAME_SLOTS)?)? {
+        Value::Closure(m) => sc.deref(m),
+        _ => None,
+    }
+}
+
+/// The value (or `Open(slot)`) of upvalue `index` of the closure of the frame at `base`.
+#[inline]
 pub(crate) fn upvalue<'b>(
     sc: &'b Scope<'_>,
-    closure: Handle<'_, Closure>,
+    values: &'b [Value],
+    base: usize,
     index: usize,
 ) -> Option<&'b Value> {
-    let upvalues = sc.deref(&sc.get(closure).upvalues)?;
+    let upvalues = sc.deref(&current_closure(sc, values, base)?.upvalues)?;
     sc.deref(upvalues.get(index)?)?.first()
 }
 

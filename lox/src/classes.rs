@@ -7,13 +7,14 @@
 //! stack into the map (`Scope::map_insert_copy`): a value never passes through Rust code that
 //! could keep it across a collection.
 
-use gc_core::{GcBytes, GcError, GcSlice, GcVec, Handle, MapHint, MapView, Member, Scope};
+use gc_core::{GcBytes, GcError, GcSlice, Handle, MapHint, MapView, Member, Scope};
 
 use crate::calls::Stack;
-use crate::object::{BoundMethodInit, Class, ClassInit, Closure, Value, ValueInit};
+use crate::object::{BoundMethodInit, Class, ClassInit, Value, ValueInit};
 use crate::vm::{gc_fault, Fault, Vm};
 
 /// The name string constant `index`.
+#[inline]
 pub(crate) fn name<'b>(
     sc: &'b Scope<'_>,
     constants: Handle<'_, GcSlice<Value>>,
@@ -25,43 +26,38 @@ pub(crate) fn name<'b>(
     }
 }
 
-/// The class of the instance in stack slot `slot`.
-fn class_of<'b>(
-    sc: &'b Scope<'_>,
-    stack: Handle<'_, GcVec<Value>>,
-    slot: usize,
-) -> Option<&'b Member<Class>> {
-    match sc.get(stack).get(slot)? {
+/// The class of an instance.
+#[inline]
+fn class_of<'b>(sc: &'b Scope<'_>, instance: &'b Value) -> Option<&'b Member<Class>> {
+    match instance {
         Value::Instance(m) => sc.deref(m).map(|i| &i.class),
         _ => None,
     }
 }
 
-/// The field `name` of the instance in stack slot `slot`.
+/// The field `name` of an instance.
+#[inline]
 pub(crate) fn field_of<'b>(
     sc: &'b Scope<'_>,
-    stack: Handle<'_, GcVec<Value>>,
-    slot: usize,
+    instance: &'b Value,
     name: &Member<GcBytes>,
     hint: &MapHint,
 ) -> Option<&'b Value> {
-    match sc.get(stack).get(slot)? {
+    match instance {
         Value::Instance(m) => sc.map_lookup(sc.deref(&sc.deref(m)?.fields)?, name, Some(hint)),
         _ => None,
     }
 }
 
 /// The method `name` of a class.
+#[inline]
 pub(crate) fn method_of<'b>(
     sc: &'b Scope<'_>,
     class: &'b Member<Class>,
     name: &Member<GcBytes>,
     hint: &MapHint,
-) -> Option<&'b Member<Closure>> {
-    match sc.map_lookup(sc.deref(&sc.deref(class)?.methods)?, name, Some(hint))? {
-        Value::Closure(m) => Some(m),
-        _ => None,
-    }
+) -> Option<&'b Value> {
+    sc.map_lookup(sc.deref(&sc.deref(class)?.methods)?, name, Some(hint))
 }
 
 impl<'s> Vm<'s, '_> {
@@ -82,7 +78,7 @@ impl<'s> Vm<'s, '_> {
         if !matches!(s.get(stack)[top], Value::Instance(_)) {
             return Err("Only instances have properties.".into());
         }
-        self.bind_method(s, at, top, index, |sc| class_of(sc, stack, top))
+        self.bind_method(s, at, top, index, |sc| class_of(sc, &sc.get(stack)[top]))
     }
 
     /// `instance.name = value`: the value stays on the stack, in the instance's place. An
@@ -143,7 +139,10 @@ impl<'s> Vm<'s, '_> {
         let (stack, constants, hint) = (self.stack, self.constants, self.hint(at + 1));
         let bound = s.scope(|t| -> Result<bool, GcError> {
             let method = class(t).and_then(|c| method_of(t, c, name(t, constants, index)?, hint));
-            let Some(method) = method.and_then(|m| t.root(m)) else {
+            let Some(method) = method.and_then(|m| match m {
+                Value::Closure(m) => t.root(m),
+                _ => None,
+            }) else {
                 return Ok(false);
             };
             let receiver = match &t.get(stack)[slot] {
@@ -152,7 +151,7 @@ impl<'s> Vm<'s, '_> {
             };
             let bound = t.alloc_init(BoundMethodInit {
                 receiver: ValueInit::Instance(receiver),
-                method: Some(method),
+                method: ValueInit::Closure(Some(method)),
             })?;
             let mut v = t.vec_view(stack);
             v.truncate(slot);
@@ -177,24 +176,22 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         argc: usize,
     ) -> Result<bool, Fault> {
-        let (stack, constants) = (self.stack, self.constants);
+        let constants = self.constants;
         let (field_hint, method_hint) = (self.hint(at), self.hint(at + 1));
         let slot = v.len() - 1 - argc;
         let sc = v.scope();
         let Some(name) = name(sc, constants, index) else {
             return Ok(false);
         };
-        if !matches!(v[slot], Value::Instance(_))
-            || field_of(sc, stack, slot, name, field_hint).is_some()
+        let receiver = &v[slot];
+        if !matches!(receiver, Value::Instance(_))
+            || field_of(sc, receiver, name, field_hint).is_some()
         {
             return Ok(false);
         }
         self.enter_frame(v, slot, argc, |sc, receiver| {
-            let Value::Instance(instance) = receiver else {
-                return None;
-            };
             let name = crate::classes::name(sc, constants, index)?;
-            method_of(sc, &sc.deref(instance)?.class, name, method_hint)
+            method_of(sc, class_of(sc, receiver)?, name, method_hint)
         })
     }
 
@@ -209,17 +206,17 @@ impl<'s> Vm<'s, '_> {
     ) -> Result<(), Fault> {
         let (stack, constants) = (self.stack, self.constants);
         let field_hint = self.hint(at);
-        let mut v = s.vec_view(stack);
-        let slot = v.len() - 1 - argc;
-        if !matches!(v[slot], Value::Instance(_)) {
-            return Err("Only instances have methods.".into());
-        }
-        let field = v
-            .copy_from(slot, |sc| {
-                field_of(sc, stack, slot, name(sc, constants, index)?, field_hint)
+        let field = {
+            let mut v = s.vec_view(stack);
+            let slot = v.len() - 1 - argc;
+            if !matches!(v[slot], Value::Instance(_)) {
+                return Err("Only instances have methods.".into());
+            }
+            v.copy_from(slot, |sc, values| {
+                field_of(sc, &values[slot], name(sc, constants, index)?, field_hint)
             })
-            .map_err(gc_fault)?;
-        drop(v);
+            .map_err(gc_fault)?
+        };
         if field {
             return self.call_value(s, at, argc);
         }
@@ -244,7 +241,8 @@ impl<'s> Vm<'s, '_> {
         let (stack, constants, hint) = (self.stack, self.constants, self.hint(at));
         let top = v.len() - 1;
         let entered = self.enter_frame(v, top - 1 - argc, argc, |sc, _| {
-            let Value::Class(class) = &sc.get(stack)[top] else {
+            // The superclass is on top (before and after the arguments move up).
+            let Some(Value::Class(class)) = sc.get(stack).last() else {
                 return None;
             };
             method_of(sc, class, name(sc, constants, index)?, hint)

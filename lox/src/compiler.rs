@@ -127,6 +127,9 @@ struct FunctionState<'src, 's> {
 }
 
 const MAX_LOCALS: usize = 256;
+/// How deeply expressions and statements may nest: the parser recurses, and untrusted source
+/// must not exhaust the native stack (clox has no such limit and crashes instead).
+const MAX_NESTING: usize = 128;
 const MAX_UPVALUES: usize = 256;
 
 /// Compiles `source`, adding its functions' bytecode to `code`; on success the script's
@@ -151,6 +154,7 @@ pub(crate) fn compile<'s>(
         functions: Vec::new(),
         classes: Vec::new(),
         errors,
+        nesting: 0,
     };
     c.begin_function(FunctionKind::Script);
     c.advance();
@@ -170,6 +174,8 @@ struct Compiler<'a, 'src, 's> {
     strings: &'a mut Strings,
     /// The interpreter's code table.
     code: &'a mut Vec<Chunk>,
+    /// Expressions and statements being parsed, one inside the other.
+    nesting: usize,
     scanner: Scanner<'src>,
     current: Token<'src>,
     previous: Token<'src>,
@@ -360,7 +366,10 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     fn end_function(&mut self) -> Option<(Handle<'s, Function>, Vec<UpvalueRef>)> {
         self.emit_return();
         let mut f = self.functions.pop().expect("a function is being compiled");
-        f.chunk.finish();
+        f.chunk.finish(f.constants.iter().map(|c| match c {
+            ValueInit::Number(n) => Some(*n),
+            _ => None,
+        }));
         let chunk = self.code.len() as u32;
         self.code.push(f.chunk);
         let built = self.s.alloc_slice(f.constants).and_then(|constants| {
@@ -534,6 +543,28 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     }
 
     fn parse_precedence(&mut self, prec: Prec) {
+        if !self.nest() {
+            return;
+        }
+        self.parse_precedence_nested(prec);
+        self.nesting -= 1;
+    }
+
+    /// Enters one more level of nesting; `false` (an error reported) past the limit.
+    fn nest(&mut self) -> bool {
+        if self.nesting == MAX_NESTING {
+            self.error_at_current("Too much nesting.");
+            // Skip the rest: everything after would be as deep.
+            while !self.check(Kind::Eof) {
+                self.advance();
+            }
+            return false;
+        }
+        self.nesting += 1;
+        true
+    }
+
+    fn parse_precedence_nested(&mut self, prec: Prec) {
         self.advance();
         let Some(prefix) = rule(self.previous.kind).0 else {
             self.error("Expect expression.");
@@ -717,6 +748,23 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     // ----- statements ---------------------------------------------------------------
 
     fn declaration(&mut self) {
+        if !self.nest() {
+            return;
+        }
+        self.declaration_nested();
+        self.nesting -= 1;
+    }
+
+    /// The body of `if`, `while` or `for`: a statement nested in another.
+    fn body(&mut self) {
+        if !self.nest() {
+            return;
+        }
+        self.statement();
+        self.nesting -= 1;
+    }
+
+    fn declaration_nested(&mut self) {
         if self.matches(Kind::Class) {
             self.class_declaration();
         } else if self.matches(Kind::Fun) {
@@ -901,7 +949,7 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
             loop_start = increment_start;
             self.patch_jump(body_jump);
         }
-        self.statement();
+        self.body();
         self.emit_loop(loop_start);
         if let Some(exit) = exit_jump {
             self.patch_jump(exit);
@@ -916,12 +964,12 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
         self.consume(Kind::RightParen, "Expect ')' after condition.");
         let then_jump = self.emit_jump(Op::JumpIfFalse);
         self.emit_op(Op::Pop);
-        self.statement();
+        self.body();
         let else_jump = self.emit_jump(Op::Jump);
         self.patch_jump(then_jump);
         self.emit_op(Op::Pop);
         if self.matches(Kind::Else) {
-            self.statement();
+            self.body();
         }
         self.patch_jump(else_jump);
     }
@@ -949,7 +997,7 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
         self.consume(Kind::RightParen, "Expect ')' after condition.");
         let exit = self.emit_jump(Op::JumpIfFalse);
         self.emit_op(Op::Pop);
-        self.statement();
+        self.body();
         self.emit_loop(loop_start);
         self.patch_jump(exit);
         self.emit_op(Op::Pop);

@@ -37,10 +37,6 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let index = self.read_byte() as usize;
                     self.set_global(s, at, index)?;
                 }
-                Op::SetUpvalue => {
-                    let index = self.read_byte() as usize;
-                    self.set_upvalue(s, index)?;
-                }
                 Op::GetProperty => {
                     let index = self.read_byte() as usize;
                     self.get_method(s, at, index)?;
@@ -124,9 +120,13 @@ impl<'s, 'a> Vm<'s, 'a> {
             match instruction {
                 op::CONSTANT => {
                     let index = code.byte() as usize;
-                    let constants = self.constants;
-                    v.push_copy_from(|sc| sc.get(constants).get(index))
-                        .map_err(gc_fault)?;
+                    if let Some(Some(n)) = code.numbers.get(index) {
+                        v.push(Value::Number(*n)).map_err(|_| overflow())?;
+                    } else {
+                        let constants = self.constants;
+                        v.push_copy_from(|sc, _| sc.get(constants).get(index))
+                            .map_err(gc_fault)?;
+                    }
                 }
                 op::NIL => v.push(Value::Nil).map_err(|_| overflow())?,
                 op::TRUE => v.push(Value::Bool(true)).map_err(|_| overflow())?,
@@ -145,7 +145,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let (constants, globals) = (self.constants, self.globals);
                     let hint = &code.hints[at];
                     let found = v
-                        .push_copy_from(|sc| {
+                        .push_copy_from(|sc, _| {
                             sc.map_lookup(sc.get(globals), name(sc, constants, index)?, Some(hint))
                         })
                         .map_err(gc_fault)?;
@@ -157,12 +157,12 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::GET_PROPERTY => {
                     // A field is read here; a method (which allocates a bound method) is not.
                     let index = code.byte() as usize;
-                    let (stack, constants) = (self.stack, self.constants);
+                    let constants = self.constants;
                     let hint = &code.hints[at];
                     let top = len - 1;
                     let found = v
-                        .copy_from(top, |sc| {
-                            field_of(sc, stack, top, name(sc, constants, index)?, hint)
+                        .copy_from(top, |sc, values| {
+                            field_of(sc, &values[top], name(sc, constants, index)?, hint)
                         })
                         .map_err(gc_fault)?;
                     if !found {
@@ -173,6 +173,48 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::GET_UPVALUE => {
                     let index = code.byte() as usize;
                     self.get_upvalue(v, index).map_err(gc_fault)?;
+                }
+                op::SET_UPVALUE => {
+                    let index = code.byte() as usize;
+                    self.set_upvalue(v, index).map_err(gc_fault)?;
+                }
+                op::SET_GLOBAL => {
+                    // Assigns an existing global; an undefined one is the slow path's error.
+                    let index = code.byte() as usize;
+                    let (constants, globals) = (self.constants, self.globals);
+                    let hint = &code.hints[at];
+                    let assigned = v
+                        .map_replace_copy(Some(hint), |sc, values| {
+                            let name = name(sc, constants, index)?;
+                            Some((sc.get(globals), name, values.last()?))
+                        })
+                        .map_err(gc_fault)?;
+                    if !assigned {
+                        code.ip = at + 1;
+                        return Ok(Next::Slow(Op::SetGlobal));
+                    }
+                }
+                op::SET_PROPERTY => {
+                    // Assigns an existing field; a new one (which may allocate) and errors are
+                    // the slow path's.
+                    let index = code.byte() as usize;
+                    let constants = self.constants;
+                    let hint = &code.hints[at];
+                    let assigned = len >= 2
+                        && v.map_replace_copy(Some(hint), |sc, values| {
+                            let Value::Instance(instance) = &values[len - 2] else {
+                                return None;
+                            };
+                            let fields = sc.deref(&sc.deref(instance)?.fields)?;
+                            Some((fields, name(sc, constants, index)?, &values[len - 1]))
+                        })
+                        .map_err(gc_fault)?;
+                    if !assigned {
+                        code.ip = at + 1;
+                        return Ok(Next::Slow(Op::SetProperty));
+                    }
+                    v.copy(len - 1, len - 2).map_err(gc_fault)?;
+                    v.truncate(len - 1);
                 }
                 op::EQUAL => {
                     let equal = values_equal(&v[len - 2], &v[len - 1]);
@@ -297,14 +339,33 @@ impl<'s, 'a> Vm<'s, 'a> {
         v.truncate(len - 1);
     }
 
+    /// Stores the top of the stack (left there) into the current closure's upvalue `index`:
+    /// into the stack slot while it is open, into the upvalue once closed.
+    fn set_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
+        let base = self.base;
+        match crate::calls::upvalue(v.scope(), v.as_slice(), base, index) {
+            Some(Value::Open(slot)) => {
+                let (slot, top) = (*slot as usize, v.len() - 1);
+                v.copy(top, slot)
+            }
+            _ => v
+                .slice_replace_copy(|sc, values| {
+                    let closure = crate::calls::current_closure(sc, values, base)?;
+                    let upvalues = sc.deref(&closure.upvalues)?;
+                    Some((upvalues.get(index)?, 0, values.last()?))
+                })
+                .map(|_| ()),
+        }
+    }
+
     /// Pushes the value of the current closure's upvalue `index`: from the stack slot while it
     /// is open, from the upvalue once closed.
     fn get_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
-        let closure = self.closure;
-        match crate::calls::upvalue(v.scope(), closure, index) {
+        let base = self.base;
+        match crate::calls::upvalue(v.scope(), v.as_slice(), base, index) {
             Some(Value::Open(slot)) => v.push_copy(*slot as usize),
             _ => v
-                .push_copy_from(|sc| crate::calls::upvalue(sc, closure, index))
+                .push_copy_from(|sc, values| crate::calls::upvalue(sc, values, base, index))
                 .map(|_| ()),
         }
     }
@@ -322,6 +383,7 @@ enum Next {
 struct Code<'c> {
     bytes: &'c [u8],
     hints: &'c [MapHint],
+    numbers: &'c [Option<f64>],
     ip: usize,
 }
 
@@ -333,6 +395,7 @@ impl<'c> Code<'c> {
         Code {
             bytes: &chunk.code,
             hints: &chunk.hints,
+            numbers: &chunk.numbers,
             ip: vm.ip,
         }
     }

@@ -33,6 +33,7 @@ mod calls;
 mod classes;
 mod compiler;
 mod dispatch;
+pub mod fuzzing;
 pub mod object;
 mod opcode;
 mod scanner;

@@ -15,7 +15,7 @@
 //! | class | [`Class`]: name and methods (`GcMap<GcBytes, Value>`) |
 //! | instance | [`Instance`]: class and fields (`GcMap<GcBytes, Value>`) |
 //! | bound method | [`BoundMethod`]: receiver and method |
-//! | call frame | `Value::Frame`, in the value stack just below the frame's first slot |
+//! | call frame | its closure and a `Value::Frame` record, in the value stack just below the frame's first slot |
 
 use gc_core::{GcBytes, GcMap, GcSlice, MapHint, Member, Scope, Trace};
 
@@ -44,10 +44,10 @@ pub enum Value {
     BoundMethod(Member<BoundMethod>),
     /// Only in an upvalue, while it is open: the stack slot it captures (never a Lox value).
     Open(u32),
-    /// Only in the value stack, just below a frame's first slot: the call frame (never a Lox
-    /// value). It roots the frame's closure and keeps where the caller resumes: how far below
-    /// this frame's base the caller's base is, and the caller's ip.
-    Frame(u16, u32, Member<Closure>),
+    /// Only in the value stack, just below a frame's first slot (and above a copy of the
+    /// frame's closure): where the caller resumes, that is how far below this frame's base the
+    /// caller's base is, and the caller's ip. Never a Lox value.
+    Frame(u16, u32),
 }
 
 // A frame record fits beside the tag, so values stay two words.
@@ -73,11 +73,15 @@ pub struct Chunk {
     /// One map lookup hint per byte of `code`, used by the instructions that look a name up
     /// (globals, fields, methods) at that position.
     pub hints: Box<[MapHint]>,
+    /// The numbers among the function's constants, by constant index (`None` for the others,
+    /// which only the heap holds): a numeric constant is pushed without touching the heap.
+    pub numbers: Box<[Option<f64>]>,
 }
 
 impl Chunk {
-    /// Makes the inline caches once the code is complete.
-    pub fn finish(&mut self) {
+    /// Makes the inline caches and the table of numbers once the code is complete.
+    pub fn finish(&mut self, numbers: impl IntoIterator<Item = Option<f64>>) {
+        self.numbers = numbers.into_iter().collect();
         self.hints = std::iter::repeat_with(MapHint::new)
             .take(self.code.len())
             .collect();
@@ -135,8 +139,8 @@ pub struct Instance {
 pub struct BoundMethod {
     /// The receiver (`this`).
     pub receiver: Value,
-    /// The method.
-    pub method: Member<Closure>,
+    /// The method (a `Value::Closure`, so that a call copies it as it is).
+    pub method: Value,
 }
 
 /// Formats a number as clox's `printf("%g")` does.
@@ -198,7 +202,10 @@ pub fn write_value(s: &Scope<'_>, value: &Value, out: &mut Vec<u8>) {
         Value::BoundMethod(m) => {
             let function = s
                 .deref(m)
-                .and_then(|b| s.deref(&b.method))
+                .and_then(|b| match &b.method {
+                    Value::Closure(m) => s.deref(m),
+                    _ => None,
+                })
                 .and_then(|c| s.deref(&c.function));
             write_function(s, function, out)
         }
@@ -255,7 +262,7 @@ mod tests {
             (1e20, "1e+20"),
             (0.0001, "0.0001"),
             (0.00001234, "1.234e-05"),
-            (3.14159265, "3.14159"),
+            (1.23456789, "1.23457"),
             (-0.0, "-0"),
             (f64::NAN, "nan"),
             (f64::INFINITY, "inf"),

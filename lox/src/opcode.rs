@@ -106,6 +106,9 @@ pub(crate) mod byte {
     pub(crate) const SET_LOCAL: u8 = Op::SetLocal as u8;
     pub(crate) const GET_GLOBAL: u8 = Op::GetGlobal as u8;
     pub(crate) const GET_UPVALUE: u8 = Op::GetUpvalue as u8;
+    pub(crate) const SET_UPVALUE: u8 = Op::SetUpvalue as u8;
+    pub(crate) const SET_GLOBAL: u8 = Op::SetGlobal as u8;
+    pub(crate) const SET_PROPERTY: u8 = Op::SetProperty as u8;
     pub(crate) const GET_PROPERTY: u8 = Op::GetProperty as u8;
     pub(crate) const EQUAL: u8 = Op::Equal as u8;
     pub(crate) const GREATER: u8 = Op::Greater as u8;

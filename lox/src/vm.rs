@@ -6,7 +6,7 @@
 //! `GcMap<GcBytes, Value>` kept in a persistent root between runs (a REPL's lines). Bytecode is
 //! immutable and lives outside the heap (`Arc<Chunk>`), so the dispatch loop reads it without a
 //! scope. Everything the loop holds across an allocation is a handle of the run's scope: the
-//! stack, the frames, the current closure and its constants (rebound on calls and returns).
+//! stack and the current closure's constants (rebound on calls and returns).
 //!
 //! **How the loop touches the heap.** An instruction that allocates nothing works on a
 //! `VecView` of the stack (one handle resolution, then plain indexing); values move between
@@ -23,14 +23,15 @@ use gc_core::{
     Scope,
 };
 
-use crate::object::{Chunk, Closure, ClosureInit, Function, Native, Upvalue, Value, ValueInit};
+use crate::calls::FRAME_SLOTS;
+use crate::object::{Chunk, ClosureInit, Function, Native, Upvalue, Value, ValueInit};
 use crate::strings::Strings;
 
 /// Most call frames (clox's `FRAMES_MAX`).
 pub const FRAMES_MAX: usize = 64;
-/// Value-stack slots: clox's `STACK_MAX` (256 per frame), and one more per frame for its
-/// record.
-pub const STACK_MAX: usize = FRAMES_MAX * 257;
+/// Value-stack slots: clox's `STACK_MAX` (256 per frame), and two more per frame for its
+/// closure and record.
+pub const STACK_MAX: usize = FRAMES_MAX * 258;
 
 /// How a run failed (the messages were written to the error output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +183,7 @@ pub(crate) struct Vm<'s, 'a> {
     /// The interpreter's code table.
     pub(crate) code: &'a [Chunk],
     pub(crate) out: &'a mut dyn Write,
-    /// The line `print` is formatting.
+    /// A byte buffer reused by `print` (the line it formats) and by string concatenation.
     pub(crate) line: Vec<u8>,
     pub(crate) err: &'a mut Vec<u8>,
     pub(crate) start: Instant,
@@ -194,8 +195,7 @@ pub(crate) struct Vm<'s, 'a> {
     pub(crate) globals: Handle<'s, GcMap<GcBytes, Value>>,
     /// `[Str("init")]`: the initialiser's name, as a member that map lookups can take.
     pub(crate) init: Handle<'s, GcSlice<Value>>,
-    /// The current frame's closure and constants (rebound on calls and returns).
-    pub(crate) closure: Handle<'s, Closure>,
+    /// The current frame's constants (rebound on calls and returns).
     pub(crate) constants: Handle<'s, GcSlice<Value>>,
     /// The current function's code.
     pub(crate) chunk: &'a Chunk,
@@ -225,14 +225,10 @@ impl<'s, 'a> Vm<'s, 'a> {
             let init = strings.intern(s, b"init")?;
             let init = s.alloc_slice([ValueInit::Str(Some(init))])?;
             // Empty until the script's frame is entered (rebound on every call and return).
-            let closure = s.alloc_init(ClosureInit {
-                function: None,
-                upvalues: None,
-            })?;
             let constants = s.alloc_slice::<ValueInit<'_>>([])?;
-            Ok((stack, open_upvalues, init, closure, constants))
+            Ok((stack, open_upvalues, init, constants))
         };
-        let (stack, open_upvalues, init, closure, constants) = match handles() {
+        let (stack, open_upvalues, init, constants) = match handles() {
             Ok(handles) => handles,
             Err(e) => return Err((e, err)),
         };
@@ -249,7 +245,6 @@ impl<'s, 'a> Vm<'s, 'a> {
             open_upvalues,
             globals,
             init,
-            closure,
             constants,
             chunk: &code[s.get(script).chunk as usize],
             ip: 0,
@@ -287,11 +282,14 @@ impl<'s, 'a> Vm<'s, 'a> {
         self.err.extend_from_slice(message.as_bytes());
         self.err.push(b'\n');
         let stack = s.get(self.stack);
-        // Each frame's record, below its base, names its closure and where its caller resumes.
+        // Below each frame's base lie its closure and its record, which says where its caller
+        // resumes.
         let (mut base, mut ip) = (self.base, self.ip);
         for _ in 0..self.depth {
-            let Some(Value::Frame(back, return_ip, closure)) = stack.get(base.wrapping_sub(1))
-            else {
+            let (Some(Value::Closure(closure)), Some(Value::Frame(back, return_ip))) = (
+                stack.get(base.wrapping_sub(FRAME_SLOTS)),
+                stack.get(base.wrapping_sub(1)),
+            ) else {
                 break;
             };
             let frame_ip = std::mem::replace(&mut ip, *return_ip as usize);
@@ -338,28 +336,30 @@ impl<'s, 'a> Vm<'s, 'a> {
     /// `a + b` when the operands are not both numbers: strings concatenate (into an interned
     /// string); anything else is an error.
     pub(crate) fn concatenate(&mut self, s: &mut Scope<'s>) -> Result<(), Fault> {
-        let v = s.vec_view(self.stack);
-        let len = v.len();
-        let (Value::Str(a), Value::Str(b)) = (&v[len - 2], &v[len - 1]) else {
-            return Err("Operands must be two numbers or two strings.".into());
+        // The bytes are joined in a buffer kept from one concatenation to the next.
+        let mut joined = std::mem::take(&mut self.line);
+        joined.clear();
+        let len = {
+            let v = s.vec_view(self.stack);
+            let len = v.len();
+            let (Value::Str(a), Value::Str(b)) = (&v[len - 2], &v[len - 1]) else {
+                return Err("Operands must be two numbers or two strings.".into());
+            };
+            let sc = v.scope();
+            joined.extend_from_slice(sc.deref(a).unwrap_or_default());
+            joined.extend_from_slice(sc.deref(b).unwrap_or_default());
+            len
         };
-        let sc = v.scope();
-        let (a, b) = (
-            sc.deref(a).unwrap_or_default(),
-            sc.deref(b).unwrap_or_default(),
-        );
-        let mut joined = Vec::with_capacity(a.len() + b.len());
-        joined.extend_from_slice(a);
-        joined.extend_from_slice(b);
-        drop(v);
         let stack = self.stack;
         let strings = &mut *self.strings;
-        s.scope(|s| {
+        let result = s.scope(|s| {
             let string = strings.intern(s, &joined).map_err(gc_fault)?;
             let mut v = s.vec_view(stack);
             v.truncate(len - 2);
             v.push_init(ValueInit::Str(Some(string))).map_err(gc_fault)
-        })
+        });
+        self.line = joined;
+        result
     }
 
     /// `var name = value` at the top level: defines (or redefines) a global with the value on

@@ -209,7 +209,16 @@ fn run_suite(name: &str, env: &[(&str, &str)]) -> usize {
 
 #[test]
 fn suite_passes() {
-    run_suite("inherited environment", &[]);
+    let inherited: Vec<String> = std::env::vars()
+        .filter(|(key, _)| key.starts_with("PINION_GC_"))
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let name = if inherited.is_empty() {
+        "default settings".to_string()
+    } else {
+        format!("inherited {}", inherited.join(" "))
+    };
+    run_suite(&name, &[]);
 }
 
 #[test]

@@ -299,7 +299,7 @@ fn run(command: &mut Command, timeout: f64) -> Result<Run, String> {
 /// Prints the table; returns how many targets were met.
 fn report(programs: &[(&str, Kind)], pinion: &[Vec<Run>], clox: &[Vec<Run>]) -> usize {
     println!(
-        "{:<14} {:>10} {:>10} {:>10} {:>11} {:>8} {:>12} {:>12} {:>13}  {}",
+        "{:<14} {:>10} {:>10} {:>10} {:>11} {:>8} {:>12} {:>12} {:>13}  met",
         "program",
         "kind",
         "pinion s",
@@ -309,7 +309,6 @@ fn report(programs: &[(&str, Kind)], pinion: &[Vec<Run>], clox: &[Vec<Run>]) -> 
         "pinion MB",
         "clox MB",
         "allocated GB",
-        "met"
     );
     let mut met = 0;
     for (i, (name, kind)) in programs.iter().enumerate() {

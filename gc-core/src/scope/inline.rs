@@ -615,6 +615,66 @@ impl<'s> Scope<'s> {
         Ok(true)
     }
 
+    /// Replaces element `index` of a fixed-length array reached through a member with a copy of
+    /// a value, all found by `locate` (the array, the index and the value); never allocates.
+    /// Returns `false`, writing nothing, when `locate` finds nothing. An interpreter assigns a
+    /// closed-over variable (a one-element array) this way without rooting anything. For
+    /// element types without drop glue.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcSlice, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Closure { cells: Member<GcSlice<f64>> }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let cells = s.alloc_slice([1.0, 2.0]).unwrap();
+    ///     let closure = s.alloc_init(ClosureInit { cells: Some(cells) }).unwrap();
+    ///     let done = s.slice_replace_copy(|s| Some((&s.get(closure).cells, 1, &7.5)));
+    ///     assert_eq!(done, Ok(true));
+    ///     assert_eq!(s.get(cells), &[1.0, 7.5]);
+    /// });
+    /// ```
+    ///
+    /// Errors: an index out of bounds, [`GcError::ForeignMember`] when the array or the value
+    /// belongs to another heap (nothing is written).
+    #[inline]
+    pub fn slice_replace_copy<T: Trace>(
+        &mut self,
+        locate: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<(&'a Member<GcSlice<T>>, usize, &'a T)>,
+    ) -> Result<bool, GcError> {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying elements bitwise needs an element type without drop glue"
+            )
+        };
+        let Some((slice, index, value)) = locate(self) else {
+            return Ok(false);
+        };
+        let Some(obj) = ObjPtr::new(slice.slot().get()) else {
+            return Ok(false);
+        };
+        if !self.heap.owns_referent(obj) {
+            return Err(GcError::ForeignMember);
+        }
+        // SAFETY: obj is a live GcSlice<T> of this heap.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        self.check_members(value)?;
+        // SAFETY: `value` is a live T without drop glue: a bitwise copy owns nothing twice, and
+        // it is taken before anything is written (it may be the element itself); element
+        // `index` is initialised and inside obj; the copy's members are this heap's.
+        unsafe {
+            let value = std::ptr::read(value);
+            let _old = self.heap.store_value(obj, first.add(index), value);
+        }
+        Ok(true)
+    }
+
     /// A bitwise copy of the value `find` returns, its members checked to be this heap's. The
     /// copy never reaches the caller's code: the callers store it at once.
     pub(super) fn copy_value<T: Trace>(

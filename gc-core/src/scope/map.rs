@@ -84,27 +84,32 @@ impl<'s> Scope<'s> {
         capacity: usize,
     ) -> Result<Handle<'s, GcMap<K, V>>, GcError> {
         let slots = table_size(capacity)?;
-        self.try_escape(|s| {
-            let table = s.alloc_table::<K, V>(slots)?;
-            let table: Handle<'_, VecStorage<Slot<K, V>>> = s.push(table.as_ptr());
-            let size = const { crate::object::fixed_object_size::<MapHeader<K, V>>() };
-            let obj = match s.heap.alloc_object(GcMap::<K, V>::TYPE_INFO, size, false) {
-                Ok(obj) => obj,
-                Err(e) => return s.deliver_then(Err(e)),
-            };
-            let table = s.resolve(table)?; // it may have moved
-                                           // SAFETY: obj is a fresh map: its payload is a header, written now with a live
-                                           // table of this heap; the barrier runs if it was born old.
-            unsafe {
-                obj.payload().cast::<MapHeader<K, V>>().write(MapHeader {
-                    table: Member::from_ptr(table.as_ptr()),
-                    count: 0,
-                    tombstones: 0,
-                });
-                s.heap.after_init(obj);
-            }
-            Ok(s.finish_alloc(obj))
-        })
+        let size = const { crate::object::fixed_object_size::<MapHeader<K, V>>() };
+        let table = self.alloc_table::<K, V>(slots)?;
+        // The header goes in the nursery beside the table when there is room (nothing can
+        // collect then); otherwise the table is rooted while the header is allocated.
+        let (obj, table) = match self.heap.try_alloc_young(GcMap::<K, V>::TYPE_INFO, size) {
+            Some(obj) => (obj, table),
+            None => self.scope(|s| {
+                let table: Handle<'_, VecStorage<Slot<K, V>>> = s.push(table.as_ptr());
+                match s.heap.alloc_object(GcMap::<K, V>::TYPE_INFO, size, false) {
+                    Ok(obj) => Ok((obj, s.resolve(table)?)), // the table may have moved
+                    Err(e) => s.deliver_then(Err(e)),
+                }
+            })?,
+        };
+        // SAFETY: obj is a fresh map: its payload is a header, written now with a live table of
+        // this heap (nothing allocated since it was resolved); the barrier runs if it was born
+        // old.
+        unsafe {
+            obj.payload().cast::<MapHeader<K, V>>().write(MapHeader {
+                table: Member::from_ptr(table.as_ptr()),
+                count: 0,
+                tombstones: 0,
+            });
+            self.heap.after_init(obj);
+        }
+        Ok(self.finish_alloc(obj))
     }
 
     /// A table of `slots` empty slots (every slot initialised). May collect; not rooted.
@@ -667,6 +672,9 @@ impl<'s> Scope<'s> {
 /// The smallest power-of-two table (at least 4 slots) that holds `entries` at most seven eighths
 /// full.
 fn table_size(entries: usize) -> Result<usize, GcError> {
+    if entries <= 3 {
+        return Ok(4); // the common case (an instance's fields), without the arithmetic
+    }
     entries
         .checked_mul(8)
         .map(|e| e.div_ceil(7).max(4))

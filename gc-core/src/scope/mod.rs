@@ -93,6 +93,12 @@ impl Drop for Scope<'_> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn rebind_refused(e: GcError) -> ! {
+    panic!("{e}")
+}
+
 fn panic_on<T>(result: Result<T, GcError>) -> T {
     match result {
         Ok(v) => v,
@@ -353,11 +359,17 @@ impl<'s> Scope<'s> {
         let Some(obj) = ObjPtr::new(member.slot().get()) else {
             return false;
         };
-        panic_on(self.resolve(target));
-        if !self.heap.owns_referent(obj) {
-            panic_on::<()>(Err(GcError::ForeignMember));
+        if target.heap != self.heap.id {
+            rebind_refused(GcError::ForeignHandle {
+                handle_heap: target.heap,
+                this_heap: self.heap.id,
+            });
         }
-        // SAFETY: no other reference into the mutator state is live during this store.
+        if !self.heap.owns_referent(obj) {
+            rebind_refused(GcError::ForeignMember);
+        }
+        // SAFETY: no other reference into the mutator state is live during this store; a
+        // handle of this heap indexes a live slot (the bounds are checked anyway).
         unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = obj.as_ptr();
         true
     }

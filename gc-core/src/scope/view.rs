@@ -97,7 +97,7 @@ impl<'s> Scope<'s> {
     /// anywhere, about to be copied into this heap, may come from another heap).
     #[inline]
     pub(super) fn check_members<T: Trace>(&self, value: &T) -> Result<(), GcError> {
-        if !T::NEEDS_TRACE {
+        if !T::NEEDS_TRACE || HeapInner::alone() {
             return Ok(());
         }
         struct Check<'a> {
@@ -235,19 +235,23 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     }
 
     /// Copies the value `find` returns (from any object of this heap, or a value of the
-    /// program's own) over element `dst`; nothing is written when it returns `None`. Returns
-    /// whether a value was copied.
+    /// program's own) over element `dst`; nothing is written when it returns `None`. `find`
+    /// gets the scope and the view's own elements (an interpreter finds the object to read
+    /// from through the values on its stack). Returns whether a value was copied.
     ///
     /// Errors: [`GcError::ForeignMember`] when the value refers to another heap's objects.
     #[inline]
     pub fn copy_from(
         &mut self,
         dst: usize,
-        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+        find: impl for<'a> FnOnce(&'a Scope<'s>, &'a [T]) -> Option<&'a T>,
     ) -> Result<bool, GcError> {
         const { assert_no_drop_glue::<T>() };
         self.check(dst)?;
-        let Some(value) = find(self.scope) else {
+        // SAFETY: the first `len` elements are initialised; the slice is not used once `find`
+        // returns (writes go through the storage's own pointer).
+        let elements = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
         self.scope.check_members(value)?;
@@ -327,13 +331,15 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     #[inline]
     pub fn push_copy_from(
         &mut self,
-        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+        find: impl for<'a> FnOnce(&'a Scope<'s>, &'a [T]) -> Option<&'a T>,
     ) -> Result<bool, GcError> {
         const { assert_no_drop_glue::<T>() };
         if self.len == self.capacity {
             return Err(self.full());
         }
-        let Some(value) = find(self.scope) else {
+        // SAFETY: as in `copy_from`.
+        let elements = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
         self.scope.check_members(value)?;
@@ -346,6 +352,42 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         };
         self.set_len(self.len + 1);
         Ok(true)
+    }
+
+    /// [`Scope::map_replace_copy`] while the view is open (the locator also gets the view's
+    /// elements, to copy one of them): replacing an existing entry allocates nothing, so the
+    /// view stays valid. An interpreter assigns a global or a field from its stack this way.
+    #[inline]
+    pub fn map_replace_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&crate::MapHint>,
+        locate: impl for<'a> FnOnce(
+            &'a Scope<'s>,
+            &'a [T],
+        ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<bool, GcError> {
+        // SAFETY: the first `len` elements are initialised; the slice is only read (a map's
+        // table is never this vector's storage), and not used once the call returns.
+        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        self.scope
+            .map_replace_copy(hint, move |sc| locate(sc, elements))
+    }
+
+    /// [`Scope::slice_replace_copy`] while the view is open (the locator also gets the view's
+    /// elements): it allocates nothing, so the view stays valid. An interpreter assigns a
+    /// closed-over variable from its stack this way.
+    #[inline]
+    pub fn slice_replace_copy<U: Trace>(
+        &mut self,
+        locate: impl for<'a> FnOnce(
+            &'a Scope<'s>,
+            &'a [T],
+        ) -> Option<(&'a Member<crate::GcSlice<U>>, usize, &'a U)>,
+    ) -> Result<bool, GcError> {
+        // SAFETY: as in `map_replace_copy` (a fixed-length array is never a vector's storage).
+        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        self.scope
+            .slice_replace_copy(move |sc| locate(sc, elements))
     }
 
     /// Shortens the view to `len` elements (nothing happens when it is not longer); the removed

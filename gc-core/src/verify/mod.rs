@@ -454,6 +454,13 @@ impl HeapInner {
                 });
             }
         }
+        if let Some((addr, hash)) = heap.identity.stale_cached() {
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "the identity cache gives {addr:#x} the hash {hash:#x}, the table does not"
+                ),
+            });
+        }
         if hashed != heap.identity.len() {
             checker.report.push(Violation::BadSideList {
                 problem: format!(

@@ -1,0 +1,324 @@
+//! The API a bytecode interpreter's hot paths use: map lookups and writes through members with
+//! inline-cache hints, `rebind_to`, and a `VecView`'s copies that read the view's own
+//! elements. Each against a plain model, across collections that move everything.
+
+use std::collections::HashMap;
+
+use gc_core::{
+    Config, GcBytes, GcMap, GcSlice, GcVec, Handle, Heap, MapHint, Member, Scope, Trace,
+};
+use proptest::prelude::*;
+
+fn scaled(n: usize) -> usize {
+    if cfg!(miri) {
+        (n / 50).max(4)
+    } else {
+        n
+    }
+}
+
+fn verified() -> Heap {
+    Heap::new(
+        Config::default()
+            .with_nursery_size(16 << 10)
+            .with_debug_level(2)
+            .with_nursery_debug(true),
+    )
+    .unwrap()
+}
+
+#[derive(Trace, Debug)]
+enum Value {
+    Nil,
+    Num(f64),
+    Str(Member<GcBytes>),
+}
+
+/// An object with fields, as an interpreter's instance.
+#[derive(Trace)]
+struct Instance {
+    fields: Member<GcMap<GcBytes, Value>>,
+}
+
+/// The names a program uses, as its constants hold them.
+fn names<'s>(s: &mut Scope<'s>, count: usize) -> Handle<'s, GcSlice<Member<GcBytes>>> {
+    let mut handles = Vec::new();
+    for i in 0..count {
+        handles.push(Some(s.alloc_bytes(format!("name{i}").as_bytes()).unwrap()));
+    }
+    s.alloc_slice_of::<Member<GcBytes>>(handles).unwrap()
+}
+
+fn lookup<'a>(
+    s: &'a Scope<'_>,
+    object: Handle<'_, Instance>,
+    names: Handle<'_, GcSlice<Member<GcBytes>>>,
+    name: usize,
+    hint: Option<&MapHint>,
+) -> Option<&'a Value> {
+    let fields = s.deref(&s.get(object).fields)?;
+    s.map_lookup(fields, &s.get(names)[name], hint)
+}
+
+#[test]
+fn a_hint_is_only_ever_a_shortcut() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 8);
+        let mut objects = Vec::new();
+        for k in 0..3 {
+            let fields = s.alloc_map(0).unwrap();
+            // Different insertion orders: the same name sits in different slots.
+            for i in 0..8 {
+                let name = if k == 1 { 7 - i } else { i };
+                let key = s.root(&s.get(names)[name]).unwrap();
+                s.map_insert(fields, key, ValueInit::Num((k * 100 + name) as f64))
+                    .unwrap();
+            }
+            objects.push(
+                s.alloc_init(InstanceInit {
+                    fields: Some(fields),
+                })
+                .unwrap(),
+            );
+        }
+        let hint = MapHint::new();
+        for round in 0..3 {
+            if round > 0 {
+                s.collect_minor(); // every slot's key moves
+            }
+            for (k, &object) in objects.iter().enumerate() {
+                for name in 0..8 {
+                    let found = lookup(s, object, names, name, Some(&hint));
+                    let want = (k * 100 + name) as f64;
+                    assert!(
+                        matches!(found, Some(Value::Num(n)) if *n == want),
+                        "{k} {name}"
+                    );
+                }
+            }
+        }
+        // A key that is absent stays absent, whatever the hint says.
+        let other = s.alloc_bytes(b"name0").unwrap(); // same bytes, another object
+        let other = s.alloc_slice_of::<Member<GcBytes>>([Some(other)]).unwrap();
+        assert!(lookup(s, objects[0], other, 0, Some(&hint)).is_none());
+    });
+}
+
+#[test]
+fn replace_writes_only_existing_entries_and_allocates_nothing() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 2);
+        let fields = s.alloc_map(0).unwrap();
+        let object = s
+            .alloc_init(InstanceInit {
+                fields: Some(fields),
+            })
+            .unwrap();
+        let text = s.alloc_bytes(b"text").unwrap();
+        let source = s.alloc_init(ValueInit::Str(Some(text))).unwrap();
+        let hint = MapHint::new();
+        let replace = |s: &mut Scope<'_>, name: usize| {
+            s.map_replace_copy(Some(&hint), |s| {
+                let fields = s.deref(&s.get(object).fields)?;
+                Some((fields, &s.get(names)[name], s.get(source)))
+            })
+        };
+        assert_eq!(replace(s, 0), Ok(false)); // absent: nothing written
+        assert_eq!(s.get(fields).len(), 0);
+        let key = s.root(&s.get(names)[0]).unwrap();
+        s.map_insert(fields, key, ValueInit::Nil).unwrap();
+        let before = s.stats().bytes_allocated;
+        assert_eq!(replace(s, 0), Ok(true));
+        assert_eq!(s.stats().bytes_allocated, before);
+        s.collect_minor();
+        let found = lookup(s, object, names, 0, None);
+        assert!(matches!(found, Some(Value::Str(m)) if s.deref(m) == Some(&b"text"[..])));
+        assert_eq!(replace(s, 1), Ok(false));
+    });
+}
+
+#[test]
+fn put_inserts_growing_the_table_and_finds_everything_again() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let count = scaled(300);
+        let names = names(s, count);
+        let fields = s.alloc_map(0).unwrap();
+        let object = s
+            .alloc_init(InstanceInit {
+                fields: Some(fields),
+            })
+            .unwrap();
+        let values = s.alloc_vec::<Value>(count).unwrap();
+        for i in 0..count {
+            s.vec_push(values, ValueInit::Num(i as f64));
+        }
+        let hints: Vec<MapHint> = (0..count).map(|_| MapHint::new()).collect();
+        for round in 0..2 {
+            for i in 0..count {
+                let put = s.map_put_copy(Some(&hints[i]), |s| {
+                    let fields = s.deref(&s.get(object).fields)?;
+                    Some((fields, &s.get(names)[i], &s.get(values)[i]))
+                });
+                assert_eq!(put, Ok(Some(round == 1)), "{i}");
+            }
+            s.collect_minor();
+        }
+        assert_eq!(s.get(fields).len(), count);
+        for i in 0..count {
+            let found = lookup(s, object, names, i, Some(&hints[i]));
+            assert!(matches!(found, Some(Value::Num(n)) if *n == i as f64));
+        }
+        assert!(s.verify().violations.is_empty());
+    });
+}
+
+#[test]
+fn rebind_to_follows_a_member_and_ignores_null() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 3);
+        let cursor = s.root(&s.get(names)[0]).unwrap();
+        for round in 0..3 {
+            assert!(s.rebind_to(cursor, &s.get(names)[round]));
+            s.collect_minor();
+            assert_eq!(s.get(cursor), format!("name{round}").as_bytes());
+        }
+        let empty = s.alloc_slice_of::<Member<GcBytes>>([None]).unwrap();
+        assert!(!s.rebind_to(cursor, &s.get(empty)[0]));
+        assert_eq!(s.get(cursor), b"name2");
+    });
+}
+
+#[test]
+fn a_views_copies_read_its_own_elements() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack = s.alloc_vec::<Value>(16).unwrap();
+        let text = s.alloc_bytes(b"x").unwrap();
+        let boxed = s.alloc_init(ValueInit::Str(Some(text))).unwrap();
+        s.vec_push(stack, ValueInit::Num(1.0));
+        s.vec_push(stack, ValueInit::Nil);
+        let mut v = s.vec_view(stack);
+        // Copy element 0 over element 1, found through the elements the closure gets.
+        assert_eq!(v.copy_from(1, |_, values| values.first()), Ok(true));
+        assert_eq!(v.push_copy_from(|s, _| Some(s.get(boxed))), Ok(true));
+        assert_eq!(v.push_copy_from(|_, values| values.get(99)), Ok(false));
+        assert_eq!(v.len(), 3);
+        assert!(matches!(v[1], Value::Num(n) if n == 1.0));
+        s.collect_minor();
+        let values = s.get(stack);
+        assert!(matches!(&values[2], Value::Str(m) if s.deref(m) == Some(&b"x"[..])));
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+
+    /// Fields written and read through members and hints, against a `HashMap`, with hints
+    /// shared between objects (as one bytecode instruction sees many instances) and
+    /// collections in between.
+    #[test]
+    fn member_map_operations_match_a_model(
+        ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..4, 0usize..3), 1..80)
+    ) {
+        let mut heap = verified();
+        heap.scope(|s| {
+            let names = names(s, 6);
+            let objects: Vec<_> = (0..3).map(|_| {
+                let fields = s.alloc_map(0).unwrap();
+                s.alloc_init(InstanceInit { fields: Some(fields) }).unwrap()
+            }).collect();
+            let source = s.alloc_vec::<Value>(1).unwrap();
+            s.vec_push(source, ValueInit::Nil);
+            let hints: Vec<MapHint> = (0..3).map(|_| MapHint::new()).collect();
+            let mut model: Vec<HashMap<usize, f64>> = vec![HashMap::new(); 3];
+            for (step, &(object, name, op, hint)) in ops.iter().enumerate() {
+                let hint = &hints[hint];
+                let number = step as f64;
+                s.vec_set(source, 0, ValueInit::Num(number));
+                let obj = objects[object];
+                match op {
+                    0 => {
+                        let put = s.map_put_copy(Some(hint), |s| {
+                            let fields = s.deref(&s.get(obj).fields)?;
+                            Some((fields, &s.get(names)[name], &s.get(source)[0]))
+                        }).unwrap();
+                        let had = model[object].insert(name, number).is_some();
+                        prop_assert_eq!(put, Some(had));
+                    }
+                    1 => {
+                        let replaced = s.map_replace_copy(Some(hint), |s| {
+                            let fields = s.deref(&s.get(obj).fields)?;
+                            Some((fields, &s.get(names)[name], &s.get(source)[0]))
+                        }).unwrap();
+                        let had = model[object].contains_key(&name);
+                        if had {
+                            model[object].insert(name, number);
+                        }
+                        prop_assert_eq!(replaced, had);
+                    }
+                    2 => s.collect_minor(),
+                    _ => {
+                        let found = lookup(s, objects[object], names, name, Some(hint));
+                        let want = model[object].get(&name);
+                        match (found, want) {
+                            (None, None) => {}
+                            (Some(Value::Num(n)), Some(w)) => prop_assert_eq!(n, w),
+                            (f, w) => prop_assert!(false, "found {:?}, model {:?}", f, w),
+                        }
+                    }
+                }
+            }
+            prop_assert!(s.verify().violations.is_empty());
+            Ok(())
+        })?;
+    }
+}
+
+#[test]
+fn the_identity_cache_never_outlives_its_entries() {
+    // Keys hashed, looked up (cached), moved by minor collections, some dying, addresses
+    // reused by new objects that get hashed in turn: the verifier checks the cache against the
+    // table after every collection (DEBUG=2) and at the end.
+    let mut heap = verified();
+    heap.scope(|s| {
+        let fields = s.alloc_map::<GcBytes, Value>(0).unwrap();
+        for round in 0..scaled(40) {
+            s.scope(|t| {
+                let key = t.alloc_bytes(format!("k{round}").as_bytes()).unwrap();
+                t.map_insert(fields, key, ValueInit::Num(round as f64))
+                    .unwrap();
+                assert!(t.map_get(fields, key).is_some());
+                let garbage = t.alloc_bytes(b"garbage").unwrap();
+                let _ = t.identity_hash(garbage); // hashed, then dies
+            });
+            if round % 3 == 0 {
+                s.collect_minor();
+            }
+            if round % 7 == 0 {
+                s.collect_major();
+            }
+        }
+        assert_eq!(s.get(fields).len(), scaled(40));
+        assert!(s.verify().violations.is_empty());
+    });
+}
+
+#[test]
+fn a_view_and_its_vector_agree_after_every_kind_of_write() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(8).unwrap();
+        let mut v = s.vec_view(stack);
+        v.push(Value::Num(1.0)).unwrap();
+        v.push_copy(0).unwrap();
+        v.set(1, Value::Num(2.0)).unwrap();
+        v.copy(1, 0).unwrap();
+        v.truncate(1);
+        assert_eq!(s.vec_len(stack), 1);
+        assert!(matches!(s.get(stack)[0], Value::Num(n) if n == 2.0));
+    });
+}

@@ -1,0 +1,210 @@
+//! The `lox` binary and library beyond the suite: the REPL, collector settings from the
+//! environment, untrusted input (the fuzz corpus, replayed on stable) and limits.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use lox::{Lox, LoxError};
+
+fn run(source: &str) -> (Result<(), LoxError>, String, String) {
+    let mut lox = Lox::new(gc_core::Config::default()).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let result = lox.interpret(source, &mut out, &mut err);
+    (
+        result,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn lox_file(source: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("program.lox");
+    std::fs::write(&path, source).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn the_repl_keeps_globals_from_line_to_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "var greeting = \"hello\";\nfun twice(x) { return x + x; }\nprint twice(greeting);\nprint nope;\nprint greeting;\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout, "> > > hellohello\n> > hello\n> \n");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("Undefined variable 'nope'.\n[line 1] in script"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn interned_strings_and_classes_survive_from_one_run_to_the_next() {
+    let mut lox = Lox::new(gc_core::Config::default().with_nursery_size(4096)).unwrap();
+    let mut out = Vec::new();
+    let lines = [
+        "class Box { init(v) { this.v = v; } get() { return this.v; } }",
+        "var boxes = nil; for (var i = 0; i < 2000; i = i + 1) { var b = Box(\"x\" + \"y\"); boxes = b; }",
+        "print boxes.get() == \"xy\";",
+        "print Box(\"z\").get();",
+    ];
+    for line in lines {
+        lox.interpret(line, &mut out, &mut std::io::sink()).unwrap();
+    }
+    assert_eq!(String::from_utf8(out).unwrap(), "true\nz\n");
+    assert!(lox.heap_mut().stats().minor_collections > 0);
+    assert!(lox.heap_mut().verify().violations.is_empty());
+}
+
+#[test]
+fn the_trace_variable_shows_the_collections() {
+    let (_dir, path) = lox_file(
+        "class P {} var keep = nil; for (var i = 0; i < 20000; i = i + 1) { keep = P(); } print keep;",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .arg(&path)
+        .env("PINION_GC_TRACE", "1")
+        .env("PINION_GC_NURSERY", "64KB")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "P instance\n");
+    let trace = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        trace.lines().any(|l| l.starts_with("pinion: heap ")),
+        "{trace}"
+    );
+}
+
+#[test]
+fn a_bad_collector_variable_is_a_clear_error() {
+    let (_dir, path) = lox_file("print 1;");
+    let output = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .arg(&path)
+        .env("PINION_GC_NURSERY", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    let message = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        message.contains("PINION_GC_NURSERY") && message.contains("lots"),
+        "{message}"
+    );
+}
+
+#[test]
+fn exit_codes_follow_clox() {
+    let (_dir, path) = lox_file("print 1 +;");
+    let status = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .arg(&path)
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(65));
+    let (_dir, path) = lox_file("print -\"a\";");
+    let status = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .arg(&path)
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(70));
+    let status = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .arg("/nonexistent/program.lox")
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(74));
+    let status = Command::new(env!("CARGO_BIN_EXE_lox"))
+        .args(["a.lox", "b.lox"])
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(64));
+}
+
+#[test]
+fn deep_nesting_is_a_compile_error_not_a_crash() {
+    let deep = |open: &str, middle: &str, close: &str, depth: usize| {
+        format!("{}{middle}{}", open.repeat(depth), close.repeat(depth))
+    };
+    let cases = [
+        ("print ", "(", "1", ")", ";"),
+        ("", "{", "print 1;", "}", ""),
+        ("print ", "-", "1", "", ";"),
+        ("", "if (true) ", "print 1;", "", ""),
+        ("", "fun f() {", "", "}", ""),
+        ("var a; ", "a = ", "1", "", ";"),
+    ];
+    for (before, open, middle, close, after) in cases {
+        let source = format!("{before}{}{after}", deep(open, middle, close, 100_000));
+        let (result, _, err) = run(&source);
+        assert_eq!(result, Err(LoxError::Compile), "{open}");
+        assert!(err.contains("Too much nesting."), "{open}: {err}");
+        // Within the limit, the same program runs.
+        let source = format!("{before}{}{after}", deep(open, middle, close, 40));
+        let (result, _, err) = run(&source);
+        assert_eq!(result, Ok(()), "{open}: {err}");
+    }
+}
+
+#[test]
+fn deep_recursion_is_a_stack_overflow_with_a_trace() {
+    let (result, _, err) = run("fun f(n) { return f(n + 1); }\nf(0);");
+    assert_eq!(result, Err(LoxError::Runtime));
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "Stack overflow.");
+    assert_eq!(lines.len(), 1 + lox::FRAMES_MAX);
+    assert!(lines[1..lox::FRAMES_MAX]
+        .iter()
+        .all(|l| *l == "[line 1] in f()"));
+    assert_eq!(lines[lox::FRAMES_MAX], "[line 2] in script");
+}
+
+#[test]
+fn running_out_of_memory_is_a_runtime_error() {
+    let config = gc_core::Config::default()
+        .with_nursery_size(64 << 10)
+        .with_max_heap(Some(8 << 20));
+    let mut lox = Lox::new(config).unwrap();
+    let source = "class Node { init(next) { this.next = next; } }\n\
+                  { var list = nil; while (true) list = Node(list); }";
+    let mut err = Vec::new();
+    let result = lox.interpret(source, &mut std::io::sink(), &mut err);
+    assert_eq!(result, Err(LoxError::Runtime));
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.starts_with("Out of memory.\n[line 2] in "), "{err}");
+    // The interpreter is still usable: the list is garbage now.
+    let mut out = Vec::new();
+    lox.interpret("print \"after\";", &mut out, &mut std::io::sink())
+        .unwrap();
+    assert_eq!(out, b"after\n");
+}
+
+#[test]
+fn every_lox_fuzz_corpus_file_runs_to_an_end() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/lox");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the lox corpus is committed")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 200, "the corpus holds the suite");
+    for path in files {
+        let source = std::fs::read(&path).unwrap();
+        // Panics (failing the test) on a broken heap; any Lox outcome is fine.
+        let _ = lox::fuzzing::run_untrusted(&source);
+    }
+}
