@@ -157,8 +157,8 @@ fn put_inserts_growing_the_table_and_finds_everything_again() {
         }
         let hints: Vec<MapHint> = (0..count).map(|_| MapHint::new()).collect();
         for round in 0..2 {
-            for i in 0..count {
-                let put = s.map_put_copy(Some(&hints[i]), |s| {
+            for (i, hint) in hints.iter().enumerate() {
+                let put = s.map_put_copy(Some(hint), |s| {
                     let fields = s.deref(&s.get(object).fields)?;
                     Some((fields, &s.get(names)[i], &s.get(values)[i]))
                 });
@@ -167,8 +167,8 @@ fn put_inserts_growing_the_table_and_finds_everything_again() {
             s.collect_minor();
         }
         assert_eq!(s.get(fields).len(), count);
-        for i in 0..count {
-            let found = lookup(s, object, names, i, Some(&hints[i]));
+        for (i, hint) in hints.iter().enumerate() {
+            let found = lookup(s, object, names, i, Some(hint));
             assert!(matches!(found, Some(Value::Num(n)) if *n == i as f64));
         }
         assert!(s.verify().violations.is_empty());
@@ -215,7 +215,16 @@ fn a_views_copies_read_its_own_elements() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 2 } else { 48 },
+        // Miri's isolation forbids the file access that failure persistence needs.
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
+        ..ProptestConfig::default()
+    })]
 
     /// Fields written and read through members and hints, against a `HashMap`, with hints
     /// shared between objects (as one bytecode instruction sees many instances) and
