@@ -8,6 +8,7 @@
 
 use gc_core::{Handle, Member, Scope, Trace};
 
+pub mod jvm;
 pub mod process;
 pub mod workloads;
 

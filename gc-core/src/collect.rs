@@ -201,7 +201,8 @@ impl HeapInner {
         let start = Instant::now();
         let at = self.recorder.since_start();
         let memory_before = self.memory_in_use();
-        self.stats.bytes_allocated += self.nursery.used() as u64;
+        let allocated = self.nursery.used();
+        self.stats.bytes_allocated += allocated as u64;
         self.drain_released_pins();
         self.persistent.drain();
         // From here until the nursery is reset the heap is half-collected (see `abort.rs`).
@@ -366,6 +367,12 @@ impl HeapInner {
         self.nursery.reset(pinned, self.config.nursery_debug());
         self.gaps_pin_epoch = self.pins.young_releases();
         guard.disarm();
+        self.young.after_minor(
+            allocated,
+            promoted_bytes as usize + pinned_bytes,
+            start.elapsed().as_secs_f64(),
+            self.old.bytes_in_use(),
+        );
         self.refresh_nursery_limit();
         self.pins.stats.fragmentation_bytes = self.nursery.fragmentation();
 
@@ -374,6 +381,7 @@ impl HeapInner {
         self.stats.objects_promoted += promoted_objects;
         let duration = start.elapsed();
         self.stats.minor_pause.record(duration);
+        self.minor_histogram.record(duration);
         if fault_on!(BarrierInHookRecording) && self.hooks.is_some() {
             // The faulty hook recording: a write barrier inside the collection clears the
             // barrier bit of an old object, but its remembered-set entry is lost.
@@ -392,6 +400,7 @@ impl HeapInner {
                 surviving_bytes: promoted_bytes + pinned_bytes as u64,
                 promoted_bytes,
                 pinned_objects: self.pins.young_pinned() as u64,
+                nursery_size: self.nursery.usable() as u64,
             }));
         match self.config.debug_level() {
             3.. => self.assert_verified("minor collection"),
@@ -539,6 +548,9 @@ impl HeapInner {
         self.stats.live_bytes_after_major = live;
         self.pacer.after_major(live);
         self.stats.major_threshold = self.pacer.threshold();
+        let plan = self.retention.after_major(live, self.pacer.threshold());
+        self.old.release_surplus(plan.keep, plan.min_age);
+        self.young.after_major(self.old.bytes_in_use());
         self.refresh_nursery_limit();
         self.stats.major_collections += 1;
         let duration = start.elapsed();

@@ -14,8 +14,27 @@ use std::path::PathBuf;
 /// are allocated in the large-object space, where they never move.
 pub const LARGE_OBJECT_THRESHOLD: usize = 8 * 1024;
 
-/// Default nursery size: 4 MiB, fixed so that results are comparable across machines.
+/// Default initial nursery size: 4 MiB. The young generation then adapts (see
+/// `young_sizing.rs`) between [`DEFAULT_NURSERY_MIN`] and [`DEFAULT_NURSERY_MAX`] unless the
+/// size is fixed (`NURSERY`).
 pub const DEFAULT_NURSERY_SIZE: usize = 4 * 1024 * 1024;
+
+/// Default lower bound of the adaptive nursery: 512 KiB.
+pub const DEFAULT_NURSERY_MIN: usize = 512 * 1024;
+
+/// Default upper bound of the adaptive nursery: 64 MiB (reserved as address space; only what
+/// the policy uses is touched).
+pub const DEFAULT_NURSERY_MAX: usize = 64 * 1024 * 1024;
+
+/// Default minor-pause goal of the adaptive nursery: 2 ms.
+pub const DEFAULT_MINOR_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Default number of major collections a free old-generation page stays committed before it
+/// goes back to the OS (unless the heap has shrunk far below its committed memory).
+pub const DEFAULT_RELEASE_AFTER: u32 = 3;
+
+/// Default `MIN`: no automatic major collection while the old generation is below 32 MiB.
+pub const DEFAULT_MIN_MAJOR: usize = 32 * 1024 * 1024;
 
 /// The smallest nursery: 256 bytes (smaller sizes are refused by [`Config::validate`]).
 pub const MIN_NURSERY_SIZE: usize = 256;
@@ -45,6 +64,12 @@ pub const DEFAULT_GROWTH: f64 = 1.4;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub(crate) nursery_size: usize,
+    /// `NURSERY` given: the size never adapts.
+    pub(crate) nursery_fixed: bool,
+    pub(crate) nursery_min: Option<usize>,
+    pub(crate) nursery_max: Option<usize>,
+    pub(crate) minor_pause: std::time::Duration,
+    pub(crate) release_after: u32,
     pub(crate) nursery_debug: bool,
     pub(crate) major_collect: f64,
     pub(crate) growth: f64,
@@ -62,6 +87,11 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             nursery_size: DEFAULT_NURSERY_SIZE,
+            nursery_fixed: false,
+            nursery_min: None,
+            nursery_max: None,
+            minor_pause: DEFAULT_MINOR_PAUSE,
+            release_after: DEFAULT_RELEASE_AFTER,
             nursery_debug: false,
             major_collect: DEFAULT_MAJOR_COLLECT,
             growth: DEFAULT_GROWTH,
@@ -88,12 +118,50 @@ pub struct InvalidSetting {
 }
 
 impl Config {
-    /// Nursery size in bytes (`NURSERY`, default 4 MiB), from [`MIN_NURSERY_SIZE`] (256 bytes)
-    /// to [`MAX_NURSERY_SIZE`] (1 TiB): [`Config::validate`] refuses anything else. Sizes below
-    /// a few kilobytes mean "collect almost every allocation"; objects larger than the nursery
-    /// go straight to the old generation.
+    /// A fixed nursery of this many bytes (`NURSERY`; by default the nursery starts at 4 MiB
+    /// and adapts), from [`MIN_NURSERY_SIZE`] (256 bytes) to [`MAX_NURSERY_SIZE`] (1 TiB):
+    /// [`Config::validate`] refuses anything else. Sizes below a few kilobytes mean "collect
+    /// almost every allocation"; objects larger than the nursery go straight to the old
+    /// generation. A fixed size turns the adaptive policy off, so it cannot be combined with
+    /// [`Config::with_nursery_bounds`].
     pub fn with_nursery_size(mut self, bytes: usize) -> Self {
         self.nursery_size = bytes;
+        self.nursery_fixed = true;
+        self
+    }
+
+    /// Bounds of the adaptive nursery (`NURSERY_MIN`, default 512 KiB, and `NURSERY_MAX`,
+    /// default 64 MiB); `None` keeps a bound's default. The nursery starts at 4 MiB (clamped
+    /// into the bounds) and reserves `NURSERY_MAX` of address space.
+    ///
+    /// ```
+    /// use gc_core::Config;
+    /// let c = Config::default().with_nursery_bounds(Some(1 << 20), Some(16 << 20));
+    /// assert_eq!((c.nursery_min(), c.nursery_max()), (1 << 20, 16 << 20));
+    /// assert!(c.nursery_adaptive());
+    /// assert!(c.with_nursery_size(1 << 20).validate().is_err()); // fixed and bounded
+    /// ```
+    pub fn with_nursery_bounds(mut self, min: Option<usize>, max: Option<usize>) -> Self {
+        self.nursery_min = min.or(self.nursery_min);
+        self.nursery_max = max.or(self.nursery_max);
+        self
+    }
+
+    /// The minor-pause goal of the adaptive nursery (`MINOR_PAUSE`, default 2 ms): the nursery
+    /// shrinks when copying its survivors takes longer, and grows only while the predicted
+    /// pause stays under it. Zero removes the goal (the nursery then grows to its memory bound).
+    pub fn with_minor_pause(mut self, goal: std::time::Duration) -> Self {
+        self.minor_pause = goal;
+        self
+    }
+
+    /// How many major collections a free old-generation page stays committed before it goes
+    /// back to the OS (`RELEASE_AFTER`, default 3; `0` releases what a sweep frees beyond the
+    /// headroom at once). Pages the old generation will refill before its next major
+    /// collection are always kept; when the committed memory exceeds twice the threshold, the
+    /// surplus goes back at once.
+    pub fn with_release_after(mut self, collections: u32) -> Self {
+        self.release_after = collections;
         self
     }
 
@@ -121,7 +189,7 @@ impl Config {
     }
 
     /// No automatic major collection while the old generation is below this many bytes
-    /// (`MIN`, default 8 × the nursery size).
+    /// (`MIN`, default 32 MiB, whatever the nursery's size).
     pub fn with_min_major(mut self, bytes: usize) -> Self {
         self.min_major = Some(bytes);
         self
@@ -177,9 +245,62 @@ impl Config {
         self
     }
 
-    /// The nursery size in bytes.
+    /// The nursery size in bytes: fixed, or the adaptive nursery's initial size (clamped into
+    /// its bounds).
     pub fn nursery_size(&self) -> usize {
-        self.nursery_size
+        if self.nursery_fixed {
+            self.nursery_size
+        } else {
+            self.nursery_size.clamp(
+                self.nursery_min(),
+                self.nursery_max().max(self.nursery_min()),
+            )
+        }
+    }
+
+    /// Whether the nursery adapts (no fixed `NURSERY`).
+    pub fn nursery_adaptive(&self) -> bool {
+        !self.nursery_fixed
+    }
+
+    /// The adaptive nursery's lower bound.
+    pub fn nursery_min(&self) -> usize {
+        self.nursery_min.unwrap_or(DEFAULT_NURSERY_MIN)
+    }
+
+    /// The adaptive nursery's upper bound. Under Miri, where every reserved byte is real
+    /// memory, it defaults to the initial size.
+    pub fn nursery_max(&self) -> usize {
+        let default = if cfg!(miri) {
+            DEFAULT_NURSERY_SIZE
+        } else {
+            DEFAULT_NURSERY_MAX
+        };
+        self.nursery_max.unwrap_or(default)
+    }
+
+    /// The minor-pause goal.
+    pub fn minor_pause(&self) -> std::time::Duration {
+        self.minor_pause
+    }
+
+    /// Major collections a free page stays committed.
+    pub fn release_after(&self) -> u32 {
+        self.release_after
+    }
+
+    /// The young generation's sizing policy for this configuration.
+    pub fn young_sizing(&self) -> crate::YoungSizing {
+        if self.nursery_fixed {
+            crate::YoungSizing::fixed(self.nursery_size)
+        } else {
+            crate::YoungSizing::adaptive(
+                self.nursery_size(),
+                self.nursery_min(),
+                self.nursery_max(),
+                self.minor_pause.as_secs_f64(),
+            )
+        }
     }
 
     /// Whether the nursery is poisoned after minor collections.
@@ -199,8 +320,7 @@ impl Config {
 
     /// Old-generation size below which no automatic major collection runs.
     pub fn min_major(&self) -> usize {
-        self.min_major
-            .unwrap_or_else(|| self.nursery_size.saturating_mul(8))
+        self.min_major.unwrap_or(DEFAULT_MIN_MAJOR)
     }
 
     /// The hard heap limit, if any.
@@ -252,6 +372,36 @@ impl Config {
                 ),
             });
         }
+        if self.nursery_fixed && (self.nursery_min.is_some() || self.nursery_max.is_some()) {
+            return Err(InvalidSetting {
+                setting: "NURSERY",
+                problem: "NURSERY fixes the nursery's size, while NURSERY_MIN and NURSERY_MAX \
+                          bound an adaptive one: set one or the other"
+                    .into(),
+            });
+        }
+        if !self.nursery_fixed {
+            let (min, max) = (self.nursery_min(), self.nursery_max());
+            for (setting, bytes) in [("NURSERY_MIN", min), ("NURSERY_MAX", max)] {
+                if !(MIN_NURSERY_SIZE..=MAX_NURSERY_SIZE).contains(&bytes) {
+                    return Err(InvalidSetting {
+                        setting,
+                        problem: format!(
+                            "{bytes} bytes is outside the accepted range, {MIN_NURSERY_SIZE} \
+                             bytes to 1 TiB"
+                        ),
+                    });
+                }
+            }
+            if min > max {
+                return Err(InvalidSetting {
+                    setting: "NURSERY_MIN",
+                    problem: format!(
+                        "the lower bound ({min} bytes) is above NURSERY_MAX ({max} bytes)"
+                    ),
+                });
+            }
+        }
         let f = self.major_collect;
         if !(f == 0.0 || f > 1.0 && f.is_finite()) {
             return Err(InvalidSetting {
@@ -266,14 +416,19 @@ impl Config {
             });
         }
         if let Some(max) = self.max_heap {
-            if max <= self.nursery_size {
+            // An adaptive nursery shrinks to fit under the limit, down to its lower bound.
+            let (nursery, name) = if self.nursery_fixed {
+                (self.nursery_size, "NURSERY")
+            } else {
+                (self.nursery_min(), "NURSERY_MIN")
+            };
+            if max <= nursery {
                 return Err(InvalidSetting {
                     setting: "MAX",
                     problem: format!(
                         "the heap limit ({max} bytes) must be larger than the nursery \
-                         (NURSERY, {} bytes), which counts against it; raise MAX or lower \
-                         NURSERY (see docs/tuning.md for how much room promotion needs)",
-                        self.nursery_size
+                         ({name}, {nursery} bytes), which counts against it; raise MAX or \
+                         lower {name} (see docs/tuning.md for how much room promotion needs)"
                     ),
                 });
             }

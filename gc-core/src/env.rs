@@ -22,6 +22,10 @@ const SIZE: &str = "a size such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powe
 /// Every variable, with the syntax it accepts.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("NURSERY", "a size from 256 bytes to 1 TiB such as 4MB, 512K, 1.5MB or 1234 (K, M and G are powers of 1024; a trailing B is optional), or `auto`"),
+    ("NURSERY_MIN", "a size from 256 bytes to 1 TiB such as 512K or 1MB (K, M and G are powers of 1024; a trailing B is optional)"),
+    ("NURSERY_MAX", "a size from 256 bytes to 1 TiB such as 64MB or 256M (K, M and G are powers of 1024; a trailing B is optional)"),
+    ("MINOR_PAUSE", "a duration such as 2ms, 500us, 0.5ms or 0.002s (units ns, us, ms, s), or 0 for no pause goal"),
+    ("RELEASE_AFTER", "a whole number of major collections, such as 3 (0 releases at once)"),
     ("NURSERY_DEBUG", "0 or 1"),
     ("MAJOR_COLLECT", "0 (threshold-zero: no automatic major collection) or a decimal factor above 1, such as 1.82"),
     ("GROWTH", "a decimal factor above 1, such as 1.4"),
@@ -91,6 +95,47 @@ pub fn parse_size(text: &str) -> Option<usize> {
     let value: f64 = digits.parse().ok()?;
     let bytes = value * scale as f64;
     (bytes.is_finite() && bytes >= 0.0 && bytes <= usize::MAX as f64).then_some(bytes as usize)
+}
+
+/// Parses a duration (`2ms`, `500us`, `0.002s`, `0`).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(gc_core::parse_duration("2ms"), Some(Duration::from_millis(2)));
+/// assert_eq!(gc_core::parse_duration("1.5 ms"), Some(Duration::from_micros(1500)));
+/// assert_eq!(gc_core::parse_duration("0"), Some(Duration::ZERO));
+/// assert_eq!(gc_core::parse_duration("2"), None); // a unit is required, except for 0
+/// ```
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    if t == "0" {
+        return Some(std::time::Duration::ZERO);
+    }
+    let (number, unit_ns) = [
+        ("ns", 1u64),
+        ("us", 1_000),
+        ("ms", 1_000_000),
+        ("s", 1_000_000_000),
+    ]
+    .iter()
+    .find_map(|&(suffix, ns)| Some((t.strip_suffix(suffix)?.trim_end(), ns)))?;
+    // Exact decimal arithmetic, so that a duration written out reads back unchanged.
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |d: &str| d.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let mut nanos = if whole.is_empty() {
+        0
+    } else {
+        whole.parse::<u64>().ok()?.checked_mul(unit_ns)?
+    };
+    let mut scale = unit_ns;
+    for c in fraction.chars() {
+        scale /= 10;
+        nanos = nanos.checked_add(u64::from(c.to_digit(10)?) * scale)?;
+    }
+    Some(std::time::Duration::from_nanos(nanos))
 }
 
 /// Parses a plain decimal factor (`1.82`, `0`, `2`).
@@ -247,7 +292,7 @@ impl Config {
                 k.starts_with(prefix).then(|| (k, v.into()))
             })
             .collect();
-        // NURSERY first: the defaults of MIN and MAX_PINNED depend on it.
+        // NURSERY first: MAX_PINNED's default depends on it.
         vars.sort_by_key(|(k, _)| (k != &format!("{prefix}NURSERY"), k.clone()));
         for (name, value) in vars {
             let suffix = &name[prefix.len()..];
@@ -301,6 +346,14 @@ impl Config {
         *self = match suffix {
             "NURSERY" if value.trim() == "auto" => c.with_nursery_size(auto_nursery_size()),
             "NURSERY" => c.with_nursery_size(size()?),
+            "NURSERY_MIN" => c.with_nursery_bounds(Some(size()?), None),
+            "NURSERY_MAX" => c.with_nursery_bounds(None, Some(size()?)),
+            "MINOR_PAUSE" => c.with_minor_pause(parse_duration(value).ok_or_else(syntax)?),
+            "RELEASE_AFTER" => c.with_release_after(
+                parse_count(value)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(syntax)?,
+            ),
             "NURSERY_DEBUG" => c.with_nursery_debug(flag()?),
             "MAJOR_COLLECT" => {
                 let f = parse_factor(value)
@@ -343,8 +396,20 @@ impl Config {
     /// Every setting as it would be written in the environment, `(suffix, value)`, in a fixed
     /// order; [`Config::set`] reads each one back to the same value.
     pub fn env_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = vec![
-            ("NURSERY", self.nursery_size().to_string()),
+        let mut pairs = if self.nursery_adaptive() {
+            vec![
+                ("NURSERY_MIN", self.nursery_min().to_string()),
+                ("NURSERY_MAX", self.nursery_max().to_string()),
+            ]
+        } else {
+            vec![("NURSERY", self.nursery_size().to_string())]
+        };
+        pairs.extend([
+            ("MINOR_PAUSE", {
+                let ns = self.minor_pause().as_nanos();
+                format!("{}.{:06}ms", ns / 1_000_000, ns % 1_000_000)
+            }),
+            ("RELEASE_AFTER", self.release_after().to_string()),
             ("NURSERY_DEBUG", u8::from(self.nursery_debug()).to_string()),
             ("MAJOR_COLLECT", self.major_collect().to_string()),
             ("GROWTH", self.growth().to_string()),
@@ -355,7 +420,7 @@ impl Config {
             ("DEBUG", self.debug_level().to_string()),
             ("STRESS", self.stress().unwrap_or(0).to_string()),
             ("TRACE", u8::from(self.trace()).to_string()),
-        ];
+        ]);
         if let Some(log) = self.log() {
             pairs.push(("LOG", log.display().to_string()));
         }

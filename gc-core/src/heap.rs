@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!   Heap ── HeapInner
-//!            ├─ nursery      bump-allocated young objects (moving)
+//!            ├─ nursery      bump-allocated young objects (moving), sized by `young`
 //!            ├─ old          size-classed pages in arenas (non-moving)
 //!            ├─ large        one mapping per large object (non-moving)
 //!            ├─ mutator      handle stack (roots) + remembered set   [UnsafeCell]
@@ -78,6 +78,12 @@ pub(crate) struct HeapInner {
     pub(crate) in_major: bool,
     pub(crate) stats: HeapStats,
     pub(crate) pacer: Pacer,
+    /// The young generation's sizing policy (fixed or adaptive).
+    pub(crate) young: crate::YoungSizing,
+    /// When free old-generation pages go back to the OS.
+    pub(crate) retention: crate::Retention,
+    /// Minor pauses alone (the recorder's histogram mixes minor and major ones).
+    pub(crate) minor_histogram: gc_hooks::PauseHistogram,
     /// `freeze` sealed the old generation and large objects that existed then.
     pub(crate) frozen: bool,
     /// Memory the embedder holds outside the heap, counted towards the next major collection.
@@ -113,13 +119,15 @@ impl HeapInner {
         config
             .validate()
             .map_err(|e| GcError::InvalidConfig(e.to_string()))?;
-        let nursery = Nursery::new(config.nursery_size()).ok_or(GcError::OutOfMemory {
-            requested: config.nursery_size(),
+        let young = config.young_sizing();
+        let nursery = Nursery::new(young.max(), young.size()).ok_or(GcError::OutOfMemory {
+            requested: young.max(),
             in_use: 0,
             limit: config.max_heap(),
             reason: "the OS refused the nursery",
         })?;
         let pacer = Pacer::from_config(&config);
+        let retention = crate::Retention::new(config.release_after(), config.major_collect());
         let id = NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed);
         let recorder = gc_hooks::Recorder::new(id, config.trace(), config.log()).map_err(|e| {
             GcError::InvalidConfig(format!(
@@ -159,6 +167,9 @@ impl HeapInner {
             providers: Vec::new(),
             stats: HeapStats::default(),
             pacer,
+            young,
+            retention,
+            minor_histogram: gc_hooks::PauseHistogram::default(),
             frozen: false,
             pressure: 0,
             gray: Vec::new(),
@@ -322,7 +333,7 @@ impl HeapInner {
     fn bypass_nursery(&mut self, size: usize) {
         self.stats.bytes_bypassing_nursery += size as u64;
         self.bypass_since_drain += size;
-        if self.bypass_since_drain >= self.nursery.capacity() {
+        if self.bypass_since_drain >= self.young.size() {
             self.bypass_since_drain = 0;
             self.drain_released_pins();
         }
@@ -435,8 +446,7 @@ impl HeapInner {
             live_bytes_after_major: s.live_bytes_after_major as u64,
             old_bytes: self.old.bytes_in_use() as u64,
             large_object_bytes: self.large.bytes() as u64,
-            committed_bytes: (self.nursery.capacity() + self.old.committed() + self.large.bytes())
-                as u64,
+            committed_bytes: self.footprint() as u64,
             pinned_objects: self.pins.pinned_objects() as u64,
             total_pause_ns: (s.minor_pause.total + s.major_pause.total).as_nanos() as u64,
             max_pause_ns: s.minor_pause.max.max(s.major_pause.max).as_nanos() as u64,
@@ -515,7 +525,7 @@ impl HeapInner {
     /// pages of the old generation's arenas and the large objects' mappings (see
     /// `old_space/accounting.rs`). `MAX` bounds it at all times.
     pub(crate) fn footprint(&self) -> usize {
-        self.nursery.capacity() + self.old.committed() + self.large.bytes()
+        self.nursery.committed() + self.old.committed() + self.large.bytes()
     }
 
     fn out_of_memory(&mut self, requested: usize, reason: &'static str) -> GcError {
@@ -533,16 +543,27 @@ impl HeapInner {
         }
     }
 
-    /// Under a heap limit, lets the nursery use only as much as can still be promoted: the
-    /// worst case of promoting the usable nursery (slot and page rounding included) fits in
-    /// what the limit leaves, so a minor collection always completes under it. Called whenever
-    /// the nursery is empty but for its pinned survivors (after every collection).
+    /// Gives the nursery the size its policy wants, giving a shrunken tail back to the OS, and
+    /// under a heap limit lets it use only as much as can still be promoted: the worst case of
+    /// promoting the usable nursery (slot and page rounding included) fits in what the limit
+    /// leaves, so a minor collection always completes under it. Called whenever the nursery is
+    /// empty but for its pinned survivors (after every collection).
     pub(crate) fn refresh_nursery_limit(&mut self) {
-        if let Some(max) = self.config.max_heap() {
-            let room = max.saturating_sub(self.footprint());
-            let usable = self.old.promotable_within(room, self.nursery.capacity());
-            self.nursery.set_usable(usable);
+        let wanted = self.young.size().min(self.nursery.capacity());
+        if wanted < self.nursery.committed() {
+            self.nursery.release_tail(wanted);
         }
+        let usable = match self.config.max_heap() {
+            None => wanted,
+            Some(max) => {
+                // The nursery counts as at least what it wants: growing into it commits it.
+                let others = self.old.committed() + self.large.bytes();
+                let counted = self.nursery.committed().max(wanted);
+                let room = max.saturating_sub(others + counted);
+                self.old.promotable_within(room, wanted)
+            }
+        };
+        self.nursery.set_usable(usable);
     }
 
     /// Makes room for direct old-generation growth (a large object, an object born old) under
@@ -575,7 +596,7 @@ impl HeapInner {
         if base <= max {
             let usable = self
                 .old
-                .promotable_within(max - base, self.nursery.capacity());
+                .promotable_within(max - base, self.young.size().min(self.nursery.capacity()));
             self.nursery.set_usable(usable);
             return Ok(());
         }
@@ -617,13 +638,15 @@ impl HeapInner {
         s.pinning.pinned_young = self.pins.young_pinned();
         s.pinning.pinned_objects = self.pins.pinned_objects();
         s.pauses = self.recorder.pause_summary();
+        s.minor_pauses = self.minor_histogram.summary();
         s.weak_refs = self.weak.len();
         s.persistent_roots = self.persistent.len();
         s.hashed_objects = self.identity.len();
         s.large_object_bytes = self.large.bytes();
         s.arenas = self.old.arena_count();
         s.large_objects = self.large.len();
-        s.committed_bytes = self.nursery.capacity() + self.old.committed() + self.large.bytes();
+        s.committed_bytes = self.footprint();
+        s.nursery_size = self.nursery.usable();
         s.bytes_returned = self.old.bytes_returned();
         s.frozen_bytes = self.old.sealed_bytes() + self.large.sealed_bytes();
         s.memory_pressure = self.pressure;

@@ -304,6 +304,7 @@ mod pacer;
 mod page_source;
 mod persistent;
 mod pin;
+mod retention;
 mod roots;
 mod scope;
 mod stats;
@@ -311,15 +312,19 @@ mod store;
 mod trace;
 mod verify;
 mod weak;
+mod young_sizing;
 
 use std::marker::PhantomData;
 
 pub use builtin::{GcArray, GcBytes, GcObject};
 pub use config::{
-    Config, InvalidSetting, DEFAULT_GROWTH, DEFAULT_MAJOR_COLLECT, DEFAULT_NURSERY_SIZE,
-    LARGE_OBJECT_THRESHOLD, MAX_NURSERY_SIZE, MIN_NURSERY_SIZE,
+    Config, InvalidSetting, DEFAULT_GROWTH, DEFAULT_MAJOR_COLLECT, DEFAULT_MINOR_PAUSE,
+    DEFAULT_MIN_MAJOR, DEFAULT_NURSERY_MAX, DEFAULT_NURSERY_MIN, DEFAULT_NURSERY_SIZE,
+    DEFAULT_RELEASE_AFTER, LARGE_OBJECT_THRESHOLD, MAX_NURSERY_SIZE, MIN_NURSERY_SIZE,
 };
-pub use env::{auto_nursery_size, parse_factor, parse_size, ConfigError, EnvProblem, VARIABLES};
+pub use env::{
+    auto_nursery_size, parse_duration, parse_factor, parse_size, ConfigError, EnvProblem, VARIABLES,
+};
 pub use error::GcError;
 pub use gc_derive::Trace;
 /// The event and statistics types hooks receive (the `gc-hooks` crate).
@@ -335,12 +340,14 @@ pub use old_space::{ARENA_SIZE, PAGE_SIZE, SIZE_CLASSES};
 pub use pacer::Pacer;
 pub use persistent::Persistent;
 pub use pin::{PinId, PinStats, Pinned};
+pub use retention::{ReleasePlan, Retention};
 pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
 pub use scope::{Handle, Scope, VecView};
 pub use stats::{HeapStats, PauseStats};
 pub use trace::{Trace, Tracer};
 pub use verify::{VerifyReport, Violation};
 pub use weak::{Weak, WeakValueTable};
+pub use young_sizing::YoungSizing;
 
 /// A garbage-collected heap. One per thread: `Send`, not `Sync`.
 ///

@@ -11,8 +11,13 @@
 //! smaller than [`MIN_GAP`] are not worth visiting and count as fragmentation. Without pins
 //! there is one gap: the whole (usable) nursery.
 //!
-//! **Usable size.** Under a heap limit the nursery may be allowed less than its capacity (see
-//! the heap module); gaps are clipped to the usable prefix.
+//! **Usable size.** The region is reserved at the largest size the young generation's sizing
+//! policy may choose (`young_sizing.rs`); the policy's current size, clipped under a heap limit
+//! to what can still be promoted (see the heap module), is the *usable* prefix, and gaps are
+//! clipped to it. Pages past the usable prefix are touched only once the policy grows into
+//! them; *committed* is the high-water mark of the usable prefix (in whole OS pages), which is
+//! what the heap limit counts, until a shrinking policy gives the tail back with
+//! [`Nursery::release_tail`].
 //!
 //! Invariants:
 //! - `gaps` are disjoint, in address order, within the usable prefix, and contain no pinned
@@ -33,12 +38,17 @@ pub const POISON: u8 = 0xDB;
 /// Gaps between pinned objects smaller than this are skipped.
 pub const MIN_GAP: usize = 256;
 
+/// The OS page size the region is released in.
+const PAGE: usize = 4096;
+
 pub(crate) struct Nursery {
     region: Region,
     top: *mut u8,
     /// End of the current gap.
     limit: usize,
     usable: usize,
+    /// High-water mark of `usable`, rounded up to OS pages (at most the region's length).
+    committed: usize,
     /// Free ranges `(start, end)` as offsets from the region's start.
     gaps: Vec<(usize, usize)>,
     gap: usize,
@@ -52,14 +62,16 @@ pub(crate) struct Nursery {
 }
 
 impl Nursery {
-    pub(crate) fn new(size: usize) -> Option<Nursery> {
-        let region = Region::new(size, 4096)?;
-        let len = region.len();
+    /// A nursery reserving `reserve` bytes, of which the first `usable` may be allocated.
+    pub(crate) fn new(reserve: usize, usable: usize) -> Option<Nursery> {
+        let region = Region::new(reserve.max(usable), PAGE)?;
+        let usable = usable.min(region.len());
         let mut n = Nursery {
             top: region.start(),
             limit: region.start().addr(),
+            committed: usable.next_multiple_of(PAGE).min(region.len()),
             region,
-            usable: len,
+            usable,
             gaps: Vec::new(),
             gap: 0,
             used_ends: Vec::new(),
@@ -200,7 +212,33 @@ impl Nursery {
     /// Sets the usable size. Only right after a collection (nothing but pinned survivors).
     pub(crate) fn set_usable(&mut self, bytes: usize) {
         self.usable = bytes.min(self.region.len());
+        self.committed = self
+            .committed
+            .max(self.usable.next_multiple_of(PAGE))
+            .min(self.region.len());
         self.rebuild_gaps();
+    }
+
+    /// Bytes of the region that may be backed by memory: the high-water mark of the usable
+    /// size since the last [`Nursery::release_tail`].
+    pub(crate) fn committed(&self) -> usize {
+        self.committed
+    }
+
+    /// Gives the pages past the first `keep` bytes (and past every pinned survivor) back to the
+    /// OS. Only right after a collection, with `keep` at least the usable size.
+    pub(crate) fn release_tail(&mut self, keep: usize) {
+        let base = self.region.start().addr();
+        // SAFETY: pinned survivors are live, unforwarded objects.
+        let pinned_end = self
+            .pinned
+            .last()
+            .map_or(0, |p| p.addr() - base + unsafe { p.size() });
+        let from = keep.max(self.usable).max(pinned_end).next_multiple_of(PAGE);
+        if from < self.committed {
+            self.region.release(from, self.committed - from);
+            self.committed = from;
+        }
     }
 
     /// Bytes allocated since the last minor collection.
@@ -276,7 +314,8 @@ impl Nursery {
                 // SAFETY: pinned survivors are live, unforwarded objects.
                 cursor = offset + unsafe { obj.size() };
             }
-            fill(cursor, self.region.len());
+            // Past the committed prefix the memory was never written or was given back.
+            fill(cursor, self.committed);
         }
         self.rebuild_gaps();
     }

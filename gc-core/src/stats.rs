@@ -76,6 +76,9 @@ pub struct HeapStats {
     pub committed_bytes: usize,
     /// Bytes of the nursery in use now.
     pub nursery_used: usize,
+    /// The nursery's current size: what the young generation's sizing policy chose, clipped
+    /// under a heap limit.
+    pub nursery_size: usize,
     /// The old-generation size at which the next automatic major collection starts.
     pub major_threshold: usize,
     /// Bytes of small objects allocated straight into the old generation because no nursery
@@ -106,6 +109,9 @@ pub struct HeapStats {
     pub pauses: gc_hooks::PauseSummary,
     /// Minor-collection pauses.
     pub minor_pause: PauseStats,
+    /// Count, median, 99th percentile and maximum of minor pauses alone, from a fixed-size
+    /// histogram (the figure the young generation's pause goal is about).
+    pub minor_pauses: gc_hooks::PauseSummary,
     /// Major-collection pauses (including the minor collection each starts with).
     pub major_pause: PauseStats,
 }

@@ -95,11 +95,46 @@ fn every_variable_accepts_its_syntax() {
     );
     // A nursery below the minimum is allowed: "collect almost every allocation".
     assert_eq!(read(&[("NURSERY", "1K")]).unwrap().nursery_size(), 1024);
-    // MIN and MAX_PINNED defaults follow the nursery, whatever the variables' order.
+    // MIN no longer follows the nursery; MAX_PINNED's default does, whatever the order.
     let c = read(&[("MAX_PINNED", "3"), ("NURSERY", "1M")]).unwrap();
-    assert_eq!(c.min_major(), 8 << 20);
+    assert_eq!(c.min_major(), gc_core::DEFAULT_MIN_MAJOR);
+    assert_eq!(read(&[("NURSERY", "128M")]).unwrap().min_major(), 32 << 20);
     assert_eq!(c.max_pinned(), 3);
     assert_eq!(read(&[("NURSERY", "1M")]).unwrap().max_pinned(), 64);
+    // The adaptive nursery's knobs.
+    let c = read(&[
+        ("NURSERY_MIN", "1M"),
+        ("NURSERY_MAX", "32MB"),
+        ("MINOR_PAUSE", "500us"),
+        ("RELEASE_AFTER", "5"),
+    ])
+    .unwrap();
+    assert!(c.nursery_adaptive());
+    assert_eq!((c.nursery_min(), c.nursery_max()), (1 << 20, 32 << 20));
+    assert_eq!(c.minor_pause(), std::time::Duration::from_micros(500));
+    assert_eq!(c.release_after(), 5);
+    assert_eq!(
+        c.nursery_size(),
+        DEFAULT_NURSERY_SIZE,
+        "starts at 4 MB, within the bounds"
+    );
+    let c = read(&[("NURSERY_MIN", "8M")]).unwrap();
+    assert_eq!(
+        c.nursery_size(),
+        8 << 20,
+        "the initial size is clamped into the bounds"
+    );
+    for (text, ms) in [
+        ("2ms", 2.0),
+        ("0.5ms", 0.5),
+        ("0.002s", 2.0),
+        ("1500us", 1.5),
+        ("0", 0.0),
+    ] {
+        let c = read(&[("MINOR_PAUSE", text)]).unwrap();
+        assert_eq!(c.minor_pause().as_secs_f64() * 1e3, ms, "{text}");
+    }
+    assert!(!read(&[("NURSERY", "1M")]).unwrap().nursery_adaptive());
 }
 
 #[test]
@@ -137,6 +172,12 @@ fn bad_values_name_the_variable_the_value_and_the_syntax() {
         ("MAX", "big", "or 0 for no limit"),
         ("MAX_DELTA", "-5", "a size such as 4MB"),
         ("MAX_PINNED", "1.5", "a whole number of objects"),
+        ("NURSERY_MIN", "small", "a size from 256 bytes to 1 TiB"),
+        ("NURSERY_MAX", "2048G", "outside the accepted range"),
+        ("NURSERY_MIN", "100", "outside the accepted range"),
+        ("MINOR_PAUSE", "2", "a duration such as 2ms"),
+        ("MINOR_PAUSE", "fast", "a duration such as 2ms"),
+        ("RELEASE_AFTER", "-1", "a whole number of major collections"),
         ("DEBUG", "4", "0, 1, 2 or 3"),
         ("STRESS", "often", "a whole number N"),
         ("TRACE", "2", "0 or 1"),
@@ -152,6 +193,19 @@ fn bad_values_name_the_variable_the_value_and_the_syntax() {
         );
         assert!(p[0].contains(expected), "{var}={value}: {}", p[0]);
     }
+}
+
+#[test]
+fn contradictory_nursery_settings_are_refused() {
+    let p = problems(&[("NURSERY", "4M"), ("NURSERY_MAX", "64M")]);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("set one or the other"), "{}", p[0]);
+    let p = problems(&[("NURSERY_MIN", "8M"), ("NURSERY_MAX", "4M")]);
+    assert!(p[0].contains("above NURSERY_MAX"), "{}", p[0]);
+    // Under a heap limit the adaptive nursery shrinks down to its lower bound, no further.
+    let p = problems(&[("MAX", "256K")]);
+    assert!(p[0].contains("NURSERY_MIN"), "{}", p[0]);
+    assert!(read(&[("MAX", "2M")]).is_ok());
 }
 
 #[test]
@@ -205,7 +259,11 @@ fn combinations_are_checked() {
 fn a_huge_nursery_is_refused_without_overflowing_derived_settings() {
     // Issue 14: `NURSERY=9999999999G` overflowed `8 × NURSERY` (the default MIN).
     let huge = Config::default().with_nursery_size(usize::MAX);
-    assert_eq!(huge.min_major(), usize::MAX);
+    assert_eq!(
+        huge.min_major(),
+        gc_core::DEFAULT_MIN_MAJOR,
+        "MIN is not derived from NURSERY"
+    );
     assert!(huge.validate().is_err());
     assert!(matches!(
         Heap::new(Config::default().with_nursery_size(0)),

@@ -27,6 +27,8 @@ pub struct MinorEvent {
     pub promoted_bytes: u64,
     /// Nursery objects pinned after the collection.
     pub pinned_objects: u64,
+    /// The nursery's size for the next cycle, as the young generation's sizing policy chose it.
+    pub nursery_size: u64,
 }
 
 /// The state of the major-collection cycle.

@@ -7,13 +7,15 @@
 //! `GODEBUG=gctrace=1`:
 //!
 //! ```text
-//! pinion: heap 1 gc 12 @3.512s minor pause 0.215ms heap 4096->1024 KB live 980 KB pinned 0
+//! pinion: heap 1 gc 12 @3.512s minor pause 0.215ms heap 4096->1024 KB live 980 KB pinned 0 nursery 8192 KB
 //! ```
 //!
 //! Fields: heap id; collection number (minor and major collections counted together); time
 //! since the heap was created; `minor` or `major`; the pause; heap memory in use before ->
 //! after (nursery used + old generation + large objects, KB = 1024 bytes); live: for a major
-//! collection what survived it, for a minor one the old generation after it; pinned objects.
+//! collection what survived it, for a minor one the old generation after it; pinned objects;
+//! for a minor collection, the nursery size the young generation's sizing policy chose for the
+//! next cycle.
 //!
 //! **Event log** (`PINION_GC_LOG=path`): one JSON object per event, appended to a file opened
 //! once per process and shared by every heap that names it (each line carries the heap id).
@@ -58,8 +60,12 @@ pub fn trace_line(heap: u32, number: u64, event: &Event) -> Option<String> {
         ),
         _ => return None,
     };
+    let nursery = match event {
+        Event::Minor(e) => format!(" nursery {} KB", e.nursery_size / 1024),
+        _ => String::new(),
+    };
     Some(format!(
-        "pinion: heap {heap} gc {number} @{:.3}s {kind} pause {:.3}ms heap {}->{} KB live {} KB pinned {pinned}",
+        "pinion: heap {heap} gc {number} @{:.3}s {kind} pause {:.3}ms heap {}->{} KB live {} KB pinned {pinned}{nursery}",
         at.as_secs_f64(),
         ms(pause),
         before / 1024,
@@ -79,7 +85,7 @@ pub fn event_json(heap: u32, event: &Event) -> Value {
             "heap": heap, "event": "minor", "number": e.number, "at_s": e.at.as_secs_f64(),
             "pause_ms": ms(e.duration), "memory_before": e.memory_before, "memory_after": e.memory_after,
             "surviving_bytes": e.surviving_bytes, "promoted_bytes": e.promoted_bytes,
-            "pinned_objects": e.pinned_objects,
+            "pinned_objects": e.pinned_objects, "nursery_size": e.nursery_size,
         }),
         Event::MajorStep(e) => json!({
             "heap": heap, "event": "major-step", "old_state": state(e.old_state),

@@ -4,18 +4,45 @@
 //! cargo run --release -p benches --bin compare -- binary-trees --size 21 --peers pinion,box
 //! ```
 //!
-//! Each run is its own process (so that its peak resident memory, from `wait4`, is its own);
-//! the peers are interleaved round by round (A B A B …) so that machine noise falls on all of
-//! them alike. The table gives each peer's median time, peak memory and ratios to Pinion; the
-//! last line is `ratio: box/pinion=X …` for every peer that ran.
+//! Each run is its own process (so that its peak resident memory and page faults, from
+//! `wait4`, are its own); the peers are interleaved round by round (A B A B …) so that machine
+//! noise falls on all of them alike. Every child reports its own in-process time of the
+//! workload (`seconds=`; process start-up is not counted, for any peer). The table gives each
+//! peer's median time, peak memory, minor page faults and ratios to Pinion; then each round's
+//! time ratios; the last line is `ratio: box/pinion=X …` (medians) for every peer that ran.
+//!
+//! Children run with every `PINION_GC_*` variable cleared, so that Pinion runs with its
+//! defaults; `pinion-4m` is Pinion with `PINION_GC_NURSERY=4MB` set for that child only (the
+//! JVM's `-Xmn4m`). The JVM peers (`java-serial`: `-XX:+UseSerialGC` with default sizing;
+//! `java-serial-4m`: also `-Xmn4m`) run the same algorithm from `benches/java/`, compiled
+//! with `javac` into the target directory on first use (see `benches::jvm`).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use benches::process::{median, wait_with_peak_rss, TIMED_OUT};
+use benches::jvm;
+use benches::process::{median, reap, TIMED_OUT};
 use benches::workloads::{self, PEERS, WORKLOADS};
 use clap::Parser;
+
+/// Peers the driver runs itself rather than through `workloads::run`: Pinion with a fixed
+/// 4 MB nursery, and the JVM's serial collector with default sizing and with a 4 MB young
+/// generation.
+const DRIVER_PEERS: [&str; 3] = ["pinion-4m", "java-serial", "java-serial-4m"];
+
+/// Every peer, in the order the table prints them.
+fn all_peers() -> Vec<&'static str> {
+    let mut peers: Vec<&str> = PEERS.to_vec();
+    peers.insert(1, DRIVER_PEERS[0]);
+    let json = peers
+        .iter()
+        .position(|p| *p == "serde_json")
+        .unwrap_or(peers.len());
+    peers.insert(json, DRIVER_PEERS[1]);
+    peers.insert(json + 1, DRIVER_PEERS[2]);
+    peers
+}
 
 #[derive(Parser)]
 #[command(about = "Pinion against peer allocators and collectors, side by side")]
@@ -29,7 +56,7 @@ struct Args {
     #[arg(long)]
     size: Option<u64>,
     /// Comma-separated peers (default: all).
-    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(PEERS))]
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(all_peers()))]
     peers: Vec<String>,
     /// Rounds: each peer runs once per round.
     #[arg(long, default_value_t = 5)]
@@ -54,6 +81,7 @@ const BASELINE_PEER: &str = "pinion-base";
 struct Run {
     seconds: f64,
     peak_rss_mb: f64,
+    minor_faults: u64,
     /// Extra figures the workload reported on `stat: name=value` lines (splay's run times).
     stats: Vec<(String, f64)>,
 }
@@ -67,7 +95,7 @@ fn main() {
         std::process::exit(child(&args.workload, peer, size));
     }
     let mut peers: Vec<String> = if args.peers.is_empty() {
-        PEERS.iter().map(|p| p.to_string()).collect()
+        all_peers().iter().map(|p| p.to_string()).collect()
     } else {
         args.peers.clone()
     };
@@ -84,19 +112,26 @@ fn main() {
         args.rounds,
         peers.join(",")
     );
+    let jvm = peers
+        .iter()
+        .any(|p| p.starts_with("java-"))
+        .then(|| jvm::prepare(&args.workload));
+    if let Some(Ok(jvm)) = &jvm {
+        println!("compare: JVM peers: {}", jvm.describe());
+    }
     for round in 0..args.rounds.max(1) {
         for (i, peer) in peers.iter().enumerate() {
             if unavailable[i].is_some() {
                 continue;
             }
-            match spawn(
-                &args.workload,
-                peer,
-                size,
-                &expected,
-                args.timeout,
-                args.baseline.as_deref(),
-            ) {
+            let launch = match launch(peer, args.baseline.as_deref(), jvm.as_ref()) {
+                Ok(launch) => launch,
+                Err(reason) => {
+                    unavailable[i] = Some(reason);
+                    continue;
+                }
+            };
+            match spawn(&args.workload, launch, size, &expected, args.timeout) {
                 Ok(run) => runs[i].push(run),
                 Err(reason) => unavailable[i] = Some(reason),
             }
@@ -104,6 +139,62 @@ fn main() {
         eprintln!("compare: round {} of {} done", round + 1, args.rounds);
     }
     report(&peers, &runs, &unavailable);
+}
+
+/// How to start one peer's child process.
+enum Launch {
+    /// This binary (or the baseline's) running `peer` in a child, with an extra variable.
+    Rust {
+        exe: std::path::PathBuf,
+        peer: &'static str,
+        env: Option<(&'static str, &'static str)>,
+    },
+    /// The JVM running the workload's Java class with these options.
+    Java { command: Command },
+}
+
+/// How `peer` starts, or why it cannot.
+fn launch(
+    peer: &str,
+    baseline: Option<&std::path::Path>,
+    jvm: Option<&Result<jvm::Jvm, String>>,
+) -> Result<Launch, String> {
+    let this = || std::env::current_exe().map_err(|e| e.to_string());
+    Ok(match peer {
+        BASELINE_PEER => Launch::Rust {
+            exe: baseline.ok_or("no --baseline given")?.to_path_buf(),
+            peer: "pinion",
+            env: None,
+        },
+        "pinion-4m" => Launch::Rust {
+            exe: this()?,
+            peer: "pinion",
+            env: Some(("PINION_GC_NURSERY", "4MB")),
+        },
+        "java-serial" | "java-serial-4m" => {
+            let jvm = match jvm {
+                Some(Ok(jvm)) => jvm,
+                Some(Err(reason)) => return Err(reason.clone()),
+                None => return Err("the JVM was not prepared".into()),
+            };
+            let young: &[&str] = if peer == "java-serial-4m" {
+                &["-Xmn4m"]
+            } else {
+                &[]
+            };
+            Launch::Java {
+                command: jvm.command(&["-XX:+UseSerialGC"], young),
+            }
+        }
+        other => Launch::Rust {
+            exe: this()?,
+            peer: PEERS
+                .iter()
+                .find(|p| **p == other)
+                .ok_or_else(|| format!("{other} is not a peer compare knows"))?,
+            env: None,
+        },
+    })
 }
 
 /// Raises the soft stack limit, which the children inherit, to 4 GiB (or the hard limit): the
@@ -143,21 +234,36 @@ fn child(workload: &str, peer: &str, size: u64) -> i32 {
     }
 }
 
-/// Runs one peer in a child process; checks its output and reads its peak memory.
+/// Runs one peer in a child process; checks its output and reads its peak memory and page
+/// faults.
 fn spawn(
     workload: &str,
-    peer: &str,
+    launch: Launch,
     size: u64,
     expected: &[String],
     timeout: f64,
-    baseline: Option<&std::path::Path>,
 ) -> Result<Run, String> {
-    let (exe, peer) = match baseline {
-        Some(base) if peer == BASELINE_PEER => (base.to_path_buf(), "pinion"),
-        _ => (std::env::current_exe().map_err(|e| e.to_string())?, peer),
+    let mut command = match launch {
+        Launch::Rust { exe, peer, env } => {
+            let mut command = Command::new(exe);
+            command.args([workload, "--size", &size.to_string(), "--child", peer]);
+            // Pinion runs with its defaults: the driver's own settings do not leak in.
+            for (name, _) in std::env::vars_os() {
+                if name.to_string_lossy().starts_with("PINION_GC_") {
+                    command.env_remove(name);
+                }
+            }
+            if let Some((name, value)) = env {
+                command.env(name, value);
+            }
+            command
+        }
+        Launch::Java { mut command } => {
+            command.arg(size.to_string());
+            command
+        }
     };
-    let mut child = Command::new(exe)
-        .args([workload, "--size", &size.to_string(), "--child", peer])
+    let mut child = command
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
@@ -166,12 +272,12 @@ fn spawn(
         let mut out = String::new();
         stdout.read_to_string(&mut out).map(|_| out)
     });
-    let (status, peak_rss_mb) = wait_with_peak_rss(child.id(), timeout)?;
+    let reaped = reap(child.id(), timeout)?;
     let out = reader
         .join()
         .expect("reader thread")
         .map_err(|e| e.to_string())?;
-    if status == TIMED_OUT {
+    if reaped.status == TIMED_OUT {
         return Err(format!("timed out after {timeout} s"));
     }
     let (stat_lines, lines): (Vec<&str>, Vec<&str>) =
@@ -186,8 +292,8 @@ fn spawn(
     if let Some(reason) = lines.first().and_then(|l| l.strip_prefix("n/a: ")) {
         return Err(reason.to_string());
     }
-    if status != 0 {
-        return Err(format!("failed: exit status {status}"));
+    if reaped.status != 0 {
+        return Err(format!("failed: exit status {}", reaped.status));
     }
     let (seconds, output) = lines
         .split_last()
@@ -198,48 +304,70 @@ fn spawn(
     }
     Ok(Run {
         seconds,
-        peak_rss_mb,
+        peak_rss_mb: reaped.peak_rss_mb,
+        minor_faults: reaped.minor_faults,
         stats,
     })
 }
 
 fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {
-    let medians: Vec<Option<(f64, f64)>> = runs
+    let medians: Vec<Option<(f64, f64, f64)>> = runs
         .iter()
         .map(|r| {
             (!r.is_empty()).then(|| {
                 (
                     median(r.iter().map(|x| x.seconds).collect()),
                     median(r.iter().map(|x| x.peak_rss_mb).collect()),
+                    median(r.iter().map(|x| x.minor_faults as f64).collect()),
                 )
             })
         })
         .collect();
-    let pinion = peers
-        .iter()
-        .position(|p| p == "pinion")
-        .and_then(|i| medians[i]);
+    let pinion_index = peers.iter().position(|p| p == "pinion");
+    let pinion = pinion_index.and_then(|i| medians[i]);
     println!(
-        "{:<10} {:>12} {:>14} {:>14} {:>14}",
-        "peer", "median s", "peak RSS MB", "time/pinion", "memory/pinion"
+        "{:<15} {:>10} {:>12} {:>13} {:>12} {:>14}",
+        "peer", "median s", "peak RSS MB", "minor faults", "time/pinion", "memory/pinion"
     );
     let mut ratios = Vec::new();
     for (i, peer) in peers.iter().enumerate() {
         match (medians[i], &unavailable[i]) {
-            (Some((secs, mb)), None) => {
+            (Some((secs, mb, faults)), None) => {
                 let (tr, mr) = match pinion {
-                    Some((ps, pm)) => (format!("{:.2}", secs / ps), format!("{:.2}", mb / pm)),
+                    Some((ps, pm, _)) => (format!("{:.2}", secs / ps), format!("{:.2}", mb / pm)),
                     None => ("-".into(), "-".into()),
                 };
-                println!("{peer:<10} {secs:>12.4} {mb:>14.1} {tr:>14} {mr:>14}");
+                println!("{peer:<15} {secs:>10.4} {mb:>12.1} {faults:>13.0} {tr:>12} {mr:>14}");
                 if peer != "pinion" && pinion.is_some() {
                     ratios.push(format!("{peer}/pinion={tr}"));
                 }
             }
             (_, reason) => {
                 let reason = reason.as_deref().unwrap_or("no run completed");
-                println!("{peer:<10} n/a ({reason})");
+                println!("{peer:<15} n/a ({reason})");
             }
+        }
+    }
+    println!(
+        "(seconds: each child's in-process time of the workload, start-up excluded; for the JVM \
+         peers their first, cold run: `warm_s` below is a second run after it)"
+    );
+    if let Some(p) = pinion_index {
+        // Each round's time ratios, so that the spread behind each median is visible.
+        for (round, pinion_run) in runs[p].iter().enumerate() {
+            let line: Vec<String> = peers
+                .iter()
+                .zip(runs)
+                .filter(|(peer, _)| *peer != "pinion")
+                .filter_map(|(peer, r)| {
+                    let run = r.get(round)?;
+                    Some(format!(
+                        "{peer}/pinion={:.2}",
+                        run.seconds / pinion_run.seconds
+                    ))
+                })
+                .collect();
+            println!("round {}: {}", round + 1, line.join(" "));
         }
     }
     report_stats(peers, runs);
@@ -260,7 +388,7 @@ fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
     if names.is_empty() {
         return;
     }
-    print!("{:<10}", "peer");
+    print!("{:<15}", "peer");
     for name in &names {
         print!(" {name:>16}");
     }
@@ -269,7 +397,7 @@ fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
         if runs.is_empty() {
             continue;
         }
-        print!("{peer:<10}");
+        print!("{peer:<15}");
         for name in &names {
             let values: Vec<f64> = runs
                 .iter()

@@ -108,6 +108,10 @@ pub(super) fn pinion(runs: u64) -> Result<Vec<String>, String> {
     let max_pause = stats.minor_pause.max.max(stats.major_pause.max);
     let mut lines = vec![check_line(runs, check)];
     lines.extend(stat_lines(times, Some(max_pause.as_secs_f64())));
+    lines.push(format!(
+        "stat: minor_p99_ms={:.4}",
+        stats.minor_pauses.p99.as_secs_f64() * 1e3
+    ));
     Ok(lines)
 }
 

@@ -14,13 +14,17 @@
 //! bit in the allocation bitmap is clear, so the per-class "free lists" are the pages listed as
 //! having a clear bit, and finding a free slot is a scan for a zero bit.
 //!
-//! **Returning memory.** A page with no live object goes back to its arena's free list. New
-//! pages come from the *fullest* arena that has one, and the per-class lists hand out slots in
-//! fuller arenas first (PyPy's rule), so emptier arenas drain. After a sweep, every arena left
-//! with no live object gives its pages back to the OS (`madvise(MADV_DONTNEED)`: the mapping
-//! stays, the memory goes); `release_free_pages` does the same for every free page on demand. A
-//! released page is committed again when it is next used. What counts as committed (and so
-//! against the heap limit) is in `accounting.rs`.
+//! **Returning memory.** A page with no live object goes back to its arena's free list, noting
+//! the sweep that freed it. New pages come from the *fullest* arena that has one (a page still
+//! committed before one given back), and the per-class lists hand out slots in fuller arenas
+//! first (PyPy's rule), so emptier arenas drain. Free pages stay committed, so a steady program
+//! refills them without faulting them in again; after each major collection the heap's
+//! retention policy (`retention.rs`) says how many bytes of them to keep and how long the others
+//! must have stayed free, and [`OldSpace::release_surplus`] gives those back to the OS
+//! (`madvise(MADV_DONTNEED)`: the mapping stays, the memory goes), emptiest arenas first.
+//! `release_free_pages` gives back every free page on demand (the heap limit). A released page
+//! is committed again when it is next used. What counts as committed (and so against the heap
+//! limit) is in `accounting.rs`.
 //!
 //! **Sealing** (`Heap::freeze`). A sealed arena is left alone by allocation and by every later
 //! collection: no slot is allocated in it, its mark bits are neither cleared nor set, and the
@@ -73,6 +77,8 @@ struct Arena {
     committed: u32,
     /// Frozen: no allocation, no marking, no sweeping.
     sealed: bool,
+    /// For each free page, the sweep (`OldSpace::sweeps`) that freed it.
+    freed_at: [u32; PAGES_PER_ARENA],
 }
 
 /// Where an address lies in the small-object space.
@@ -91,6 +97,8 @@ pub(crate) struct OldSpace {
     bytes_in_use: usize,
     /// Bytes given back to the OS so far.
     bytes_returned: u64,
+    /// Sweeps so far (the clock of `Arena::freed_at`).
+    sweeps: u32,
 }
 
 /// What a sweep found.
@@ -108,6 +116,7 @@ impl OldSpace {
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
             bytes_in_use: 0,
             bytes_returned: 0,
+            sweeps: 0,
         }
     }
 
@@ -143,7 +152,14 @@ impl OldSpace {
             return self.new_arena();
         };
         let arena = &mut self.arenas[a];
-        let page = arena.free.pop().expect("chosen for a free page");
+        // A page still committed, if there is one: a released page costs faults to use again.
+        let committed = arena.committed;
+        let at = arena
+            .free
+            .iter()
+            .rposition(|&p| committed & (1 << p) != 0)
+            .unwrap_or(arena.free.len() - 1);
+        let page = arena.free.swap_remove(at);
         arena.used += 1;
         arena.committed |= 1 << page; // committed (again) once written
         Some(PageId {
@@ -162,6 +178,37 @@ impl OldSpace {
                 self.bytes_returned += PAGE_SIZE as u64;
             }
         }
+    }
+
+    /// Keeps `keep` bytes of committed free pages (those of the fullest arenas, which allocation
+    /// uses first) and gives back every other committed free page that has been free for at
+    /// least `min_age` sweeps; returns the bytes given back. Sealed arenas are left alone.
+    pub(crate) fn release_surplus(&mut self, keep: usize, min_age: u32) -> u64 {
+        // Committed free pages, emptiest arena first, then oldest first: released from the front.
+        let mut candidates: Vec<(u32, u32, usize, u32)> = Vec::new();
+        for (a, arena) in self.arenas.iter().enumerate().filter(|(_, a)| !a.sealed) {
+            for &page in &arena.free {
+                if arena.committed & (1 << page) != 0 {
+                    candidates.push((arena.used, arena.freed_at[page as usize], a, page));
+                }
+            }
+        }
+        let kept = keep / PAGE_SIZE;
+        let surplus = candidates.len().saturating_sub(kept);
+        if surplus == 0 {
+            return 0;
+        }
+        candidates.sort_unstable();
+        let before = self.bytes_returned;
+        for &(_, freed_at, a, page) in &candidates[..surplus] {
+            if self.sweeps.wrapping_sub(freed_at) >= min_age {
+                let arena = &mut self.arenas[a];
+                arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
+                arena.committed &= !(1 << page);
+                self.bytes_returned += PAGE_SIZE as u64;
+            }
+        }
+        self.bytes_returned - before
     }
 
     /// Gives every free page of every unsealed arena back to the OS; returns the bytes.
@@ -303,6 +350,7 @@ impl OldSpace {
             used: 1,
             committed: 0b11, // the header page and page 1, handed out now
             sealed: false,
+            freed_at: [0; PAGES_PER_ARENA],
         });
         Some(PageId {
             arena: index,
@@ -372,11 +420,12 @@ impl OldSpace {
     }
 
     /// Frees every allocated slot whose mark bit is clear, calling `on_dead` on each first (the
-    /// object is intact then), returns emptied pages to their arena, gives the pages of arenas
-    /// left empty back to the OS, and relists the pages that have free slots. Sealed arenas
-    /// are not touched.
+    /// object is intact then), returns emptied pages to their arena (still committed: see
+    /// [`OldSpace::release_surplus`]), and relists the pages that have free slots. Sealed
+    /// arenas are not touched.
     pub(crate) fn sweep(&mut self, mut on_dead: impl FnMut(ObjPtr)) -> SweepOutcome {
         let mut outcome = SweepOutcome::default();
+        self.sweeps = self.sweeps.wrapping_add(1);
         self.bytes_in_use = 0;
         for a in 0..self.arenas.len() {
             if self.arenas[a].sealed {
@@ -420,11 +469,9 @@ impl OldSpace {
                     *meta = PageMeta::EMPTY;
                     let arena = &mut self.arenas[a];
                     arena.free.push(id.page);
+                    arena.freed_at[p] = self.sweeps;
                     arena.used -= 1;
                 }
-            }
-            if self.arenas[a].used == 0 {
-                self.release_arena_pages(a); // an empty arena goes back to the OS
             }
         }
         self.relist();

@@ -1,0 +1,353 @@
+//! How large the young generation should be: a pure policy, like the pacer.
+//!
+//! A bigger nursery makes minor collections rarer and gives objects longer to die before they
+//! are copied, so it cuts the collector's work on programs whose young objects die young. It
+//! also makes each minor collection copy more where they do not (a pause grows with what
+//! survives, not with the nursery), and it costs memory. The policy weighs the three, as
+//! HotSpot's adaptive size policy does, from figures the heap measures at every minor
+//! collection: the bytes allocated since the last one, the bytes that survived it, and how
+//! long it took.
+//!
+//! **Model.** A minor pause is a fixed part (roots, remembered set, bookkeeping) plus a part
+//! proportional to the bytes that survive: `pause ≈ fixed + cost × survived`. The policy keeps
+//! decaying averages of the survival rate (`survived / allocated`), of `cost` (learnt from
+//! collections that copied enough for the fixed part not to dominate) and of `fixed`. A
+//! nursery of `n` bytes is then predicted to pause `fixed + cost × survival × n`, where
+//! `survival` is the average or, when higher, the last collection's rate (so a rise in survival
+//! shrinks the nursery at once, while a fall grows it only as the average follows).
+//!
+//! **Rules**, applied after every minor collection:
+//!
+//! ```text
+//! by_pause = the largest n whose predicted pause is at most GOAL × 0.8   (a safety margin)
+//! by_heap  = max(MIN, old generation × 1/2)     (memory: young at most a third of the heap)
+//! target   = clamp(min(by_pause, by_heap), MIN, MAX)
+//! next     = min(target, size × 2)   when growing (one doubling per collection at most)
+//!            target                  when shrinking (at once: the goal is being missed)
+//! ```
+//!
+//! A fixed nursery (`PINION_GC_NURSERY`, `Config::with_nursery_size`) turns the policy off.
+//! The policy knows nothing about any workload: its only inputs are these figures, and its pure
+//! tests below simulate programs by feeding it figures.
+//!
+//! Invariants: `MIN <= size <= MAX`; `size` is a multiple of [`GRAIN`]; a fixed policy's size
+//! never changes.
+
+/// Sizes are multiples of this (the OS page size, so a shrunken tail can be given back).
+pub const GRAIN: usize = 4096;
+
+/// The share of the goal the predicted pause may use: the rest absorbs noise.
+const SAFETY: f64 = 0.8;
+
+/// Weight of the newest figure in the decaying averages.
+const WEIGHT: f64 = 0.3;
+
+/// A collection must copy at least this much for its pause to teach the per-byte cost.
+const COST_SAMPLE_MIN: usize = 64 << 10;
+
+/// Seconds per surviving byte assumed until measured: 1 GB/s of copying and scanning.
+const DEFAULT_COST: f64 = 1e-9;
+
+/// The young generation's sizing policy.
+///
+/// ```
+/// use gc_core::YoungSizing;
+/// // Between 1 MB and 64 MB, starting at 4 MB, with a 2 ms pause goal.
+/// let mut policy = YoungSizing::adaptive(4 << 20, 1 << 20, 64 << 20, 0.002);
+/// // Little survives, the pause is short and the heap is large: the nursery doubles.
+/// policy.after_minor(4 << 20, 40 << 10, 0.000_2, 256 << 20);
+/// assert_eq!(policy.size(), 8 << 20);
+/// // A fixed nursery never changes.
+/// let mut fixed = YoungSizing::fixed(4 << 20);
+/// fixed.after_minor(4 << 20, 4 << 20, 0.5, 0);
+/// assert_eq!(fixed.size(), 4 << 20);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct YoungSizing {
+    size: usize,
+    min: usize,
+    max: usize,
+    /// Seconds; zero (or a fixed policy) means no pause goal.
+    goal: f64,
+    adaptive: bool,
+    /// Decaying average of `survived / allocated`.
+    survival: Option<f64>,
+    /// The last collection's `survived / allocated`.
+    last_survival: f64,
+    /// Decaying average of seconds per surviving byte.
+    cost: Option<f64>,
+    /// Decaying average of the pause's fixed part, in seconds.
+    fixed: Option<f64>,
+}
+
+impl YoungSizing {
+    /// A nursery of `bytes` that never changes size.
+    pub fn fixed(bytes: usize) -> YoungSizing {
+        YoungSizing {
+            size: bytes,
+            min: bytes,
+            max: bytes,
+            goal: 0.0,
+            adaptive: false,
+            survival: None,
+            last_survival: 0.0,
+            cost: None,
+            fixed: None,
+        }
+    }
+
+    /// A nursery starting at `initial` bytes that adapts between `min` and `max` to keep minor
+    /// pauses under `goal_seconds` (zero: no pause goal, only the memory bound). The bounds
+    /// are rounded to [`GRAIN`]; `initial` is clamped into them.
+    pub fn adaptive(initial: usize, min: usize, max: usize, goal_seconds: f64) -> YoungSizing {
+        let min = round_up(min.max(GRAIN));
+        let max = round_up(max).max(min);
+        YoungSizing {
+            size: round_up(initial).clamp(min, max),
+            min,
+            max,
+            goal: goal_seconds.max(0.0),
+            adaptive: true,
+            survival: None,
+            last_survival: 0.0,
+            cost: None,
+            fixed: None,
+        }
+    }
+
+    /// The nursery size the policy wants now.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The largest size the policy may choose (what the nursery reserves).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether the size adapts.
+    pub fn is_adaptive(&self) -> bool {
+        self.adaptive
+    }
+
+    /// The predicted pause of a minor collection of a nursery of `bytes`, in seconds, from the
+    /// figures seen so far (`None` before the first collection).
+    pub fn predicted_pause(&self, bytes: usize) -> Option<f64> {
+        let survival = self.survival_estimate()?;
+        Some(
+            self.fixed.unwrap_or(0.0) + self.cost.unwrap_or(DEFAULT_COST) * survival * bytes as f64,
+        )
+    }
+
+    /// Records a minor collection after `allocated` bytes, of which `survived` were copied or
+    /// kept, that took `pause_seconds`, with `old_bytes` in the old generation afterwards; returns
+    /// the next size.
+    pub fn after_minor(
+        &mut self,
+        allocated: usize,
+        survived: usize,
+        pause_seconds: f64,
+        old_bytes: usize,
+    ) -> usize {
+        if !self.adaptive || allocated == 0 {
+            return self.size;
+        }
+        let survived = survived.min(allocated);
+        let pause = pause_seconds.max(0.0);
+        let rate = survived as f64 / allocated as f64;
+        self.survival = Some(decay(self.survival, rate));
+        self.last_survival = rate;
+        if survived >= COST_SAMPLE_MIN {
+            let fixed = self.fixed.unwrap_or(0.0).min(pause);
+            self.cost = Some(decay(self.cost, (pause - fixed) / survived as f64));
+        }
+        let cost = self.cost.unwrap_or(DEFAULT_COST);
+        let copying = cost * survived as f64;
+        self.fixed = Some(decay(self.fixed, (pause - copying).max(0.0)));
+        let target = self.target(old_bytes);
+        self.size = if target > self.size {
+            target.min(self.size.saturating_mul(2))
+        } else {
+            target
+        };
+        self.size
+    }
+
+    /// The survival rate predictions use: the average, or the last collection's when higher
+    /// (survival rising means pauses about to miss the goal, so shrinking reacts at once, while
+    /// growing waits for the average to come down).
+    fn survival_estimate(&self) -> Option<f64> {
+        Some(self.survival?.max(self.last_survival))
+    }
+
+    /// Records a major collection after which the old generation holds `old_bytes`: a
+    /// nursery above the memory bound shrinks to it at once; returns the next size.
+    pub fn after_major(&mut self, old_bytes: usize) -> usize {
+        if self.adaptive {
+            let bound = round_down((old_bytes / 2).max(self.min)).clamp(self.min, self.max);
+            self.size = self.size.min(bound);
+        }
+        self.size
+    }
+
+    /// The size the figures call for, before the growth limit.
+    fn target(&self, old_bytes: usize) -> usize {
+        let by_heap = (old_bytes / 2).max(self.min);
+        let by_pause = match self.predicted_pause(0) {
+            Some(fixed) if self.goal > 0.0 => {
+                let budget = self.goal * SAFETY - fixed;
+                let per_byte =
+                    self.cost.unwrap_or(DEFAULT_COST) * self.survival_estimate().unwrap_or(0.0);
+                if budget <= 0.0 {
+                    self.min
+                } else if per_byte <= 0.0 {
+                    self.max
+                } else {
+                    (budget / per_byte).min(self.max as f64) as usize
+                }
+            }
+            _ => self.max,
+        };
+        round_down(by_pause.min(by_heap)).clamp(self.min, self.max)
+    }
+}
+
+fn decay(average: Option<f64>, sample: f64) -> f64 {
+    match average {
+        Some(a) => a + WEIGHT * (sample - a),
+        None => sample,
+    }
+}
+
+fn round_up(bytes: usize) -> usize {
+    bytes.div_ceil(GRAIN).saturating_mul(GRAIN)
+}
+
+fn round_down(bytes: usize) -> usize {
+    bytes / GRAIN * GRAIN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB: usize = 1 << 20;
+    const MS: f64 = 1e-3;
+
+    fn policy() -> YoungSizing {
+        YoungSizing::adaptive(4 * MB, MB / 2, 64 * MB, 2.0 * MS)
+    }
+
+    /// A program in which `survival` of each nursery survives and copying runs at
+    /// `bytes_per_second` after a `fixed` pause; runs `minors` collections and returns the
+    /// sizes chosen and the pauses simulated.
+    fn simulate(
+        p: &mut YoungSizing,
+        minors: usize,
+        survival: f64,
+        bytes_per_second: f64,
+        fixed: f64,
+        old_bytes: usize,
+    ) -> (Vec<usize>, Vec<f64>) {
+        let mut sizes = Vec::new();
+        let mut pauses = Vec::new();
+        for _ in 0..minors {
+            let allocated = p.size();
+            let survived = (allocated as f64 * survival) as usize;
+            let pause = fixed + survived as f64 / bytes_per_second;
+            pauses.push(pause);
+            sizes.push(p.after_minor(allocated, survived, pause, old_bytes));
+        }
+        (sizes, pauses)
+    }
+
+    #[test]
+    fn low_survival_grows_the_nursery_to_the_maximum_one_doubling_at_a_time() {
+        let mut p = policy();
+        let (sizes, pauses) = simulate(&mut p, 8, 0.01, 1e9, 50e-6, 1 << 30);
+        assert_eq!(&sizes[..4], &[8 * MB, 16 * MB, 32 * MB, 64 * MB]);
+        assert!(sizes.iter().all(|&s| s <= 64 * MB));
+        assert!(pauses.iter().all(|&t| t < 2.0 * MS), "{pauses:?}");
+    }
+
+    #[test]
+    fn high_survival_shrinks_the_nursery_until_the_pause_goal_holds() {
+        let mut p = policy();
+        // 95% survives, copied at 500 MB/s: a 4 MB nursery pauses about 8 ms.
+        let (sizes, pauses) = simulate(&mut p, 20, 0.95, 5e8, 100e-6, 1 << 30);
+        assert!(pauses[0] > 7.0 * MS);
+        assert!(sizes[0] < 2 * MB, "{sizes:?}");
+        let settled = &pauses[5..];
+        assert!(settled.iter().all(|&t| t <= 2.0 * MS), "{pauses:?}");
+        // ... without shrinking further than the goal requires.
+        assert!(settled.iter().all(|&t| t >= 1.0 * MS), "{pauses:?}");
+    }
+
+    #[test]
+    fn the_minimum_holds_even_when_the_goal_cannot_be_met() {
+        let mut p = policy();
+        // A fixed part alone above the goal: the nursery stays at its minimum.
+        let (sizes, _) = simulate(&mut p, 10, 0.5, 1e8, 5.0 * MS, 1 << 30);
+        assert!(sizes.iter().skip(1).all(|&s| s == MB / 2), "{sizes:?}");
+    }
+
+    #[test]
+    fn a_small_old_generation_keeps_the_nursery_small() {
+        let mut p = policy();
+        // Little survives, but the old generation holds only 6 MB: young stays at 3 MB.
+        let (sizes, _) = simulate(&mut p, 6, 0.01, 1e9, 50e-6, 6 * MB);
+        assert!(sizes.iter().all(|&s| s == 3 * MB), "{sizes:?}");
+        // As the old generation grows, so may the nursery.
+        let (sizes, _) = simulate(&mut p, 6, 0.01, 1e9, 50e-6, 40 * MB);
+        assert_eq!(*sizes.last().unwrap(), 20 * MB);
+    }
+
+    #[test]
+    fn a_phase_change_is_followed_both_ways() {
+        let mut p = policy();
+        let (grown, _) = simulate(&mut p, 10, 0.005, 1e9, 50e-6, 1 << 30);
+        assert_eq!(*grown.last().unwrap(), 64 * MB);
+        // Now most of each nursery survives: the nursery shrinks within a few collections.
+        let (shrunk, pauses) = simulate(&mut p, 10, 0.9, 1e9, 50e-6, 1 << 30);
+        assert!(shrunk[3] <= 4 * MB, "{shrunk:?}");
+        assert!(pauses[4..].iter().all(|&t| t <= 2.0 * MS), "{pauses:?}");
+        // And back.
+        let (regrown, _) = simulate(&mut p, 30, 0.005, 1e9, 50e-6, 1 << 30);
+        assert_eq!(*regrown.last().unwrap(), 64 * MB);
+    }
+
+    #[test]
+    fn a_major_collection_that_empties_the_old_generation_shrinks_the_nursery() {
+        let mut p = policy();
+        simulate(&mut p, 8, 0.01, 1e9, 50e-6, 1 << 30);
+        assert_eq!(p.size(), 64 * MB);
+        assert_eq!(p.after_major(1 << 30), 64 * MB);
+        assert_eq!(p.after_major(10 * MB), 5 * MB);
+        assert_eq!(p.after_major(0), MB / 2);
+        let mut f = YoungSizing::fixed(3 * MB);
+        assert_eq!(f.after_major(0), 3 * MB);
+    }
+
+    #[test]
+    fn fixed_and_degenerate_inputs() {
+        let mut f = YoungSizing::fixed(3 * MB);
+        assert_eq!(f.after_minor(3 * MB, 3 * MB, 1.0, 0), 3 * MB);
+        assert!(!f.is_adaptive());
+        let mut p = policy();
+        // Nothing allocated (a collection requested by hand): nothing learnt.
+        assert_eq!(p.after_minor(0, 0, 1.0, 0), 4 * MB);
+        assert_eq!(p.predicted_pause(MB), None);
+        // More survived than was allocated (pinned survivors counted twice): clamped.
+        let next = p.after_minor(MB, 2 * MB, 0.001, 1 << 30);
+        assert!(next >= MB / 2 && next.is_multiple_of(GRAIN));
+        // No goal: only the memory bound and the maximum.
+        let mut q = YoungSizing::adaptive(MB, MB, 8 * MB, 0.0);
+        for _ in 0..5 {
+            q.after_minor(q.size(), q.size(), 1.0, 1 << 30);
+        }
+        assert_eq!(q.size(), 8 * MB);
+        // Bounds are rounded and ordered.
+        let r = YoungSizing::adaptive(1, 1000, 10, 0.002);
+        assert_eq!((r.size(), r.max()), (GRAIN, GRAIN));
+    }
+}
