@@ -32,7 +32,8 @@ enum Command {
         file: PathBuf,
     },
     /// A long-running day-and-night workload: samples resident memory, live and committed
-    /// bytes, writes CSV and SVG, and compares each night's resident memory with the first.
+    /// bytes, writes CSV and SVG, and compares each night's resident memory with the level
+    /// before the first day (after a quiet dawn).
     Soak {
         /// How long to run.
         #[arg(long, default_value_t = 2.0)]
@@ -46,7 +47,8 @@ enum Command {
         /// Where the CSV and SVG go.
         #[arg(long, default_value = "soak")]
         out: PathBuf,
-        /// Largest accepted ratio of a night's resident memory to the first night's.
+        /// Largest accepted ratio of a night's resident memory to the level before the first
+        /// day.
         #[arg(long, default_value_t = 1.25)]
         max_ratio: f64,
     },
@@ -467,21 +469,21 @@ fn soak_command(
         Ok(r) => r,
         Err(e) => return usage_error(format!("soak failed: {e}")),
     };
-    let first = report.nights[0].max(1) as f64;
+    let first = report.before_spike.max(1) as f64;
     let ratios: Vec<f64> = report.nights.iter().map(|&n| n as f64 / first).collect();
     let peak = report.samples.iter().map(|s| s.resident).max().unwrap_or(0);
     println!("csv: {}", report.csv.display());
     println!("plot: {}", report.svg.display());
     for (i, (&n, r)) in report.nights.iter().zip(&ratios).enumerate() {
         println!(
-            "night {}: resident {:.1} MB ({r:.2}x the first night)",
+            "night {}: resident {:.1} MB ({r:.2}x the level before the first day)",
             i + 1,
             n as f64 / 1_048_576.0
         );
     }
     let worst = ratios.iter().copied().fold(0.0, f64::max);
     println!(
-        "summary: nights={} first_night_mb={:.1} peak_mb={:.1} worst_ratio={worst:.2} max_ratio={max_ratio}",
+        "summary: nights={} before_spike_mb={:.1} peak_mb={:.1} worst_ratio={worst:.2} max_ratio={max_ratio}",
         report.nights.len(),
         first / 1_048_576.0,
         peak as f64 / 1_048_576.0

@@ -4,9 +4,10 @@
 //! is built up while garbage churns, and a night, when the live set is released and only a
 //! little garbage is made. Resident memory (from `/proc/self/statm`), the heap's live bytes and
 //! its committed bytes are sampled four times a second and written as CSV and as an SVG
-//! chart. The summary compares the resident memory at the end of each night with the first
-//! night's: a server whose nights do not come back down has a leak or a collector that does not
-//! return memory (the story behind this feature).
+//! chart. Before the first day, a *dawn* as quiet as a night sets the level before the first
+//! spike. The summary compares the resident memory at the end of each night with that level: a
+//! server whose nights do not come back down has a leak or a collector that does not return
+//! memory (the story behind this feature).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ pub struct Sample {
 pub struct SoakReport {
     /// All samples.
     pub samples: Vec<Sample>,
+    /// Resident memory at the end of the dawn, before the first spike.
+    pub before_spike: u64,
     /// Resident memory at the end of each night.
     pub nights: Vec<u64>,
     /// The CSV file.
@@ -89,6 +92,17 @@ pub fn soak(
             next_sample += Duration::from_millis(250);
         }
     };
+    // Dawn: the night's activity before any live set exists, for the level before the spike.
+    quiet(
+        &mut heap,
+        &mut rng,
+        Instant::now() + cycle / 4,
+        &mut |h, samples| tick(h, samples),
+        &mut samples,
+    );
+    let before_spike = sample(&heap.stats(), start);
+    samples.push(before_spike);
+    let before_spike = before_spike.resident;
     while Instant::now() + cycle <= end || nights.is_empty() {
         let cycle_start = Instant::now();
         // Day: build the live set, with garbage around it.
@@ -109,13 +123,13 @@ pub fn soak(
             }
         });
         // Night: the live set is gone; a little garbage, and idle time.
-        heap.collect_major();
-        while Instant::now() < cycle_start + cycle {
-            heap.scope(|s| churn(s, &mut rng, 500));
-            tick(&heap.stats(), &mut samples);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        heap.collect_major();
+        quiet(
+            &mut heap,
+            &mut rng,
+            cycle_start + cycle,
+            &mut |h, samples| tick(h, samples),
+            &mut samples,
+        );
         let night = sample(&heap.stats(), start);
         samples.push(night);
         nights.push(night.resident);
@@ -128,9 +142,10 @@ pub fn soak(
         writeln!(f, "{:.3},{},{},{}", s.t, s.resident, s.live, s.committed)?;
     }
     let svg = out.join("soak.svg");
-    std::fs::write(&svg, chart(&samples, &nights))?;
+    std::fs::write(&svg, chart(&samples, before_spike, &nights))?;
     Ok(SoakReport {
         samples,
+        before_spike,
         nights,
         csv,
         svg,
@@ -169,6 +184,24 @@ fn build_chunk(
     })
 }
 
+/// A quiet period until `until`: a major collection, a little garbage and idle time, and a
+/// major collection at the end (a night, or the dawn before the first day).
+fn quiet(
+    heap: &mut Heap,
+    rng: &mut impl Rng,
+    until: Instant,
+    tick: &mut dyn FnMut(&gc_core::HeapStats, &mut Vec<Sample>),
+    samples: &mut Vec<Sample>,
+) {
+    heap.collect_major();
+    while Instant::now() < until {
+        heap.scope(|s| churn(s, rng, 500));
+        tick(&heap.stats(), samples);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    heap.collect_major();
+}
+
 fn churn(s: &mut Scope<'_>, rng: &mut impl Rng, n: usize) {
     for _ in 0..n {
         s.scope(|s| {
@@ -179,7 +212,7 @@ fn churn(s: &mut Scope<'_>, rng: &mut impl Rng, n: usize) {
 }
 
 /// A line chart of the samples (resident, committed, live, in MB) with the nights marked.
-fn chart(samples: &[Sample], nights: &[u64]) -> String {
+fn chart(samples: &[Sample], before_spike: u64, nights: &[u64]) -> String {
     let (w, h, pad) = (900.0, 420.0, 50.0);
     let t_max = samples.iter().map(|s| s.t).fold(1.0, f64::max);
     let mb = |b: u64| b as f64 / 1_048_576.0;
@@ -226,9 +259,9 @@ fn chart(samples: &[Sample], nights: &[u64]) -> String {
     svg += &(line(&|s| mb(s.committed), "#1f77b4") + "\n");
     svg += &(line(&|s| mb(s.live), "#2ca02c") + "\n");
     svg += "<text x=\"60\" y=\"20\" fill=\"#d62728\">resident</text><text x=\"140\" y=\"20\" fill=\"#1f77b4\">committed</text><text x=\"230\" y=\"20\" fill=\"#2ca02c\">heap in use</text>\n";
-    let first = nights.first().copied().unwrap_or(1).max(1) as f64;
+    let first = before_spike.max(1) as f64;
     svg += &format!(
-        "<text x=\"330\" y=\"20\">resident after each night vs the first: {}</text>\n",
+        "<text x=\"330\" y=\"20\">resident after each night vs before the first day: {}</text>\n",
         nights
             .iter()
             .map(|&n| format!("{:.2}", n as f64 / first))

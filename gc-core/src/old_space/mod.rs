@@ -22,8 +22,10 @@
 //! retention policy (`retention.rs`) says how many bytes of them to keep and how long the others
 //! must have stayed free, and [`OldSpace::release_surplus`] gives those back to the OS
 //! (`madvise(MADV_DONTNEED)`: the mapping stays, the memory goes), emptiest arenas first.
-//! `release_free_pages` gives back every free page on demand (the heap limit). A released page
-//! is committed again when it is next used. What counts as committed (and so against the heap
+//! An arena left with no committed object page is unmapped whole, side table included (and the
+//! system allocator is asked to return what the side tables freed), and the last arena takes
+//! its index. `release_free_pages` gives back every free page on demand (the
+//! heap limit). A released page is committed again when it is next used. What counts as committed (and so against the heap
 //! limit) is in `accounting.rs`.
 //!
 //! **Sealing** (`Heap::freeze`). A sealed arena is left alone by allocation and by every later
@@ -36,7 +38,8 @@
 //!
 //! Invariants:
 //! - an object's arena is found by masking its address with `!(ARENA_SIZE - 1)`, and the first
-//!   word of page 0 holds that arena's index in `arenas`;
+//!   word of page 0 holds that arena's index in `arenas` (rewritten when a retired arena's index
+//!   is taken over), as does `arena_bases`;
 //! - a page with `class == NO_CLASS` holds no allocated slot;
 //! - an allocated slot (bit set in `alloc`) starts with a valid, unforwarded header;
 //! - every page in `available[c]` has class `c`; outside a collection, every page of class `c`
@@ -208,7 +211,42 @@ impl OldSpace {
                 self.bytes_returned += PAGE_SIZE as u64;
             }
         }
+        self.retire_empty_arenas();
         self.bytes_returned - before
+    }
+
+    /// Unmaps every arena left with no object page committed, and drops its side table, so
+    /// that a heap that shrank after a spike keeps nothing of it but the `arenas` vector's
+    /// capacity. The last arena takes a retired one's index (its page 0 and `arena_bases`
+    /// follow). Skipped while any arena is sealed: renumbering writes page 0, which a sealed
+    /// arena's pages must never see after `freeze`.
+    fn retire_empty_arenas(&mut self) {
+        if self.arenas.iter().any(|a| a.sealed) {
+            return;
+        }
+        let mut retired = false;
+        let mut a = 0;
+        while a < self.arenas.len() {
+            let arena = &self.arenas[a];
+            if arena.used != 0 || arena.committed & !1 != 0 {
+                a += 1;
+                continue;
+            }
+            self.arena_bases.remove(&arena.region.start().addr());
+            self.arenas.swap_remove(a); // drops the region: the mapping goes
+            retired = true;
+            if let Some(moved) = self.arenas.get(a) {
+                // SAFETY: page 0 of an arena is its header, committed for the arena's life and
+                // holding nothing but the index, which `locate_trusted` reads.
+                unsafe { moved.region.start().cast::<u32>().write(a as u32) };
+                self.arena_bases
+                    .insert(moved.region.start().addr(), a as u32);
+            }
+        }
+        if retired {
+            self.relist();
+            crate::page_source::trim_system_allocator();
+        }
     }
 
     /// Gives every free page of every unsealed arena back to the OS; returns the bytes.
@@ -219,6 +257,7 @@ impl OldSpace {
                 self.release_arena_pages(a);
             }
         }
+        self.retire_empty_arenas();
         self.bytes_returned - before
     }
 

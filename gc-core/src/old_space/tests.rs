@@ -100,3 +100,42 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     assert_eq!(old.committed(), 3 * PAGE_SIZE);
     assert!(old.check_free_lists().is_empty());
 }
+
+#[test]
+fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
+    let mut old = OldSpace::new();
+    // Fill the first arena's 31 object pages with one 8,000-byte object per slot (four a page),
+    // then put a survivor in a second arena.
+    let first: Vec<ObjPtr> = (0..31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
+    let survivor = old.alloc(8000).unwrap();
+    assert_eq!(old.arenas.len(), 2);
+    assert!(first.iter().all(|o| old.locate(o.addr()).is_some()));
+    old.clear_marks();
+    // SAFETY: survivor is an allocated slot of this space.
+    unsafe { old.mark(survivor) };
+    old.sweep(|_| {});
+    assert_eq!(
+        old.release_surplus(0, 0),
+        32 * PAGE_SIZE as u64 - PAGE_SIZE as u64
+    );
+    assert_eq!(old.arenas.len(), 1, "the empty arena is gone");
+    assert_eq!(
+        old.committed(),
+        2 * PAGE_SIZE,
+        "the survivor's arena: header and one page"
+    );
+    // The survivor's arena now has index 0, in its header and in the address map.
+    let found = old.locate(survivor.addr()).expect("still found");
+    assert!(found.allocated && found.slot_start);
+    // SAFETY: survivor is an allocated slot (its mark bit reads through page 0's index).
+    assert!(unsafe { old.is_marked(survivor) });
+    assert!(first.iter().all(|o| old.locate(o.addr()).is_none()));
+    assert!(!old.owns_arena_of(first[0].addr()));
+    assert!(old.check_free_lists().is_empty());
+    // New allocations fill the remaining arena, then map a new one.
+    for _ in 0..200 {
+        old.alloc(8000).unwrap();
+    }
+    assert_eq!(old.arenas.len(), 2);
+    assert!(old.check_free_lists().is_empty());
+}
