@@ -87,7 +87,7 @@ impl SlotVisitor for Evacuator<'_> {
             }
             // SAFETY: obj is a live, unforwarded nursery object.
             let size = unsafe { obj.size() };
-            let Some(to) = self.old.alloc(size) else {
+            let Some(to) = self.old.alloc_promoted(size) else {
                 // Cannot leave a minor collection half done: memory is exhausted for good.
                 std::process::abort();
             };
@@ -286,6 +286,8 @@ impl HeapInner {
                 }
             }
         }
+        // Promotion is over: the runs' unused slots go back (the bitmaps are exact again).
+        ev.old.end_runs();
         let (promoted_bytes, promoted_objects) = (ev.promoted_bytes, ev.promoted_objects);
         let first_copy = ev.first_copy;
         mutator.remembered = remembered;
@@ -367,11 +369,19 @@ impl HeapInner {
         self.nursery.reset(pinned, self.config.nursery_debug());
         self.gaps_pin_epoch = self.pins.young_releases();
         guard.disarm();
+        // The heap's size for the young generation's memory bound: what the last major
+        // collection found live (garbage waiting in the old generation is not the heap's size),
+        // or, before the first one, everything in the old generation.
+        let old_size = if self.stats.major_collections > 0 {
+            self.stats.live_bytes_after_major
+        } else {
+            self.old_generation_bytes()
+        };
         self.young.after_minor(
             allocated,
             promoted_bytes as usize + pinned_bytes,
             start.elapsed().as_secs_f64(),
-            self.old.bytes_in_use(),
+            old_size,
         );
         self.refresh_nursery_limit();
         self.pins.stats.fragmentation_bytes = self.nursery.fragmentation();
@@ -550,7 +560,7 @@ impl HeapInner {
         self.stats.major_threshold = self.pacer.threshold();
         let plan = self.retention.after_major(live, self.pacer.threshold());
         self.old.release_surplus(plan.keep, plan.min_age);
-        self.young.after_major(self.old.bytes_in_use());
+        self.young.after_major(live);
         self.refresh_nursery_limit();
         self.stats.major_collections += 1;
         let duration = start.elapsed();

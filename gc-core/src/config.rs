@@ -29,9 +29,9 @@ pub const DEFAULT_NURSERY_MAX: usize = 64 * 1024 * 1024;
 /// Default minor-pause goal of the adaptive nursery: 2 ms.
 pub const DEFAULT_MINOR_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Default number of major collections a free old-generation page stays committed before it
-/// goes back to the OS (unless the heap has shrunk far below its committed memory).
-pub const DEFAULT_RELEASE_AFTER: u32 = 3;
+/// Default time a free old-generation page beyond the headroom (or a nursery tail the sizing
+/// policy no longer uses) stays committed before it goes back to the OS: 1 s.
+pub const DEFAULT_RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Default `MIN`: no automatic major collection while the old generation is below 32 MiB.
 pub const DEFAULT_MIN_MAJOR: usize = 32 * 1024 * 1024;
@@ -69,7 +69,7 @@ pub struct Config {
     pub(crate) nursery_min: Option<usize>,
     pub(crate) nursery_max: Option<usize>,
     pub(crate) minor_pause: std::time::Duration,
-    pub(crate) release_after: u32,
+    pub(crate) release_after: std::time::Duration,
     pub(crate) nursery_debug: bool,
     pub(crate) major_collect: f64,
     pub(crate) growth: f64,
@@ -155,13 +155,12 @@ impl Config {
         self
     }
 
-    /// How many major collections a free old-generation page stays committed before it goes
-    /// back to the OS (`RELEASE_AFTER`, default 3; `0` releases what a sweep frees beyond the
-    /// headroom at once). Pages the old generation will refill before its next major
-    /// collection are always kept; when the committed memory exceeds twice the threshold, the
-    /// surplus goes back at once.
-    pub fn with_release_after(mut self, collections: u32) -> Self {
-        self.release_after = collections;
+    /// How long a free old-generation page beyond the headroom, or a nursery tail the sizing
+    /// policy no longer uses, stays committed before it goes back to the OS (`RELEASE_AFTER`,
+    /// default 1 s; zero releases at once). Pages the old generation will refill before its
+    /// next major collection are always kept (see `docs/tuning.md`).
+    pub fn with_release_after(mut self, after: std::time::Duration) -> Self {
+        self.release_after = after;
         self
     }
 
@@ -284,8 +283,8 @@ impl Config {
         self.minor_pause
     }
 
-    /// Major collections a free page stays committed.
-    pub fn release_after(&self) -> u32 {
+    /// How long a free page stays committed.
+    pub fn release_after(&self) -> std::time::Duration {
         self.release_after
     }
 

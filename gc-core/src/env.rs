@@ -25,7 +25,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NURSERY_MIN", "a size from 256 bytes to 1 TiB such as 512K or 1MB (K, M and G are powers of 1024; a trailing B is optional)"),
     ("NURSERY_MAX", "a size from 256 bytes to 1 TiB such as 64MB or 256M (K, M and G are powers of 1024; a trailing B is optional)"),
     ("MINOR_PAUSE", "a duration such as 2ms, 500us, 0.5ms or 0.002s (units ns, us, ms, s), or 0 for no pause goal"),
-    ("RELEASE_AFTER", "a whole number of major collections, such as 3 (0 releases at once)"),
+    ("RELEASE_AFTER", "a duration such as 1s, 500ms or 2.5s (units ns, us, ms, s), or 0 to release at once"),
     ("NURSERY_DEBUG", "0 or 1"),
     ("MAJOR_COLLECT", "0 (threshold-zero: no automatic major collection) or a decimal factor above 1, such as 1.82"),
     ("GROWTH", "a decimal factor above 1, such as 1.4"),
@@ -136,6 +136,12 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
         nanos = nanos.checked_add(u64::from(c.to_digit(10)?) * scale)?;
     }
     Some(std::time::Duration::from_nanos(nanos))
+}
+
+/// A duration written so that [`parse_duration`] reads it back exactly.
+fn exact_duration(d: std::time::Duration) -> String {
+    let ns = d.as_nanos();
+    format!("{}.{:06}ms", ns / 1_000_000, ns % 1_000_000)
 }
 
 /// Parses a plain decimal factor (`1.82`, `0`, `2`).
@@ -349,11 +355,7 @@ impl Config {
             "NURSERY_MIN" => c.with_nursery_bounds(Some(size()?), None),
             "NURSERY_MAX" => c.with_nursery_bounds(None, Some(size()?)),
             "MINOR_PAUSE" => c.with_minor_pause(parse_duration(value).ok_or_else(syntax)?),
-            "RELEASE_AFTER" => c.with_release_after(
-                parse_count(value)
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(syntax)?,
-            ),
+            "RELEASE_AFTER" => c.with_release_after(parse_duration(value).ok_or_else(syntax)?),
             "NURSERY_DEBUG" => c.with_nursery_debug(flag()?),
             "MAJOR_COLLECT" => {
                 let f = parse_factor(value)
@@ -405,11 +407,8 @@ impl Config {
             vec![("NURSERY", self.nursery_size().to_string())]
         };
         pairs.extend([
-            ("MINOR_PAUSE", {
-                let ns = self.minor_pause().as_nanos();
-                format!("{}.{:06}ms", ns / 1_000_000, ns % 1_000_000)
-            }),
-            ("RELEASE_AFTER", self.release_after().to_string()),
+            ("MINOR_PAUSE", exact_duration(self.minor_pause())),
+            ("RELEASE_AFTER", exact_duration(self.release_after())),
             ("NURSERY_DEBUG", u8::from(self.nursery_debug()).to_string()),
             ("MAJOR_COLLECT", self.major_collect().to_string()),
             ("GROWTH", self.growth().to_string()),

@@ -82,6 +82,9 @@ pub(crate) struct HeapInner {
     pub(crate) young: crate::YoungSizing,
     /// When free old-generation pages go back to the OS.
     pub(crate) retention: crate::Retention,
+    /// Since when the nursery's committed tail has gone unused, and the largest size wanted
+    /// since: the tail goes back to the OS once unused for `RELEASE_AFTER`.
+    pub(crate) young_tail: Option<(std::time::Instant, usize)>,
     /// Minor pauses alone (the recorder's histogram mixes minor and major ones).
     pub(crate) minor_histogram: gc_hooks::PauseHistogram,
     /// `freeze` sealed the old generation and large objects that existed then.
@@ -170,6 +173,7 @@ impl HeapInner {
             young,
             retention,
             minor_histogram: gc_hooks::PauseHistogram::default(),
+            young_tail: None,
             frozen: false,
             pressure: 0,
             gray: Vec::new(),
@@ -543,15 +547,31 @@ impl HeapInner {
         }
     }
 
-    /// Gives the nursery the size its policy wants, giving a shrunken tail back to the OS, and
-    /// under a heap limit lets it use only as much as can still be promoted: the worst case of
-    /// promoting the usable nursery (slot and page rounding included) fits in what the limit
-    /// leaves, so a minor collection always completes under it. Called whenever the nursery is
-    /// empty but for its pinned survivors (after every collection).
+    /// Gives the nursery the size its policy wants, and under a heap limit lets it use only as
+    /// much as can still be promoted: the worst case of promoting the usable nursery (slot and
+    /// page rounding included) fits in what the limit leaves, so a minor collection always
+    /// completes under it. Called whenever the nursery is empty but for its pinned survivors
+    /// (after every collection). A tail the policy no longer uses goes back to the OS once it
+    /// has stayed unused for `RELEASE_AFTER` (at once under a heap limit), so a size that
+    /// swings between collections does not fault the same pages in again and again.
     pub(crate) fn refresh_nursery_limit(&mut self) {
         let wanted = self.young.size().min(self.nursery.capacity());
         if wanted < self.nursery.committed() {
-            self.nursery.release_tail(wanted);
+            let now = std::time::Instant::now();
+            let (since, peak) = self.young_tail.get_or_insert((now, wanted));
+            *peak = (*peak).max(wanted);
+            let after = self.config.release_after();
+            if self.config.max_heap().is_some() || now.duration_since(*since) >= after {
+                let keep = if self.config.max_heap().is_some() {
+                    wanted
+                } else {
+                    *peak
+                };
+                self.nursery.release_tail(keep);
+                self.young_tail = None;
+            }
+        } else {
+            self.young_tail = None;
         }
         let usable = match self.config.max_heap() {
             None => wanted,

@@ -12,55 +12,66 @@
 //! `threshold`, and the old generation's `factor` (`MAJOR_COLLECT`):
 //!
 //! ```text
-//! shrunk   = live < ½ × the largest live size of the last RELEASE_AFTER + 1 collections
+//! shrunk   = live < ½ × the largest live size of the last 4 major collections
 //! keep     = threshold − live                    (the old generation refills it before the
 //!                                                 next major collection)
 //!            live × (factor − 1)   when shrunk   (the headroom the live set itself calls for,
 //!                                                 without the MIN floor)
-//! min_age  = RELEASE_AFTER major collections, 0 when shrunk
+//! min_age  = RELEASE_AFTER (a duration, default 1 s), 0 when shrunk
 //! ```
 //!
 //! The old space then keeps `keep` bytes of committed free pages (in its fullest arenas, which
-//! allocation uses first) and releases the others that have been free for at least `min_age`
-//! major collections. `RELEASE_AFTER = 0` releases the surplus at once.
+//! allocation uses first) and releases the others that have stayed free for at least `min_age`.
+//! Age is measured in time, not in collections, because collections come at the program's
+//! pace: a steady program refills its free pages within moments, whatever its collection rate.
+//! A collapse of the live set (a spike over, a phase ended) releases its surplus at once: the
+//! heap's memory follows its live data down rather than holding a peak it may not see again.
+//! `RELEASE_AFTER = 0` releases every surplus at once. The nursery's tail follows the same age
+//! rule (see the heap module).
 //!
-//! Invariants: `keep <= threshold − live`; the window holds at most `RELEASE_AFTER + 1` sizes.
+//! Invariants: `keep <= threshold − live`; the window holds at most [`WINDOW`] sizes.
 
 use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Major collections whose live sizes tell whether the heap shrank well below its recent peak.
+pub const WINDOW: usize = 4;
 
 /// What the old space should give back after a major collection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReleasePlan {
     /// Bytes of committed free pages to keep.
     pub keep: usize,
-    /// Release only pages free for at least this many major collections.
-    pub min_age: u32,
+    /// Release only pages free for at least this long.
+    pub min_age: Duration,
 }
 
 /// The retention policy of one heap.
 ///
 /// ```
 /// use gc_core::Retention;
-/// let mut r = Retention::new(3, 1.82);
-/// // Steady: the headroom below the threshold is kept, the rest goes after 3 collections.
+/// use std::time::Duration;
+/// let mut r = Retention::new(Duration::from_secs(1), 1.82);
+/// // Steady: the headroom below the threshold is kept, the rest goes once free for a second.
 /// let plan = r.after_major(100 << 20, 182 << 20);
-/// assert_eq!((plan.keep, plan.min_age), (82 << 20, 3));
-/// // The live set collapses: the surplus goes back at once.
+/// assert_eq!((plan.keep, plan.min_age), (82 << 20, Duration::from_secs(1)));
+/// // The live set collapses: only what the live set itself calls for is kept, and the rest
+/// // goes back at once.
 /// let plan = r.after_major(10 << 20, 32 << 20);
-/// assert_eq!(plan.min_age, 0);
 /// assert!(plan.keep < 9 << 20);
+/// assert_eq!(plan.min_age, Duration::ZERO);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retention {
-    release_after: u32,
+    release_after: Duration,
     factor: f64,
     recent_live: VecDeque<usize>,
 }
 
 impl Retention {
-    /// A policy releasing after `release_after` major collections, for an old generation
-    /// paced by `factor` (`0`, threshold-zero, counts as the default factor).
-    pub fn new(release_after: u32, factor: f64) -> Retention {
+    /// A policy releasing pages free for `release_after`, for an old generation paced by
+    /// `factor` (`0`, threshold-zero, counts as the default factor).
+    pub fn new(release_after: Duration, factor: f64) -> Retention {
         let factor = if factor > 1.0 {
             factor
         } else {
@@ -76,16 +87,15 @@ impl Retention {
     /// Records a major collection leaving `live` bytes and the pacer's new `threshold`.
     pub fn after_major(&mut self, live: usize, threshold: usize) -> ReleasePlan {
         self.recent_live.push_back(live);
-        while self.recent_live.len() > self.release_after as usize + 1 {
+        while self.recent_live.len() > WINDOW {
             self.recent_live.pop_front();
         }
         let peak = self.recent_live.iter().copied().max().unwrap_or(0);
         let headroom = threshold.saturating_sub(live);
         if live < peak / 2 {
-            let own = (live as f64 * (self.factor - 1.0)) as usize;
             ReleasePlan {
-                keep: own.min(headroom),
-                min_age: 0,
+                keep: ((live as f64 * (self.factor - 1.0)) as usize).min(headroom),
+                min_age: Duration::ZERO,
             }
         } else {
             ReleasePlan {
@@ -101,17 +111,18 @@ mod tests {
     use super::*;
 
     const MB: usize = 1 << 20;
+    const SECOND: Duration = Duration::from_secs(1);
 
     #[test]
-    fn a_steady_heap_keeps_its_headroom_and_ages_the_rest() {
-        let mut r = Retention::new(3, 1.82);
+    fn a_steady_heap_keeps_its_headroom() {
+        let mut r = Retention::new(SECOND, 1.82);
         for _ in 0..10 {
             let plan = r.after_major(50 * MB, 91 * MB);
             assert_eq!(
                 plan,
                 ReleasePlan {
                     keep: 41 * MB,
-                    min_age: 3
+                    min_age: SECOND
                 }
             );
         }
@@ -121,49 +132,49 @@ mod tests {
             plan,
             ReleasePlan {
                 keep: 24 * MB,
-                min_age: 3
+                min_age: SECOND
             }
         );
     }
 
     #[test]
-    fn a_collapse_releases_at_once_and_the_window_forgets_the_spike() {
-        let mut r = Retention::new(2, 2.0);
+    fn a_collapse_keeps_only_what_the_live_set_calls_for_until_the_window_forgets_the_spike() {
+        let mut r = Retention::new(SECOND, 2.0);
         r.after_major(200 * MB, 400 * MB);
-        let plan = r.after_major(4 * MB, 32 * MB);
-        assert_eq!(
-            plan,
-            ReleasePlan {
-                keep: 4 * MB,
-                min_age: 0
-            }
-        );
-        r.after_major(4 * MB, 32 * MB);
-        // Three collections later the spike has left the window: steady again.
+        for _ in 1..WINDOW {
+            let plan = r.after_major(4 * MB, 32 * MB);
+            assert_eq!(
+                plan,
+                ReleasePlan {
+                    keep: 4 * MB,
+                    min_age: Duration::ZERO
+                }
+            );
+        }
+        // WINDOW collections later the spike has left the window: steady again.
         let plan = r.after_major(4 * MB, 32 * MB);
         assert_eq!(
             plan,
             ReleasePlan {
                 keep: 28 * MB,
-                min_age: 2
+                min_age: SECOND
             }
         );
     }
 
     #[test]
-    fn release_after_zero_and_threshold_zero() {
-        let mut r = Retention::new(0, 0.0);
+    fn release_at_once_and_threshold_zero() {
+        let mut r = Retention::new(Duration::ZERO, 0.0);
         let plan = r.after_major(10 * MB, 18 * MB);
-        assert_eq!(plan.min_age, 0);
-        assert_eq!(plan.keep, 8 * MB);
-        // With no window, a collapse is never seen as one: the headroom rule holds.
-        let plan = r.after_major(MB, 32 * MB);
         assert_eq!(
             plan,
             ReleasePlan {
-                keep: 31 * MB,
-                min_age: 0
+                keep: 8 * MB,
+                min_age: Duration::ZERO
             }
         );
+        // Threshold-zero counts as the default factor for the collapse rule.
+        let plan = r.after_major(MB, 32 * MB);
+        assert_eq!(plan.keep, (MB as f64 * 0.82) as usize);
     }
 }

@@ -20,7 +20,9 @@
 //!
 //! ```text
 //! by_pause = the largest n whose predicted pause is at most GOAL × 0.8   (a safety margin)
-//! by_heap  = max(MIN, old generation × 1/2)     (memory: young at most a third of the heap)
+//! by_heap  = max(MIN, old generation × 1/2)     (memory: young at most a third of the heap;
+//!                                                 the old generation's size is what the last
+//!                                                 major collection found live)
 //! target   = clamp(min(by_pause, by_heap), MIN, MAX)
 //! next     = min(target, size × 2)   when growing (one doubling per collection at most)
 //!            target                  when shrinking (at once: the goal is being missed)

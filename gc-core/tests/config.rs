@@ -106,13 +106,13 @@ fn every_variable_accepts_its_syntax() {
         ("NURSERY_MIN", "1M"),
         ("NURSERY_MAX", "32MB"),
         ("MINOR_PAUSE", "500us"),
-        ("RELEASE_AFTER", "5"),
+        ("RELEASE_AFTER", "2.5s"),
     ])
     .unwrap();
     assert!(c.nursery_adaptive());
     assert_eq!((c.nursery_min(), c.nursery_max()), (1 << 20, 32 << 20));
     assert_eq!(c.minor_pause(), std::time::Duration::from_micros(500));
-    assert_eq!(c.release_after(), 5);
+    assert_eq!(c.release_after(), std::time::Duration::from_millis(2500));
     assert_eq!(
         c.nursery_size(),
         DEFAULT_NURSERY_SIZE,
@@ -177,7 +177,7 @@ fn bad_values_name_the_variable_the_value_and_the_syntax() {
         ("NURSERY_MIN", "100", "outside the accepted range"),
         ("MINOR_PAUSE", "2", "a duration such as 2ms"),
         ("MINOR_PAUSE", "fast", "a duration such as 2ms"),
-        ("RELEASE_AFTER", "-1", "a whole number of major collections"),
+        ("RELEASE_AFTER", "3", "a duration such as 1s"),
         ("DEBUG", "4", "0, 1, 2 or 3"),
         ("STRESS", "often", "a whole number N"),
         ("TRACE", "2", "0 or 1"),

@@ -29,13 +29,8 @@ impl OldSpace {
         let mut committed = 0;
         let mut fresh = 0;
         for arena in self.arenas.iter().filter(|a| !a.sealed) {
-            for &page in &arena.free {
-                if arena.committed & (1 << page) != 0 {
-                    committed += 1;
-                } else {
-                    fresh += 1;
-                }
-            }
+            committed += (arena.free & arena.committed).count_ones() as usize;
+            fresh += (arena.free & !arena.committed).count_ones() as usize;
         }
         (committed, fresh)
     }

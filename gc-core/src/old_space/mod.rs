@@ -28,6 +28,9 @@
 //! heap limit). A released page is committed again when it is next used. What counts as committed (and so against the heap
 //! limit) is in `accounting.rs`.
 //!
+//! **Promotion** allocates through *runs* of free slots claimed whole and handed out by bumping
+//! a cursor (`runs.rs`); direct old-generation allocation searches the bitmap for one slot.
+//!
 //! **Sealing** (`Heap::freeze`). A sealed arena is left alone by allocation and by every later
 //! collection: no slot is allocated in it, its mark bits are neither cleared nor set, and the
 //! sweep skips it, so a forked child that collects never copies its pages. Marking sets a bit in
@@ -41,7 +44,8 @@
 //!   word of page 0 holds that arena's index in `arenas` (rewritten when a retired arena's index
 //!   is taken over), as does `arena_bases`;
 //! - a page with `class == NO_CLASS` holds no allocated slot;
-//! - an allocated slot (bit set in `alloc`) starts with a valid, unforwarded header;
+//! - outside a minor collection, an allocated slot (bit set in `alloc`) starts with a valid,
+//!   unforwarded header, and every promotion run is empty (`runs.rs`);
 //! - every page in `available[c]` has class `c`; outside a collection, every page of class `c`
 //!   with a free slot is either in `available[c]` or became non-full at the last sweep and was
 //!   listed then (so no free slot is unreachable by the allocator for long);
@@ -60,6 +64,7 @@ const PAGES_PER_ARENA: usize = ARENA_SIZE / PAGE_SIZE;
 mod accounting;
 mod classes;
 mod page;
+mod runs;
 #[cfg(test)]
 mod tests;
 
@@ -67,11 +72,22 @@ pub use classes::SIZE_CLASSES;
 pub(crate) use classes::{class_of, MAX_SMALL};
 use page::{PageId, PageMeta, BITMAP_WORDS, NO_CLASS};
 
+/// The pages whose bits are set in `mask`, lowest first.
+pub(super) fn bits(mut mask: u32) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let page = mask.trailing_zeros();
+            mask &= mask - 1;
+            page
+        })
+    })
+}
+
 struct Arena {
     region: Region,
     pages: Box<[PageMeta]>,
-    /// Object pages with no size class, ready for any class.
-    free: Vec<u32>,
+    /// Object pages with no size class, ready for any class (bit `p` for page `p`).
+    free: u32,
     /// Object pages with a size class.
     used: u32,
     /// Pages the heap counts as committed (bit `p` for page `p`): the header page from the
@@ -80,8 +96,8 @@ struct Arena {
     committed: u32,
     /// Frozen: no allocation, no marking, no sweeping.
     sealed: bool,
-    /// For each free page, the sweep (`OldSpace::sweeps`) that freed it.
-    freed_at: [u32; PAGES_PER_ARENA],
+    /// For each free page, when the sweep that freed it ran (`OldSpace::now_ms`).
+    freed_at: [u64; PAGES_PER_ARENA],
 }
 
 /// Where an address lies in the small-object space.
@@ -100,8 +116,13 @@ pub(crate) struct OldSpace {
     bytes_in_use: usize,
     /// Bytes given back to the OS so far.
     bytes_returned: u64,
-    /// Sweeps so far (the clock of `Arena::freed_at`).
-    sweeps: u32,
+    /// The clock of `Arena::freed_at`.
+    epoch: std::time::Instant,
+    /// Milliseconds added to the clock (tests make time pass with it).
+    #[cfg(test)]
+    skew_ms: u64,
+    /// Promotion's open run of each size class (see `runs.rs`).
+    runs: Vec<runs::Run>,
 }
 
 /// What a sweep found.
@@ -119,7 +140,10 @@ impl OldSpace {
             available: (0..SIZE_CLASSES.len()).map(|_| Vec::new()).collect(),
             bytes_in_use: 0,
             bytes_returned: 0,
-            sweeps: 0,
+            epoch: std::time::Instant::now(),
+            #[cfg(test)]
+            skew_ms: 0,
+            runs: vec![runs::Run::EMPTY; SIZE_CLASSES.len()],
         }
     }
 
@@ -142,27 +166,31 @@ impl OldSpace {
             .sum()
     }
 
-    /// A free page from the fullest unsealed arena that has one, or from a new arena.
+    /// A free page: one still committed if any arena has one (a released page costs faults to
+    /// use again), from the fullest unsealed arena that has one; else any free page of the
+    /// fullest arena; else a page of a new arena.
     fn take_page(&mut self) -> Option<PageId> {
-        let best = self
-            .arenas
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| !a.sealed && !a.free.is_empty())
-            .max_by_key(|(i, a)| (a.used, std::cmp::Reverse(*i)))
-            .map(|(i, _)| i);
+        let fullest = |pages: &dyn Fn(&Arena) -> u32| {
+            self.arenas
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| !a.sealed && pages(a) != 0)
+                .max_by_key(|(i, a)| (a.used, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i)
+        };
+        let best = fullest(&|a| a.free & a.committed).or_else(|| fullest(&|a| a.free));
         let Some(a) = best else {
             return self.new_arena();
         };
         let arena = &mut self.arenas[a];
-        // A page still committed, if there is one: a released page costs faults to use again.
-        let committed = arena.committed;
-        let at = arena
-            .free
-            .iter()
-            .rposition(|&p| committed & (1 << p) != 0)
-            .unwrap_or(arena.free.len() - 1);
-        let page = arena.free.swap_remove(at);
+        let committed_free = arena.free & arena.committed;
+        let choice = if committed_free != 0 {
+            committed_free
+        } else {
+            arena.free
+        };
+        let page = choice.trailing_zeros(); // low pages first
+        arena.free &= !(1 << page);
         arena.used += 1;
         arena.committed |= 1 << page; // committed (again) once written
         Some(PageId {
@@ -174,26 +202,31 @@ impl OldSpace {
     /// Gives the free pages of arena `a` back to the OS (those not given back already).
     fn release_arena_pages(&mut self, a: usize) {
         let arena = &mut self.arenas[a];
-        for &page in &arena.free {
-            if arena.committed & (1 << page) != 0 {
-                arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
-                arena.committed &= !(1 << page);
-                self.bytes_returned += PAGE_SIZE as u64;
-            }
+        for page in bits(arena.free & arena.committed) {
+            arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
+            arena.committed &= !(1 << page);
+            self.bytes_returned += PAGE_SIZE as u64;
         }
+    }
+
+    /// Milliseconds since this space was created.
+    fn now_ms(&self) -> u64 {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        #[cfg(test)]
+        let now = now + self.skew_ms;
+        now
     }
 
     /// Keeps `keep` bytes of committed free pages (those of the fullest arenas, which allocation
     /// uses first) and gives back every other committed free page that has been free for at
-    /// least `min_age` sweeps; returns the bytes given back. Sealed arenas are left alone.
-    pub(crate) fn release_surplus(&mut self, keep: usize, min_age: u32) -> u64 {
+    /// least `min_age`; returns the bytes given back. Sealed arenas are left alone.
+    pub(crate) fn release_surplus(&mut self, keep: usize, min_age: std::time::Duration) -> u64 {
+        let (now, min_age) = (self.now_ms(), min_age.as_millis() as u64);
         // Committed free pages, emptiest arena first, then oldest first: released from the front.
-        let mut candidates: Vec<(u32, u32, usize, u32)> = Vec::new();
+        let mut candidates: Vec<(u32, u64, usize, u32)> = Vec::new();
         for (a, arena) in self.arenas.iter().enumerate().filter(|(_, a)| !a.sealed) {
-            for &page in &arena.free {
-                if arena.committed & (1 << page) != 0 {
-                    candidates.push((arena.used, arena.freed_at[page as usize], a, page));
-                }
+            for page in bits(arena.free & arena.committed) {
+                candidates.push((arena.used, arena.freed_at[page as usize], a, page));
             }
         }
         let kept = keep / PAGE_SIZE;
@@ -204,7 +237,7 @@ impl OldSpace {
         candidates.sort_unstable();
         let before = self.bytes_returned;
         for &(_, freed_at, a, page) in &candidates[..surplus] {
-            if self.sweeps.wrapping_sub(freed_at) >= min_age {
+            if now.saturating_sub(freed_at) >= min_age {
                 let arena = &mut self.arenas[a];
                 arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
                 arena.committed &= !(1 << page);
@@ -221,6 +254,7 @@ impl OldSpace {
     /// follow). Skipped while any arena is sealed: renumbering writes page 0, which a sealed
     /// arena's pages must never see after `freeze`.
     fn retire_empty_arenas(&mut self) {
+        debug_assert!(self.runs_ended(), "runs name arenas by index");
         if self.arenas.iter().any(|a| a.sealed) {
             return;
         }
@@ -360,15 +394,7 @@ impl OldSpace {
                 continue;
             }
             let id = self.take_page()?;
-            let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
-            let slot_size = SIZE_CLASSES[class];
-            *meta = PageMeta {
-                class: class as u8,
-                slot_size,
-                slots: PAGE_SIZE as u32 / slot_size,
-                ..PageMeta::EMPTY
-            };
-            self.available[class].push(id);
+            self.start_page(id, class);
         }
     }
 
@@ -381,7 +407,7 @@ impl OldSpace {
         let pages = (0..PAGES_PER_ARENA).map(|_| PageMeta::EMPTY).collect();
         self.arena_bases.insert(region.start().addr(), index);
         // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
-        let free = (2..PAGES_PER_ARENA as u32).rev().collect();
+        let free = !0b11;
         self.arenas.push(Arena {
             region,
             pages,
@@ -463,8 +489,12 @@ impl OldSpace {
     /// [`OldSpace::release_surplus`]), and relists the pages that have free slots. Sealed
     /// arenas are not touched.
     pub(crate) fn sweep(&mut self, mut on_dead: impl FnMut(ObjPtr)) -> SweepOutcome {
+        debug_assert!(
+            self.runs_ended(),
+            "promotion's runs end with the minor collection"
+        );
         let mut outcome = SweepOutcome::default();
-        self.sweeps = self.sweeps.wrapping_add(1);
+        let now = self.now_ms();
         self.bytes_in_use = 0;
         for a in 0..self.arenas.len() {
             if self.arenas[a].sealed {
@@ -507,8 +537,8 @@ impl OldSpace {
                 if live == 0 {
                     *meta = PageMeta::EMPTY;
                     let arena = &mut self.arenas[a];
-                    arena.free.push(id.page);
-                    arena.freed_at[p] = self.sweeps;
+                    arena.free |= 1 << id.page;
+                    arena.freed_at[p] = now;
                     arena.used -= 1;
                 }
             }
@@ -603,18 +633,16 @@ impl OldSpace {
                 .filter(|m| m.class != NO_CLASS)
                 .count() as u32;
             if classed != arena.used
-                || arena.free.len() as u32 + classed != PAGES_PER_ARENA as u32 - 1
+                || arena.free.count_ones() + classed != PAGES_PER_ARENA as u32 - 1
             {
                 problems.push(format!(
                     "arena counts {} used pages and {} free, but {classed} have a class",
                     arena.used,
-                    arena.free.len()
+                    arena.free.count_ones()
                 ));
             }
-            if arena
-                .free
-                .iter()
-                .any(|&p| arena.pages[p as usize].class != NO_CLASS)
+            if arena.free & 1 != 0
+                || bits(arena.free).any(|p| arena.pages[p as usize].class != NO_CLASS)
             {
                 problems.push("a page on an arena's free list has a size class".into());
             }

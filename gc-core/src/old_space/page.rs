@@ -74,3 +74,57 @@ impl PageMeta {
         self.live == self.slots
     }
 }
+
+impl PageMeta {
+    /// Claims the first run of consecutive free slots at or after the hint: their allocation
+    /// bits are set at once and counted live. Returns the first slot and how many.
+    pub(super) fn take_run(&mut self) -> Option<(usize, usize)> {
+        let words = self.words();
+        let mut w = self.hint as usize;
+        while w < words && !self.alloc[w] & self.valid(w) == 0 {
+            w += 1;
+        }
+        if w == words {
+            self.hint = words as u32;
+            return None;
+        }
+        let first = w * 64 + (!self.alloc[w] & self.valid(w)).trailing_zeros() as usize;
+        // The run ends at the next allocated slot or at the page's last slot (bits past it are
+        // never set).
+        let slots = self.slots as usize;
+        let mut end = first;
+        while end < slots {
+            let above = self.alloc[end / 64] >> (end % 64);
+            if above == 0 {
+                end = (end - end % 64 + 64).min(slots);
+            } else {
+                end += above.trailing_zeros() as usize;
+                break;
+            }
+        }
+        self.set_bits(first, end, true);
+        self.live += (end - first) as u32;
+        self.hint = (end / 64) as u32;
+        Some((first, end - first))
+    }
+
+    /// Sets (or clears) the allocation bits of slots `[from, to)`, a word at a time.
+    pub(super) fn set_bits(&mut self, from: usize, to: usize, allocated: bool) {
+        let mut slot = from;
+        while slot < to {
+            let (w, bit) = (slot / 64, slot % 64);
+            let n = (64 - bit).min(to - slot);
+            let mask = if n == 64 {
+                !0
+            } else {
+                ((1u64 << n) - 1) << bit
+            };
+            if allocated {
+                self.alloc[w] |= mask;
+            } else {
+                self.alloc[w] &= !mask;
+            }
+            slot += n;
+        }
+    }
+}

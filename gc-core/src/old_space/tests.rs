@@ -1,6 +1,9 @@
 //! Unit tests of the old space: allocation, sweeping, returning pages, sealing.
 
 use super::*;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
 fn alloc_mark_sweep_reuses_slots() {
@@ -44,7 +47,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
     assert!(used1 > used0);
     let page = old.take_page().unwrap();
     assert_eq!(page.arena, 1, "the fuller arena gives the page");
-    old.arenas[1].free.push(page.page);
+    old.arenas[1].free |= 1 << page.page;
     old.arenas[1].used -= 1;
     old.seal_all();
     assert!(old.available.iter().all(|l| l.is_empty()));
@@ -71,13 +74,16 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     let out = old.sweep(|_| {});
     assert_eq!(out.objects_freed, 10);
     assert_eq!(old.bytes_in_use(), 0);
-    assert_eq!(old.arenas[0].free.len(), PAGES_PER_ARENA - 1);
+    assert_eq!(
+        old.arenas[0].free.count_ones() as usize,
+        PAGES_PER_ARENA - 1
+    );
     assert_eq!(old.arenas[0].used, 0);
     // Ten 8,000-byte objects, four to a page: three pages used, freed, still committed.
     assert_eq!(old.committed(), 4 * PAGE_SIZE);
     assert_eq!(old.bytes_returned(), 0);
-    // Too young to go back: freed by this sweep, and the policy asks for one sweep of age.
-    assert_eq!(old.release_surplus(0, 1), 0);
+    // Too young to go back: freed just now, and the policy asks for a second of age.
+    assert_eq!(old.release_surplus(0, SECOND), 0);
     // A free page is reused before a fresh one: nothing is committed anew.
     let reused = old.alloc(8000).unwrap();
     assert_eq!(old.committed(), 4 * PAGE_SIZE);
@@ -85,11 +91,12 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     // SAFETY: reused is an allocated slot of this space.
     unsafe { old.mark(reused) };
     old.sweep(|_| panic!("the marked object is live"));
-    // One page's worth is kept; the other free page is old enough and goes back.
-    assert_eq!(old.release_surplus(PAGE_SIZE, 1), PAGE_SIZE as u64);
+    // Time passes. One page's worth is kept; the other free page is old enough and goes back.
+    old.skew_ms += 1500;
+    assert_eq!(old.release_surplus(PAGE_SIZE, SECOND), PAGE_SIZE as u64);
     assert_eq!(old.committed(), 3 * PAGE_SIZE);
     // Nothing kept, any age: the last free committed page goes too.
-    assert_eq!(old.release_surplus(0, 0), PAGE_SIZE as u64);
+    assert_eq!(old.release_surplus(0, Duration::ZERO), PAGE_SIZE as u64);
     assert_eq!(old.committed(), 2 * PAGE_SIZE);
     assert_eq!(old.bytes_returned(), 2 * PAGE_SIZE as u64);
     // Using the arena again commits a page again.
@@ -115,7 +122,7 @@ fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
     unsafe { old.mark(survivor) };
     old.sweep(|_| {});
     assert_eq!(
-        old.release_surplus(0, 0),
+        old.release_surplus(0, Duration::ZERO),
         32 * PAGE_SIZE as u64 - PAGE_SIZE as u64
     );
     assert_eq!(old.arenas.len(), 1, "the empty arena is gone");

@@ -1,0 +1,132 @@
+//! Promotion at bump-pointer speed: runs of free slots, claimed whole.
+//!
+//! A minor collection copies every survivor into the old space, so slot allocation is on its
+//! hot path. Instead of searching a page's bitmap for each object, promotion claims a *run*,
+//! the consecutive free slots of one page from the first free one (a whole page when the page
+//! is fresh or was emptied by a sweep: PyPy's free-block idea), sets their allocation bits at
+//! once, and then hands the slots out by bumping a cursor. The page layout and its side tables
+//! stay as they are, for the heap limit's accounting, `freeze`, and marking.
+//!
+//! Invariant: outside a minor collection every run is empty. While one is open, its slots not
+//! yet handed out have their bits set without holding an object; [`OldSpace::end_runs`], called
+//! when promotion ends, clears those bits, corrects the counts and lists the page again, so the
+//! bitmaps describe exactly the allocated objects whenever anything else reads them.
+
+use super::{class_of, OldSpace, PageId, PageMeta, MAX_SMALL, PAGE_SIZE, SIZE_CLASSES};
+use crate::object::ObjPtr;
+
+/// Slots of one page claimed for promotion and not yet handed out.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Run {
+    /// The next slot.
+    cursor: *mut u8,
+    /// Slots left from the cursor.
+    left: u32,
+    page: PageId,
+    /// Whether the page left its class's list when the run made it full.
+    unlisted: bool,
+}
+
+impl Run {
+    pub(super) const EMPTY: Run = Run {
+        cursor: std::ptr::null_mut(),
+        left: 0,
+        page: PageId { arena: 0, page: 0 },
+        unlisted: false,
+    };
+}
+
+impl OldSpace {
+    /// Allocates a slot for a promoted object of `size` bytes (at most `MAX_SMALL`) from the
+    /// class's run, claiming a new run when it is used up. `None` when the OS refuses a new
+    /// arena. Only inside a minor collection, which ends with [`OldSpace::end_runs`].
+    #[inline]
+    pub(crate) fn alloc_promoted(&mut self, size: usize) -> Option<ObjPtr> {
+        debug_assert!(size <= MAX_SMALL);
+        let class = class_of(size);
+        loop {
+            let run = &mut self.runs[class];
+            if run.left > 0 {
+                let slot = run.cursor;
+                run.left -= 1;
+                // SAFETY: the run's slots lie in one page of one arena; after the last one the
+                // cursor is at most one past the page's end, still inside the arena's region.
+                run.cursor = unsafe { slot.add(SIZE_CLASSES[class] as usize) };
+                return ObjPtr::new(slot);
+            }
+            self.claim_run(class)?;
+        }
+    }
+
+    /// Ends the class's run, if any, and claims the next free run of the class (from a listed
+    /// page, else from a fresh one).
+    fn claim_run(&mut self, class: usize) -> Option<()> {
+        self.end_run(class);
+        loop {
+            if let Some(&id) = self.available[class].last() {
+                let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
+                if let Some((first, count)) = meta.take_run() {
+                    self.bytes_in_use += count * meta.slot_size as usize;
+                    let unlisted = meta.is_full();
+                    if unlisted {
+                        self.available[class].pop();
+                    }
+                    self.runs[class] = Run {
+                        cursor: self.slot_ptr(id, first).as_ptr(),
+                        left: count as u32,
+                        page: id,
+                        unlisted,
+                    };
+                    return Some(());
+                }
+                self.available[class].pop();
+                continue;
+            }
+            let id = self.take_page()?;
+            self.start_page(id, class);
+        }
+    }
+
+    /// Gives a fresh page to `class` and lists it.
+    pub(super) fn start_page(&mut self, id: PageId, class: usize) {
+        let slot_size = SIZE_CLASSES[class];
+        self.arenas[id.arena as usize].pages[id.page as usize] = PageMeta {
+            class: class as u8,
+            slot_size,
+            slots: PAGE_SIZE as u32 / slot_size,
+            ..PageMeta::EMPTY
+        };
+        self.available[class].push(id);
+    }
+
+    /// Ends every run (see the module comment): promotion is over.
+    pub(crate) fn end_runs(&mut self) {
+        for class in 0..self.runs.len() {
+            self.end_run(class);
+        }
+    }
+
+    /// Whether every run is empty (the invariant outside a minor collection).
+    pub(super) fn runs_ended(&self) -> bool {
+        self.runs.iter().all(|r| r.left == 0)
+    }
+
+    fn end_run(&mut self, class: usize) {
+        let run = std::mem::replace(&mut self.runs[class], Run::EMPTY);
+        if run.left == 0 {
+            return;
+        }
+        let arena = &mut self.arenas[run.page.arena as usize];
+        let page_start = arena.region.start().addr() + run.page.page as usize * PAGE_SIZE;
+        let meta = &mut arena.pages[run.page.page as usize];
+        let first = (run.cursor.addr() - page_start) / meta.slot_size as usize;
+        let left = run.left as usize;
+        meta.set_bits(first, first + left, false);
+        meta.live -= run.left;
+        meta.hint = meta.hint.min((first / 64) as u32);
+        self.bytes_in_use -= left * meta.slot_size as usize;
+        if run.unlisted {
+            self.available[class].push(run.page);
+        }
+    }
+}
