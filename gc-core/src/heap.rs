@@ -556,21 +556,23 @@ impl HeapInner {
     /// swings between collections does not fault the same pages in again and again.
     pub(crate) fn refresh_nursery_limit(&mut self) {
         let wanted = self.young.size().min(self.nursery.capacity());
-        if wanted < self.nursery.committed() {
+        let limited = self.config.max_heap().is_some();
+        let release_to = if wanted < self.nursery.committed() {
             let now = std::time::Instant::now();
             let (since, peak) = self.young_tail.get_or_insert((now, wanted));
             *peak = (*peak).max(wanted);
-            let after = self.config.release_after();
-            if self.config.max_heap().is_some() || now.duration_since(*since) >= after {
-                let keep = if self.config.max_heap().is_some() {
-                    wanted
-                } else {
-                    *peak
-                };
-                self.nursery.release_tail(keep);
-                self.young_tail = None;
-            }
+            let keep = if limited { wanted } else { *peak };
+            let due = limited || now.duration_since(*since) >= self.config.release_after();
+            due.then_some(keep)
         } else {
+            None
+        };
+        if let Some(keep) = release_to {
+            // The usable prefix first, so that the tail lies outside it.
+            self.nursery.set_usable(self.nursery.usable().min(keep));
+            self.nursery.release_tail(keep);
+            self.young_tail = None;
+        } else if wanted >= self.nursery.committed() {
             self.young_tail = None;
         }
         let usable = match self.config.max_heap() {

@@ -60,20 +60,36 @@ fn live_set(
 #[cfg_attr(miri, ignore = "allocates tens of megabytes")]
 fn the_nursery_grows_where_nothing_survives_up_to_a_third_of_the_heap() {
     // No pause goal: only the memory bound (young at most half the old generation's live size).
-    let mut heap = Heap::new(Config::default().with_minor_pause(Duration::ZERO)).unwrap();
+    // Unused memory goes back at once.
+    let config = Config::default()
+        .with_minor_pause(Duration::ZERO)
+        .with_release_after(Duration::ZERO);
+    let mut heap = Heap::new(config).unwrap();
     let start = heap.stats().nursery_size;
     assert_eq!(start, gc_core::DEFAULT_NURSERY_SIZE);
     // A small old generation: the nursery shrinks to its lower bound.
     garbage(&mut heap, 1_000_000);
     assert_eq!(heap.stats().nursery_size, gc_core::DEFAULT_NURSERY_MIN);
     // About 48 MB live (24-byte nodes and their arrays): the nursery may grow to half of it.
-    let _live = live_set(&mut heap, 100, 20_000);
+    let live_set = live_set(&mut heap, 100, 20_000);
     heap.collect_major();
     let live = heap.stats().live_bytes_after_major;
     garbage(&mut heap, 5_000_000);
     let size = heap.stats().nursery_size;
     assert!(size > start, "grew: {size}");
     assert!(size <= live / 2 + 4096, "{size} vs live {live}");
+    // The live set goes: the nursery shrinks back and its tail, like the old generation's
+    // free pages, goes back to the OS.
+    drop(live_set);
+    heap.collect_major();
+    garbage(&mut heap, 100_000);
+    let stats = heap.stats();
+    assert_eq!(stats.nursery_size, gc_core::DEFAULT_NURSERY_MIN);
+    assert!(
+        stats.committed_bytes < 4 << 20,
+        "committed {} after the heap emptied",
+        stats.committed_bytes
+    );
 }
 
 #[test]
