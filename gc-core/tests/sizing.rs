@@ -127,7 +127,7 @@ fn swinging(release_after: Duration) -> u64 {
         .with_release_after(release_after);
     let mut heap = Heap::new(config).unwrap();
     let _base = live_set(&mut heap, 40, 20_000);
-    let mut cycle = |heap: &mut Heap, arrays: usize| {
+    let cycle = |heap: &mut Heap, arrays: usize| {
         let medium = live_set(heap, arrays, 20_000);
         heap.collect_major();
         drop(medium);
