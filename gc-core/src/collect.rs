@@ -87,7 +87,8 @@ impl SlotVisitor for Evacuator<'_> {
             }
             // SAFETY: obj is a live, unforwarded nursery object.
             let size = unsafe { obj.size() };
-            let Some(to) = self.old.alloc_promoted(size) else {
+            let drops = flags.contains(HeaderFlags::NEEDS_DROP);
+            let Some(to) = self.old.alloc_promoted(size, drops) else {
                 // Cannot leave a minor collection half done: memory is exhausted for good.
                 std::process::abort();
             };
@@ -370,13 +371,10 @@ impl HeapInner {
         self.gaps_pin_epoch = self.pins.young_releases();
         guard.disarm();
         // The heap's size for the young generation's memory bound: what the last major
-        // collection found live (garbage waiting in the old generation is not the heap's size),
-        // or, before the first one, everything in the old generation.
-        let old_size = if self.stats.major_collections > 0 {
-            self.stats.live_bytes_after_major
-        } else {
-            self.old_generation_bytes()
-        };
+        // collection found live (garbage waiting in the old generation is not the heap's size);
+        // unknown before the first one.
+        let old_size =
+            (self.stats.major_collections > 0).then_some(self.stats.live_bytes_after_major);
         self.young.after_minor(
             allocated,
             promoted_bytes as usize + pinned_bytes,
@@ -533,21 +531,24 @@ impl HeapInner {
                 live.then_some(obj)
             },
         );
-        // SAFETY: (in the closures) the sweep hands over unmarked objects, which are
-        // unreachable, intact, and never read again.
-        let forget = |identity: &mut crate::identity::IdentityTable, obj: ObjPtr| unsafe {
-            if obj.flags().contains(HeaderFlags::HASHED) {
-                identity.forget(obj);
+        // Identity hashes of the dead are forgotten from the table's side (every hashed
+        // object is old, large or a pinned nursery object now), so the sweep reads no dead
+        // object's header for them.
+        // Liveness by address alone: nothing is read from the objects.
+        identity.forget_dead(|addr| {
+            if nursery.contains(addr) {
+                nursery_marked.contains(&addr)
+            } else if large.contains(addr) {
+                large.survives_at(addr)
+            } else {
+                old.survives_at(addr, frozen)
             }
-        };
-        let swept = old.sweep(|obj| {
-            forget(identity, obj);
-            // SAFETY: as above.
-            unsafe { HeapInner::drop_dead(stats, obj) }
         });
+        // SAFETY: (in the closure) the sweep hands over unmarked objects of pages holding
+        // objects with drop glue, which are unreachable, intact, and never read again.
+        let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
         let mut bytes_freed = swept.bytes_freed;
         for obj in large.unmarked() {
-            forget(identity, obj);
             // SAFETY: unmarked large objects are unreachable and intact.
             unsafe { HeapInner::drop_dead(stats, obj) };
             bytes_freed += large.free(obj);

@@ -355,7 +355,8 @@ impl HeapInner {
             self.collect_major();
         }
         self.reserve_old(size, Growth::Small)?;
-        let Some(obj) = self.old.alloc(size) else {
+        let drops = flags.contains(HeaderFlags::NEEDS_DROP);
+        let Some(obj) = self.old.alloc(size, drops) else {
             return Err(self.out_of_memory(size, "the OS refused a new arena"));
         };
         // SAFETY: obj is a fresh slot of at least `size` bytes.
@@ -423,7 +424,8 @@ impl HeapInner {
             flags |= HeaderFlags::LARGE;
             self.large.alloc(size)
         } else {
-            self.old.alloc(size)
+            self.old
+                .alloc(size, flags.contains(HeaderFlags::NEEDS_DROP))
         };
         let Some(obj) = obj else {
             return Err(self.out_of_memory(size, "the OS refused non-moving memory"));

@@ -177,6 +177,18 @@ impl IdentityTable {
         }
     }
 
+    /// Forgets every object `live` says is dead (a major collection, before its sweep: the sweep
+    /// then needs to read no dead object's header for the table's sake).
+    pub(crate) fn forget_dead(&mut self, live: impl Fn(usize) -> bool) {
+        self.hashes.retain(|&addr, _| live(addr));
+        for way in &self.recent {
+            let (addr, _) = way.get();
+            if addr != 0 && !self.hashes.contains_key(&addr) {
+                way.set((0, 0));
+            }
+        }
+    }
+
     /// A cached pair the table does not hold (for the verifier: there must be none).
     pub(crate) fn stale_cached(&self) -> Option<(usize, u64)> {
         self.recent

@@ -89,6 +89,13 @@ impl LargeSpace {
         !std::mem::replace(&mut self.objects[i].marked, true)
     }
 
+    /// Whether the large object at `addr` is marked or sealed (false for any other address).
+    pub(crate) fn survives_at(&self, addr: usize) -> bool {
+        self.index
+            .get(&addr)
+            .is_some_and(|&i| self.objects[i].marked || self.objects[i].sealed)
+    }
+
     /// Whether a large object is marked.
     pub(crate) fn is_marked(&self, obj: ObjPtr) -> bool {
         self.index

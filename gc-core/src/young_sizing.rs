@@ -20,9 +20,10 @@
 //!
 //! ```text
 //! by_pause = the largest n whose predicted pause is at most GOAL × 0.8   (a safety margin)
-//! by_heap  = max(MIN, old generation × 1/2)     (memory: young at most a third of the heap;
-//!                                                 the old generation's size is what the last
-//!                                                 major collection found live)
+//! by_heap  = max(MIN, live old generation × 1/2)  (memory: young at most a third of the
+//!                                                 heap; live is what the last major collection
+//!                                                 found, and until one has run, the nursery stays
+//!                                                 within its initial size)
 //! target   = clamp(min(by_pause, by_heap), MIN, MAX)
 //! next     = min(target, size × 2)   when growing (one doubling per collection at most)
 //!            target                  when shrinking (at once: the goal is being missed)
@@ -57,16 +58,18 @@ const DEFAULT_COST: f64 = 1e-9;
 /// // Between 1 MB and 64 MB, starting at 4 MB, with a 2 ms pause goal.
 /// let mut policy = YoungSizing::adaptive(4 << 20, 1 << 20, 64 << 20, 0.002);
 /// // Little survives, the pause is short and the heap is large: the nursery doubles.
-/// policy.after_minor(4 << 20, 40 << 10, 0.000_2, 256 << 20);
+/// policy.after_minor(4 << 20, 40 << 10, 0.000_2, Some(256 << 20));
 /// assert_eq!(policy.size(), 8 << 20);
 /// // A fixed nursery never changes.
 /// let mut fixed = YoungSizing::fixed(4 << 20);
-/// fixed.after_minor(4 << 20, 4 << 20, 0.5, 0);
+/// fixed.after_minor(4 << 20, 4 << 20, 0.5, None);
 /// assert_eq!(fixed.size(), 4 << 20);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct YoungSizing {
     size: usize,
+    /// The size the policy started at: the memory bound until the live size is known.
+    initial: usize,
     min: usize,
     max: usize,
     /// Seconds; zero (or a fixed policy) means no pause goal.
@@ -87,6 +90,7 @@ impl YoungSizing {
     pub fn fixed(bytes: usize) -> YoungSizing {
         YoungSizing {
             size: bytes,
+            initial: bytes,
             min: bytes,
             max: bytes,
             goal: 0.0,
@@ -104,8 +108,10 @@ impl YoungSizing {
     pub fn adaptive(initial: usize, min: usize, max: usize, goal_seconds: f64) -> YoungSizing {
         let min = round_up(min.max(GRAIN));
         let max = round_up(max).max(min);
+        let initial = round_up(initial).clamp(min, max);
         YoungSizing {
-            size: round_up(initial).clamp(min, max),
+            size: initial,
+            initial,
             min,
             max,
             goal: goal_seconds.max(0.0),
@@ -142,14 +148,14 @@ impl YoungSizing {
     }
 
     /// Records a minor collection after `allocated` bytes, of which `survived` were copied or
-    /// kept, that took `pause_seconds`, with `old_bytes` in the old generation afterwards; returns
-    /// the next size.
+    /// kept, that took `pause_seconds`, with `old_live` bytes found live in the old generation
+    /// by the last major collection (`None` before the first); returns the next size.
     pub fn after_minor(
         &mut self,
         allocated: usize,
         survived: usize,
         pause_seconds: f64,
-        old_bytes: usize,
+        old_live: Option<usize>,
     ) -> usize {
         if !self.adaptive || allocated == 0 {
             return self.size;
@@ -166,7 +172,7 @@ impl YoungSizing {
         let cost = self.cost.unwrap_or(DEFAULT_COST);
         let copying = cost * survived as f64;
         self.fixed = Some(decay(self.fixed, (pause - copying).max(0.0)));
-        let target = self.target(old_bytes);
+        let target = self.target(old_live);
         self.size = if target > self.size {
             target.min(self.size.saturating_mul(2))
         } else {
@@ -193,8 +199,8 @@ impl YoungSizing {
     }
 
     /// The size the figures call for, before the growth limit.
-    fn target(&self, old_bytes: usize) -> usize {
-        let by_heap = (old_bytes / 2).max(self.min);
+    fn target(&self, old_live: Option<usize>) -> usize {
+        let by_heap = old_live.map_or(self.initial, |live| (live / 2).max(self.min));
         let by_pause = match self.predicted_pause(0) {
             Some(fixed) if self.goal > 0.0 => {
                 let budget = self.goal * SAFETY - fixed;
@@ -258,7 +264,7 @@ mod tests {
             let survived = (allocated as f64 * survival) as usize;
             let pause = fixed + survived as f64 / bytes_per_second;
             pauses.push(pause);
-            sizes.push(p.after_minor(allocated, survived, pause, old_bytes));
+            sizes.push(p.after_minor(allocated, survived, pause, Some(old_bytes)));
         }
         (sizes, pauses)
     }
@@ -319,6 +325,18 @@ mod tests {
     }
 
     #[test]
+    fn before_the_live_size_is_known_the_nursery_stays_within_its_initial_size() {
+        let mut p = policy();
+        for _ in 0..6 {
+            p.after_minor(p.size(), 0, 50e-6, None);
+        }
+        assert_eq!(p.size(), 4 * MB);
+        // A high survival still shrinks it.
+        p.after_minor(p.size(), p.size(), 0.02, None);
+        assert!(p.size() < 4 * MB);
+    }
+
+    #[test]
     fn a_major_collection_that_empties_the_old_generation_shrinks_the_nursery() {
         let mut p = policy();
         simulate(&mut p, 8, 0.01, 1e9, 50e-6, 1 << 30);
@@ -333,19 +351,19 @@ mod tests {
     #[test]
     fn fixed_and_degenerate_inputs() {
         let mut f = YoungSizing::fixed(3 * MB);
-        assert_eq!(f.after_minor(3 * MB, 3 * MB, 1.0, 0), 3 * MB);
+        assert_eq!(f.after_minor(3 * MB, 3 * MB, 1.0, None), 3 * MB);
         assert!(!f.is_adaptive());
         let mut p = policy();
         // Nothing allocated (a collection requested by hand): nothing learnt.
-        assert_eq!(p.after_minor(0, 0, 1.0, 0), 4 * MB);
+        assert_eq!(p.after_minor(0, 0, 1.0, None), 4 * MB);
         assert_eq!(p.predicted_pause(MB), None);
         // More survived than was allocated (pinned survivors counted twice): clamped.
-        let next = p.after_minor(MB, 2 * MB, 0.001, 1 << 30);
+        let next = p.after_minor(MB, 2 * MB, 0.001, Some(1 << 30));
         assert!(next >= MB / 2 && next.is_multiple_of(GRAIN));
         // No goal: only the memory bound and the maximum.
         let mut q = YoungSizing::adaptive(MB, MB, 8 * MB, 0.0);
         for _ in 0..5 {
-            q.after_minor(q.size(), q.size(), 1.0, 1 << 30);
+            q.after_minor(q.size(), q.size(), 1.0, Some(1 << 30));
         }
         assert_eq!(q.size(), 8 * MB);
         // Bounds are rounded and ordered.

@@ -28,6 +28,11 @@
 //! heap limit). A released page is committed again when it is next used. What counts as committed (and so against the heap
 //! limit) is in `accounting.rs`.
 //!
+//! **Sweeping** works on the bitmaps a word at a time (`alloc &= mark`); a dead object is read
+//! only on a page where an object with drop glue was allocated (`PageMeta::drops`), to run that
+//! glue. Identity hashes of dead objects are forgotten from the identity table's side, so no
+//! other dead object's header is touched.
+//!
 //! **Promotion** allocates through *runs* of free slots claimed whole and handed out by bumping
 //! a cursor (`runs.rs`); direct old-generation allocation searches the bitmap for one slot.
 //!
@@ -375,15 +380,16 @@ impl OldSpace {
         ObjPtr::new(unsafe { arena.region.start().add(offset) }).expect("arena is non-null")
     }
 
-    /// Allocates a slot for an object of `size` bytes (at most `max_small()`). `None` when the
-    /// OS refuses a new arena.
-    pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
+    /// Allocates a slot for an object of `size` bytes (at most `max_small()`), which has drop
+    /// glue when `drops`. `None` when the OS refuses a new arena.
+    pub(crate) fn alloc(&mut self, size: usize, drops: bool) -> Option<ObjPtr> {
         debug_assert!(size <= MAX_SMALL);
         let class = class_of(size);
         loop {
             if let Some(&id) = self.available[class].last() {
                 let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
                 if let Some(slot) = meta.take_slot() {
+                    meta.drops |= drops;
                     self.bytes_in_use += meta.slot_size as usize;
                     if meta.is_full() {
                         self.available[class].pop();
@@ -421,6 +427,17 @@ impl OldSpace {
             arena: index,
             page: 1,
         })
+    }
+
+    /// Whether the sweep would hand `obj`'s death over (its page is marked as holding objects
+    /// with drop glue): the verifier checks it for every object with drop glue.
+    ///
+    /// # Safety
+    /// `obj` is an allocated slot of this space.
+    pub(crate) unsafe fn death_noticed(&self, obj: ObjPtr) -> bool {
+        // SAFETY: forwarded from the caller.
+        let (id, _) = unsafe { self.locate_trusted(obj) };
+        self.arenas[id.arena as usize].pages[id.page as usize].drops
     }
 
     /// Whether `addr` lies in one of this space's arenas.
@@ -484,10 +501,11 @@ impl OldSpace {
         }
     }
 
-    /// Frees every allocated slot whose mark bit is clear, calling `on_dead` on each first (the
-    /// object is intact then), returns emptied pages to their arena (still committed: see
-    /// [`OldSpace::release_surplus`]), and relists the pages that have free slots. Sealed
-    /// arenas are not touched.
+    /// Frees every allocated slot whose mark bit is clear, a bitmap word at a time, calling
+    /// `on_dead` first (the object is intact then) on those of pages where objects with drop
+    /// glue were allocated (no other dead object is read), returns emptied pages to their arena
+    /// (still committed: see [`OldSpace::release_surplus`]), and relists the pages that have
+    /// free slots. Sealed arenas are not touched.
     pub(crate) fn sweep(&mut self, mut on_dead: impl FnMut(ObjPtr)) -> SweepOutcome {
         debug_assert!(
             self.runs_ended(),
@@ -515,6 +533,9 @@ impl OldSpace {
                     continue;
                 }
                 for w in 0..meta.words() {
+                    if !meta.drops {
+                        break;
+                    }
                     let mut dead = meta.alloc[w] & !meta.mark[w];
                     while dead != 0 {
                         let bit = dead.trailing_zeros() as usize;
@@ -572,6 +593,25 @@ impl OldSpace {
 
     /// Where `addr` lies, or `None` when it is in no arena's object pages. Safe for any
     /// address (the verifier's check).
+    /// Whether the object at `addr` is marked, or sealed when `frozen` (false for an address
+    /// outside the space), from the side tables alone: nothing is read from the object.
+    pub(crate) fn survives_at(&self, addr: usize, frozen: bool) -> bool {
+        let Some(&index) = self.arena_bases.get(&(addr & !(ARENA_SIZE - 1))) else {
+            return false;
+        };
+        let arena = &self.arenas[index as usize];
+        if frozen && arena.sealed {
+            return true;
+        }
+        let offset = addr - arena.region.start().addr();
+        let meta = &arena.pages[offset / PAGE_SIZE];
+        if meta.class == NO_CLASS {
+            return false;
+        }
+        let slot = (offset % PAGE_SIZE) / meta.slot_size as usize;
+        meta.mark[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
     pub(crate) fn locate(&self, addr: usize) -> Option<SlotLocation> {
         let index = *self.arena_bases.get(&(addr & !(ARENA_SIZE - 1)))?;
         let arena = &self.arenas[index as usize];

@@ -23,6 +23,10 @@ pub(super) struct PageMeta {
     pub(super) live: u32,
     /// First bitmap word that may have a clear bit.
     pub(super) hint: u32,
+    /// Some object allocated on this page since it was last empty has drop glue, so the sweep
+    /// must hand this page's dead objects over; otherwise it frees them from the bitmaps alone,
+    /// never reading a dead object.
+    pub(super) drops: bool,
     pub(super) alloc: [u64; BITMAP_WORDS],
     pub(super) mark: [u64; BITMAP_WORDS],
 }
@@ -34,6 +38,7 @@ impl PageMeta {
         slots: 0,
         live: 0,
         hint: 0,
+        drops: false,
         alloc: [0; BITMAP_WORDS],
         mark: [0; BITMAP_WORDS],
     };

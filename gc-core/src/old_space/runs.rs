@@ -37,11 +37,12 @@ impl Run {
 }
 
 impl OldSpace {
-    /// Allocates a slot for a promoted object of `size` bytes (at most `MAX_SMALL`) from the
-    /// class's run, claiming a new run when it is used up. `None` when the OS refuses a new
-    /// arena. Only inside a minor collection, which ends with [`OldSpace::end_runs`].
+    /// Allocates a slot for a promoted object of `size` bytes (at most `MAX_SMALL`), which has
+    /// drop glue when `drops`, from the class's run, claiming a new run when it is used up.
+    /// `None` when the OS refuses a new arena. Only inside a minor collection, which ends with
+    /// [`OldSpace::end_runs`].
     #[inline]
-    pub(crate) fn alloc_promoted(&mut self, size: usize) -> Option<ObjPtr> {
+    pub(crate) fn alloc_promoted(&mut self, size: usize, drops: bool) -> Option<ObjPtr> {
         debug_assert!(size <= MAX_SMALL);
         let class = class_of(size);
         loop {
@@ -52,6 +53,10 @@ impl OldSpace {
                 // SAFETY: the run's slots lie in one page of one arena; after the last one the
                 // cursor is at most one past the page's end, still inside the arena's region.
                 run.cursor = unsafe { slot.add(SIZE_CLASSES[class] as usize) };
+                if drops {
+                    let page = run.page;
+                    self.arenas[page.arena as usize].pages[page.page as usize].drops = true;
+                }
                 return ObjPtr::new(slot);
             }
             self.claim_run(class)?;

@@ -8,7 +8,7 @@ const SECOND: Duration = Duration::from_secs(1);
 #[test]
 fn alloc_mark_sweep_reuses_slots() {
     let mut old = OldSpace::new();
-    let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24).unwrap()).collect();
+    let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24, false).unwrap()).collect();
     assert_eq!(old.bytes_in_use(), 100 * 24);
     old.clear_marks();
     for o in objs.iter().step_by(2) {
@@ -21,7 +21,7 @@ fn alloc_mark_sweep_reuses_slots() {
     assert_eq!(out.objects_freed, 50);
     assert_eq!(old.bytes_in_use(), 50 * 24);
     assert!(old.check_free_lists().is_empty());
-    let again = old.alloc(24).unwrap();
+    let again = old.alloc(24, false).unwrap();
     assert!(objs.contains(&again), "a freed slot is reused");
     assert!(old.locate(again.addr()).unwrap().allocated);
 }
@@ -30,7 +30,9 @@ fn alloc_mark_sweep_reuses_slots() {
 fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
     let mut old = OldSpace::new();
     // Fill two arenas with 8 KiB objects (4 per page).
-    let objs: Vec<ObjPtr> = (0..2 * 31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
+    let objs: Vec<ObjPtr> = (0..2 * 31 * 4)
+        .map(|_| old.alloc(8000, false).unwrap())
+        .collect();
     assert_eq!(old.arenas.len(), 2);
     // Free most of arena 0 and a little of arena 1.
     old.clear_marks();
@@ -51,7 +53,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
     old.arenas[1].used -= 1;
     old.seal_all();
     assert!(old.available.iter().all(|l| l.is_empty()));
-    let fresh = old.alloc(24).unwrap();
+    let fresh = old.alloc(24, false).unwrap();
     assert_eq!(old.locate(fresh.addr()).map(|l| l.allocated), Some(true));
     assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
     old.clear_marks();
@@ -68,7 +70,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
 fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     let mut old = OldSpace::new();
     for _ in 0..10 {
-        old.alloc(8000).unwrap();
+        old.alloc(8000, false).unwrap();
     }
     old.clear_marks();
     let out = old.sweep(|_| {});
@@ -85,7 +87,7 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     // Too young to go back: freed just now, and the policy asks for a second of age.
     assert_eq!(old.release_surplus(0, SECOND), 0);
     // A free page is reused before a fresh one: nothing is committed anew.
-    let reused = old.alloc(8000).unwrap();
+    let reused = old.alloc(8000, false).unwrap();
     assert_eq!(old.committed(), 4 * PAGE_SIZE);
     old.clear_marks();
     // SAFETY: reused is an allocated slot of this space.
@@ -100,10 +102,10 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     assert_eq!(old.committed(), 2 * PAGE_SIZE);
     assert_eq!(old.bytes_returned(), 2 * PAGE_SIZE as u64);
     // Using the arena again commits a page again.
-    old.alloc(8000).unwrap();
-    old.alloc(8000).unwrap();
-    old.alloc(8000).unwrap();
-    old.alloc(8000).unwrap();
+    old.alloc(8000, false).unwrap();
+    old.alloc(8000, false).unwrap();
+    old.alloc(8000, false).unwrap();
+    old.alloc(8000, false).unwrap();
     assert_eq!(old.committed(), 3 * PAGE_SIZE);
     assert!(old.check_free_lists().is_empty());
 }
@@ -113,8 +115,10 @@ fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
     let mut old = OldSpace::new();
     // Fill the first arena's 31 object pages with one 8,000-byte object per slot (four a page),
     // then put a survivor in a second arena.
-    let first: Vec<ObjPtr> = (0..31 * 4).map(|_| old.alloc(8000).unwrap()).collect();
-    let survivor = old.alloc(8000).unwrap();
+    let first: Vec<ObjPtr> = (0..31 * 4)
+        .map(|_| old.alloc(8000, false).unwrap())
+        .collect();
+    let survivor = old.alloc(8000, false).unwrap();
     assert_eq!(old.arenas.len(), 2);
     assert!(first.iter().all(|o| old.locate(o.addr()).is_some()));
     old.clear_marks();
@@ -141,8 +145,33 @@ fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
     assert!(old.check_free_lists().is_empty());
     // New allocations fill the remaining arena, then map a new one.
     for _ in 0..200 {
-        old.alloc(8000).unwrap();
+        old.alloc(8000, false).unwrap();
     }
     assert_eq!(old.arenas.len(), 2);
     assert!(old.check_free_lists().is_empty());
+}
+
+#[test]
+fn the_sweep_reads_dead_objects_only_on_pages_with_drop_glue() {
+    let mut old = OldSpace::new();
+    // Two size classes, so the objects land on two pages.
+    let plain: Vec<ObjPtr> = (0..10).map(|_| old.alloc(24, false).unwrap()).collect();
+    let dropping: Vec<ObjPtr> = (0..10).map(|_| old.alloc(48, true).unwrap()).collect();
+    old.clear_marks();
+    let mut handed = Vec::new();
+    let out = old.sweep(|o| handed.push(o.addr()));
+    // Every dead object is freed, but only those on the page with drop glue are handed over.
+    assert_eq!(out.objects_freed, 20);
+    assert_eq!(old.bytes_in_use(), 0);
+    let mut expected: Vec<usize> = dropping.iter().map(|o| o.addr()).collect();
+    expected.sort_unstable();
+    handed.sort_unstable();
+    assert_eq!(handed, expected);
+    assert!(plain
+        .iter()
+        .all(|o| old.locate(o.addr()).is_some_and(|l| !l.allocated)));
+    // An emptied page forgets that it held drop glue.
+    let again = old.alloc(48, false).unwrap();
+    // SAFETY: again is an allocated slot of this space.
+    assert!(!unsafe { old.death_noticed(again) });
 }

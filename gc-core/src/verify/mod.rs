@@ -22,7 +22,8 @@
 //!   `FORWARDED` never outside a collection;
 //! - *free lists hold no live object*: the allocator's page lists and counts agree with the
 //!   bitmaps (a reachable free slot is caught by the first check);
-//! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue;
+//! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue, and every old
+//!   object with drop glue lies on a page the sweep hands over (`PageMeta::drops`);
 //! - *identity hashes*: `HASHED` is set exactly on the objects in the identity table, and the
 //!   table's young list holds exactly the hashed nursery objects;
 //! - *weak references*: every uncleared weak target is a valid object;
@@ -374,6 +375,20 @@ impl HeapInner {
         }
         let drops: HashSet<usize> = heap.young_drop.iter().map(|o| o.addr()).collect();
         for (obj, space) in &all {
+            if matches!(space, Space::Old) && !checker.bad.contains(&obj.addr()) {
+                // SAFETY: obj is an allocated old object with a validated header.
+                let needs = unsafe { obj.flags() }.contains(HeaderFlags::NEEDS_DROP);
+                // SAFETY: as above.
+                if needs && !unsafe { heap.old.death_noticed(*obj) } {
+                    checker.report.push(Violation::BadSideList {
+                        problem: format!(
+                            "an object with drop glue at {:#x} lies on a page the sweep frees \
+                             without reading (its page is not marked as holding drop glue)",
+                            obj.addr()
+                        ),
+                    });
+                }
+            }
             if matches!(space, Space::Nursery) {
                 // SAFETY: obj is an allocated nursery object.
                 let needs = unsafe { obj.flags() }.contains(HeaderFlags::NEEDS_DROP);
