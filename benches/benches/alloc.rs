@@ -1,13 +1,16 @@
 //! Allocation cost: Pinion against `Box` (the system allocator) and `bumpalo` (an arena, the
-//! no-GC floor), in one criterion group per workload so the numbers come from one run.
+//! no-GC floor), in one criterion group per workload so the numbers come from one run; and the
+//! handle path (scope enter and exit, handle push, `set` with its projection, `deref`).
 //!
 //! `cargo bench -p benches --bench alloc`
 
 use std::hint::black_box;
 
-use benches::{box_check, box_tree, bump_check, bump_tree, pinion_check, pinion_tree, Small};
+use benches::{
+    box_check, box_tree, bump_check, bump_tree, pinion_check, pinion_tree, Small, Tree, TreeInit,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gc_core::{Config, Heap};
+use gc_core::{Config, GcArray, Handle, Heap};
 
 const BATCH: u64 = 1_000;
 
@@ -79,5 +82,72 @@ fn binary_trees(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, alloc_small, binary_trees);
+/// The handle path: what the safe API costs per access, each figure over batches of 1,000
+/// distinct inputs with `black_box` on every input and output (criterion reports the time per
+/// batch; divide by 1,000). The objects are old (after a major collection), so `set` runs the
+/// barrier's old-object test.
+fn handle_path(c: &mut Criterion) {
+    let mut group = c.benchmark_group("handle_path_1000");
+    group.throughput(Throughput::Elements(BATCH));
+    let mut heap = Heap::new(Config::default()).unwrap();
+    heap.scope(|s| {
+        let nodes: Handle<'_, GcArray<Tree>> = s.alloc_array(BATCH as usize).unwrap();
+        for i in 0..BATCH as usize {
+            s.scope(|s| {
+                let leaf = s
+                    .alloc_init(TreeInit {
+                        left: None,
+                        right: None,
+                    })
+                    .unwrap();
+                s.array_set(nodes, i, Some(leaf));
+            });
+        }
+        s.collect_major();
+        group.bench_function("scope_enter_exit", |b| {
+            b.iter(|| {
+                for i in 0..BATCH {
+                    s.scope(|inner| {
+                        black_box(i);
+                        black_box(&*inner);
+                    });
+                }
+            })
+        });
+        group.bench_function("handle_push", |b| {
+            b.iter(|| {
+                s.scope(|s| {
+                    for member in s.array(nodes) {
+                        black_box(s.root(black_box(member)));
+                    }
+                })
+            })
+        });
+        group.bench_function("deref", |b| {
+            b.iter(|| {
+                for member in s.array(nodes) {
+                    black_box(s.deref(black_box(member)));
+                }
+            })
+        });
+        s.scope(|s| {
+            let handles: Vec<Handle<'_, Tree>> = s
+                .array(nodes)
+                .iter()
+                .map(|m| s.root(m).expect("every slot is set"))
+                .collect();
+            group.bench_function("set_with_projection", |b| {
+                b.iter(|| {
+                    for (i, &h) in handles.iter().enumerate() {
+                        let value = handles[(i + 1) % handles.len()];
+                        s.set(black_box(h), |t| &t.left, black_box(Some(value)));
+                    }
+                })
+            });
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, alloc_small, binary_trees, handle_path);
 criterion_main!(benches);
