@@ -267,15 +267,17 @@ impl Config {
         self.nursery_min.unwrap_or(DEFAULT_NURSERY_MIN)
     }
 
-    /// The adaptive nursery's upper bound. Under Miri, where every reserved byte is real
-    /// memory, it defaults to the initial size.
+    /// The adaptive nursery's upper bound: `NURSERY_MAX`, or by default 64 MiB (under Miri,
+    /// where every reserved byte is real memory, the initial 4 MiB), raised to `NURSERY_MIN`
+    /// when only that is given above it.
     pub fn nursery_max(&self) -> usize {
         let default = if cfg!(miri) {
             DEFAULT_NURSERY_SIZE
         } else {
             DEFAULT_NURSERY_MAX
         };
-        self.nursery_max.unwrap_or(default)
+        self.nursery_max
+            .unwrap_or_else(|| default.max(self.nursery_min()))
     }
 
     /// The minor-pause goal.
