@@ -503,39 +503,10 @@ impl HeapInner {
             // SAFETY: marked objects are live and unforwarded.
             unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
         }
-        // Remembered objects (old parents of pinned nursery objects) that died leave the set.
-        mutator.remembered.retain(|&obj| {
-            // SAFETY: remembered objects are allocated old or large objects, intact until the
-            // sweep below. Frozen ones are alive by definition.
-            if unsafe { obj.flags() }.contains(HeaderFlags::LARGE) {
-                large.is_marked(obj) || large.is_sealed(obj)
-            } else {
-                // SAFETY: as above.
-                unsafe { old.is_marked(obj) || frozen && old.is_sealed(obj) }
-            }
-        });
-        // Weak references to unmarked objects are cleared before those objects are freed.
-        weak.drain();
-        weak.sweep(
-            |_| true,
-            // SAFETY: (in the closure) weak targets are objects of this heap, intact until
-            // the sweep below.
-            |obj| unsafe {
-                let live = if nursery.contains(obj.addr()) {
-                    nursery_marked.contains(&obj.addr())
-                } else if obj.flags().contains(HeaderFlags::LARGE) {
-                    large.is_marked(obj) || large.is_sealed(obj)
-                } else {
-                    old.is_marked(obj) || frozen && old.is_sealed(obj)
-                };
-                live.then_some(obj)
-            },
-        );
-        // Identity hashes of the dead are forgotten from the table's side (every hashed
-        // object is old, large or a pinned nursery object now), so the sweep reads no dead
-        // object's header for them.
-        // Liveness by address alone: nothing is read from the objects.
-        identity.forget_dead(|addr| {
+        // Whether an object survived, by its address alone (nothing is read from the objects):
+        // after the opening minor collection every object is old, large or a pinned nursery
+        // object, and frozen ones are alive by definition.
+        let survives = |addr: usize| {
             if nursery.contains(addr) {
                 nursery_marked.contains(&addr)
             } else if large.contains(addr) {
@@ -543,7 +514,15 @@ impl HeapInner {
             } else {
                 old.survives_at(addr, frozen)
             }
-        });
+        };
+        // Remembered objects (old parents of pinned nursery objects) that died leave the set.
+        mutator.remembered.retain(|obj| survives(obj.addr()));
+        // Weak references to unmarked objects are cleared before those objects are freed.
+        weak.drain();
+        weak.sweep(|_| true, |obj| survives(obj.addr()).then_some(obj));
+        // Identity hashes of the dead are forgotten from the table's side, so the sweep reads
+        // no dead object's header for them.
+        identity.forget_dead(survives);
         // SAFETY: (in the closure) the sweep hands over unmarked objects of pages holding
         // objects with drop glue, which are unreachable, intact, and never read again.
         let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
@@ -559,7 +538,9 @@ impl HeapInner {
         self.stats.live_bytes_after_major = live;
         self.pacer.after_major(live);
         self.stats.major_threshold = self.pacer.threshold();
-        let plan = self.retention.after_major(live, self.pacer.threshold());
+        let plan = self
+            .retention
+            .after_major(live, self.pacer.threshold(), self.pacer.factor());
         self.old.release_surplus(plan.keep, plan.min_age);
         self.young.after_major(live);
         self.refresh_nursery_limit();

@@ -130,7 +130,7 @@ impl HeapInner {
             reason: "the OS refused the nursery",
         })?;
         let pacer = Pacer::from_config(&config);
-        let retention = crate::Retention::new(config.release_after(), config.major_collect());
+        let retention = crate::Retention::new(config.release_after());
         let id = NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed);
         let recorder = gc_hooks::Recorder::new(id, config.trace(), config.log()).map_err(|e| {
             GcError::InvalidConfig(format!(

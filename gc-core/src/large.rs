@@ -96,13 +96,6 @@ impl LargeSpace {
             .is_some_and(|&i| self.objects[i].marked || self.objects[i].sealed)
     }
 
-    /// Whether a large object is marked.
-    pub(crate) fn is_marked(&self, obj: ObjPtr) -> bool {
-        self.index
-            .get(&obj.addr())
-            .is_some_and(|&i| self.objects[i].marked)
-    }
-
     pub(crate) fn clear_marks(&mut self) {
         for o in &mut self.objects {
             o.marked = false;

@@ -51,41 +51,39 @@ pub struct ReleasePlan {
 /// ```
 /// use gc_core::Retention;
 /// use std::time::Duration;
-/// let mut r = Retention::new(Duration::from_secs(1), 1.82);
+/// let mut r = Retention::new(Duration::from_secs(1));
 /// // Steady: the headroom below the threshold is kept, the rest goes once free for a second.
-/// let plan = r.after_major(100 << 20, 182 << 20);
+/// let plan = r.after_major(100 << 20, 182 << 20, 1.82);
 /// assert_eq!((plan.keep, plan.min_age), (82 << 20, Duration::from_secs(1)));
 /// // The live set collapses: only what the live set itself calls for is kept, and the rest
 /// // goes back at once.
-/// let plan = r.after_major(10 << 20, 32 << 20);
+/// let plan = r.after_major(10 << 20, 32 << 20, 1.82);
 /// assert!(plan.keep < 9 << 20);
 /// assert_eq!(plan.min_age, Duration::ZERO);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retention {
     release_after: Duration,
-    factor: f64,
     recent_live: VecDeque<usize>,
 }
 
 impl Retention {
-    /// A policy releasing pages free for `release_after`, for an old generation paced by
-    /// `factor` (`0`, threshold-zero, counts as the default factor).
-    pub fn new(release_after: Duration, factor: f64) -> Retention {
+    /// A policy releasing pages free for `release_after`.
+    pub fn new(release_after: Duration) -> Retention {
+        Retention {
+            release_after,
+            recent_live: VecDeque::new(),
+        }
+    }
+
+    /// Records a major collection leaving `live` bytes, the pacer's new `threshold` and its
+    /// `factor` (`MAJOR_COLLECT`; `0`, threshold-zero, counts as the default factor).
+    pub fn after_major(&mut self, live: usize, threshold: usize, factor: f64) -> ReleasePlan {
         let factor = if factor > 1.0 {
             factor
         } else {
             crate::config::DEFAULT_MAJOR_COLLECT
         };
-        Retention {
-            release_after,
-            factor,
-            recent_live: VecDeque::new(),
-        }
-    }
-
-    /// Records a major collection leaving `live` bytes and the pacer's new `threshold`.
-    pub fn after_major(&mut self, live: usize, threshold: usize) -> ReleasePlan {
         self.recent_live.push_back(live);
         while self.recent_live.len() > WINDOW {
             self.recent_live.pop_front();
@@ -94,7 +92,7 @@ impl Retention {
         let headroom = threshold.saturating_sub(live);
         if live < peak / 2 {
             ReleasePlan {
-                keep: ((live as f64 * (self.factor - 1.0)) as usize).min(headroom),
+                keep: ((live as f64 * (factor - 1.0)) as usize).min(headroom),
                 min_age: Duration::ZERO,
             }
         } else {
@@ -115,9 +113,9 @@ mod tests {
 
     #[test]
     fn a_steady_heap_keeps_its_headroom() {
-        let mut r = Retention::new(SECOND, 1.82);
+        let mut r = Retention::new(SECOND);
         for _ in 0..10 {
-            let plan = r.after_major(50 * MB, 91 * MB);
+            let plan = r.after_major(50 * MB, 91 * MB, 1.82);
             assert_eq!(
                 plan,
                 ReleasePlan {
@@ -127,7 +125,7 @@ mod tests {
             );
         }
         // A small heap under the MIN floor keeps the floor's headroom too.
-        let plan = r.after_major(40 * MB, 64 * MB);
+        let plan = r.after_major(40 * MB, 64 * MB, 1.82);
         assert_eq!(
             plan,
             ReleasePlan {
@@ -139,10 +137,10 @@ mod tests {
 
     #[test]
     fn a_collapse_keeps_only_what_the_live_set_calls_for_until_the_window_forgets_the_spike() {
-        let mut r = Retention::new(SECOND, 2.0);
-        r.after_major(200 * MB, 400 * MB);
+        let mut r = Retention::new(SECOND);
+        r.after_major(200 * MB, 400 * MB, 2.0);
         for _ in 1..WINDOW {
-            let plan = r.after_major(4 * MB, 32 * MB);
+            let plan = r.after_major(4 * MB, 32 * MB, 2.0);
             assert_eq!(
                 plan,
                 ReleasePlan {
@@ -152,7 +150,7 @@ mod tests {
             );
         }
         // WINDOW collections later the spike has left the window: steady again.
-        let plan = r.after_major(4 * MB, 32 * MB);
+        let plan = r.after_major(4 * MB, 32 * MB, 2.0);
         assert_eq!(
             plan,
             ReleasePlan {
@@ -164,8 +162,8 @@ mod tests {
 
     #[test]
     fn release_at_once_and_threshold_zero() {
-        let mut r = Retention::new(Duration::ZERO, 0.0);
-        let plan = r.after_major(10 * MB, 18 * MB);
+        let mut r = Retention::new(Duration::ZERO);
+        let plan = r.after_major(10 * MB, 18 * MB, 0.0);
         assert_eq!(
             plan,
             ReleasePlan {
@@ -174,7 +172,7 @@ mod tests {
             }
         );
         // Threshold-zero counts as the default factor for the collapse rule.
-        let plan = r.after_major(MB, 32 * MB);
+        let plan = r.after_major(MB, 32 * MB, 0.0);
         assert_eq!(plan.keep, (MB as f64 * 0.82) as usize);
     }
 }

@@ -2,6 +2,8 @@
 //! from the nursery into a large object, young references stored into old arrays, pinned
 //! arrays, drop glue exactly once, and uniform reads.
 
+mod common;
+
 use std::sync::Mutex;
 
 use gc_core::{Config, GcArray, GcBytes, GcError, GcVec, Handle, Heap, Member, Scope, Trace};
@@ -491,16 +493,7 @@ fn mirror<'h>(e: Elem, n: Option<Handle<'h, Node>>) -> ValueInit<'h> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 64 },
-        // Miri's isolation forbids the file access that failure persistence needs.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config(64))]
 
     #[test]
     fn a_vector_behaves_like_a_vec(

@@ -2,6 +2,8 @@
 //! inline-cache hints, `rebind_to`, and a `VecView`'s copies that read the view's own
 //! elements. Each against a plain model, across collections that move everything.
 
+mod common;
+
 use std::collections::HashMap;
 
 use gc_core::{
@@ -215,16 +217,7 @@ fn a_views_copies_read_its_own_elements() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 48 },
-        // Miri's isolation forbids the file access that failure persistence needs.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config(48))]
 
     /// Fields written and read through members and hints, against a `HashMap`, with hints
     /// shared between objects (as one bytecode instruction sees many instances) and

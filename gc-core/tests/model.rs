@@ -1,6 +1,8 @@
 //! Property: after any sequence of mutations and collections, the heap graph reachable from
 //! the handles matches a plain model, and the verifier finds nothing wrong.
 
+mod common;
+
 use gc_core::{Config, GcArray, Heap, Member, Trace};
 use proptest::prelude::*;
 
@@ -36,12 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 64 },
-        // Miri's isolation forbids the file access that failure persistence needs.
-        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config(64))]
 
     #[test]
     fn heap_matches_model(ops in proptest::collection::vec(op(), 1..200), nursery in 1usize..8) {

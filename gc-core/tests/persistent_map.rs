@@ -1,6 +1,8 @@
 //! Persistent roots and identity maps: the two ways to keep objects between scopes without
 //! `unsafe`.
 
+mod common;
+
 use std::collections::HashMap;
 
 use gc_core::{Config, GcBytes, GcError, Handle, Heap, Member, Persistent, Scope, Trace};
@@ -261,16 +263,7 @@ enum MapOp {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 64 },
-        // Miri's isolation forbids the file access that failure persistence needs.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config(64))]
 
     #[test]
     fn a_map_behaves_like_a_hash_map(

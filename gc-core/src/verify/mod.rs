@@ -21,7 +21,7 @@
 //!   exactly for those listed as young, `TRACK_YOUNG` only on old objects, `SURVIVED` and
 //!   `FORWARDED` never outside a collection;
 //! - *free lists hold no live object*: the allocator's page lists and counts agree with the
-//!   bitmaps (a reachable free slot is caught by the first check);
+//!   bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
 //! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue, and every old
 //!   object with drop glue lies on a page the sweep hands over (`PageMeta::drops`);
 //! - *identity hashes*: `HASHED` is set exactly on the objects in the identity table, and the
