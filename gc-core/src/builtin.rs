@@ -14,6 +14,7 @@
 use std::marker::PhantomData;
 
 use crate::object::{TypeInfo, TYPE_MAGIC};
+use crate::scan::ScanEntries;
 use crate::trace::Tracer;
 use crate::{Member, Trace};
 
@@ -176,6 +177,7 @@ static BYTES_INFO: TypeInfo = TypeInfo {
     fixed_size: 0,
     var_size: Some(bytes_size),
     trace: None,
+    scan: ScanEntries::of::<crate::scan::Leaf>(),
     drop: None,
     data: bytes_data,
     pin_target: None,
@@ -187,6 +189,7 @@ static ARRAY_INFO: TypeInfo = TypeInfo {
     fixed_size: 0,
     var_size: Some(array_size),
     trace: Some(array_trace),
+    scan: ScanEntries::of::<crate::scan::Members>(),
     drop: None,
     data: array_data,
     pin_target: None,

@@ -34,14 +34,14 @@ use crate::abort::AbortOnUnwind;
 use crate::addr_map::AddrSet;
 use crate::heap::HeapInner;
 use crate::large::LargeSpace;
-use crate::object::{HeaderFlags, ObjPtr};
+use crate::object::{copy_object, HeaderFlags, ObjPtr};
 use crate::old_space::OldSpace;
 use crate::pin::PinTable;
 use crate::roots::{RootProvider, RootTracer};
 use crate::trace::{SlotVisitor, Tracer};
 
 /// Copies reachable nursery objects into the old generation; leaves pinned ones in place.
-struct Evacuator<'a> {
+pub(crate) struct Evacuator<'a> {
     nursery_start: usize,
     nursery_len: usize,
     old: &'a mut OldSpace,
@@ -59,7 +59,8 @@ struct Evacuator<'a> {
 }
 
 impl SlotVisitor for Evacuator<'_> {
-    #[inline]
+    // Inlined into every type's minor-collection scan entry (the `scan` module).
+    #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
         let ptr = slot.get();
         let Some(obj) = ObjPtr::new(ptr) else { return };
@@ -95,7 +96,7 @@ impl SlotVisitor for Evacuator<'_> {
             // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the
             // nursery; after the copy `to` is the object and `obj` becomes a forwarding stub.
             unsafe {
-                std::ptr::copy_nonoverlapping(obj.as_ptr(), to.as_ptr(), size);
+                copy_object(obj.as_ptr(), to.as_ptr(), size);
                 to.insert_flags(HeaderFlags::TRACK_YOUNG);
                 obj.forward_to(to);
             }
@@ -126,7 +127,7 @@ impl Evacuator<'_> {
     unsafe fn trace_holder(&mut self, obj: ObjPtr) -> bool {
         self.holder_keeps_young = false;
         // SAFETY: forwarded from the caller.
-        unsafe { obj.trace(&mut Tracer::new(self)) };
+        unsafe { (obj.type_info().scan.minor)(obj.payload(), self) };
         self.holder_keeps_young
     }
 }
@@ -134,7 +135,7 @@ impl Evacuator<'_> {
 /// Marks reachable objects: old ones in the side bitmaps, pinned nursery ones in a side set.
 /// Frozen objects are neither marked nor traced (their outgoing references that matter are
 /// traced from the frozen roots).
-struct Marker<'a> {
+pub(crate) struct Marker<'a> {
     old: &'a mut OldSpace,
     large: &'a mut LargeSpace,
     frozen: bool,
@@ -144,7 +145,8 @@ struct Marker<'a> {
 }
 
 impl SlotVisitor for Marker<'_> {
-    #[inline]
+    // Inlined into every type's major-collection scan entry (the `scan` module).
+    #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
         let Some(obj) = ObjPtr::new(slot.get()) else {
             return;
@@ -271,7 +273,7 @@ impl HeapInner {
                 let in_nursery = obj.addr().wrapping_sub(ev.nursery_start) < ev.nursery_len;
                 if in_nursery {
                     // A pinned object: it stays young, so it needs no remembering.
-                    obj.trace(&mut Tracer::new(&mut ev));
+                    (obj.type_info().scan.minor)(obj.payload(), &mut ev);
                     continue;
                 }
                 if flags.contains(HeaderFlags::YOUNG_LARGE) {
@@ -496,12 +498,12 @@ impl HeapInner {
                 .collect();
             for obj in frozen_roots {
                 // SAFETY: frozen objects are live and unforwarded; tracing only reads them.
-                unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
+                unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
             }
         }
         while let Some(obj) = marker.stack.pop() {
             // SAFETY: marked objects are live and unforwarded.
-            unsafe { obj.trace(&mut Tracer::new(&mut marker)) };
+            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
         }
         // Whether an object survived, by its address alone (nothing is read from the objects):
         // after the opening minor collection every object is old, large or a pinned nursery

@@ -32,6 +32,7 @@ use std::marker::PhantomData;
 use crate::builtin::LEN_SIZE;
 use crate::member::Member;
 use crate::object::{TypeInfo, TYPE_MAGIC};
+use crate::scan::ScanEntries;
 use crate::trace::Tracer;
 use crate::Trace;
 
@@ -174,6 +175,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            scan: ScanEntries::of::<crate::scan::SliceElements<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(slice_drop::<T>)
             } else {
@@ -265,6 +267,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            scan: ScanEntries::of::<crate::scan::StorageElements<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(storage_drop::<T>)
             } else {
@@ -326,6 +329,8 @@ impl TypeInfo {
             fixed_size: std::mem::size_of::<Member<VecStorage<T>>>(),
             var_size: None,
             trace: Some(vec_trace::<T>),
+            // The one field: the storage's member.
+            scan: ScanEntries::of::<crate::scan::Fixed<Member<VecStorage<T>>>>(),
             drop: None,
             data: vec_data::<T>,
             pin_target: Some(vec_storage_object::<T>),

@@ -306,6 +306,7 @@ mod persistent;
 mod pin;
 mod retention;
 mod roots;
+mod scan;
 mod scope;
 mod stats;
 mod store;
@@ -345,6 +346,11 @@ pub use roots::{ProviderId, RawGc, RootProvider, RootTracer};
 pub use scope::{Handle, Scope, VecView};
 pub use stats::{HeapStats, PauseStats};
 pub use trace::{Trace, Tracer};
+/// Helpers for the code `#[derive(Trace)]` generates; not a public API.
+#[doc(hidden)]
+pub mod __derive {
+    pub use crate::trace::ref_words_of_fields;
+}
 pub use verify::{VerifyReport, Violation};
 pub use weak::{Weak, WeakValueTable};
 pub use young_sizing::YoungSizing;

@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::inline::VecStorage;
 use crate::member::Member;
 use crate::object::{ObjPtr, TypeInfo, TYPE_MAGIC};
+use crate::scan::ScanEntries;
 use crate::trace::Tracer;
 use crate::Trace;
 
@@ -192,6 +193,8 @@ impl TypeInfo {
             fixed_size: std::mem::size_of::<MapHeader<K, V>>(),
             var_size: None,
             trace: Some(map_trace::<K, V>),
+            // `repr(C)`: the table's member is the first word, the rest are counts.
+            scan: ScanEntries::of::<crate::scan::Fixed<Member<VecStorage<Slot<K, V>>>>>(),
             drop: None,
             data: map_data::<K, V>,
             pin_target: None,

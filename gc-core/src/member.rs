@@ -39,6 +39,7 @@ use std::marker::PhantomData;
 ///     assert!(s.get(a).right.is_null());
 /// });
 /// ```
+#[repr(transparent)]
 pub struct Member<T: ?Sized> {
     ptr: Cell<*mut u8>,
     _type: PhantomData<fn() -> T>,

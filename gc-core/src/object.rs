@@ -32,6 +32,7 @@ use std::ptr::NonNull;
 
 use bitflags::bitflags;
 
+use crate::scan::ScanEntries;
 use crate::trace::Tracer;
 
 /// Bytes of header in front of every payload.
@@ -81,6 +82,8 @@ pub struct TypeInfo {
     pub(crate) var_size: Option<unsafe fn(*const u8) -> usize>,
     /// Visits the payload's references; `None` when the type holds none.
     pub(crate) trace: Option<unsafe fn(*const u8, &mut Tracer<'_>)>,
+    /// The collectors' scan functions for the payload (see the `scan` module).
+    pub(crate) scan: ScanEntries,
     /// Runs the payload's drop glue in place; `None` when the type needs none.
     pub(crate) drop: Option<unsafe fn(*mut u8)>,
     /// The data a pin hands to C, from the payload: its address and length in bytes (the value
@@ -108,6 +111,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            scan: ScanEntries::of::<crate::scan::Fixed<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(drop_erased::<T>)
             } else {
@@ -176,6 +180,36 @@ pub(crate) const fn fixed_object_size<T>() -> usize {
     match object_size(std::mem::size_of::<T>()) {
         Some(size) => size,
         None => panic!("a type larger than the address space"),
+    }
+}
+
+/// Copies an object of `size` bytes (a multiple of 8, at least [`MIN_OBJECT_SIZE`]) from
+/// `from` to `to`. Small objects, the common case of a minor collection, are copied with
+/// fixed-size moves inlined here instead of a call to `memcpy` per object.
+///
+/// # Safety
+/// `from` is readable and `to` writable for `size` bytes, both 8-aligned, not overlapping.
+#[inline(always)]
+pub(crate) unsafe fn copy_object(from: *const u8, to: *mut u8, size: usize) {
+    /// Copies `N` words.
+    ///
+    /// # Safety
+    /// As for `copy_object`, with `size == 8 * N`.
+    #[inline(always)]
+    unsafe fn words<const N: usize>(from: *const u8, to: *mut u8) {
+        // SAFETY: forwarded from the caller.
+        unsafe { std::ptr::copy_nonoverlapping(from.cast::<[u64; N]>(), to.cast::<[u64; N]>(), 1) }
+    }
+    // SAFETY: forwarded from the caller; each arm copies exactly `size` bytes.
+    unsafe {
+        match size / 8 {
+            2 => words::<2>(from, to),
+            3 => words::<3>(from, to),
+            4 => words::<4>(from, to),
+            5 => words::<5>(from, to),
+            6 => words::<6>(from, to),
+            _ => std::ptr::copy_nonoverlapping(from, to, size),
+        }
     }
 }
 

@@ -220,6 +220,8 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
     let build_body;
     let mut accessors = Vec::new();
     let mut has_fields = false;
+    // Structs describe their reference words; enums keep the default (the variant decides).
+    let mut ref_words = None;
     match &input.data {
         Data::Struct(data) => {
             let set = field_set(&data.fields);
@@ -228,6 +230,29 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
             let names = &set.bindings;
             let types = &set.types;
             let pat = pattern(&data.fields, names);
+            // Where the references lie: each field's reference words at its offset.
+            let accessors: Vec<TokenStream2> = data
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| match &f.ident {
+                    Some(ident) => quote! { #ident },
+                    None => {
+                        let index = syn::Index::from(i);
+                        quote! { #index }
+                    }
+                })
+                .collect();
+            ref_words = Some(quote! {
+                const REF_WORDS: ::core::option::Option<u64> =
+                    ::gc_core::__derive::ref_words_of_fields(
+                        &[ #( (
+                            ::core::mem::offset_of!(Self, #accessors),
+                            <#types as ::gc_core::Trace>::REF_WORDS,
+                        ) ),* ],
+                        ::core::mem::size_of::<Self>(),
+                    );
+            });
             trace_body = quote! {
                 let #name #pat = self;
                 #( ::gc_core::Trace::trace(#names, tracer); )*
@@ -376,7 +401,10 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
             };
         }
     } else {
-        quote! { const NEEDS_TRACE: bool = #needs_trace; }
+        quote! {
+            const NEEDS_TRACE: bool = #needs_trace;
+            #ref_words
+        }
     };
 
     let drop_guard = if opts.allow_drop {

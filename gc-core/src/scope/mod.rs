@@ -548,14 +548,15 @@ impl<'s> Scope<'s> {
         &mut self,
         f: impl for<'i> FnOnce(&mut Scope<'i>) -> Result<Handle<'i, T>, E>,
     ) -> Result<Handle<'s, T>, E> {
-        let slot: Handle<'s, T> = self.push(std::ptr::null_mut());
         let ptr = {
             let mut inner = Scope::enter(self.heap);
             let h = f(&mut inner)?;
             inner.resolve(h)?.as_ptr()
+            // The inner scope ends here: its handles are popped.
         };
-        self.heap.mutator.get_mut().handles[slot.index as usize] = ptr;
-        Ok(slot)
+        // Nothing can collect between the resolve and this push (no allocation), so `ptr` is
+        // still the object's address; the handle takes the first slot the inner scope used.
+        Ok(self.push(ptr))
     }
 
     // ----- collections, statistics, verification ---------------------------------------

@@ -1,0 +1,219 @@
+//! Scanning: how the collectors visit an object's references without an indirect call per
+//! reference.
+//!
+//! `Trace::trace` reports references to a [`Tracer`], which holds a `&mut dyn SlotVisitor`:
+//! one indirect call per reference, and the visitor's first test (is the target in the
+//! nursery? is it marked?) can never be inlined. The collectors' hot loops instead go through
+//! [`ScanEntries`]: for every heap type, one function per collector (the minor collection's
+//! evacuation, the major collection's marking, and the verifier's slot listing), each
+//! monomorphised for its visitor, so the visit is inlined into a loop the compiler also
+//! unrolls for fixed layouts. A collection pays one indirect call per *object*, through the
+//! type descriptor, and none per reference.
+//!
+//! Where the references of a value lie ([`ScanShape`]):
+//! - a type with [`Trace::REF_WORDS`] (every derived struct, `Member`, arrays of them) at the
+//!   words it names: a compile-time constant, so the loop disappears;
+//! - a `GcArray`: a length word, then references;
+//! - inline-value slices and vector storage: their live elements, each as above;
+//! - anything else (enums, hand-written `Trace`): through `trace`, with the visitor still
+//!   statically known inside the call.
+//!
+//! Invariant (the verifier checks it on every reachable object, see `verify`): the slots a
+//! type's scan entries visit are exactly the slots its `trace` reports.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::builtin::LEN_SIZE;
+use crate::collect::{Evacuator, Marker};
+use crate::inline::STORAGE_HEADER;
+use crate::trace::{SlotVisitor, Tracer};
+use crate::Trace;
+
+/// The per-collector scan functions of one heap type (stored in its `TypeInfo`).
+#[derive(Clone, Copy)]
+pub(crate) struct ScanEntries {
+    /// Evacuates the references of a payload (minor collection).
+    pub(crate) minor: unsafe fn(*mut u8, &mut Evacuator<'_>),
+    /// Marks the targets of a payload's references (major collection).
+    pub(crate) major: unsafe fn(*mut u8, &mut Marker<'_>),
+    /// Lists the addresses of a payload's reference slots (the verifier).
+    pub(crate) slots: unsafe fn(*mut u8, &mut SlotList),
+}
+
+impl std::fmt::Debug for ScanEntries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScanEntries")
+    }
+}
+
+impl ScanEntries {
+    /// The entries of a type whose references lie as `S` describes.
+    pub(crate) const fn of<S: ScanShape>() -> ScanEntries {
+        ScanEntries {
+            minor: minor_entry::<S>,
+            major: major_entry::<S>,
+            slots: slots_entry::<S>,
+        }
+    }
+}
+
+/// # Safety
+/// `payload` is the payload of a live, unforwarded object of a type with shape `S`.
+unsafe fn minor_entry<S: ScanShape>(payload: *mut u8, ev: &mut Evacuator<'_>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { S::scan(payload, ev) }
+}
+
+/// # Safety
+/// As for [`minor_entry`].
+unsafe fn major_entry<S: ScanShape>(payload: *mut u8, marker: &mut Marker<'_>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { S::scan(payload, marker) }
+}
+
+/// # Safety
+/// As for [`minor_entry`].
+unsafe fn slots_entry<S: ScanShape>(payload: *mut u8, list: &mut SlotList) {
+    // SAFETY: forwarded from the caller.
+    unsafe { S::scan(payload, list) }
+}
+
+/// The addresses of the reference slots a scan visited (for the verifier).
+#[derive(Default)]
+pub(crate) struct SlotList(pub(crate) Vec<usize>);
+
+impl SlotVisitor for SlotList {
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        self.0.push((slot as *const Cell<*mut u8>).addr());
+    }
+}
+
+/// Where the references of a payload lie.
+pub(crate) trait ScanShape {
+    /// Visits every non-null reference slot of the payload.
+    ///
+    /// # Safety
+    /// `payload` is the payload of a live, unforwarded object of this shape; the visitor may
+    /// rewrite the slots.
+    unsafe fn scan<V: SlotVisitor>(payload: *mut u8, visitor: &mut V);
+}
+
+/// Asks the processor to start loading the header at `target` (any address, null included:
+/// a prefetch never faults), so that a visit a few instructions later does not stall on it.
+#[inline(always)]
+fn prefetch(target: *mut u8) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    // SAFETY: a prefetch is a hint with no architectural effect; it never faults, whatever
+    // the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            target.cast_const().cast::<i8>(),
+        );
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = target;
+}
+
+/// How far ahead of the visit a reference array's targets are prefetched.
+const PREFETCH_DISTANCE: usize = 8;
+
+/// Visits one reference slot when it is non-null.
+#[inline(always)]
+fn visit_slot<V: SlotVisitor>(slot: &Cell<*mut u8>, visitor: &mut V) {
+    if !slot.get().is_null() {
+        visitor.visit(slot);
+    }
+}
+
+/// Visits the references of one value of type `T` at `at`.
+///
+/// # Safety
+/// `at` points to a live `T` inside a heap object.
+#[inline(always)]
+unsafe fn scan_value<T: Trace, V: SlotVisitor>(at: *mut u8, visitor: &mut V) {
+    match T::REF_WORDS {
+        // A constant: the loop is unrolled into one test per reference word. (Prefetching
+        // the targets first bought nothing here: siblings tend to share cache lines.)
+        Some(mut words) => {
+            while words != 0 {
+                let i = words.trailing_zeros() as usize;
+                words &= words - 1;
+                // SAFETY: word i of the value is a Member (the REF_WORDS contract of `Trace`),
+                // `repr(transparent)` over a `Cell<*mut u8>`.
+                visit_slot(unsafe { &*at.add(i * 8).cast::<Cell<*mut u8>>() }, visitor);
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        None => unsafe { &*at.cast::<T>() }.trace(&mut Tracer::new(visitor)),
+    }
+}
+
+/// A payload holding no references.
+pub(crate) struct Leaf;
+
+impl ScanShape for Leaf {
+    #[inline(always)]
+    unsafe fn scan<V: SlotVisitor>(_: *mut u8, _: &mut V) {}
+}
+
+/// A fixed-size payload: one `T`.
+pub(crate) struct Fixed<T>(PhantomData<T>);
+
+impl<T: Trace> ScanShape for Fixed<T> {
+    #[inline(always)]
+    unsafe fn scan<V: SlotVisitor>(payload: *mut u8, visitor: &mut V) {
+        if T::NEEDS_TRACE {
+            // SAFETY: forwarded from the caller: the payload is a T.
+            unsafe { scan_value::<T, V>(payload, visitor) }
+        }
+    }
+}
+
+/// A `GcArray`: a length word, then that many references.
+pub(crate) struct Members;
+
+impl ScanShape for Members {
+    #[inline(always)]
+    unsafe fn scan<V: SlotVisitor>(payload: *mut u8, visitor: &mut V) {
+        // SAFETY: forwarded from the caller: an array payload starts with its length.
+        let len = unsafe { payload.cast::<usize>().read() };
+        let first = payload.wrapping_add(LEN_SIZE).cast::<Cell<*mut u8>>();
+        for i in 0..len {
+            if i + PREFETCH_DISTANCE < len {
+                // SAFETY: element i + PREFETCH_DISTANCE < len lies inside the array.
+                prefetch(unsafe { &*first.add(i + PREFETCH_DISTANCE) }.get());
+            }
+            // SAFETY: element i < len lies inside the array and is a Member.
+            visit_slot(unsafe { &*first.add(i) }, visitor);
+        }
+    }
+}
+
+/// A run of `T`s: `count` of them at byte `elements` of the payload, the count in word
+/// `count_word` (a `GcSlice`: word 0, elements after it; a vector's storage: word 1, elements
+/// after two words).
+pub(crate) struct Elements<T, const COUNT_WORD: usize, const ELEMENTS: usize>(PhantomData<T>);
+
+/// A `GcSlice<T>` payload.
+pub(crate) type SliceElements<T> = Elements<T, 0, LEN_SIZE>;
+/// A vector storage payload (capacity, length, then the elements).
+pub(crate) type StorageElements<T> = Elements<T, 1, STORAGE_HEADER>;
+
+impl<T: Trace, const COUNT_WORD: usize, const ELEMENTS: usize> ScanShape
+    for Elements<T, COUNT_WORD, ELEMENTS>
+{
+    #[inline(always)]
+    unsafe fn scan<V: SlotVisitor>(payload: *mut u8, visitor: &mut V) {
+        if !T::NEEDS_TRACE {
+            return;
+        }
+        // SAFETY: forwarded from the caller: the count word is initialised.
+        let count = unsafe { payload.cast::<usize>().add(COUNT_WORD).read() };
+        let first = payload.wrapping_add(ELEMENTS).cast::<T>();
+        for i in 0..count {
+            // SAFETY: the first `count` elements are live `T`s inside the object.
+            unsafe { scan_value::<T, V>(first.add(i).cast::<u8>(), visitor) }
+        }
+    }
+}
