@@ -457,7 +457,7 @@ impl OldSpace {
         let offset = obj.addr() - base;
         let page = offset / PAGE_SIZE;
         let meta = &self.arenas[arena as usize].pages[page];
-        let slot = (offset - page * PAGE_SIZE) / meta.slot_size as usize;
+        let slot = meta.slot_at(offset - page * PAGE_SIZE);
         (
             PageId {
                 arena,
@@ -597,7 +597,7 @@ impl OldSpace {
         if meta.class == NO_CLASS {
             return false;
         }
-        let slot = (offset % PAGE_SIZE) / meta.slot_size as usize;
+        let slot = meta.slot_at(offset % PAGE_SIZE);
         meta.mark[slot / 64] & (1 << (slot % 64)) != 0
     }
 
@@ -618,7 +618,7 @@ impl OldSpace {
             });
         }
         let within = offset - page * PAGE_SIZE;
-        let slot = within / meta.slot_size as usize;
+        let slot = meta.slot_at(within);
         let slot_start =
             within.is_multiple_of(meta.slot_size as usize) && slot < meta.slots as usize;
         let allocated = slot_start && meta.alloc[slot / 64] & (1 << (slot % 64)) != 0;

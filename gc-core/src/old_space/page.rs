@@ -19,6 +19,9 @@ pub(super) struct PageId {
 pub(super) struct PageMeta {
     pub(super) class: u8,
     pub(super) slot_size: u32,
+    /// `ceil(2^32 / slot_size)`: turns the division of an offset by the slot size, on every
+    /// mark, into a multiplication (see [`PageMeta::slot_at`]).
+    pub(super) slot_reciprocal: u32,
     pub(super) slots: u32,
     pub(super) live: u32,
     /// First bitmap word that may have a clear bit.
@@ -35,6 +38,7 @@ impl PageMeta {
     pub(super) const EMPTY: PageMeta = PageMeta {
         class: NO_CLASS,
         slot_size: 0,
+        slot_reciprocal: 0,
         slots: 0,
         live: 0,
         hint: 0,
@@ -42,6 +46,29 @@ impl PageMeta {
         alloc: [0; BITMAP_WORDS],
         mark: [0; BITMAP_WORDS],
     };
+
+    /// The empty page of a size class.
+    pub(super) fn for_class(class: usize) -> PageMeta {
+        let slot_size = SIZE_CLASSES[class];
+        PageMeta {
+            class: class as u8,
+            slot_size,
+            slot_reciprocal: ((1u64 << 32).div_ceil(u64::from(slot_size))) as u32,
+            slots: PAGE_SIZE as u32 / slot_size,
+            ..PageMeta::EMPTY
+        }
+    }
+
+    /// The slot that byte `within` of the page falls in: `within / slot_size`, by the
+    /// reciprocal. Exact because `within * slot_size < 2^32` (`within < PAGE_SIZE = 2^15`,
+    /// `slot_size <= 2^13`): the reciprocal's rounding error, under `slot_size / 2^32` per unit,
+    /// adds less than `1 / slot_size` to the quotient, which never crosses the next integer
+    /// (a test checks every offset of every class).
+    #[inline(always)]
+    pub(super) fn slot_at(&self, within: usize) -> usize {
+        debug_assert!(within < PAGE_SIZE);
+        ((within as u64 * u64::from(self.slot_reciprocal)) >> 32) as usize
+    }
 
     pub(super) fn words(&self) -> usize {
         (self.slots as usize).div_ceil(64)

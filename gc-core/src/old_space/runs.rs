@@ -94,13 +94,7 @@ impl OldSpace {
 
     /// Gives a fresh page to `class` and lists it.
     pub(super) fn start_page(&mut self, id: PageId, class: usize) {
-        let slot_size = SIZE_CLASSES[class];
-        self.arenas[id.arena as usize].pages[id.page as usize] = PageMeta {
-            class: class as u8,
-            slot_size,
-            slots: PAGE_SIZE as u32 / slot_size,
-            ..PageMeta::EMPTY
-        };
+        self.arenas[id.arena as usize].pages[id.page as usize] = PageMeta::for_class(class);
         self.available[class].push(id);
     }
 
@@ -124,7 +118,7 @@ impl OldSpace {
         let arena = &mut self.arenas[run.page.arena as usize];
         let page_start = arena.region.start().addr() + run.page.page as usize * PAGE_SIZE;
         let meta = &mut arena.pages[run.page.page as usize];
-        let first = (run.cursor.addr() - page_start) / meta.slot_size as usize;
+        let first = meta.slot_at(run.cursor.addr() - page_start);
         let left = run.left as usize;
         meta.set_bits(first, first + left, false);
         meta.live -= run.left;
