@@ -192,8 +192,15 @@ impl HeapInner {
     unsafe fn write_barrier(&self, obj: ObjPtr, value: *mut u8) {
         // SAFETY: forwarded from the caller.
         if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.write_barrier_slow(obj, value) }
+            // An old object not yet remembered. The slow path has work only when the value may
+            // be young or the heap is frozen; the common old-to-old store is filtered here,
+            // by the value's address, without a call or a read of the value's header (young
+            // large objects, the one young kind outside the nursery, are checked in the slow
+            // path, and only while there are any).
+            if self.frozen || self.nursery.contains(value.addr()) || !self.young_large.is_empty() {
+                // SAFETY: forwarded from the caller.
+                unsafe { self.write_barrier_slow(obj, value) }
+            }
         } else if fault_on!(DropRememberedOnRewrite) {
             // SAFETY: forwarded from the caller.
             unsafe { self.faulty_rewrite_barrier(obj, value) }
