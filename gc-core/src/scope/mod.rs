@@ -36,11 +36,14 @@ use crate::Trace;
 
 mod alloc;
 mod arrays;
+mod fields;
+mod gc_control;
 mod identity;
 mod inline;
 mod map;
 mod persistent;
 mod pinning;
+mod raw;
 mod view;
 
 pub use view::VecView;
@@ -210,59 +213,6 @@ impl<'s> Scope<'s> {
         self.deref(member)
     }
 
-    /// Checks that `field` lies inside the payload of `obj` (of type `T`).
-    fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
-        let start = obj.payload().addr();
-        let at = (field as *const Member<U>).addr();
-        let end = start + std::mem::size_of::<T>();
-        if at >= start && at + std::mem::size_of::<Member<U>>() <= end {
-            Ok(())
-        } else {
-            Err(GcError::MemberOutsideObject)
-        }
-    }
-
-    /// Roots the target of a reference field of `h`'s object: `s.load(h, |o| &o.next)`.
-    ///
-    /// # Panics
-    /// When `h` belongs to another heap or `field` does not lie inside the object.
-    #[inline]
-    pub fn load<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> &Member<U>,
-    ) -> Option<Handle<'s, U>> {
-        panic_on(self.try_load(h, field))
-    }
-
-    /// [`Scope::load`], returning misuse as an error.
-    #[inline]
-    pub fn try_load<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> &Member<U>,
-    ) -> Result<Option<Handle<'s, U>>, GcError> {
-        self.load_field(h, |object| Some(field(object)))
-    }
-
-    /// Roots the target of the field a projection selects (`None`: no such field).
-    #[inline(always)]
-    fn load_field<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-    ) -> Result<Option<Handle<'s, U>>, GcError> {
-        let obj = self.resolve(h)?;
-        let ptr = {
-            // SAFETY: obj is a live T of this heap; the reference ends within this block.
-            let value = unsafe { &*obj.payload().cast::<T>() };
-            let member = field(value).ok_or(GcError::WrongVariant)?;
-            Self::check_inside::<T, U>(obj, member)?;
-            member.slot().get()
-        };
-        Ok((!ptr.is_null()).then(|| self.push(ptr)))
-    }
-
     /// A new handle in this scope to the object `h` refers to (for example to keep a value of
     /// an enclosing scope in a variable this scope rebinds).
     ///
@@ -382,130 +332,6 @@ impl<'s> Scope<'s> {
         panic_on(self.resolve(a)) == panic_on(self.resolve(b))
     }
 
-    // ----- writing (the barrier) --------------------------------------------------------
-
-    /// Stores `value` into the reference field of `h`'s object that `field` selects, with the
-    /// write barrier: `s.set(node, |n| &n.next, Some(other))`.
-    ///
-    /// # Panics
-    /// When a handle belongs to another heap or `field` does not lie inside the object;
-    /// [`Scope::try_set`] returns the error instead.
-    #[inline]
-    pub fn set<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> &Member<U>,
-        value: Option<Handle<'_, U>>,
-    ) {
-        panic_on(self.try_set(h, field, value))
-    }
-
-    /// [`Scope::set`], returning misuse as an error (nothing is written then).
-    #[inline]
-    pub fn try_set<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> &Member<U>,
-        value: Option<Handle<'_, U>>,
-    ) -> Result<(), GcError> {
-        self.store_field(h, |object| Some(field(object)), value)
-    }
-
-    /// Stores into the field a projection selects (`None`: no such field).
-    #[inline(always)]
-    fn store_field<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-        value: Option<Handle<'_, U>>,
-    ) -> Result<(), GcError> {
-        let obj = self.resolve(h)?;
-        let target = match value {
-            Some(v) => self.resolve(v)?.as_ptr(),
-            None => std::ptr::null_mut(),
-        };
-        // SAFETY: obj is a live T of this heap; the reference ends within this function.
-        let object = unsafe { &*obj.payload().cast::<T>() };
-        let member = field(object).ok_or(GcError::WrongVariant)?;
-        Self::check_inside::<T, U>(obj, member)?;
-        // SAFETY: obj and target are live objects of this heap; the slot lies in obj.
-        unsafe { self.heap.store_ref(obj, member.slot(), target) };
-        Ok(())
-    }
-
-    /// Stores `value` into the reference field that `field` selects in one variant of an
-    /// enum (or any projection that may find no field): `s.set_variant(h, Value::as_obj,
-    /// Some(o))`, with the accessors `#[derive(Trace)]` generates for enums.
-    ///
-    /// ```
-    /// use gc_core::{Config, Heap, Member, Trace};
-    ///
-    /// #[derive(Trace)]
-    /// enum Value {
-    ///     Nil,
-    ///     Num(f64),
-    ///     Pair { head: Member<Value>, tail: Member<Value> },
-    /// }
-    ///
-    /// let mut heap = Heap::new(Config::default()).unwrap();
-    /// heap.scope(|s| {
-    ///     let one = s.alloc(Value::Num(1.0)).unwrap();
-    ///     let pair = s
-    ///         .alloc_init(ValueInit::Pair { head: Some(one), tail: None })
-    ///         .unwrap();
-    ///     s.set_variant(pair, Value::pair_tail, Some(one));
-    ///     let tail = s.load_variant(pair, Value::pair_tail).unwrap();
-    ///     assert!(matches!(s.get(tail), Value::Num(n) if *n == 1.0));
-    ///     // The wrong variant is an error, not a panic.
-    ///     assert!(s.try_set_variant(one, Value::pair_head, None).is_err());
-    /// });
-    /// ```
-    ///
-    /// # Panics
-    /// When a handle belongs to another heap, the projection finds no field
-    /// ([`GcError::WrongVariant`]) or the field does not lie inside the object;
-    /// [`Scope::try_set_variant`] returns the error instead.
-    pub fn set_variant<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-        value: Option<Handle<'_, U>>,
-    ) {
-        panic_on(self.try_set_variant(h, field, value))
-    }
-
-    /// [`Scope::set_variant`], returning misuse as an error (nothing is written then).
-    pub fn try_set_variant<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-        value: Option<Handle<'_, U>>,
-    ) -> Result<(), GcError> {
-        self.store_field(h, field, value)
-    }
-
-    /// Roots the target of the reference field that `field` selects in one variant of an
-    /// enum; `None` when the field is null. See [`Scope::set_variant`].
-    ///
-    /// # Panics
-    /// When `h` belongs to another heap or the projection finds no field.
-    pub fn load_variant<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-    ) -> Option<Handle<'s, U>> {
-        panic_on(self.try_load_variant(h, field))
-    }
-
-    /// [`Scope::load_variant`], returning misuse as an error.
-    pub fn try_load_variant<T: Trace, U: ?Sized>(
-        &self,
-        h: Handle<'_, T>,
-        field: impl FnOnce(&T) -> Option<&Member<U>>,
-    ) -> Result<Option<Handle<'s, U>>, GcError> {
-        self.load_field(h, field)
-    }
-
     // ----- nesting ----------------------------------------------------------------------
 
     /// Runs `f` in a nested scope whose handles are popped when it returns. Handles of this
@@ -557,100 +383,5 @@ impl<'s> Scope<'s> {
         // Nothing can collect between the resolve and this push (no allocation), so `ptr` is
         // still the object's address; the handle takes the first slot the inner scope used.
         Ok(self.push(ptr))
-    }
-
-    // ----- collections, statistics, verification ---------------------------------------
-
-    /// Runs a minor collection now (then delivers the hooks).
-    pub fn collect_minor(&mut self) {
-        self.heap.collect_minor();
-        if self.heap.recorder.has_pending() {
-            self.deliver_hooks();
-        }
-    }
-
-    /// Runs a complete major collection now (then delivers the hooks).
-    pub fn collect_major(&mut self) {
-        self.heap.collect_major();
-        if self.heap.recorder.has_pending() {
-            self.deliver_hooks();
-        }
-    }
-
-    /// Collections run so far (minor plus major): a cheap way to notice that an allocation
-    /// collected.
-    #[inline]
-    pub fn collection_count(&self) -> u64 {
-        self.heap.stats.minor_collections + self.heap.stats.major_collections
-    }
-
-    /// Freezes the heap while this scope's handles are live (see
-    /// [`Heap::freeze`](crate::Heap::freeze)).
-    pub fn freeze(&mut self) {
-        self.heap.freeze();
-    }
-
-    /// Whether the object is frozen (sealed by [`Scope::freeze`]: never moved or freed until
-    /// [`Scope::unfreeze`]).
-    pub fn is_frozen<T: ?Sized>(&self, h: Handle<'_, T>) -> bool {
-        // SAFETY: a resolved handle refers to a live, unforwarded object of this heap.
-        self.resolve(h)
-            .is_ok_and(|obj| unsafe { self.heap.is_frozen(obj) })
-    }
-
-    /// A checksum of every page of the sealed arenas, by page address (for tests).
-    #[doc(hidden)]
-    pub fn sealed_page_checksums(&self) -> Vec<(usize, u64)> {
-        self.heap.old.sealed_page_checksums()
-    }
-
-    /// Returns the frozen memory to normal collection.
-    pub fn unfreeze(&mut self) {
-        self.heap.unfreeze();
-    }
-
-    /// The heap's statistics.
-    pub fn stats(&self) -> HeapStats {
-        self.heap.snapshot_stats()
-    }
-
-    /// Runs the heap verifier.
-    pub fn verify(&mut self) -> VerifyReport {
-        self.heap.verify()
-    }
-
-    /// The id of this scope's heap.
-    pub fn heap_id(&self) -> u32 {
-        self.heap.id
-    }
-
-    // ----- the unsafe layer -------------------------------------------------------------
-
-    /// The raw address behind a handle, for the embedder's own root set (see
-    /// [`RootProvider`]).
-    ///
-    /// # Panics
-    /// When `h` belongs to another heap.
-    pub fn to_raw<T: ?Sized>(&self, h: Handle<'_, T>) -> RawGc {
-        let obj = panic_on(self.resolve(h));
-        RawGc::new(NonNull::new(obj.as_ptr()).expect("objects are non-null"))
-    }
-
-    /// Roots a raw reference in a handle.
-    ///
-    /// # Safety
-    /// `raw` refers to a live object of type `T` in this heap: it was obtained from this heap
-    /// and is still valid by the rule of the `roots` module (no collection since, or at every
-    /// collection since it was reported by a root provider or its object was pinned by a live
-    /// guard).
-    pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
-        self.push(raw.as_ptr())
-    }
-
-    /// The registered root provider `id`, if it has type `P`.
-    pub fn root_provider_mut<P: RootProvider>(&mut self, id: ProviderId) -> Option<&mut P> {
-        let provider: &mut dyn std::any::Any =
-            self.heap.providers.get_mut(id.0)?.as_mut()?.as_mut();
-        provider.downcast_mut::<P>()
     }
 }

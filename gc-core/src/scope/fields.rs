@@ -1,0 +1,181 @@
+//! Reference fields through a scope: loading a field's target into a handle, and storing into
+//! a field (the projection checked to lie inside the object, the store through the barrier).
+
+use super::*;
+
+impl<'s> Scope<'s> {
+    /// Checks that `field` lies inside the payload of `obj` (of type `T`).
+    fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
+        let start = obj.payload().addr();
+        let at = (field as *const Member<U>).addr();
+        let end = start + std::mem::size_of::<T>();
+        if at >= start && at + std::mem::size_of::<Member<U>>() <= end {
+            Ok(())
+        } else {
+            Err(GcError::MemberOutsideObject)
+        }
+    }
+
+    /// Roots the target of a reference field of `h`'s object: `s.load(h, |o| &o.next)`.
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or `field` does not lie inside the object.
+    #[inline]
+    pub fn load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_load(h, field))
+    }
+
+    /// [`Scope::load`], returning misuse as an error.
+    #[inline]
+    pub fn try_load<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        self.load_field(h, |object| Some(field(object)))
+    }
+
+    /// Roots the target of the field a projection selects (`None`: no such field).
+    #[inline(always)]
+    fn load_field<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        let obj = self.resolve(h)?;
+        let ptr = {
+            // SAFETY: obj is a live T of this heap; the reference ends within this block.
+            let value = unsafe { &*obj.payload().cast::<T>() };
+            let member = field(value).ok_or(GcError::WrongVariant)?;
+            Self::check_inside::<T, U>(obj, member)?;
+            member.slot().get()
+        };
+        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+    }
+
+    /// Stores `value` into the reference field of `h`'s object that `field` selects, with the
+    /// write barrier: `s.set(node, |n| &n.next, Some(other))`.
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `field` does not lie inside the object;
+    /// [`Scope::try_set`] returns the error instead.
+    #[inline]
+    pub fn set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_set(h, field, value))
+    }
+
+    /// [`Scope::set`], returning misuse as an error (nothing is written then).
+    #[inline]
+    pub fn try_set<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &Member<U>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        self.store_field(h, |object| Some(field(object)), value)
+    }
+
+    /// Stores into the field a projection selects (`None`: no such field).
+    #[inline(always)]
+    fn store_field<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        let target = match value {
+            Some(v) => self.resolve(v)?.as_ptr(),
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: obj is a live T of this heap; the reference ends within this function.
+        let object = unsafe { &*obj.payload().cast::<T>() };
+        let member = field(object).ok_or(GcError::WrongVariant)?;
+        Self::check_inside::<T, U>(obj, member)?;
+        // SAFETY: obj and target are live objects of this heap; the slot lies in obj.
+        unsafe { self.heap.store_ref(obj, member.slot(), target) };
+        Ok(())
+    }
+
+    /// Stores `value` into the reference field that `field` selects in one variant of an
+    /// enum (or any projection that may find no field): `s.set_variant(h, Value::as_obj,
+    /// Some(o))`, with the accessors `#[derive(Trace)]` generates for enums.
+    ///
+    /// ```
+    /// use gc_core::{Config, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// enum Value {
+    ///     Nil,
+    ///     Num(f64),
+    ///     Pair { head: Member<Value>, tail: Member<Value> },
+    /// }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let one = s.alloc(Value::Num(1.0)).unwrap();
+    ///     let pair = s
+    ///         .alloc_init(ValueInit::Pair { head: Some(one), tail: None })
+    ///         .unwrap();
+    ///     s.set_variant(pair, Value::pair_tail, Some(one));
+    ///     let tail = s.load_variant(pair, Value::pair_tail).unwrap();
+    ///     assert!(matches!(s.get(tail), Value::Num(n) if *n == 1.0));
+    ///     // The wrong variant is an error, not a panic.
+    ///     assert!(s.try_set_variant(one, Value::pair_head, None).is_err());
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap, the projection finds no field
+    /// ([`GcError::WrongVariant`]) or the field does not lie inside the object;
+    /// [`Scope::try_set_variant`] returns the error instead.
+    pub fn set_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) {
+        panic_on(self.try_set_variant(h, field, value))
+    }
+
+    /// [`Scope::set_variant`], returning misuse as an error (nothing is written then).
+    pub fn try_set_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(), GcError> {
+        self.store_field(h, field, value)
+    }
+
+    /// Roots the target of the reference field that `field` selects in one variant of an
+    /// enum; `None` when the field is null. See [`Scope::set_variant`].
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or the projection finds no field.
+    pub fn load_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Option<Handle<'s, U>> {
+        panic_on(self.try_load_variant(h, field))
+    }
+
+    /// [`Scope::load_variant`], returning misuse as an error.
+    pub fn try_load_variant<T: Trace, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> Option<&Member<U>>,
+    ) -> Result<Option<Handle<'s, U>>, GcError> {
+        self.load_field(h, field)
+    }
+}
