@@ -68,7 +68,7 @@ impl Resolver<'_> {
 ///
 /// 1. `check_heap` returns an error when any handle in the mirror belongs to another heap than
 ///    `heap`, and has no other effect;
-/// 2. `build` turns every handle into the member [`Resolver::member`] gives for it, keeps every
+/// 2. `build` turns every handle into the member `Resolver::member` gives for it, keeps every
 ///    other value, and does nothing else: no allocation, no panic, and no member it creates
 ///    escapes the returned value.
 pub unsafe trait Init: Sized {

@@ -163,7 +163,7 @@ impl YoungSizing {
 
     /// A nursery starting at `initial` bytes that adapts between `min` and `max` to keep minor
     /// pauses under `goal_seconds` (zero: no pause goal, only the memory bound). The bounds
-    /// are rounded to [`GRAIN`]; `initial` is clamped into them.
+    /// are rounded to pages (`GRAIN`, 4 KiB); `initial` is clamped into them.
     pub fn adaptive(initial: usize, min: usize, max: usize, goal_seconds: f64) -> YoungSizing {
         let min = round_up(min.max(GRAIN));
         let max = round_up(max).max(min);

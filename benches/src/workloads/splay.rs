@@ -4,7 +4,7 @@
 //! each run is timed: the child reports the mean, 99th percentile and maximum run time, and for
 //! Pinion its longest collection pause.
 //!
-//! The algorithm is written once, over [`SplayOps`]; each peer supplies node operations. Keys
+//! The algorithm is written once, over `SplayOps`; each peer supplies node operations. Keys
 //! are integers from a fixed-seed xorshift, so every peer builds the same tree. Payload leaves
 //! are plain nodes (Octane's leaves also carry a ten-element array and a string).
 
