@@ -6,7 +6,11 @@
 //! overwritten with the forwarding address, and the reference is updated; a second reference
 //! to the same object finds the forwarding address and is updated to it. Each copy is pushed on
 //! a gray stack and scanned in turn, so the work is proportional to the survivors, never to the
-//! nursery's size. Young large objects are not copied: reaching one sets `SURVIVED` and scans
+//! nursery's size. Because the gray list is a stack (last copied, first scanned), copying runs
+//! approximately depth-first (Moon's order) rather than Cheney's breadth-first: an object's
+//! children are copied next to each other and their subtrees follow, so a structure walked
+//! from its root later walks promoted memory mostly forward. Objects are scanned through their
+//! type's scan entries (`scan`), with this collector's visitor inlined. Young large objects are not copied: reaching one sets `SURVIVED` and scans
 //! it. Afterwards:
 //! - remembered objects get `TRACK_YOUNG` back (they no longer point into the young
 //!   generation: everything young they referenced was promoted);
