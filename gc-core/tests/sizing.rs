@@ -4,57 +4,10 @@
 
 use std::time::Duration;
 
-use gc_core::{Config, GcArray, Heap, Member, Trace};
+use gc_core::{Config, Heap};
 
-#[derive(Trace)]
-struct Node {
-    value: u64,
-    next: Member<Node>,
-}
-
-/// Allocates `count` nodes that die at once.
-fn garbage(heap: &mut Heap, count: usize) {
-    heap.scope(|s| {
-        for i in 0..count {
-            s.scope(|s| {
-                s.alloc(Node {
-                    value: i as u64,
-                    next: Member::null(),
-                })
-                .unwrap();
-            });
-        }
-    });
-}
-
-/// Builds a live set of `arrays` arrays of `len` nodes, kept in a persistent root.
-fn live_set(
-    heap: &mut Heap,
-    arrays: usize,
-    len: usize,
-) -> gc_core::Persistent<GcArray<GcArray<Node>>> {
-    heap.scope(|s| {
-        let tables = s.alloc_array::<GcArray<Node>>(arrays).unwrap();
-        for t in 0..arrays {
-            s.scope(|s| {
-                let table = s.alloc_array::<Node>(len).unwrap();
-                s.array_set(tables, t, Some(table));
-                for i in 0..len {
-                    s.scope(|s| {
-                        let n = s
-                            .alloc(Node {
-                                value: i as u64,
-                                next: Member::null(),
-                            })
-                            .unwrap();
-                        s.array_set(table, i, Some(n));
-                    });
-                }
-            });
-        }
-        s.persist(tables).unwrap()
-    })
-}
+mod live_set;
+use live_set::{garbage, live_set};
 
 #[test]
 #[cfg_attr(miri, ignore = "allocates tens of megabytes")]

@@ -96,10 +96,7 @@ impl<'s> Scope<'s> {
         value: Option<Handle<'_, U>>,
     ) -> Result<(), GcError> {
         let obj = self.resolve(h)?;
-        let target = match value {
-            Some(v) => self.resolve(v)?.as_ptr(),
-            None => std::ptr::null_mut(),
-        };
+        let target = self.resolve_target(value)?;
         // SAFETY: obj is a live array; the slice ends within this block.
         let members = unsafe { array_members::<U>(obj.payload()) };
         let m = members.get(index).ok_or(GcError::IndexOutOfBounds {

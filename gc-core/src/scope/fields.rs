@@ -93,10 +93,7 @@ impl<'s> Scope<'s> {
         value: Option<Handle<'_, U>>,
     ) -> Result<(), GcError> {
         let obj = self.resolve(h)?;
-        let target = match value {
-            Some(v) => self.resolve(v)?.as_ptr(),
-            None => std::ptr::null_mut(),
-        };
+        let target = self.resolve_target(value)?;
         // SAFETY: obj is a live T of this heap; the reference ends within this function.
         let object = unsafe { &*obj.payload().cast::<T>() };
         let member = field(object).ok_or(GcError::WrongVariant)?;

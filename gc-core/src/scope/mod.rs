@@ -164,6 +164,15 @@ impl<'s> Scope<'s> {
         Ok(ObjPtr::new(ptr).expect("a live handle's slot is filled"))
     }
 
+    /// The address a store writes for `value`: its object, or null for `None`.
+    #[inline(always)]
+    fn resolve_target<T: ?Sized>(&self, value: Option<Handle<'_, T>>) -> Result<*mut u8, GcError> {
+        match value {
+            Some(v) => Ok(self.resolve(v)?.as_ptr()),
+            None => Ok(std::ptr::null_mut()),
+        }
+    }
+
     // ----- reading ----------------------------------------------------------------------
 
     /// The object behind `h`, borrowed from the scope (so no allocation can move it meanwhile).
