@@ -39,7 +39,7 @@ use crate::addr_map::AddrSet;
 use crate::heap::HeapInner;
 use crate::large::LargeSpace;
 use crate::object::{copy_object, HeaderFlags, ObjPtr};
-use crate::old_space::OldSpace;
+use crate::old_space::{MarkCursor, OldSpace};
 use crate::pin::PinTable;
 use crate::roots::{RootProvider, RootTracer};
 use crate::trace::{SlotVisitor, Tracer};
@@ -146,6 +146,8 @@ pub(crate) struct Marker<'a> {
     nursery: (usize, usize),
     nursery_marked: &'a mut AddrSet,
     stack: &'a mut Vec<ObjPtr>,
+    /// The old-space page marked last (see `old_space::marking`).
+    cursor: MarkCursor,
 }
 
 impl SlotVisitor for Marker<'_> {
@@ -172,7 +174,7 @@ impl SlotVisitor for Marker<'_> {
                     return;
                 }
                 // SAFETY: as above.
-                unsafe { self.old.mark(obj) }
+                unsafe { self.old.mark(obj, &mut self.cursor) }
             }
         };
         // SAFETY: obj is live and unforwarded.
@@ -476,6 +478,7 @@ impl HeapInner {
             nursery: (nursery.start_addr(), nursery.capacity()),
             nursery_marked: &mut nursery_marked,
             stack: gray,
+            cursor: MarkCursor::default(),
         };
         let mutator = mutator.get_mut();
         visit_roots(&mut mutator.handles, pins, providers, &mut marker);

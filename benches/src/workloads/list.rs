@@ -47,15 +47,16 @@ fn pinion(n: u64) -> Result<u64, String> {
                 next: Member::null(),
             })
             .expect("allocation");
+        // Each node is built in one step with its link (`alloc_init`), as every other peer
+        // builds it; `head` is rebound to it, so the handle stack does not grow.
         for value in 1..n {
             s.scope(|s| {
                 let node = s
-                    .alloc(PinionNode {
+                    .alloc_init(PinionNodeInit {
                         value,
-                        next: Member::null(),
+                        next: Some(head),
                     })
                     .expect("allocation");
-                s.set(node, |c| &c.next, Some(head));
                 s.rebind(head, node);
             });
         }

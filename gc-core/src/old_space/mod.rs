@@ -68,6 +68,7 @@ const PAGES_PER_ARENA: usize = ARENA_SIZE / PAGE_SIZE;
 
 mod accounting;
 mod classes;
+mod marking;
 mod page;
 mod runs;
 #[cfg(test)]
@@ -75,6 +76,7 @@ mod tests;
 
 pub use classes::SIZE_CLASSES;
 pub(crate) use classes::{class_of, MAX_SMALL};
+pub(crate) use marking::MarkCursor;
 use page::{PageId, PageMeta, BITMAP_WORDS, NO_CLASS};
 
 /// The pages whose bits are set in `mask`, lowest first.
@@ -465,29 +467,6 @@ impl OldSpace {
             },
             slot,
         )
-    }
-
-    /// Sets the object's mark bit; returns whether it was clear.
-    ///
-    /// # Safety
-    /// `obj` is the start of an allocated slot of this space.
-    #[inline]
-    pub(crate) unsafe fn mark(&mut self, obj: ObjPtr) -> bool {
-        // SAFETY: forwarded from the caller.
-        let (id, slot) = unsafe { self.locate_trusted(obj) };
-        let meta = &mut self.arenas[id.arena as usize].pages[id.page as usize];
-        let (w, bit) = (slot / 64, 1u64 << (slot % 64));
-        let was_clear = meta.mark[w] & bit == 0;
-        meta.mark[w] |= bit;
-        was_clear
-    }
-
-    pub(crate) fn clear_marks(&mut self) {
-        for arena in self.arenas.iter_mut().filter(|a| !a.sealed) {
-            for page in arena.pages.iter_mut().filter(|p| p.class != NO_CLASS) {
-                page.mark = [0; BITMAP_WORDS];
-            }
-        }
     }
 
     /// Frees every allocated slot whose mark bit is clear, a bitmap word at a time, calling

@@ -11,11 +11,12 @@ fn alloc_mark_sweep_reuses_slots() {
     let objs: Vec<ObjPtr> = (0..100).map(|_| old.alloc(24, false).unwrap()).collect();
     assert_eq!(old.bytes_in_use(), 100 * 24);
     old.clear_marks();
+    let mut cursor = MarkCursor::default();
     for o in objs.iter().step_by(2) {
         // SAFETY: o came from this space's alloc and is allocated.
-        assert!(unsafe { old.mark(*o) });
+        assert!(unsafe { old.mark(*o, &mut cursor) });
         // SAFETY: as above.
-        assert!(!unsafe { old.mark(*o) });
+        assert!(!unsafe { old.mark(*o, &mut cursor) });
     }
     let out = old.sweep(|_| {});
     assert_eq!(out.objects_freed, 50);
@@ -41,7 +42,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
         let keep = if i < 124 { i % 31 == 0 } else { i - 124 < 80 };
         if keep {
             // SAFETY: o is an allocated slot of this space.
-            unsafe { old.mark(*o) };
+            unsafe { old.mark(*o, &mut MarkCursor::default()) };
         }
     }
     old.sweep(|_| {});
@@ -58,7 +59,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
     assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
     old.clear_marks();
     // SAFETY: fresh is an allocated slot of this space.
-    unsafe { old.mark(fresh) };
+    unsafe { old.mark(fresh, &mut MarkCursor::default()) };
     old.sweep(|_| panic!("nothing in a sealed arena may be swept"));
     // SAFETY: fresh is an allocated slot.
     assert!(!unsafe { old.is_sealed(fresh) });
@@ -91,7 +92,7 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     assert_eq!(old.committed(), 4 * PAGE_SIZE);
     old.clear_marks();
     // SAFETY: reused is an allocated slot of this space.
-    unsafe { old.mark(reused) };
+    unsafe { old.mark(reused, &mut MarkCursor::default()) };
     old.sweep(|_| panic!("the marked object is live"));
     // Time passes. One page's worth is kept; the other free page is old enough and goes back.
     old.skew_ms += 1500;
@@ -123,7 +124,7 @@ fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
     assert!(first.iter().all(|o| old.locate(o.addr()).is_some()));
     old.clear_marks();
     // SAFETY: survivor is an allocated slot of this space.
-    unsafe { old.mark(survivor) };
+    unsafe { old.mark(survivor, &mut MarkCursor::default()) };
     old.sweep(|_| {});
     assert_eq!(
         old.release_surplus(0, Duration::ZERO),
@@ -191,4 +192,28 @@ fn the_reciprocal_finds_the_slot_of_every_offset_of_every_class() {
             );
         }
     }
+}
+
+#[test]
+fn a_mark_cursor_follows_the_marks_across_pages_and_arenas() {
+    let mut old = OldSpace::new();
+    // Three size classes interleaved, so consecutive marks hop between pages, and enough
+    // objects for more than one arena.
+    let objs: Vec<ObjPtr> = (0..3_000)
+        .map(|i| old.alloc([24, 48, 2000][i % 3], false).unwrap())
+        .collect();
+    assert!(old.arena_count() > 1);
+    old.clear_marks();
+    let mut cursor = MarkCursor::default();
+    // Every third object, in an order that revisits pages: forward, then backward.
+    let marked: Vec<ObjPtr> = objs.iter().step_by(3).copied().collect();
+    for o in marked.iter().chain(marked.iter().rev()) {
+        // SAFETY: o is an allocated slot of this space.
+        unsafe { old.mark(*o, &mut cursor) };
+    }
+    for (i, o) in objs.iter().enumerate() {
+        assert_eq!(old.survives_at(o.addr(), false), i % 3 == 0, "object {i}");
+    }
+    let out = old.sweep(|_| {});
+    assert_eq!(out.objects_freed, 2_000);
 }
