@@ -95,6 +95,23 @@ impl<K: ?Sized, V> Slot<K, V> {
         }
     }
 
+    /// Writes a vacant slot at `at` field by field. (Writing a whole `Slot::vacant` built on
+    /// the stack made the processor wait on every slot of a new table: the template's narrow
+    /// stores, read back at once as wide loads, cannot be forwarded.)
+    ///
+    /// # Safety
+    /// `at` is valid for writes of a `Slot<K, V>` and properly aligned; what it held is
+    /// overwritten without being dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn write_vacant(at: *mut Slot<K, V>, hash: u64) {
+        // SAFETY: forwarded from the caller; the three writes cover every field.
+        unsafe {
+            std::ptr::addr_of_mut!((*at).hash).write(hash);
+            std::ptr::addr_of_mut!((*at).key).write(Member::null());
+            std::ptr::addr_of_mut!((*at).value).write(None);
+        }
+    }
+
     pub(crate) fn state(&self) -> SlotState<'_, V> {
         match (&self.value, self.key.is_null(), self.hash) {
             (Some(v), false, hash) => SlotState::Full(hash, v),

@@ -130,7 +130,7 @@ impl<'s> Scope<'s> {
             payload.cast::<usize>().add(1).write(slots);
             let first = payload.add(STORAGE_HEADER).cast::<Slot<K, V>>();
             for i in 0..slots {
-                first.add(i).write(Slot::vacant(Slot::<K, V>::EMPTY_HASH));
+                Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
             }
         }
         Ok(table)
@@ -333,15 +333,16 @@ impl<'s> Scope<'s> {
                     ((*header).count, (*header).tombstones, capacity)
                 };
                 let full = (count + tombstones + 1) * 8 > capacity * 7;
-                let copy = if full {
+                let source = if full {
                     None
                 } else {
                     self.check_members(value)?;
-                    // SAFETY: `value` is a live V without drop glue: a bitwise copy owns
-                    // nothing twice; it is stored before anything can collect.
-                    Some(unsafe { std::ptr::read(value) })
+                    // The value is read where it is stored, not copied out here: a copy held
+                    // in this function's frame in an `Ok` was written in narrow pieces and read
+                    // back whole a moment later, a store the processor cannot forward.
+                    Some(value as *const V)
                 };
-                (map.map(), key, hash, copy.ok_or(count + 1))
+                (map.map(), key, hash, source.ok_or(count + 1))
             };
             let hash = match hash {
                 Some(hash) => hash,
@@ -352,8 +353,8 @@ impl<'s> Scope<'s> {
                     self.heap.identity.hash(key, young)
                 },
             };
-            let value = match copy {
-                Ok(value) => value,
+            let source = match copy {
+                Ok(source) => source,
                 Err(entries) => {
                     // The map is rooted while its table grows; everything is found again after.
                     self.scope(|t| {
@@ -365,8 +366,11 @@ impl<'s> Scope<'s> {
             };
             // SAFETY: the map and key are live objects of this heap found with the value, with
             // nothing allocated since; the key's identity hash is `hash`, the table has room and
-            // the value's members are this heap's.
+            // the value's members are this heap's. `source` still points to that value: nothing
+            // ran since but the identity table's lookup, which writes no value. The value has
+            // no drop glue, so a bitwise copy owns nothing twice.
             let index = unsafe {
+                let value = std::ptr::read(source);
                 let (_, old, index) = self.put::<K, V>(map, hash, key.as_ptr(), value);
                 drop(old);
                 index
