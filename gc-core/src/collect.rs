@@ -162,25 +162,61 @@ impl SlotVisitor for Marker<'_> {
             self.nursery_marked.insert(obj.addr())
         } else {
             // SAFETY: every other reference refers to a live old or large object.
-            let flags = unsafe { obj.flags() };
-            if flags.contains(HeaderFlags::LARGE) {
-                if self.frozen && self.large.is_sealed(obj) {
+            match unsafe { self.old.mark_if_here(obj, &mut self.cursor) } {
+                // An old object: pushed without reading it (a leaf's scan does nothing), so
+                // its one read is the scan's, which the marking loop prefetches.
+                Some(newly) => {
+                    if newly {
+                        self.stack.push(obj);
+                    }
                     return;
                 }
-                self.large.mark(obj)
-            } else {
-                // SAFETY: a non-large old object is an allocated slot of the old space.
-                if self.frozen && unsafe { self.old.is_sealed(obj) } {
-                    return;
+                // A large object (few, so reading its header costs little).
+                None => {
+                    if self.frozen && self.large.is_sealed(obj) {
+                        return;
+                    }
+                    self.large.mark(obj)
                 }
-                // SAFETY: as above.
-                unsafe { self.old.mark(obj, &mut self.cursor) }
             }
         };
         // SAFETY: obj is live and unforwarded.
         if newly && unsafe { obj.type_info() }.trace.is_some() {
             self.stack.push(obj);
         }
+    }
+}
+
+/// How many marked objects are prefetched ahead of their scan.
+const MARK_LOOKAHEAD: usize = 8;
+
+/// The objects between the mark stack and their scan (a ring, oldest first).
+#[derive(Default)]
+struct MarkQueue {
+    objects: [Option<ObjPtr>; MARK_LOOKAHEAD],
+    first: usize,
+    len: usize,
+}
+
+impl MarkQueue {
+    fn is_full(&self) -> bool {
+        self.len == MARK_LOOKAHEAD
+    }
+
+    fn push(&mut self, obj: ObjPtr) {
+        debug_assert!(!self.is_full());
+        self.objects[(self.first + self.len) % MARK_LOOKAHEAD] = Some(obj);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<ObjPtr> {
+        if self.len == 0 {
+            return None;
+        }
+        let obj = self.objects[self.first].take();
+        self.first = (self.first + 1) % MARK_LOOKAHEAD;
+        self.len -= 1;
+        obj
     }
 }
 
@@ -508,7 +544,19 @@ impl HeapInner {
                 unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
             }
         }
-        while let Some(obj) = marker.stack.pop() {
+        // Marked objects go through a small queue on their way from the stack to their scan,
+        // and each is prefetched as it enters: the marker no longer reads an object when it
+        // marks it (`old_space::marking`), so this scan is the object's one read, and it finds
+        // the header in cache instead of waiting on memory (a tree reached in random order,
+        // as in splay, otherwise stalls on every object).
+        let mut ahead = MarkQueue::default();
+        loop {
+            while !ahead.is_full() {
+                let Some(obj) = marker.stack.pop() else { break };
+                crate::scan::prefetch(obj.as_ptr());
+                ahead.push(obj);
+            }
+            let Some(obj) = ahead.pop() else { break };
             // SAFETY: marked objects are live and unforwarded.
             unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
         }

@@ -102,7 +102,7 @@ pub(crate) trait ScanShape {
 /// Asks the processor to start loading the header at `target` (any address, null included:
 /// a prefetch never faults), so that a visit a few instructions later does not stall on it.
 #[inline(always)]
-fn prefetch(target: *mut u8) {
+pub(crate) fn prefetch(target: *mut u8) {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     // SAFETY: a prefetch is a hint with no architectural effect; it never faults, whatever
     // the address.

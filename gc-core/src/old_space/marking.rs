@@ -1,15 +1,15 @@
 //! Marking in the old space: the mark bits, in each page's side table.
 //!
-//! A major collection sets an object's bit through [`OldSpace::mark`], which finds the page's
-//! side table from the address alone (arena base by masking, its index in the arena's first
-//! word, the page by offset, the slot by the page's reciprocal): nothing is written to the
-//! object's page. Neighbours are marked together more often than not (objects promoted
-//! together are reached together), so the marker keeps a [`MarkCursor`] on the page it marked
-//! last, and a mark on that page skips the lookup: one comparison instead of three dependent
-//! loads.
+//! A major collection sets an object's bit through [`OldSpace::mark_if_here`], which finds
+//! the page's side table from the address alone (the arena by its base in `arena_bases`, the
+//! page by offset, the slot by the page's reciprocal): nothing is read from the object and
+//! nothing is written to its page, so the marker touches an object once, when it scans it, and
+//! can prefetch it before (see `collect.rs`). Neighbours are marked together more often than
+//! not (objects promoted together are reached together), so the marker keeps a [`MarkCursor`]
+//! on the page it marked last, and a mark on that page skips the lookup: one comparison.
 //!
 //! Invariant: a cursor lives for one marking, during which no arena is created, retired or
-//! unmapped and no side table is reached except through [`OldSpace::mark`] (marking allocates
+//! unmapped and no side table is reached except through [`OldSpace::mark_if_here`] (marking allocates
 //! nothing in this space, and the sweep runs after it), so the side table it points to stays
 //! where it is and no other borrow of it comes between.
 
@@ -34,21 +34,34 @@ impl Default for MarkCursor {
 }
 
 impl OldSpace {
-    /// Sets the object's mark bit; returns whether it was clear. `cursor` is this marking's
-    /// (see the module's invariant).
+    /// Marks the object at `obj` when it lies in this space, reading nothing from the object
+    /// (so a marker that pushes what it marks reads each object once, when it scans it):
+    /// `None` when `obj` is in none of this space's arenas (a large object), else whether its
+    /// bit was clear (`false` as well in a sealed arena, whose objects are neither marked nor
+    /// traced). `cursor` is this marking's (see the module's invariant).
     ///
     /// # Safety
-    /// `obj` is the start of an allocated slot of this space.
+    /// `obj` is a live object of this heap outside the nursery.
     #[inline(always)]
-    pub(crate) unsafe fn mark(&mut self, obj: ObjPtr, cursor: &mut MarkCursor) -> bool {
+    pub(crate) unsafe fn mark_if_here(
+        &mut self,
+        obj: ObjPtr,
+        cursor: &mut MarkCursor,
+    ) -> Option<bool> {
         let page = obj.addr() & !(PAGE_SIZE - 1);
         if page != cursor.page {
-            // SAFETY: forwarded from the caller.
-            cursor.meta = unsafe { self.page_meta_of(obj) };
+            let base = obj.addr() & !(ARENA_SIZE - 1);
+            // A lookup in a small, hot table instead of a read of the object's header.
+            let &index = self.arena_bases.get(&base)?;
+            let arena = &mut self.arenas[index as usize];
+            if arena.sealed {
+                return Some(false);
+            }
+            cursor.meta = &mut arena.pages[(obj.addr() - base) / PAGE_SIZE];
             cursor.page = page;
         }
         // SAFETY: the cursor points to the side table of obj's page, and nothing else borrows
-        // it (the module's invariant).
+        // it (the module's invariant); obj is in this space, so it starts an allocated slot.
         let meta = unsafe { &mut *cursor.meta };
         let slot = meta.slot_at(obj.addr() - page);
         debug_assert!(slot < meta.slots as usize);
@@ -58,29 +71,7 @@ impl OldSpace {
         let bit = 1u64 << (slot % 64);
         let was_clear = *word & bit == 0;
         *word |= bit;
-        was_clear
-    }
-
-    /// The side table of the page holding `obj`, found without bounds checks (the caller's
-    /// contract makes them redundant).
-    ///
-    /// # Safety
-    /// `obj` is the start of an allocated slot of this space.
-    #[inline(never)]
-    unsafe fn page_meta_of(&mut self, obj: ObjPtr) -> *mut PageMeta {
-        let base = obj.addr() & !(ARENA_SIZE - 1);
-        // SAFETY: obj lies in an arena, whose first word is the arena index (the invariant of
-        // `old_space`); the pointer keeps the provenance of the arena's region.
-        let arena = unsafe { obj.as_ptr().with_addr(base).cast::<u32>().read() } as usize;
-        debug_assert!(arena < self.arenas.len());
-        // SAFETY: the index word names a live arena of this space, and
-        // `offset / PAGE_SIZE < PAGES_PER_ARENA` because the offset is below `ARENA_SIZE`.
-        unsafe {
-            self.arenas
-                .get_unchecked_mut(arena)
-                .pages
-                .get_unchecked_mut((obj.addr() - base) / PAGE_SIZE)
-        }
+        Some(was_clear)
     }
 
     /// Clears every mark bit outside sealed arenas (a marking starts).

@@ -14,9 +14,9 @@ fn alloc_mark_sweep_reuses_slots() {
     let mut cursor = MarkCursor::default();
     for o in objs.iter().step_by(2) {
         // SAFETY: o came from this space's alloc and is allocated.
-        assert!(unsafe { old.mark(*o, &mut cursor) });
+        assert!(unsafe { old.mark_if_here(*o, &mut cursor).unwrap() });
         // SAFETY: as above.
-        assert!(!unsafe { old.mark(*o, &mut cursor) });
+        assert!(!unsafe { old.mark_if_here(*o, &mut cursor).unwrap() });
     }
     let out = old.sweep(|_| {});
     assert_eq!(out.objects_freed, 50);
@@ -42,7 +42,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
         let keep = if i < 124 { i % 31 == 0 } else { i - 124 < 80 };
         if keep {
             // SAFETY: o is an allocated slot of this space.
-            unsafe { old.mark(*o, &mut MarkCursor::default()) };
+            unsafe { old.mark_if_here(*o, &mut MarkCursor::default()).unwrap() };
         }
     }
     old.sweep(|_| {});
@@ -59,7 +59,7 @@ fn new_pages_come_from_the_fullest_arena_and_sealed_arenas_are_left_alone() {
     assert_eq!(old.arenas.len(), 3, "sealed arenas get no new objects");
     old.clear_marks();
     // SAFETY: fresh is an allocated slot of this space.
-    unsafe { old.mark(fresh, &mut MarkCursor::default()) };
+    unsafe { old.mark_if_here(fresh, &mut MarkCursor::default()).unwrap() };
     old.sweep(|_| panic!("nothing in a sealed arena may be swept"));
     // SAFETY: fresh is an allocated slot.
     assert!(!unsafe { old.is_sealed(fresh) });
@@ -92,7 +92,10 @@ fn empty_pages_stay_committed_until_the_retention_policy_releases_them() {
     assert_eq!(old.committed(), 4 * PAGE_SIZE);
     old.clear_marks();
     // SAFETY: reused is an allocated slot of this space.
-    unsafe { old.mark(reused, &mut MarkCursor::default()) };
+    unsafe {
+        old.mark_if_here(reused, &mut MarkCursor::default())
+            .unwrap()
+    };
     old.sweep(|_| panic!("the marked object is live"));
     // Time passes. One page's worth is kept; the other free page is old enough and goes back.
     old.skew_ms += 1500;
@@ -124,7 +127,10 @@ fn an_arena_emptied_and_released_is_unmapped_and_the_last_takes_its_index() {
     assert!(first.iter().all(|o| old.locate(o.addr()).is_some()));
     old.clear_marks();
     // SAFETY: survivor is an allocated slot of this space.
-    unsafe { old.mark(survivor, &mut MarkCursor::default()) };
+    unsafe {
+        old.mark_if_here(survivor, &mut MarkCursor::default())
+            .unwrap()
+    };
     old.sweep(|_| {});
     assert_eq!(
         old.release_surplus(0, Duration::ZERO),
@@ -209,7 +215,7 @@ fn a_mark_cursor_follows_the_marks_across_pages_and_arenas() {
     let marked: Vec<ObjPtr> = objs.iter().step_by(3).copied().collect();
     for o in marked.iter().chain(marked.iter().rev()) {
         // SAFETY: o is an allocated slot of this space.
-        unsafe { old.mark(*o, &mut cursor) };
+        unsafe { old.mark_if_here(*o, &mut cursor).unwrap() };
     }
     for (i, o) in objs.iter().enumerate() {
         assert_eq!(old.survives_at(o.addr(), false), i % 3 == 0, "object {i}");
