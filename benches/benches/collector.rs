@@ -1,7 +1,8 @@
 //! Collector micro-benchmarks: the write-barrier fast paths, one minor collection of a 4 MB
 //! nursery at 0%, 10% and 50% survival, major-collection throughput over live data (with the
-//! measured bytes of overhead per object printed beside it; a live tree and a live list), and a
-//! minor collection with no survivors beside a million persistent roots to old objects.
+//! measured bytes of overhead per object printed beside it; a live tree, a live list and a
+//! search tree reached in random order), and a minor collection with no survivors beside a
+//! million persistent roots to old objects.
 //!
 //! `cargo bench -p benches --bench collector`
 
@@ -116,6 +117,7 @@ fn major_collection(c: &mut Criterion) {
     });
     group.finish();
     major_collection_live_list(c);
+    major_collection_random_tree(c);
 }
 
 /// A major collection of a live 4-million-node list built by pushing at the head: the marker's
@@ -152,6 +154,73 @@ fn major_collection_live_list(c: &mut Criterion) {
         black_box(s.get(head));
     });
     group.finish();
+}
+
+/// A major collection of a live binary search tree of 1 million random keys, inserted one at a
+/// time: its nodes were promoted in insertion order, so marking reaches them in an order
+/// unrelated to their addresses (the case of most real heaps, and of splay), where marking
+/// waits on memory unless it prefetches.
+fn major_collection_random_tree(c: &mut Criterion) {
+    const NODES: u64 = 1_000_000;
+    let mut group = c.benchmark_group("major_collection_random_tree");
+    group.sample_size(20);
+    let mut heap = Heap::new(Config::default()).unwrap();
+    heap.scope(|s| {
+        let root = s
+            .alloc_init(SearchNodeInit {
+                key: u64::MAX / 2,
+                left: None,
+                right: None,
+            })
+            .unwrap();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 1..NODES {
+            // xorshift64: a fixed sequence, the same tree in every run.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = x;
+            s.scope(|s| {
+                let cursor = s.dup(root);
+                loop {
+                    let node = s.get(cursor);
+                    let go_left = key < node.key;
+                    let next = if go_left { &node.left } else { &node.right };
+                    if s.rebind_to(cursor, next) {
+                        continue;
+                    }
+                    let leaf = s
+                        .alloc_init(SearchNodeInit {
+                            key,
+                            left: None,
+                            right: None,
+                        })
+                        .unwrap();
+                    if go_left {
+                        s.set(cursor, |n| &n.left, Some(leaf));
+                    } else {
+                        s.set(cursor, |n| &n.right, Some(leaf));
+                    }
+                    break;
+                }
+            });
+        }
+        s.collect_major();
+        group.throughput(Throughput::Elements(NODES));
+        group.bench_function(BenchmarkId::new("nodes", NODES), |b| {
+            b.iter(|| s.collect_major())
+        });
+        black_box(s.get(root));
+    });
+    group.finish();
+}
+
+/// A search tree node.
+#[derive(Trace)]
+struct SearchNode {
+    key: u64,
+    left: Member<SearchNode>,
+    right: Member<SearchNode>,
 }
 
 /// A list cell: one value, one link.

@@ -22,6 +22,11 @@ pub(crate) struct MarkCursor {
     /// The page's base address; 0 before the first mark (no page starts at address 0).
     page: usize,
     meta: *mut PageMeta,
+    /// The base of that page's arena (0 before the first mark) and its index, so that a mark
+    /// on another page of the same arena skips the table lookup too (a tree's two children
+    /// often lie on two pages of one arena, and marking alternates between them).
+    arena_base: usize,
+    arena: u32,
 }
 
 impl Default for MarkCursor {
@@ -29,6 +34,8 @@ impl Default for MarkCursor {
         MarkCursor {
             page: 0,
             meta: std::ptr::null_mut(),
+            arena_base: 0,
+            arena: 0,
         }
     }
 }
@@ -51,9 +58,12 @@ impl OldSpace {
         let page = obj.addr() & !(PAGE_SIZE - 1);
         if page != cursor.page {
             let base = obj.addr() & !(ARENA_SIZE - 1);
-            // A lookup in a small, hot table instead of a read of the object's header.
-            let &index = self.arena_bases.get(&base)?;
-            let arena = &mut self.arenas[index as usize];
+            if base != cursor.arena_base {
+                // A lookup in a small, hot table instead of a read of the object's header.
+                cursor.arena = *self.arena_bases.get(&base)?;
+                cursor.arena_base = base;
+            }
+            let arena = &mut self.arenas[cursor.arena as usize];
             if arena.sealed {
                 return Some(false);
             }
