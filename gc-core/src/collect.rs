@@ -525,6 +525,30 @@ impl HeapInner {
         } = self;
         let mut nursery_marked = AddrSet::default();
         let frozen = self.frozen;
+        let mutator = mutator.get_mut();
+        // Roots among the frozen: objects the mutator stored into, and remembered ones (old
+        // parents of pinned young objects at freeze time). Found before marking starts: the
+        // mark cursor must be the only reader of the side tables while it is in use
+        // (`old_space::marking`).
+        let frozen_roots: Vec<ObjPtr> = if frozen {
+            mutator
+                .frozen_dirty
+                .iter()
+                .copied()
+                .chain(mutator.remembered.iter().copied().filter(|&o| {
+                    // SAFETY: remembered objects are live old or large objects.
+                    unsafe {
+                        if o.flags().contains(HeaderFlags::LARGE) {
+                            large.is_sealed(o)
+                        } else {
+                            old.is_sealed(o)
+                        }
+                    }
+                }))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut marker = Marker {
             old: &mut *old,
             large: &mut *large,
@@ -534,33 +558,13 @@ impl HeapInner {
             stack: gray,
             cursor: MarkCursor::default(),
         };
-        let mutator = mutator.get_mut();
         visit_roots(&mut mutator.handles, pins, providers, &mut marker);
         for slot in persistent.all_roots() {
             marker.visit(Cell::from_mut(slot));
         }
-        if frozen {
-            // Roots among the frozen: objects the mutator stored into, and remembered ones
-            // (old parents of pinned young objects at freeze time).
-            let frozen_roots: Vec<ObjPtr> = mutator
-                .frozen_dirty
-                .iter()
-                .copied()
-                .chain(mutator.remembered.iter().copied().filter(|&o| {
-                    // SAFETY: remembered objects are live old or large objects.
-                    unsafe {
-                        if o.flags().contains(HeaderFlags::LARGE) {
-                            marker.large.is_sealed(o)
-                        } else {
-                            marker.old.is_sealed(o)
-                        }
-                    }
-                }))
-                .collect();
-            for obj in frozen_roots {
-                // SAFETY: frozen objects are live and unforwarded; tracing only reads them.
-                unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
-            }
+        for obj in frozen_roots {
+            // SAFETY: frozen objects are live and unforwarded; tracing only reads them.
+            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
         }
         // The marker no longer reads an old object when it marks it (`old_space::marking`):
         // it prefetches the object as it pushes it, and the object's one read is its scan
