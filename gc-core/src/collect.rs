@@ -8,8 +8,13 @@
 //! a gray stack and scanned in turn, so the work is proportional to the survivors, never to the
 //! nursery's size. Because the gray list is a stack (last copied, first scanned), copying runs
 //! approximately depth-first (Moon's order) rather than Cheney's breadth-first: an object's
-//! children are copied next to each other and their subtrees follow, so a structure walked
-//! from its root later walks promoted memory mostly forward. Objects are scanned through their
+//! children are copied next to each other and their subtrees follow. A fixed layout's
+//! references are visited last field first (`SlotVisitor::last_first`), so the first field's
+//! referent is pushed last and its subtree is copied next: a structure ends up laid out in the
+//! order a program walks it, first field first (a tree in pre-order, left subtree first), and
+//! such a walk reads promoted memory forward. (Visited first field first, the copy ran the last
+//! subtree first, and checking a promoted binary tree took twice as long.) Marking visits in
+//! the same order, so it too walks the layout forward. Objects are scanned through their
 //! type's scan entries (`scan`), with this collector's visitor inlined. Young large objects are not copied: reaching one sets `SURVIVED` and scans
 //! it. Afterwards:
 //! - remembered objects get `TRACK_YOUNG` back (they no longer point into the young
@@ -63,6 +68,13 @@ pub(crate) struct Evacuator<'a> {
 }
 
 impl SlotVisitor for Evacuator<'_> {
+    // The last field's referent is copied and pushed first, so the first field's is scanned
+    // first (see the copy order in the module comment).
+    #[inline(always)]
+    fn last_first() -> bool {
+        true
+    }
+
     // Inlined into every type's minor-collection scan entry (the `scan` module).
     #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
@@ -151,6 +163,13 @@ pub(crate) struct Marker<'a> {
 }
 
 impl SlotVisitor for Marker<'_> {
+    // As in evacuation: the first field's referent is pushed last, so it is scanned first,
+    // which walks a structure in the order its promotion laid it out.
+    #[inline(always)]
+    fn last_first() -> bool {
+        true
+    }
+
     // Inlined into every type's major-collection scan entry (the `scan` module).
     #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {

@@ -137,8 +137,15 @@ unsafe fn scan_value<T: Trace, V: SlotVisitor>(at: *mut u8, visitor: &mut V) {
         // the targets first bought nothing here: siblings tend to share cache lines.)
         Some(mut words) => {
             while words != 0 {
-                let i = words.trailing_zeros() as usize;
-                words &= words - 1;
+                let i = if V::last_first() {
+                    let i = 63 - words.leading_zeros() as usize;
+                    words &= !(1 << i);
+                    i
+                } else {
+                    let i = words.trailing_zeros() as usize;
+                    words &= words - 1;
+                    i
+                };
                 // SAFETY: word i of the value is a Member (the REF_WORDS contract of `Trace`),
                 // `repr(transparent)` over a `Cell<*mut u8>`.
                 visit_slot(unsafe { &*at.add(i * 8).cast::<Cell<*mut u8>>() }, visitor);
