@@ -374,7 +374,16 @@ impl<'s> Scope<'s> {
         &mut self,
         f: impl for<'i> FnOnce(&mut Scope<'i>) -> Handle<'i, T>,
     ) -> Handle<'s, T> {
-        panic_on(self.try_escape(|inner| Ok(f(inner))))
+        // `try_escape` without its `Result`, which the hottest callers (a tree built bottom-up
+        // escapes once per node) would otherwise pass through memory and test.
+        let ptr = {
+            let mut inner = Scope::enter(self.heap);
+            let h = f(&mut inner);
+            panic_on(inner.resolve(h)).as_ptr()
+            // The inner scope ends here: its handles are popped.
+        };
+        // Nothing can collect between the resolve and this push (no allocation).
+        self.push(ptr)
     }
 
     /// [`Scope::escape`] for closures that can fail: the error passes through, the handle is
