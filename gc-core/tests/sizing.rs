@@ -52,15 +52,25 @@ fn the_nursery_grows_where_nothing_survives_up_to_a_third_of_the_live_heap() {
 
 #[test]
 #[cfg_attr(miri, ignore = "allocates tens of megabytes")]
-fn the_nursery_shrinks_to_its_minimum_when_copying_misses_the_goal() {
-    // A goal no copy can meet: every collection that copies anything shrinks the nursery.
+fn the_nursery_shrinks_when_copying_misses_the_goal() {
+    // A goal no collection can meet, not even its fixed part (roots and bookkeeping): the
+    // policy then sizes the nursery for copying to take about twice that fixed part (see
+    // `young_sizing`), which, with almost everything surviving, is far below the initial size.
+    // (How far depends on measured pauses; the exact sizes are the pure policy's unit tests.
+    // This test once asserted the minimum, which held only when the measured fixed part came
+    // out near zero.)
     let config = Config::default()
         .with_minor_pause(Duration::from_nanos(1))
         .with_nursery_bounds(Some(256 << 10), None);
     let mut heap = Heap::new(config).unwrap();
     let _live = live_set(&mut heap, 20, 20_000);
     let stats = heap.stats();
-    assert_eq!(stats.nursery_size, 256 << 10);
+    assert!(
+        stats.nursery_size < gc_core::DEFAULT_NURSERY_SIZE,
+        "nursery {} B",
+        stats.nursery_size
+    );
+    assert!(stats.nursery_size >= 256 << 10);
     assert!(stats.minor_pauses.count > 0);
     assert!(stats.minor_pauses.p99 >= stats.minor_pauses.p50);
 }
