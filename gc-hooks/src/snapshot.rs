@@ -181,21 +181,26 @@ mod tests {
     fn readers_on_other_threads_never_see_a_torn_snapshot() {
         let publisher = StatsPublisher::default();
         let reader = publisher.reader();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop2 = stop.clone();
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let reads = std::sync::Arc::new(AtomicU64::new(0));
+        let (stop2, reads2) = (stop.clone(), reads.clone());
         let t = std::thread::spawn(move || {
-            let mut reads = 0u64;
-            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop2.load(Ordering::Relaxed) {
                 let s = reader.read().to_array();
                 assert!(s.iter().all(|&v| v == s[0]), "torn snapshot: {s:?}");
-                reads += 1;
+                reads2.fetch_add(1, Ordering::Relaxed);
             }
-            reads
         });
-        for k in 0..200_000u64 {
+        // Publishes until the reader has overlapped many of them: on a loaded machine the
+        // reader may not even start before a fixed number of publishes is over.
+        let mut k = 0u64;
+        while k < 200_000 || reads.load(Ordering::Relaxed) < 10_000 {
             publisher.publish(StatsSnapshot::from_array([k; FIELDS]));
+            k += 1;
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(t.join().unwrap() > 0);
+        stop.store(true, Ordering::Relaxed);
+        t.join().unwrap();
+        assert!(reads.load(Ordering::Relaxed) >= 10_000);
     }
 }
