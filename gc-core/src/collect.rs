@@ -185,10 +185,20 @@ impl SlotVisitor for Marker<'_> {
                 // An old object: pushed without reading it (a leaf's scan does nothing), so
                 // its one read is the scan's, which the marking loop prefetches.
                 Some(newly) => {
-                    if newly {
-                        crate::scan::prefetch(obj.as_ptr());
-                        self.stack.push(obj);
+                    if !newly {
+                        return;
                     }
+                    // Past a few thousand entries (a reference array of a million leaves is
+                    // scanned in one go), the header is read now to keep leaves off the
+                    // stack, which would otherwise grow by the array's length.
+                    if self.stack.len() >= MARK_STACK_LEAF_LIMIT
+                        // SAFETY: obj is a live, unforwarded old object.
+                        && unsafe { obj.type_info() }.trace.is_none()
+                    {
+                        return;
+                    }
+                    crate::scan::prefetch(obj.as_ptr());
+                    self.stack.push(obj);
                     return;
                 }
                 // A large object (few, so reading its header costs little).
@@ -206,6 +216,10 @@ impl SlotVisitor for Marker<'_> {
         }
     }
 }
+
+/// Up to this many entries, the mark stack takes old objects without their headers being read
+/// (leaves included: their scan does nothing); past it, leaves are kept off it.
+const MARK_STACK_LEAF_LIMIT: usize = 4096;
 
 /// How many marked objects wait, prefetched, between the mark stack and their scan (a power of
 /// two).
