@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::{pinion_tree, Small, Tree};
+use benches::{pinion_list, pinion_tree, Small, Tree};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gc_core::{Config, Heap, Member, Trace};
 
@@ -129,23 +129,7 @@ fn major_collection_live_list(c: &mut Criterion) {
     group.sample_size(20);
     let mut heap = Heap::new(Config::default()).unwrap();
     heap.scope(|s| {
-        let head = s
-            .alloc_init(ListNodeInit {
-                value: 0,
-                next: None,
-            })
-            .unwrap();
-        for value in 1..NODES {
-            s.scope(|s| {
-                let node = s
-                    .alloc_init(ListNodeInit {
-                        value,
-                        next: Some(head),
-                    })
-                    .unwrap();
-                s.rebind(head, node);
-            });
-        }
+        let head = pinion_list(s, NODES);
         s.collect_major();
         group.throughput(Throughput::Elements(NODES));
         group.bench_function(BenchmarkId::new("nodes", NODES), |b| {
@@ -221,13 +205,6 @@ struct SearchNode {
     key: u64,
     left: Member<SearchNode>,
     right: Member<SearchNode>,
-}
-
-/// A list cell: one value, one link.
-#[derive(Trace)]
-struct ListNode {
-    value: u64,
-    next: Member<ListNode>,
 }
 
 /// A minor collection with no survivors (a nursery of garbage), with no persistent roots and

@@ -54,6 +54,39 @@ pub fn pinion_tree<'s>(s: &mut Scope<'s>, depth: u32) -> Handle<'s, Tree> {
     })
 }
 
+/// A list cell for Pinion: one value, one link.
+#[derive(Trace, Debug)]
+pub struct ListNode {
+    /// The cell's value.
+    pub value: u64,
+    /// The next cell (null at the end).
+    pub next: Member<ListNode>,
+}
+
+/// Builds a list of `n` cells (at least one) by pushing at the head, cell `i` holding `i`; each
+/// cell is built in one step with its link (`Scope::alloc_init`), as every other peer builds
+/// it, and the head's handle is rebound to it, so the handle stack does not grow.
+pub fn pinion_list<'s>(s: &mut Scope<'s>, n: u64) -> Handle<'s, ListNode> {
+    let head = s
+        .alloc_init(ListNodeInit {
+            value: 0,
+            next: None,
+        })
+        .expect("allocation");
+    for value in 1..n {
+        s.scope(|s| {
+            let node = s
+                .alloc_init(ListNodeInit {
+                    value,
+                    next: Some(head),
+                })
+                .expect("allocation");
+            s.rebind(head, node);
+        });
+    }
+    head
+}
+
 /// Counts the nodes of a Pinion tree without rooting them.
 pub fn pinion_check(s: &Scope<'_>, tree: &Tree) -> u64 {
     match (s.deref(&tree.left), s.deref(&tree.right)) {

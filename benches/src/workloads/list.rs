@@ -5,8 +5,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gc_core::{Member, Trace};
-
 /// Runs the list workload of `n` nodes for `peer`.
 pub fn run(peer: &str, n: u64) -> Result<Vec<String>, String> {
     let sum = match peer {
@@ -32,34 +30,10 @@ fn line(n: u64, sum: u64) -> String {
     format!("list of {n} nodes\t sum: {sum}")
 }
 
-#[derive(Trace)]
-struct PinionNode {
-    value: u64,
-    next: Member<PinionNode>,
-}
-
 fn pinion(n: u64) -> Result<u64, String> {
     let mut heap = super::pinion_heap()?;
     Ok(heap.scope(|s| {
-        let head = s
-            .alloc(PinionNode {
-                value: 0,
-                next: Member::null(),
-            })
-            .expect("allocation");
-        // Each node is built in one step with its link (`alloc_init`), as every other peer
-        // builds it; `head` is rebound to it, so the handle stack does not grow.
-        for value in 1..n {
-            s.scope(|s| {
-                let node = s
-                    .alloc_init(PinionNodeInit {
-                        value,
-                        next: Some(head),
-                    })
-                    .expect("allocation");
-                s.rebind(head, node);
-            });
-        }
+        let head = crate::pinion_list(s, n);
         let mut sum = 0;
         let mut cur = Some(s.get(head));
         while let Some(node) = cur {
