@@ -16,11 +16,17 @@
 use super::{classes, OldSpace, PAGES_PER_ARENA, PAGE_SIZE};
 
 impl OldSpace {
-    /// Bytes of committed arena pages (see the module comment).
+    /// Bytes of committed arena pages (see the module comment), from the running count.
     pub(crate) fn committed(&self) -> usize {
+        self.committed_pages * PAGE_SIZE
+    }
+
+    /// The committed pages recounted from every arena's bits, which the running count must
+    /// equal (the verifier checks it).
+    pub(crate) fn committed_recount(&self) -> usize {
         self.arenas
             .iter()
-            .map(|a| a.committed.count_ones() as usize * PAGE_SIZE)
+            .map(|a| a.committed.count_ones() as usize)
             .sum()
     }
 

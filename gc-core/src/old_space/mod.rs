@@ -130,6 +130,9 @@ pub(crate) struct OldSpace {
     skew_ms: u64,
     /// Promotion's open run of each size class (see `runs.rs`).
     runs: Vec<runs::Run>,
+    /// The committed bits of every arena, counted (see `accounting.rs`): kept as pages change
+    /// so that reading the footprint after each minor collection costs nothing per arena.
+    committed_pages: usize,
 }
 
 /// What a sweep found.
@@ -151,6 +154,7 @@ impl OldSpace {
             #[cfg(test)]
             skew_ms: 0,
             runs: vec![runs::Run::EMPTY; SIZE_CLASSES.len()],
+            committed_pages: 0,
         }
     }
 
@@ -199,7 +203,10 @@ impl OldSpace {
         let page = choice.trailing_zeros(); // low pages first
         arena.free &= !(1 << page);
         arena.used += 1;
-        arena.committed |= 1 << page; // committed (again) once written
+        if arena.committed & (1 << page) == 0 {
+            arena.committed |= 1 << page; // committed (again) once written
+            self.committed_pages += 1;
+        }
         Some(PageId {
             arena: a as u32,
             page,
@@ -212,6 +219,7 @@ impl OldSpace {
         for page in bits(arena.free & arena.committed) {
             arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
             arena.committed &= !(1 << page);
+            self.committed_pages -= 1;
             self.bytes_returned += PAGE_SIZE as u64;
         }
     }
@@ -248,6 +256,7 @@ impl OldSpace {
                 let arena = &mut self.arenas[a];
                 arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
                 arena.committed &= !(1 << page);
+                self.committed_pages -= 1;
                 self.bytes_returned += PAGE_SIZE as u64;
             }
         }
@@ -274,6 +283,7 @@ impl OldSpace {
                 continue;
             }
             self.arena_bases.remove(&arena.region.start().addr());
+            self.committed_pages -= arena.committed.count_ones() as usize;
             self.arenas.swap_remove(a); // drops the region: the mapping goes
             retired = true;
             if let Some(moved) = self.arenas.get(a) {
@@ -416,6 +426,7 @@ impl OldSpace {
         self.arena_bases.insert(region.start().addr(), index);
         // Page 0 is the arena header; pages 1.. are for objects, handed out low first.
         let free = !0b11;
+        self.committed_pages += 2;
         self.arenas.push(Arena {
             region,
             pages,
@@ -626,6 +637,13 @@ impl OldSpace {
                     ));
                 }
             }
+        }
+        let recount = self.committed_recount();
+        if recount != self.committed_pages {
+            problems.push(format!(
+                "{} committed pages counted, but the arenas' bits hold {recount}",
+                self.committed_pages
+            ));
         }
         let mut bytes = 0;
         for (class, list) in self.available.iter().enumerate() {

@@ -22,8 +22,8 @@
 //!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
 //!   exactly for those listed as young, `TRACK_YOUNG` only on old objects, `SURVIVED` and
 //!   `FORWARDED` never outside a collection;
-//! - *free lists hold no live object*: the allocator's page lists and counts agree with the
-//!   bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
+//! - *free lists hold no live object*: the allocator's page lists and counts (the running
+//!   count of committed pages among them) agree with the bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
 //! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue, and every old
 //!   object with drop glue lies on a page the sweep hands over (`PageMeta::drops`);
 //! - *identity hashes*: `HASHED` is set exactly on the objects in the identity table, and the
