@@ -18,23 +18,30 @@
 //! and in the model, and every check also confirms that it has not moved (its data is still
 //! where the guard's pointer says). Operations that touch bytes, end pins or check the heap
 //! first wait for the C thread's outstanding jobs.
+//!
+//! This module keeps the levels, roots and the operations on them; the other operations live
+//! by concept in `alloc`, `stores`, `pins`, `lasting` (persistent roots, weak references,
+//! identity hashes) and `inline` (arrays of inline values), the checks in `check`.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use gc_core::{GcError, Heap, Member, Pinned, RawGc, Scope};
+use gc_core::{Heap, Member, Pinned, RawGc, Scope};
 
-use crate::cthread::{checksum, CThread};
+use crate::cthread::CThread;
 use crate::model::Model;
 use crate::objects::{
-    big_data, bytes_from_seed, AnyHandle, AnyPersistent, AnyWeak, BigNode, DropLedger, DropNode,
-    Elem, Kind, Node, Probe,
+    AnyHandle, AnyPersistent, AnyWeak, BigNode, DropLedger, DropNode, Elem, Kind, Node,
 };
 use crate::ops::Op;
 use crate::settings::HeapSettings;
 
+mod alloc;
 mod check;
 mod inline;
+mod lasting;
+mod pins;
+mod stores;
 
 /// Deepest scope nesting a program may reach (deeper `push-scope`s do nothing).
 pub const MAX_DEPTH: usize = 8;
@@ -434,145 +441,15 @@ impl Executor<'_> {
         ) {
             self.make_room(s, level);
         }
-        let alloc_err = |e: gc_core::GcError| Failure {
-            op_index: at,
-            message: format!("allocation failed: {e}"),
-        };
         match op {
-            Op::AllocNode { payload } => {
-                let id = self.model.add(Kind::Node, payload, Vec::new(), 0);
-                let h = s.alloc(Node::new(id, payload)).map_err(alloc_err)?;
-                self.root(s, level, id, AnyHandle::Node(h));
-            }
-            Op::AllocDrop { payload } => {
-                let id = self.model.add(Kind::Drop, payload, Vec::new(), 0);
-                let h = s
-                    .alloc(DropNode {
-                        id,
-                        payload,
-                        probe: Probe { id },
-                        refs: [Member::null(), Member::null()],
-                    })
-                    .map_err(alloc_err)?;
-                self.root(s, level, id, AnyHandle::Drop(h));
-            }
-            Op::AllocBig { payload } => {
-                let id = self.model.add(Kind::Big, payload, Vec::new(), 0);
-                let h = s
-                    .alloc(BigNode {
-                        id,
-                        data: big_data(payload),
-                        refs: [Member::null(), Member::null()],
-                    })
-                    .map_err(alloc_err)?;
-                self.root(s, level, id, AnyHandle::Big(h));
-            }
-            Op::AllocBytes { len, seed } => {
-                let bytes = bytes_from_seed(len as usize, seed);
-                let h = s.alloc_bytes(&bytes).map_err(alloc_err)?;
-                let id = self.model.add(Kind::Bytes, 0, bytes, 0);
-                self.root(s, level, id, AnyHandle::Bytes(h));
-            }
-            Op::AllocArray { len } => {
-                let h = s.alloc_array::<Node>(len as usize).map_err(alloc_err)?;
-                let id = self.model.add(Kind::Array, 0, Vec::new(), len as usize);
-                self.root(s, level, id, AnyHandle::Array(h));
-            }
-            Op::AllocInit {
-                payload,
-                left,
-                right,
-                old,
-            } => {
-                let pick = |r: Option<u32>| {
-                    r.and_then(|r| pick_of_kind(&level.view, Kind::Node, r))
-                        .map(|(id, h)| (id, h.as_node().expect("a node root")))
-                };
-                let (l, r) = (pick(left), pick(right));
-                let id = self.model.add(Kind::Node, payload, Vec::new(), 0);
-                let init = crate::objects::NodeInit {
-                    id,
-                    payload: std::cell::Cell::new(payload),
-                    refs: [l.map(|x| x.1), r.map(|x| x.1)],
-                    bytes: None,
-                    array: None,
-                    dropper: None,
-                    big: None,
-                };
-                let h = if old {
-                    s.alloc_init_nonmoving(init)
-                } else {
-                    s.alloc_init(init)
-                }
-                .map_err(alloc_err)?;
-                let slots = &mut self.model.get_mut(id).slots;
-                slots[0] = l.map(|x| x.0);
-                slots[1] = r.map(|x| x.0);
-                self.root(s, level, id, AnyHandle::Node(h));
-            }
-            Op::Write { src, slot, dst } => {
-                let view = &level.view;
-                let Some(&(src_id, src_h)) = pick(view, src) else {
-                    return Ok(());
-                };
-                let n = self.model.get(src_id).slots.len();
-                if n == 0 {
-                    return Ok(());
-                }
-                let slot = slot as usize % n;
-                let want = src_h.kind().slot_kinds(n)[slot];
-                let target = dst.and_then(|d| pick_of_kind(view, want, d));
-                store(s, src_h, slot, target.map(|t| t.1))
-                    .map_err(|e| self.fail(at, format!("write failed: {e}")))?;
-                self.model.get_mut(src_id).slots[slot] = target.map(|t| t.0);
-            }
-            Op::CopyRange {
-                src,
-                dst,
-                from,
-                to,
-                len,
-            } => {
-                let arrays: Vec<(u64, AnyHandle<'s>)> = level
-                    .view
-                    .iter()
-                    .copied()
-                    .filter(|(_, h)| h.kind() == Kind::Array)
-                    .collect();
-                let (Some(&(sid, AnyHandle::Array(sh))), Some(&(did, AnyHandle::Array(dh)))) =
-                    (pick(&arrays, src), pick(&arrays, dst))
-                else {
-                    return Ok(());
-                };
-                let (slen, dlen) = (s.array_len(sh), s.array_len(dh));
-                if slen == 0 || dlen == 0 {
-                    return Ok(());
-                }
-                let (from, to) = (from as usize % slen, to as usize % dlen);
-                let n = (len as usize).min(slen - from).min(dlen - to);
-                // One bulk copy through the store path (the ranges may overlap).
-                s.try_array_copy(sh, from, dh, to, n)
-                    .map_err(|e| self.fail(at, format!("array copy failed: {e}")))?;
-                let copied: Vec<Option<u64>> = self.model.get(sid).slots[from..from + n].to_vec();
-                self.model.get_mut(did).slots[to..to + n].copy_from_slice(&copied);
-            }
-            Op::WriteBytes {
-                root,
-                offset,
-                value,
-            } => {
-                self.wait_c(at)?;
-                let Some((id, AnyHandle::Bytes(h))) = pick_of_kind(&level.view, Kind::Bytes, root)
-                else {
-                    return Ok(());
-                };
-                let bytes = s.bytes_mut(h);
-                if bytes.is_empty() {
-                    return Ok(());
-                }
-                let i = offset as usize % bytes.len();
-                bytes[i] = value;
-                self.model.get_mut(id).bytes[i] = value;
+            Op::AllocNode { .. }
+            | Op::AllocDrop { .. }
+            | Op::AllocBig { .. }
+            | Op::AllocBytes { .. }
+            | Op::AllocArray { .. }
+            | Op::AllocInit { .. } => self.apply_alloc(s, level, op, at)?,
+            Op::Write { .. } | Op::CopyRange { .. } | Op::WriteBytes { .. } => {
+                self.apply_store(s, level, op, at)?
             }
             Op::DropRoot { root } => {
                 let own = level.view.len() - level.base;
@@ -589,196 +466,19 @@ impl Executor<'_> {
                     node.payload.set(node.payload.get() ^ 0x100);
                 }
             }
-            Op::Pin { root } => {
-                let Some(&(id, h)) = pick(&level.view, root) else {
-                    return Ok(());
-                };
-                if h.kind() == Kind::Vec {
-                    // A vector's pin holds its storage, not the vector, which the model does
-                    // not represent; vector pinning is tested in gc-core's `tests/inline.rs`.
-                    return Ok(());
-                }
-                let pinned = crate::with_handle!(h, h => s.pin(h));
-                match pinned {
-                    Ok(guard) => {
-                        if self.pins.len() >= MAX_PINS {
-                            self.wait_c(at)?;
-                            self.pins.remove(0);
-                        }
-                        self.pins.push((id, h.kind(), guard));
-                    }
-                    Err(GcError::PinLimitReached { .. } | GcError::PinningDisabled) => {}
-                    Err(e) => return Err(self.fail(at, format!("pin failed: {e}"))),
-                }
-            }
-            Op::Unpin { pin } | Op::DropPin { pin } | Op::ForeignUnpin { pin } => {
-                if self.pins.is_empty() {
-                    return Ok(());
-                }
-                self.wait_c(at)?;
-                let i = pin as usize % self.pins.len();
-                let (_, _, guard) = self.pins.remove(i);
-                match op {
-                    Op::Unpin { .. } => s
-                        .unpin(guard)
-                        .map_err(|e| self.fail(at, format!("unpin failed: {e}")))?,
-                    Op::ForeignUnpin { .. } => {
-                        // Refused, and the guard, dropped by the refused call, ends the pin on
-                        // its own heap: the model forgets the pin as for `drop-pin`.
-                        let other = match &mut self.foreign {
-                            Some(h) => h,
-                            None => self.foreign.insert(
-                                Heap::new(gc_core::Config::default())
-                                    .map_err(|e| self.fail(at, format!("second heap: {e}")))?,
-                            ),
-                        };
-                        let refused = other.scope(|o| o.unpin(guard));
-                        if refused != Err(GcError::NotPinned) {
-                            return Err(self.fail(
-                                at,
-                                format!("another heap's scope ended a pin: {refused:?}"),
-                            ));
-                        }
-                    }
-                    _ => drop(guard),
-                }
-            }
-            Op::PinnedWrite { pin, offset, value } => {
-                self.wait_c(at)?;
-                let Some(i) = self.pinned_bytes(pin) else {
-                    return Ok(());
-                };
-                let (id, _, guard) = &self.pins[i];
-                if guard.is_empty() {
-                    return Ok(());
-                }
-                let offset = offset as usize % guard.len();
-                // SAFETY: the guard keeps the byte string alive and in place, and nothing else
-                // touches its bytes now (the C thread is idle).
-                unsafe { guard.as_ptr().add(offset).write(value) };
-                let id = *id;
-                self.model.get_mut(id).bytes[offset] = value;
-            }
-            Op::Ffi {
-                root,
-                offset,
-                value,
-            } => {
-                self.wait_c(at)?;
-                let Some((id, AnyHandle::Bytes(h))) = pick_of_kind(&level.view, Kind::Bytes, root)
-                else {
-                    return Ok(());
-                };
-                let written = s.with_nonmoving_buffer(h, |bytes| {
-                    if bytes.is_empty() {
-                        return None;
-                    }
-                    let i = offset as usize % bytes.len();
-                    bytes[i] = value;
-                    Some(i)
-                });
-                if let Some(i) = written {
-                    self.model.get_mut(id).bytes[i] = value;
-                }
-            }
-            Op::CFill { pin, value } => {
-                let Some(i) = self.pinned_bytes(pin) else {
-                    return Ok(());
-                };
-                let (id, _, guard) = &self.pins[i];
-                let (id, ptr, len) = (*id, guard.as_ptr(), guard.len());
-                let bytes = &mut self.model.get_mut(id).bytes;
-                let expect = checksum(bytes);
-                bytes.fill(value);
-                self.cthread
-                    .get_or_insert_with(CThread::spawn)
-                    .submit(ptr, len, expect, value, id);
-            }
-            Op::Persist { root } => {
-                let Some(&(id, h)) = pick(&level.view, root) else {
-                    return Ok(());
-                };
-                let p = AnyPersistent::new(s, h)
-                    .map_err(|e| self.fail(at, format!("persist failed: {e}")))?;
-                if self.persistents.len() >= MAX_PERSISTENT {
-                    self.persistents.remove(0);
-                }
-                self.persistents.push((id, p));
-            }
-            Op::Unpersist { persistent } => {
-                if !self.persistents.is_empty() {
-                    let i =
-                        self.persistents.len() - 1 - persistent as usize % self.persistents.len();
-                    self.persistents.remove(i);
-                }
-            }
-            Op::PersistRead { persistent } => {
-                let Some((id, p)) = pick(&self.persistents, persistent) else {
-                    return Ok(());
-                };
-                let id = *id;
-                let h = p
-                    .read(s)
-                    .map_err(|e| self.fail(at, format!("persistent root unreadable: {e}")))?;
-                self.root(s, level, id, h);
-            }
-            Op::Weak { root } => {
-                let Some(&(id, h)) = pick(&level.view, root) else {
-                    return Ok(());
-                };
-                if self.weaks.len() >= 64 {
-                    self.weaks.remove(0);
-                }
-                self.weaks.push((id, AnyWeak::new(s, h), false));
-            }
-            Op::WeakRead { weak } => {
-                if self.weaks.is_empty() {
-                    return Ok(());
-                }
-                let i = weak as usize % self.weaks.len();
-                let (id, upgraded, cleared) = {
-                    let (id, w, cleared) = &self.weaks[i];
-                    (*id, w.upgrade(s), *cleared)
-                };
-                match upgraded {
-                    Some(h) if cleared => {
-                        let _ = h;
-                        return Err(self.fail(
-                            at,
-                            format!("object {id}: a cleared weak reference came back"),
-                        ));
-                    }
-                    Some(h) => self.root(s, level, id, h), // reachable again, through a new root
-                    None => {
-                        if self.live_ids(&level.view).contains(&id) {
-                            return Err(self.fail(
-                                at,
-                                format!("object {id}: weak reference cleared while reachable"),
-                            ));
-                        }
-                        self.weaks[i].2 = true;
-                    }
-                }
-            }
-            Op::Hash { root } => {
-                let Some(&(id, h)) = pick(&level.view, root) else {
-                    return Ok(());
-                };
-                let hash = h.identity_hash(s);
-                match self.hashes.get(&id) {
-                    Some(&first) if first != hash => {
-                        return Err(self.fail(
-                            at,
-                            format!(
-                                "object {id}: identity hash changed from {first:#x} to {hash:#x}"
-                            ),
-                        ))
-                    }
-                    _ => {
-                        self.hashes.insert(id, hash);
-                    }
-                }
-            }
+            Op::Pin { .. }
+            | Op::Unpin { .. }
+            | Op::DropPin { .. }
+            | Op::ForeignUnpin { .. }
+            | Op::PinnedWrite { .. }
+            | Op::Ffi { .. }
+            | Op::CFill { .. } => self.apply_pin(s, level, op, at)?,
+            Op::Persist { .. }
+            | Op::Unpersist { .. }
+            | Op::PersistRead { .. }
+            | Op::Weak { .. }
+            | Op::WeakRead { .. }
+            | Op::Hash { .. } => self.apply_lasting(s, level, op, at)?,
             Op::Freeze => {
                 s.freeze();
                 // Everything reachable is frozen, except pinned young objects, which stay young.
@@ -826,48 +526,5 @@ impl Executor<'_> {
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }
         Ok(())
-    }
-
-    /// The index of the pin selected among the pinned byte strings.
-    fn pinned_bytes(&self, pin: u32) -> Option<usize> {
-        let candidates: Vec<usize> = (0..self.pins.len())
-            .filter(|&i| self.pins[i].1 == Kind::Bytes)
-            .collect();
-        pick(&candidates, pin).copied()
-    }
-
-    /// Waits for the C thread's outstanding jobs.
-    fn wait_c(&mut self, at: usize) -> Result<(), Failure> {
-        match &mut self.cthread {
-            Some(c) if c.busy() => c.wait_all().map_err(|m| Failure {
-                op_index: at,
-                message: m,
-            }),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Stores `target` into slot `slot` of `src` through the barrier (a target of the wrong kind
-/// stores null).
-fn store(
-    s: &Scope<'_>,
-    src: AnyHandle<'_>,
-    slot: usize,
-    target: Option<AnyHandle<'_>>,
-) -> Result<(), gc_core::GcError> {
-    let node = target.and_then(AnyHandle::as_node);
-    match src {
-        AnyHandle::Node(h) => match slot {
-            0 | 1 => s.try_set(h, |n| &n.refs[slot], node),
-            2 => s.try_set(h, |n| &n.bytes, target.and_then(AnyHandle::as_bytes)),
-            3 => s.try_set(h, |n| &n.array, target.and_then(AnyHandle::as_array)),
-            4 => s.try_set(h, |n| &n.dropper, target.and_then(AnyHandle::as_drop)),
-            _ => s.try_set(h, |n| &n.big, target.and_then(AnyHandle::as_big)),
-        },
-        AnyHandle::Drop(h) => s.try_set(h, |d| &d.refs[slot], node),
-        AnyHandle::Big(h) => s.try_set(h, |b| &b.refs[slot], node),
-        AnyHandle::Array(h) => s.try_array_set(h, slot, node),
-        AnyHandle::Bytes(_) | AnyHandle::Vec(_) | AnyHandle::Tuple(_) => Ok(()),
     }
 }
