@@ -68,4 +68,10 @@ pub enum GcError {
     /// A size that cannot be represented (for example an array longer than memory).
     #[error("requested size overflows: {0}")]
     SizeOverflow(&'static str),
+    /// Every heap id has been given out in this process (about four billion heaps made): a
+    /// heap cannot be created. Ids are never reused, since handles, pin guards and persistent
+    /// roots name their heap by id, and one that outlived its heap must never pass for another
+    /// heap's.
+    #[error("no heap id is left: {0} heaps were made in this process, and ids are never reused")]
+    HeapIdsExhausted(u32),
 }

@@ -30,7 +30,7 @@
 //! - every non-null handle slot refers to a live object of this heap.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::config::{Config, LARGE_OBJECT_THRESHOLD};
 use crate::error::GcError;
@@ -110,8 +110,6 @@ enum Growth {
     Large,
 }
 
-static NEXT_HEAP_ID: AtomicU32 = AtomicU32::new(1);
-
 /// How many heaps are alive in the process (counted up when one is built, down when it is
 /// dropped). While there is only one, every member a thread can reach is that heap's: see
 /// [`HeapInner::owns_referent`].
@@ -131,7 +129,7 @@ impl HeapInner {
         })?;
         let pacer = Pacer::from_config(&config);
         let retention = crate::Retention::new(config.release_after());
-        let id = NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed);
+        let id = crate::heap_id::take()?;
         let recorder = gc_hooks::Recorder::new(id, config.trace(), config.log()).map_err(|e| {
             GcError::InvalidConfig(format!(
                 "LOG: cannot open the event log {}: {e}",

@@ -289,6 +289,7 @@ mod error;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 mod heap;
+mod heap_id;
 mod hooks;
 mod identity;
 mod init;
@@ -389,7 +390,13 @@ impl std::fmt::Debug for Heap {
 }
 
 impl Heap {
-    /// Creates a heap with the given settings. Fails only when the OS refuses the nursery.
+    /// Creates a heap with the given settings.
+    ///
+    /// # Errors
+    /// [`GcError::InvalidConfig`] for settings that do not validate or an event log that cannot
+    /// be opened, [`GcError::OutOfMemory`] when the OS refuses the nursery, and
+    /// [`GcError::HeapIdsExhausted`] once every heap id of the process has been given out
+    /// (after about four billion heaps: ids are never reused).
     pub fn new(config: Config) -> Result<Heap, GcError> {
         Ok(Heap {
             inner: heap::HeapInner::new(config)?,
