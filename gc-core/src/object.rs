@@ -200,11 +200,10 @@ pub(crate) unsafe fn copy_object(from: *const u8, to: *mut u8, size: usize) {
     /// As for `copy_object`, with `at + N <= size`.
     #[inline(always)]
     unsafe fn chunk<const N: usize>(from: *const u8, to: *mut u8, at: usize) {
-        // SAFETY: forwarded from the caller; unaligned accesses, so 8-alignment suffices.
-        unsafe {
-            let bytes = from.add(at).cast::<[u8; N]>().read_unaligned();
-            to.add(at).cast::<[u8; N]>().write_unaligned(bytes);
-        }
+        // SAFETY: forwarded from the caller. An untyped copy of a constant size (inlined as
+        // moves), so the pointers inside the object keep their provenance; a read into a
+        // `[u8; N]` value would strip it.
+        unsafe { std::ptr::copy_nonoverlapping(from.add(at), to.add(at), N) }
     }
     debug_assert!(size >= MIN_OBJECT_SIZE && size.is_multiple_of(8));
     // SAFETY: forwarded from the caller; with 16 <= size <= 32 (or 32 < size <= 64) both moves
