@@ -9,7 +9,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::{pinion_list, pinion_tree, Small, Tree};
+use benches::{
+    heap_with_persistent_roots, pinion_list, pinion_tree, time_minor_of_garbage, Small, Tree,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gc_core::{Config, Heap, Member, Trace};
 
@@ -212,30 +214,14 @@ struct SearchNode {
 /// that may point to young objects, so the second costs (almost) what the first does.
 fn minor_with_persistent_roots(c: &mut Criterion) {
     let mut group = c.benchmark_group("minor_no_survivors_persistent_roots");
-    for roots in [0usize, 1_000_000] {
-        let mut heap = Heap::new(Config::default().with_nursery_size(NURSERY)).unwrap();
-        let kept: Vec<gc_core::Persistent<Small>> = heap.scope(|s| {
-            (0..roots as u64)
-                .map(|i| {
-                    let h = s.alloc(Small { a: i, b: i }).unwrap();
-                    s.persist(h).unwrap()
-                })
-                .collect()
-        });
-        heap.collect_major(); // every rooted object is old now
+    for roots in [0u64, 1_000_000] {
+        let (mut heap, kept) = heap_with_persistent_roots(roots);
         group.bench_with_input(BenchmarkId::new("roots", roots), &roots, |b, _| {
             b.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 heap.scope(|s| {
                     for _ in 0..iters {
-                        s.scope(|s| {
-                            for i in 0..1000u64 {
-                                s.alloc(Small { a: i, b: i }).unwrap(); // garbage
-                            }
-                        });
-                        let start = Instant::now();
-                        s.collect_minor();
-                        timed += start.elapsed();
+                        timed += time_minor_of_garbage(s);
                     }
                 });
                 timed

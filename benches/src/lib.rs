@@ -6,7 +6,7 @@
 
 #![deny(missing_docs)]
 
-use gc_core::{Handle, Member, Scope, Trace};
+use gc_core::{Config, Handle, Heap, Member, Persistent, Scope, Trace};
 
 pub mod jvm;
 pub mod process;
@@ -52,6 +52,36 @@ pub fn pinion_tree<'s>(s: &mut Scope<'s>, depth: u32) -> Handle<'s, Tree> {
         })
         .expect("allocation")
     })
+}
+
+/// A heap with a 4 MB nursery and `roots` persistent roots, each to an old object (a major
+/// collection has run): the setting of the persistent-roots benchmarks. The roots are returned
+/// with the heap, to be kept as long as it is measured.
+pub fn heap_with_persistent_roots(roots: u64) -> (Heap, Vec<Persistent<Small>>) {
+    let mut heap = Heap::new(Config::default().with_nursery_size(4 << 20)).expect("a heap");
+    let kept = heap.scope(|s| {
+        (0..roots)
+            .map(|i| {
+                let h = s.alloc(Small { a: i, b: i }).expect("allocation");
+                s.persist(h).expect("a persistent root")
+            })
+            .collect()
+    });
+    heap.collect_major(); // every rooted object is old now
+    (heap, kept)
+}
+
+/// Fills the nursery with 1,000 dead objects, then times one minor collection (which finds no
+/// survivor).
+pub fn time_minor_of_garbage(s: &mut Scope<'_>) -> std::time::Duration {
+    s.scope(|s| {
+        for i in 0..1000u64 {
+            s.alloc(Small { a: i, b: i }).expect("allocation"); // garbage
+        }
+    });
+    let start = std::time::Instant::now();
+    s.collect_minor();
+    start.elapsed()
 }
 
 /// A list cell for Pinion: one value, one link.
