@@ -4,7 +4,7 @@
 //! the page's side table from the address alone (the arena by its base in `arena_bases`, the
 //! page by offset, the slot by the page's reciprocal): nothing is read from the object and
 //! nothing is written to its page, so the marker touches an object once, when it scans it, and
-//! can prefetch it before (see `collect.rs`). Neighbours are marked together more often than
+//! can prefetch it before (see `collect/mod.rs`). Neighbours are marked together more often than
 //! not (objects promoted together are reached together), so the marker keeps a [`MarkCursor`]
 //! on the page it marked last, and a mark on that page skips the lookup: one comparison.
 //!

@@ -67,9 +67,11 @@ pub const PAGE_SIZE: usize = 32 << 10;
 const PAGES_PER_ARENA: usize = ARENA_SIZE / PAGE_SIZE;
 
 mod accounting;
+mod check;
 mod classes;
 mod marking;
 mod page;
+mod release;
 mod runs;
 #[cfg(test)]
 mod tests;
@@ -77,7 +79,7 @@ mod tests;
 pub use classes::SIZE_CLASSES;
 pub(crate) use classes::{class_of, MAX_SMALL};
 pub(crate) use marking::MarkCursor;
-use page::{PageId, PageMeta, BITMAP_WORDS, NO_CLASS};
+use page::{PageId, PageMeta, NO_CLASS};
 
 /// The pages whose bits are set in `mask`, lowest first.
 pub(super) fn bits(mut mask: u32) -> impl Iterator<Item = u32> {
@@ -213,103 +215,12 @@ impl OldSpace {
         })
     }
 
-    /// Gives the free pages of arena `a` back to the OS (those not given back already).
-    fn release_arena_pages(&mut self, a: usize) {
-        let arena = &mut self.arenas[a];
-        for page in bits(arena.free & arena.committed) {
-            arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
-            arena.committed &= !(1 << page);
-            self.committed_pages -= 1;
-            self.bytes_returned += PAGE_SIZE as u64;
-        }
-    }
-
     /// Milliseconds since this space was created.
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         let now = self.epoch.elapsed().as_millis() as u64;
         #[cfg(test)]
         let now = now + self.skew_ms;
         now
-    }
-
-    /// Keeps `keep` bytes of committed free pages (those of the fullest arenas, which allocation
-    /// uses first) and gives back every other committed free page that has been free for at
-    /// least `min_age`; returns the bytes given back. Sealed arenas are left alone.
-    pub(crate) fn release_surplus(&mut self, keep: usize, min_age: std::time::Duration) -> u64 {
-        let (now, min_age) = (self.now_ms(), min_age.as_millis() as u64);
-        // Committed free pages, emptiest arena first, then oldest first: released from the front.
-        let mut candidates: Vec<(u32, u64, usize, u32)> = Vec::new();
-        for (a, arena) in self.arenas.iter().enumerate().filter(|(_, a)| !a.sealed) {
-            for page in bits(arena.free & arena.committed) {
-                candidates.push((arena.used, arena.freed_at[page as usize], a, page));
-            }
-        }
-        let kept = keep / PAGE_SIZE;
-        let surplus = candidates.len().saturating_sub(kept);
-        if surplus == 0 {
-            return 0;
-        }
-        candidates.sort_unstable();
-        let before = self.bytes_returned;
-        for &(_, freed_at, a, page) in &candidates[..surplus] {
-            if now.saturating_sub(freed_at) >= min_age {
-                let arena = &mut self.arenas[a];
-                arena.region.release(page as usize * PAGE_SIZE, PAGE_SIZE);
-                arena.committed &= !(1 << page);
-                self.committed_pages -= 1;
-                self.bytes_returned += PAGE_SIZE as u64;
-            }
-        }
-        self.retire_empty_arenas();
-        self.bytes_returned - before
-    }
-
-    /// Unmaps every arena left with no object page committed, and drops its side table, so
-    /// that a heap that shrank after a spike keeps nothing of it but the `arenas` vector's
-    /// capacity. The last arena takes a retired one's index (its page 0 and `arena_bases`
-    /// follow). Skipped while any arena is sealed: renumbering writes page 0, which a sealed
-    /// arena's pages must never see after `freeze`.
-    fn retire_empty_arenas(&mut self) {
-        debug_assert!(self.runs_ended(), "runs name arenas by index");
-        if self.arenas.iter().any(|a| a.sealed) {
-            return;
-        }
-        let mut retired = false;
-        let mut a = 0;
-        while a < self.arenas.len() {
-            let arena = &self.arenas[a];
-            if arena.used != 0 || arena.committed & !1 != 0 {
-                a += 1;
-                continue;
-            }
-            self.arena_bases.remove(&arena.region.start().addr());
-            self.committed_pages -= arena.committed.count_ones() as usize;
-            self.arenas.swap_remove(a); // drops the region: the mapping goes
-            retired = true;
-            if let Some(moved) = self.arenas.get(a) {
-                // SAFETY: page 0 of an arena is its header, committed for the arena's life and
-                // holding nothing but the index, which `locate_trusted` reads.
-                unsafe { moved.region.start().cast::<u32>().write(a as u32) };
-                self.arena_bases
-                    .insert(moved.region.start().addr(), a as u32);
-            }
-        }
-        if retired {
-            self.relist();
-            crate::page_source::trim_system_allocator();
-        }
-    }
-
-    /// Gives every free page of every unsealed arena back to the OS; returns the bytes.
-    pub(crate) fn release_free_pages(&mut self) -> u64 {
-        let before = self.bytes_returned;
-        for a in 0..self.arenas.len() {
-            if !self.arenas[a].sealed {
-                self.release_arena_pages(a);
-            }
-        }
-        self.retire_empty_arenas();
-        self.bytes_returned - before
     }
 
     /// Seals every arena (see the module comment).
@@ -617,88 +528,5 @@ impl OldSpace {
             allocated,
             page_has_class: true,
         })
-    }
-
-    /// Checks the allocator's own bookkeeping: listed pages belong to their class and have a
-    /// free slot, live counts match the bitmaps, no bit is set past a page's last slot.
-    pub(crate) fn check_free_lists(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        if !self.runs_ended() {
-            // Its unused slots would count as allocated objects.
-            problems.push("a promotion run is open outside a minor collection".into());
-        }
-        for (class, list) in self.available.iter().enumerate() {
-            for id in list {
-                let meta = &self.arenas[id.arena as usize].pages[id.page as usize];
-                if meta.class as usize != class {
-                    problems.push(format!(
-                        "page {id:?} listed for class {class} has class {}",
-                        meta.class
-                    ));
-                }
-            }
-        }
-        let recount = self.committed_recount();
-        if recount != self.committed_pages {
-            problems.push(format!(
-                "{} committed pages counted, but the arenas' bits hold {recount}",
-                self.committed_pages
-            ));
-        }
-        let mut bytes = 0;
-        for (class, list) in self.available.iter().enumerate() {
-            for id in list {
-                if self.arenas[id.arena as usize].sealed {
-                    problems.push(format!(
-                        "page {id:?} of a sealed arena is listed for class {class}"
-                    ));
-                }
-            }
-        }
-        for arena in &self.arenas {
-            let classed = arena
-                .pages
-                .iter()
-                .skip(1)
-                .filter(|m| m.class != NO_CLASS)
-                .count() as u32;
-            if classed != arena.used
-                || arena.free.count_ones() + classed != PAGES_PER_ARENA as u32 - 1
-            {
-                problems.push(format!(
-                    "arena counts {} used pages and {} free, but {classed} have a class",
-                    arena.used,
-                    arena.free.count_ones()
-                ));
-            }
-            if arena.free & 1 != 0
-                || bits(arena.free).any(|p| arena.pages[p as usize].class != NO_CLASS)
-            {
-                problems.push("a page on an arena's free list has a size class".into());
-            }
-            for meta in arena.pages.iter().filter(|m| m.class != NO_CLASS) {
-                let counted: u32 = meta.alloc.iter().map(|w| w.count_ones()).sum();
-                if counted != meta.live {
-                    problems.push(format!(
-                        "page live count {} but {counted} bits set",
-                        meta.live
-                    ));
-                }
-                for w in 0..BITMAP_WORDS {
-                    let valid = if w < meta.words() { meta.valid(w) } else { 0 };
-                    if meta.alloc[w] & !valid != 0 {
-                        problems.push("allocation bit set past the page's last slot".into());
-                    }
-                }
-                bytes += meta.live as usize * meta.slot_size as usize;
-            }
-        }
-        if bytes != self.bytes_in_use {
-            problems.push(format!(
-                "bytes_in_use {} but slots hold {bytes}",
-                self.bytes_in_use
-            ));
-        }
-        problems
     }
 }
