@@ -138,7 +138,7 @@ const fn ref_words_of_array(words: Option<u64>, size: usize, n: usize) -> Option
 /// What a collection does with one reference slot.
 pub(crate) trait SlotVisitor {
     /// Whether a fixed layout's references are visited from the last to the first (see the
-    /// copy order in `collect.rs`); the order is otherwise the fields' order. (A function, not
+    /// copy order in `collect/mod.rs`); the order is otherwise the fields' order. (A function, not
     /// a constant, so that the trait stays usable as `dyn SlotVisitor`.)
     #[inline(always)]
     fn last_first() -> bool

@@ -1,0 +1,110 @@
+//! Evacuation, the minor collection's visitor: a reference to a nursery object is forwarded to
+//! the object's copy in the old generation (made on the first visit), a pinned object stays
+//! where it is and keeps its holder remembered, and a young large object is marked surviving.
+//! The copy order is the module comment's (`collect`): last field first, through a stack.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+
+use crate::object::{copy_object, HeaderFlags, ObjPtr};
+use crate::old_space::OldSpace;
+use crate::trace::SlotVisitor;
+
+/// Copies reachable nursery objects into the old generation; leaves pinned ones in place.
+pub(crate) struct Evacuator<'a> {
+    pub(super) nursery_start: usize,
+    pub(super) nursery_len: usize,
+    pub(super) old: &'a mut OldSpace,
+    pub(super) gray: &'a mut Vec<ObjPtr>,
+    pub(super) young_large_pending: bool,
+    /// Set when the object being traced refers to a pinned nursery object (which stays
+    /// young): that object, if old, must stay in the remembered set.
+    pub(super) holder_keeps_young: bool,
+    /// Pinned objects whose first parent was seen (only used by an injected fault).
+    pub(super) parented: HashSet<usize>,
+    /// The first object copied (only used by an injected fault).
+    pub(super) first_copy: Option<ObjPtr>,
+    pub(super) promoted_bytes: u64,
+    pub(super) promoted_objects: u64,
+}
+
+impl SlotVisitor for Evacuator<'_> {
+    // The last field's referent is copied and pushed first, so the first field's is scanned
+    // first (see the copy order in the module comment).
+    #[inline(always)]
+    fn last_first() -> bool {
+        true
+    }
+
+    // Inlined into every type's minor-collection scan entry (the `scan` module).
+    #[inline(always)]
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        let ptr = slot.get();
+        let Some(obj) = ObjPtr::new(ptr) else { return };
+        if obj.addr().wrapping_sub(self.nursery_start) < self.nursery_len {
+            // SAFETY: a reference into the nursery refers to an object header there, either
+            // live or already forwarded during this collection.
+            if let Some(to) = unsafe { obj.forwardee() } {
+                slot.set(to.as_ptr());
+                return;
+            }
+            // SAFETY: obj is a live, unforwarded nursery object.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::PINNED) && !fault_on!(MovePinned) {
+                // Pinned: it stays where it is. Scan it once; whoever points to it keeps a
+                // reference into the young generation.
+                if !fault_on!(ForgetPinnedParents) || self.parented.insert(obj.addr()) {
+                    self.holder_keeps_young = true;
+                }
+                if !flags.contains(HeaderFlags::SURVIVED) {
+                    // SAFETY: as above.
+                    unsafe { obj.insert_flags(HeaderFlags::SURVIVED) };
+                    self.gray.push(obj);
+                }
+                return;
+            }
+            // SAFETY: obj is a live, unforwarded nursery object.
+            let size = unsafe { obj.size() };
+            let drops = flags.contains(HeaderFlags::NEEDS_DROP);
+            let Some(to) = self.old.alloc_promoted(size, drops) else {
+                // Cannot leave a minor collection half done: memory is exhausted for good.
+                std::process::abort();
+            };
+            // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the
+            // nursery; after the copy `to` is the object and `obj` becomes a forwarding stub.
+            unsafe {
+                copy_object(obj.as_ptr(), to.as_ptr(), size);
+                to.insert_flags(HeaderFlags::TRACK_YOUNG);
+                obj.forward_to(to);
+            }
+            self.promoted_bytes += size as u64;
+            self.promoted_objects += 1;
+            if fault_on!(BarrierInHookRecording) && self.first_copy.is_none() {
+                self.first_copy = Some(to);
+            }
+            slot.set(to.as_ptr());
+            self.gray.push(to);
+        } else if self.young_large_pending {
+            // SAFETY: a reference outside the nursery refers to a live old or large object.
+            let flags = unsafe { obj.flags() };
+            if flags.contains(HeaderFlags::YOUNG_LARGE) && !flags.contains(HeaderFlags::SURVIVED) {
+                // SAFETY: as above; the object is unforwarded.
+                unsafe { obj.insert_flags(HeaderFlags::SURVIVED) };
+                self.gray.push(obj);
+            }
+        }
+    }
+}
+
+impl Evacuator<'_> {
+    /// Traces `obj` and reports whether it still refers to a pinned nursery object.
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded object.
+    pub(super) unsafe fn trace_holder(&mut self, obj: ObjPtr) -> bool {
+        self.holder_keeps_young = false;
+        // SAFETY: forwarded from the caller.
+        unsafe { (obj.type_info().scan.minor)(obj.payload(), self) };
+        self.holder_keeps_young
+    }
+}

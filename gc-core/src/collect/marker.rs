@@ -1,0 +1,135 @@
+//! Marking, the major collection's visitor: old objects are marked in the side bitmaps
+//! (`old_space::marking`) and pushed unread, pinned nursery objects in a side set, large
+//! objects in the large space; and the small queue through which the marking loop (in
+//! `collect`) lets a far object's prefetch complete before it is scanned.
+
+use std::cell::Cell;
+
+use crate::addr_map::AddrSet;
+use crate::large::LargeSpace;
+use crate::object::ObjPtr;
+use crate::old_space::{MarkCursor, OldSpace};
+use crate::trace::SlotVisitor;
+
+/// Marks reachable objects: old ones in the side bitmaps, pinned nursery ones in a side set.
+/// Frozen objects are neither marked nor traced (their outgoing references that matter are
+/// traced from the frozen roots).
+pub(crate) struct Marker<'a> {
+    pub(super) old: &'a mut OldSpace,
+    pub(super) large: &'a mut LargeSpace,
+    pub(super) frozen: bool,
+    pub(super) nursery: (usize, usize),
+    pub(super) nursery_marked: &'a mut AddrSet,
+    pub(super) stack: &'a mut Vec<ObjPtr>,
+    /// The old-space page marked last (see `old_space::marking`).
+    pub(super) cursor: MarkCursor,
+}
+
+impl SlotVisitor for Marker<'_> {
+    // As in evacuation: the first field's referent is pushed last, so it is scanned first,
+    // which walks a structure in the order its promotion laid it out.
+    #[inline(always)]
+    fn last_first() -> bool {
+        true
+    }
+
+    // Inlined into every type's major-collection scan entry (the `scan` module).
+    #[inline(always)]
+    fn visit(&mut self, slot: &Cell<*mut u8>) {
+        let Some(obj) = ObjPtr::new(slot.get()) else {
+            return;
+        };
+        let newly = if obj.addr().wrapping_sub(self.nursery.0) < self.nursery.1 {
+            // After the opening minor collection only pinned objects remain in the nursery.
+            self.nursery_marked.insert(obj.addr())
+        } else {
+            // SAFETY: every other reference refers to a live old or large object.
+            match unsafe { self.old.mark_if_here(obj, &mut self.cursor) } {
+                // An old object: pushed without reading it (a leaf's scan does nothing), so
+                // its one read is the scan's, which the marking loop prefetches.
+                Some(newly) => {
+                    if !newly {
+                        return;
+                    }
+                    // Past a few thousand entries (a reference array of a million leaves is
+                    // scanned in one go), the header is read now to keep leaves off the
+                    // stack, which would otherwise grow by the array's length.
+                    if self.stack.len() >= MARK_STACK_LEAF_LIMIT
+                        // SAFETY: obj is a live, unforwarded old object.
+                        && unsafe { obj.type_info() }.trace.is_none()
+                    {
+                        return;
+                    }
+                    crate::scan::prefetch(obj.as_ptr());
+                    self.stack.push(obj);
+                    return;
+                }
+                // A large object (few, so reading its header costs little).
+                None => {
+                    if self.frozen && self.large.is_sealed(obj) {
+                        return;
+                    }
+                    self.large.mark(obj)
+                }
+            }
+        };
+        // SAFETY: obj is live and unforwarded.
+        if newly && unsafe { obj.type_info() }.trace.is_some() {
+            self.stack.push(obj);
+        }
+    }
+}
+
+/// Up to this many entries, the mark stack takes old objects without their headers being read
+/// (leaves included: their scan does nothing); past it, leaves are kept off it.
+pub(super) const MARK_STACK_LEAF_LIMIT: usize = 4096;
+
+/// How many marked objects wait, prefetched, between the mark stack and their scan (a power of
+/// two).
+pub(super) const MARK_LOOKAHEAD: usize = 8;
+
+/// Objects within one such aligned block of memory count as near each other for marking: an
+/// object near the one scanned last is scanned at once, the others wait in the queue.
+pub(super) const LOCALITY: usize = 4096;
+
+/// The objects between the mark stack and their scan: a ring, oldest first. (Counters that only
+/// grow, masked on use: the cheapest ring, since it runs once per marked object.)
+pub(super) struct MarkQueue {
+    objects: [*mut u8; MARK_LOOKAHEAD],
+    /// Objects taken out so far.
+    head: usize,
+    /// Objects put in so far.
+    tail: usize,
+}
+
+impl MarkQueue {
+    pub(super) fn new() -> MarkQueue {
+        MarkQueue {
+            objects: [std::ptr::null_mut(); MARK_LOOKAHEAD],
+            head: 0,
+            tail: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn len(&self) -> usize {
+        self.tail.wrapping_sub(self.head)
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&mut self, obj: ObjPtr) {
+        debug_assert!(self.len() < MARK_LOOKAHEAD);
+        self.objects[self.tail % MARK_LOOKAHEAD] = obj.as_ptr();
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    #[inline(always)]
+    pub(super) fn pop(&mut self) -> Option<ObjPtr> {
+        if self.len() == 0 {
+            return None;
+        }
+        let obj = self.objects[self.head % MARK_LOOKAHEAD];
+        self.head = self.head.wrapping_add(1);
+        ObjPtr::new(obj)
+    }
+}
