@@ -23,7 +23,7 @@
 //! is remembered exactly as after later stores. A young large object is young until the next
 //! minor collection, which scans it if it is reachable.
 //!
-//! Invariant (with `heap.rs`): after a store returns, an old object holding a young reference
+//! Invariant (with `heap/mod.rs`): after a store returns, an old object holding a young reference
 //! is in the remembered set and lacks `TRACK_YOUNG`.
 
 use std::cell::Cell;
