@@ -1,4 +1,5 @@
-//! Identity maps through a scope: `GcMap<K, V>` (see `map.rs`).
+//! Identity maps through a scope: `GcMap<K, V>` (see `map.rs`): making one, the table and
+//! its probe, and every write; the reads are in `map_lookup.rs`.
 
 use super::*;
 use crate::init::Resolver;
@@ -6,12 +7,12 @@ use crate::inline::{VecStorage, STORAGE_HEADER};
 use crate::map::{GcMap, MapHeader, MapHint, MapView, Slot, SlotState};
 
 /// Where a key is, or would go, in a table.
-struct Probe {
+pub(super) struct Probe {
     /// The slot holding the key.
-    found: Option<usize>,
+    pub(super) found: Option<usize>,
     /// The first slot an insertion of the key may take (a tombstone or the empty slot that
     /// ended the probe).
-    vacant: Option<usize>,
+    pub(super) vacant: Option<usize>,
 }
 
 /// Probes the table of `capacity` slots (a power of two) for `key` with `hash`.
@@ -19,7 +20,7 @@ struct Probe {
 /// # Safety
 /// `slots` points to `capacity` initialised slots of a live table; `capacity` is a power of two
 /// and the table has at least one empty slot.
-unsafe fn probe<K: ?Sized, V>(
+pub(super) unsafe fn probe<K: ?Sized, V>(
     slots: *const Slot<K, V>,
     capacity: usize,
     hash: u64,
@@ -58,7 +59,7 @@ unsafe fn probe<K: ?Sized, V>(
 ///
 /// # Safety
 /// `map` is a live `GcMap<K, V>`.
-unsafe fn parts<K: ?Sized, V>(
+pub(super) unsafe fn parts<K: ?Sized, V>(
     map: ObjPtr,
 ) -> (*mut MapHeader<K, V>, ObjPtr, *mut Slot<K, V>, usize) {
     // SAFETY: forwarded from the caller: the header's table member refers to a live table
@@ -134,85 +135,6 @@ impl<'s> Scope<'s> {
             }
         }
         Ok(table)
-    }
-
-    /// The value stored under `key`, borrowed from the scope; `None` when the key is absent.
-    ///
-    /// # Panics
-    /// When a handle belongs to another heap; [`Scope::try_map_get`] returns the error instead.
-    pub fn map_get<K: ?Sized + 'static, V: Trace>(
-        &self,
-        m: Handle<'_, GcMap<K, V>>,
-        key: Handle<'_, K>,
-    ) -> Option<&V> {
-        panic_on(self.try_map_get(m, key))
-    }
-
-    /// [`Scope::map_get`], returning a foreign handle as an error.
-    pub fn try_map_get<K: ?Sized + 'static, V: Trace>(
-        &self,
-        m: Handle<'_, GcMap<K, V>>,
-        key: Handle<'_, K>,
-    ) -> Result<Option<&V>, GcError> {
-        let map = self.resolve(m)?;
-        let key = self.resolve(key)?;
-        // SAFETY: key is a live object of this heap. A key without an identity hash was never
-        // inserted into any map.
-        let Some(hash) = (unsafe { self.heap.identity.lookup(key) }) else {
-            return Ok(None);
-        };
-        // SAFETY: map is a live GcMap<K, V> whose table has an empty slot; the reference is
-        // tied to &self.
-        unsafe {
-            let (_, _, slots, capacity) = parts::<K, V>(map);
-            Ok(probe(slots, capacity, hash, key.as_ptr())
-                .found
-                .and_then(|i| (*slots.add(i)).value.as_ref()))
-        }
-    }
-
-    /// The value stored under the key a member refers to, in the map `map` (a view from
-    /// [`Scope::get`] or [`Scope::deref`]): no handle needed, so an interpreter looks up an
-    /// instance's fields or its globals by a name held in its constants.
-    ///
-    /// `hint` makes repeated lookups cheap: it remembers the slot where the key was found, and
-    /// when the next lookup with the same hint finds that key in that slot (same map, or a map
-    /// of the same layout) it skips hashing altogether, like an interpreter's inline cache. A
-    /// stale or foreign hint only costs a full lookup.
-    ///
-    /// ```
-    /// use gc_core::{Config, GcBytes, GcMap, Heap, MapHint, Member, Trace};
-    ///
-    /// #[derive(Trace)]
-    /// struct Instance { fields: Member<GcMap<GcBytes, f64>>, name: Member<GcBytes> }
-    ///
-    /// let mut heap = Heap::new(Config::default()).unwrap();
-    /// heap.scope(|s| {
-    ///     let fields = s.alloc_map::<GcBytes, f64>(0).unwrap();
-    ///     let name = s.alloc_bytes(b"x").unwrap();
-    ///     s.map_insert(fields, name, 1.5).unwrap();
-    ///     let obj = s.alloc_init(InstanceInit { fields: Some(fields), name: Some(name) }).unwrap();
-    ///     let hint = MapHint::new(); // one per lookup site
-    ///     for _ in 0..3 {
-    ///         s.collect_minor(); // everything moves; the lookup still works
-    ///         let o = s.get(obj);
-    ///         let found = s.map_lookup(s.deref(&o.fields).unwrap(), &o.name, Some(&hint));
-    ///         assert_eq!(found, Some(&1.5));
-    ///     }
-    /// });
-    /// ```
-    #[inline]
-    pub fn map_lookup<'a, K: ?Sized + 'static, V: Trace>(
-        &'a self,
-        map: MapView<'a, K, V>,
-        key: &Member<K>,
-        hint: Option<&MapHint>,
-    ) -> Option<&'a V> {
-        let i = self.slot_of(&map, key, hint)?;
-        match map.slots()[i].state() {
-            SlotState::Full(_, value) => Some(value),
-            _ => None,
-        }
     }
 
     /// Replaces the value of an **existing** entry with a copy of another value, both found
@@ -424,66 +346,6 @@ impl<'s> Scope<'s> {
         Ok(())
     }
 
-    /// The slot of `key` in `map`, trying `hint` first and updating it.
-    #[inline]
-    fn slot_of<K: ?Sized + 'static, V: Trace>(
-        &self,
-        map: &MapView<'_, K, V>,
-        key: &Member<K>,
-        hint: Option<&MapHint>,
-    ) -> Option<usize> {
-        self.find_slot(map, key, hint).0
-    }
-
-    /// The slot of `key` in `map` (trying `hint` first, and updating it), and the key's
-    /// identity hash when it was needed and the key has one.
-    ///
-    /// The hint's test is inlined into every caller (a bytecode site whose hint holds costs a
-    /// load and two comparisons); the hash probe is a call of its own, so that the callers do
-    /// not pay its register saves on every hit (they did: two thirds of a hit's instructions).
-    #[inline(always)]
-    fn find_slot<K: ?Sized + 'static, V: Trace>(
-        &self,
-        map: &MapView<'_, K, V>,
-        key: &Member<K>,
-        hint: Option<&MapHint>,
-    ) -> (Option<usize>, Option<u64>) {
-        let Some(key) = ObjPtr::new(key.slot().get()) else {
-            return (None, None);
-        };
-        if let Some(i) = hint.and_then(MapHint::get) {
-            if let Some(slot) = map.slots().get(i) {
-                if slot.key.slot().get() == key.as_ptr() && slot.value.is_some() {
-                    return (Some(i), None);
-                }
-            }
-        }
-        self.probe_slot(map, key, hint)
-    }
-
-    /// [`Scope::find_slot`] past the hint: the key's identity hash, then the probe.
-    #[inline(never)]
-    fn probe_slot<K: ?Sized + 'static, V: Trace>(
-        &self,
-        map: &MapView<'_, K, V>,
-        key: ObjPtr,
-        hint: Option<&MapHint>,
-    ) -> (Option<usize>, Option<u64>) {
-        let slots = map.slots();
-        // SAFETY: a non-null member refers to a live object (this heap's or, when misused,
-        // another heap's, whose header is only read); a key without an identity hash is in no
-        // map. The slots are a live table with an empty slot.
-        let Some(hash) = (unsafe { self.heap.identity.lookup(key) }) else {
-            return (None, None);
-        };
-        // SAFETY: as above.
-        let found = unsafe { probe(slots.as_ptr(), slots.len(), hash, key.as_ptr()).found };
-        if let (Some(i), Some(hint)) = (found, hint) {
-            hint.set(i);
-        }
-        (found, Some(hash))
-    }
-
     /// [`Scope::map_insert`] with a copy of the value `find` returns (from any object of this
     /// heap, or a value of the program's own) instead of a mirror; nothing changes when it
     /// returns `None`. The map grows first if it must, so `find` runs after any collection. For
@@ -506,26 +368,6 @@ impl<'s> Scope<'s> {
         let (replaced, old, _) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
         Ok(replaced)
-    }
-
-    /// Whether `key` is in the map.
-    ///
-    /// # Panics
-    /// When a handle belongs to another heap.
-    pub fn map_contains<K: ?Sized + 'static, V: Trace>(
-        &self,
-        m: Handle<'_, GcMap<K, V>>,
-        key: Handle<'_, K>,
-    ) -> bool {
-        self.map_get(m, key).is_some()
-    }
-
-    /// The number of entries.
-    ///
-    /// # Panics
-    /// When `m` belongs to another heap.
-    pub fn map_len<K: ?Sized + 'static, V: Trace>(&self, m: Handle<'_, GcMap<K, V>>) -> usize {
-        self.get(m).len()
     }
 
     /// Stores the value built from `value` under `key` (replacing, and dropping, any value the

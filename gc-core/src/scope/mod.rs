@@ -41,6 +41,7 @@ mod gc_control;
 mod identity;
 mod inline;
 mod map;
+mod map_lookup;
 mod persistent;
 mod pinning;
 mod raw;
