@@ -45,6 +45,7 @@ mod map_lookup;
 mod persistent;
 mod pinning;
 mod raw;
+mod slice;
 mod view;
 
 pub use view::VecView;

@@ -1,0 +1,227 @@
+//! Fixed-length inline-value arrays through a scope: `GcSlice<T>` made from mirrors, element
+//! stores, copies within one slice and from values found elsewhere in the heap. The rules of
+//! `scope/inline.rs` (mirrors, the store path, drop glue once) hold here too; the helpers shared
+//! with `GcVec<T>` live there.
+
+use super::inline::{check_range, out_of_bounds, slice_parts};
+use super::*;
+use crate::init::{Mirror, Resolver};
+use crate::inline::GcSlice;
+
+impl<'s> Scope<'s> {
+    /// Allocates a fixed-length array holding the elements built from `items`, one mirror per
+    /// element (for a leaf type, the values themselves). See [`GcSlice`].
+    ///
+    /// Errors: [`GcError::ForeignHandle`] (checked before anything is allocated),
+    /// [`GcError::OutOfMemory`], [`GcError::SizeOverflow`].
+    pub fn alloc_slice<'h, M: Mirror<'h>>(
+        &mut self,
+        items: impl IntoIterator<Item = M>,
+    ) -> Result<Handle<'s, GcSlice<M::Target>>, GcError> {
+        self.alloc_slice_of::<M::Target>(items)
+    }
+
+    /// [`Scope::alloc_slice`] with the element type named (for generic code).
+    pub fn alloc_slice_of<'h, T: Trace>(
+        &mut self,
+        items: impl IntoIterator<Item = T::Init<'h>>,
+    ) -> Result<Handle<'s, GcSlice<T>>, GcError> {
+        let items: Vec<T::Init<'h>> = items.into_iter().collect();
+        for item in &items {
+            if let Err(e) = T::check_heap(item, self.heap.id) {
+                return self.deliver_then(Err(e));
+            }
+        }
+        let len = items.len();
+        let bytes = len
+            .checked_mul(std::mem::size_of::<T>())
+            .and_then(|b| b.checked_add(LEN_SIZE))
+            .ok_or(GcError::SizeOverflow("slice length"))?;
+        let obj = self.alloc_var(GcSlice::<T>::TYPE_INFO, bytes)?;
+        let resolver = Resolver {
+            handles: &self.heap.mutator().handles,
+        };
+        // SAFETY: the payload has room for the length and `len` elements; the mirrors were
+        // checked and are resolved now, after the allocation; `build` runs no user code, so the
+        // elements are all written before anything can look at the object.
+        unsafe {
+            obj.payload().cast::<usize>().write(len);
+            let first = obj.payload().add(LEN_SIZE).cast::<T>();
+            for (i, item) in items.into_iter().enumerate() {
+                first.add(i).write(T::build(item, &resolver));
+            }
+            self.heap.after_init(obj);
+        }
+        Ok(self.finish_alloc(obj))
+    }
+
+    /// Replaces element `index` of a fixed-length array with the element built from `value`;
+    /// the replaced element's drop glue runs.
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `index` is out of bounds;
+    /// [`Scope::try_slice_set`] returns the error instead.
+    pub fn slice_set<T: Trace>(
+        &mut self,
+        h: Handle<'_, GcSlice<T>>,
+        index: usize,
+        value: T::Init<'_>,
+    ) {
+        panic_on(self.try_slice_set(h, index, value))
+    }
+
+    /// [`Scope::slice_set`], returning misuse as an error (nothing is written then).
+    pub fn try_slice_set<T: Trace>(
+        &mut self,
+        h: Handle<'_, GcSlice<T>>,
+        index: usize,
+        value: T::Init<'_>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        T::check_heap(&value, self.heap.id)?;
+        // SAFETY: obj is a live GcSlice<T>.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        // SAFETY: element `index` is initialised and inside obj; the mirror was checked.
+        let old = unsafe { self.store_element(obj, first.add(index), value) };
+        drop(old);
+        Ok(())
+    }
+
+    /// Copies `count` elements of a fixed-length array from `src` to `dst` (the ranges may
+    /// overlap). For element types without drop glue (a bitwise copy of a `String` would own
+    /// it twice; that is a compile-time error).
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap or a range is out of bounds.
+    pub fn slice_copy_within<T: Trace>(
+        &mut self,
+        h: Handle<'_, GcSlice<T>>,
+        src: usize,
+        dst: usize,
+        count: usize,
+    ) {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying elements bitwise needs an element type without drop glue"
+            )
+        };
+        let obj = panic_on(self.resolve(h));
+        // SAFETY: obj is a live GcSlice<T>.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        panic_on(check_range(src, count, len).and(check_range(dst, count, len)));
+        // SAFETY: both ranges are initialised elements inside obj; elements have no drop glue,
+        // so the overwritten ones need nothing.
+        unsafe {
+            self.heap
+                .store_copy(obj, first.add(dst), first.add(src), count)
+        };
+    }
+
+    /// Replaces element `index` of a fixed-length array with a copy of the value `find`
+    /// returns (see [`Scope::vec_set_copy`]).
+    pub fn slice_set_copy<T: Trace>(
+        &mut self,
+        h: Handle<'_, GcSlice<T>>,
+        index: usize,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        let obj = self.resolve(h)?;
+        // SAFETY: obj is a live GcSlice<T>.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        // SAFETY: element `index` is initialised and inside obj; checked copy.
+        unsafe { self.heap.store_value(obj, first.add(index), value) };
+        Ok(true)
+    }
+
+    /// Replaces element `index` of a fixed-length array reached through a member with a copy of
+    /// a value, all found by `locate` (the array, the index and the value); never allocates.
+    /// Returns `false`, writing nothing, when `locate` finds nothing. An interpreter assigns a
+    /// closed-over variable (a one-element array) this way without rooting anything. For
+    /// element types without drop glue.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcSlice, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Closure { cells: Member<GcSlice<f64>> }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let cells = s.alloc_slice([1.0, 2.0]).unwrap();
+    ///     let closure = s.alloc_init(ClosureInit { cells: Some(cells) }).unwrap();
+    ///     let done = s.slice_replace_copy(|s| Some((&s.get(closure).cells, 1, &7.5)));
+    ///     assert_eq!(done, Ok(true));
+    ///     assert_eq!(s.get(cells), &[1.0, 7.5]);
+    /// });
+    /// ```
+    ///
+    /// Errors: an index out of bounds, [`GcError::ForeignMember`] when the array or the value
+    /// belongs to another heap (nothing is written).
+    #[inline]
+    pub fn slice_replace_copy<T: Trace>(
+        &mut self,
+        locate: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<(&'a Member<GcSlice<T>>, usize, &'a T)>,
+    ) -> Result<bool, GcError> {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying elements bitwise needs an element type without drop glue"
+            )
+        };
+        let Some((slice, index, value)) = locate(self) else {
+            return Ok(false);
+        };
+        let Some(obj) = ObjPtr::new(slice.slot().get()) else {
+            return Ok(false);
+        };
+        if !self.heap.owns_referent(obj) {
+            return Err(GcError::ForeignMember);
+        }
+        // SAFETY: obj is a live GcSlice<T> of this heap.
+        let (first, len) = unsafe { slice_parts::<T>(obj) };
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        self.check_members(value)?;
+        // SAFETY: `value` is a live T without drop glue: a bitwise copy owns nothing twice, and
+        // it is taken before anything is written (it may be the element itself); element
+        // `index` is initialised and inside obj; the copy's members are this heap's.
+        unsafe {
+            let value = std::ptr::read(value);
+            let _old = self.heap.store_value(obj, first.add(index), value);
+        }
+        Ok(true)
+    }
+
+    /// A bitwise copy of the value `find` returns, its members checked to be this heap's. The
+    /// copy never reaches the caller's code: the callers store it at once.
+    pub(super) fn copy_value<T: Trace>(
+        &self,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<Option<T>, GcError> {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying values bitwise needs a type without drop glue"
+            )
+        };
+        let Some(value) = find(self) else {
+            return Ok(None);
+        };
+        self.check_members(value)?;
+        // SAFETY: a valid T without drop glue, so a bitwise copy owns nothing twice; its
+        // members are this heap's and current (nothing can collect before the caller stores
+        // it).
+        Ok(Some(unsafe { std::ptr::read(value) }))
+    }
+}
