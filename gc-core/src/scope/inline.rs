@@ -414,22 +414,12 @@ impl<'s> Scope<'s> {
         dst: usize,
         count: usize,
     ) {
-        const {
-            assert!(
-                !std::mem::needs_drop::<T>(),
-                "copying elements bitwise needs an element type without drop glue"
-            )
-        };
         let storage = panic_on(self.storage_of(v));
-        // SAFETY: storage is a live VecStorage<T>.
-        let (first, len, _) = unsafe { storage_parts::<T>(storage) };
-        panic_on(check_range(src, count, len).and(check_range(dst, count, len)));
-        // SAFETY: both ranges are initialised elements of the storage; elements have no drop
-        // glue, so the overwritten ones need nothing.
+        // SAFETY: storage is a live VecStorage<T>; its first `len` elements are initialised.
         unsafe {
-            self.heap
-                .store_copy(storage, first.add(dst), first.add(src), count)
-        };
+            let (first, len, _) = storage_parts::<T>(storage);
+            self.copy_elements_within(storage, first, len, src, dst, count);
+        }
     }
 
     /// Replaces element `index` with a copy of the value `find` returns (from any object of
@@ -446,18 +436,11 @@ impl<'s> Scope<'s> {
         find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
     ) -> Result<bool, GcError> {
         let storage = self.storage_of(v)?;
-        // SAFETY: storage is a live VecStorage<T>.
-        let (first, len, _) = unsafe { storage_parts::<T>(storage) };
-        if index >= len {
-            return Err(out_of_bounds(index, len));
+        // SAFETY: storage is a live VecStorage<T>; its first `len` elements are initialised.
+        unsafe {
+            let (first, len, _) = storage_parts::<T>(storage);
+            self.set_copy_element(storage, first, len, index, find)
         }
-        let Some(value) = self.copy_value(find)? else {
-            return Ok(false);
-        };
-        // SAFETY: element `index` is initialised and inside the storage; the copy has no drop
-        // glue and its members are this heap's.
-        unsafe { self.heap.store_value(storage, first.add(index), value) };
-        Ok(true)
     }
 
     /// Appends a copy of the value `find` returns (see [`Scope::vec_set_copy`]), growing the
@@ -483,6 +466,66 @@ impl<'s> Scope<'s> {
     }
 
     // ----- shared -----------------------------------------------------------------------
+
+    /// Copies `count` elements from index `src` to index `dst` among the `len` elements at
+    /// `first` inside `holder` (the ranges may overlap), through the store path's bulk copy.
+    /// For element types without drop glue (a compile-time check): the overwritten elements
+    /// need nothing.
+    ///
+    /// # Panics
+    /// When either range reaches past `len`.
+    ///
+    /// # Safety
+    /// `first` points to `len` initialised elements inside the live object `holder`.
+    pub(super) unsafe fn copy_elements_within<T: Trace>(
+        &mut self,
+        holder: ObjPtr,
+        first: *mut T,
+        len: usize,
+        src: usize,
+        dst: usize,
+        count: usize,
+    ) {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "copying elements bitwise needs an element type without drop glue"
+            )
+        };
+        panic_on(check_range(src, count, len).and(check_range(dst, count, len)));
+        // SAFETY: both ranges are initialised elements inside holder (forwarded from the
+        // caller, and checked above).
+        unsafe {
+            self.heap
+                .store_copy(holder, first.add(dst), first.add(src), count)
+        };
+    }
+
+    /// Replaces element `index` of the `len` elements at `first` inside `holder` with a copy of
+    /// the value `find` returns; `Ok(false)`, writing nothing, when it returns `None`. `find`
+    /// gets the scope shared, so nothing moves between the check and the store.
+    ///
+    /// # Safety
+    /// As for [`Scope::copy_elements_within`].
+    pub(super) unsafe fn set_copy_element<T: Trace>(
+        &mut self,
+        holder: ObjPtr,
+        first: *mut T,
+        len: usize,
+        index: usize,
+        find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
+    ) -> Result<bool, GcError> {
+        if index >= len {
+            return Err(out_of_bounds(index, len));
+        }
+        let Some(value) = self.copy_value(find)? else {
+            return Ok(false);
+        };
+        // SAFETY: element `index` is initialised and inside holder (forwarded from the caller,
+        // and checked above); `copy_value` checked that the copy's members are this heap's.
+        unsafe { self.heap.store_value(holder, first.add(index), value) };
+        Ok(true)
+    }
 
     /// `h` if it is this heap's.
     pub(super) fn checked<'h, T: ?Sized>(

@@ -3,7 +3,7 @@
 //! `scope/inline.rs` (mirrors, the store path, drop glue once) hold here too; the helpers shared
 //! with `GcVec<T>` live there.
 
-use super::inline::{check_range, out_of_bounds, slice_parts};
+use super::inline::{out_of_bounds, slice_parts};
 use super::*;
 use crate::init::{Mirror, Resolver};
 use crate::inline::GcSlice;
@@ -103,22 +103,12 @@ impl<'s> Scope<'s> {
         dst: usize,
         count: usize,
     ) {
-        const {
-            assert!(
-                !std::mem::needs_drop::<T>(),
-                "copying elements bitwise needs an element type without drop glue"
-            )
-        };
         let obj = panic_on(self.resolve(h));
-        // SAFETY: obj is a live GcSlice<T>.
-        let (first, len) = unsafe { slice_parts::<T>(obj) };
-        panic_on(check_range(src, count, len).and(check_range(dst, count, len)));
-        // SAFETY: both ranges are initialised elements inside obj; elements have no drop glue,
-        // so the overwritten ones need nothing.
+        // SAFETY: obj is a live GcSlice<T>; all `len` of its elements are initialised.
         unsafe {
-            self.heap
-                .store_copy(obj, first.add(dst), first.add(src), count)
-        };
+            let (first, len) = slice_parts::<T>(obj);
+            self.copy_elements_within(obj, first, len, src, dst, count);
+        }
     }
 
     /// Replaces element `index` of a fixed-length array with a copy of the value `find`
@@ -130,17 +120,11 @@ impl<'s> Scope<'s> {
         find: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<&'a T>,
     ) -> Result<bool, GcError> {
         let obj = self.resolve(h)?;
-        // SAFETY: obj is a live GcSlice<T>.
-        let (first, len) = unsafe { slice_parts::<T>(obj) };
-        if index >= len {
-            return Err(out_of_bounds(index, len));
+        // SAFETY: obj is a live GcSlice<T>; all `len` of its elements are initialised.
+        unsafe {
+            let (first, len) = slice_parts::<T>(obj);
+            self.set_copy_element(obj, first, len, index, find)
         }
-        let Some(value) = self.copy_value(find)? else {
-            return Ok(false);
-        };
-        // SAFETY: element `index` is initialised and inside obj; checked copy.
-        unsafe { self.heap.store_value(obj, first.add(index), value) };
-        Ok(true)
     }
 
     /// Replaces element `index` of a fixed-length array reached through a member with a copy of
