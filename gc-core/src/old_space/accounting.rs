@@ -5,7 +5,8 @@
 //! release gives it back to the OS (`madvise`). A page that a sweep emptied stays committed
 //! until it is released, since the kernel still backs it; pages never handed out are not
 //! counted (the kernel has not backed them either). Side tables (page metadata, bitmaps) are
-//! ordinary Rust memory and not counted.
+//! ordinary Rust memory and not counted. Invariant: `committed_pages` equals the committed bits
+//! of all arenas together (every change of a bit updates it; the verifier recounts).
 //!
 //! **The worst case of a promotion.** A minor collection cannot stop half-way when memory runs
 //! short, so before it runs the heap must know that promoting every byte of the usable nursery
@@ -19,15 +20,6 @@ impl OldSpace {
     /// Bytes of committed arena pages (see the module comment), from the running count.
     pub(crate) fn committed(&self) -> usize {
         self.committed_pages * PAGE_SIZE
-    }
-
-    /// The committed pages recounted from every arena's bits, which the running count must
-    /// equal (the verifier checks it).
-    pub(crate) fn committed_recount(&self) -> usize {
-        self.arenas
-            .iter()
-            .map(|a| a.committed.count_ones() as usize)
-            .sum()
     }
 
     /// Free pages of unsealed arenas: `(committed, not committed)`.
@@ -64,11 +56,15 @@ impl OldSpace {
     /// The most bytes of pages that promoting `bytes` of nursery objects can newly commit (see
     /// the module comment).
     pub(crate) fn worst_case_commit(&self, bytes: usize) -> usize {
+        Self::worst_case_commit_given(bytes, self.free_pages())
+    }
+
+    /// [`OldSpace::worst_case_commit`] with the free pages counted already.
+    fn worst_case_commit_given(bytes: usize, (committed, fresh): (usize, usize)) -> usize {
         let pages = classes::worst_case_pages(bytes);
         if pages == 0 {
             return 0;
         }
-        let (committed, fresh) = self.free_pages();
         let new_pages = pages.saturating_sub(committed);
         let beyond = new_pages.saturating_sub(fresh);
         let new_arenas = beyond.div_ceil(PAGES_PER_ARENA - 1);
@@ -78,14 +74,16 @@ impl OldSpace {
     /// The most nursery bytes whose promotion fits in `room` more committed bytes, up to
     /// `capacity`.
     pub(crate) fn promotable_within(&self, room: usize, capacity: usize) -> usize {
-        if self.worst_case_commit(capacity) <= room {
+        // The free pages are counted once (a walk over every arena), not at every step.
+        let free = self.free_pages();
+        if Self::worst_case_commit_given(capacity, free) <= room {
             return capacity;
         }
         // worst_case_commit is monotonic: binary search, in whole words.
         let (mut lo, mut hi) = (0usize, capacity / 8);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            if self.worst_case_commit(mid * 8) <= room {
+            if Self::worst_case_commit_given(mid * 8, free) <= room {
                 lo = mid;
             } else {
                 hi = mid - 1;

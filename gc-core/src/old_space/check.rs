@@ -24,7 +24,11 @@ impl OldSpace {
                 }
             }
         }
-        let recount = self.committed_recount();
+        let recount: usize = self
+            .arenas
+            .iter()
+            .map(|a| a.committed.count_ones() as usize)
+            .sum();
         if recount != self.committed_pages {
             problems.push(format!(
                 "{} committed pages counted, but the arenas' bits hold {recount}",
