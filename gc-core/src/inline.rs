@@ -175,6 +175,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            ref_words: None,
             scan: ScanEntries::of::<crate::scan::SliceElements<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(slice_drop::<T>)
@@ -267,6 +268,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            ref_words: None,
             scan: ScanEntries::of::<crate::scan::StorageElements<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(storage_drop::<T>)
@@ -329,6 +331,7 @@ impl TypeInfo {
             fixed_size: std::mem::size_of::<Member<VecStorage<T>>>(),
             var_size: None,
             trace: Some(vec_trace::<T>),
+            ref_words: None,
             // The one field: the storage's member.
             scan: ScanEntries::of::<crate::scan::Fixed<Member<VecStorage<T>>>>(),
             drop: None,

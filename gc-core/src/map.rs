@@ -210,6 +210,7 @@ impl TypeInfo {
             fixed_size: std::mem::size_of::<MapHeader<K, V>>(),
             var_size: None,
             trace: Some(map_trace::<K, V>),
+            ref_words: None,
             // `repr(C)`: the table's member is the first word, the rest are counts.
             scan: ScanEntries::of::<crate::scan::Fixed<Member<VecStorage<Slot<K, V>>>>>(),
             drop: None,

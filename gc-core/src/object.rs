@@ -82,6 +82,10 @@ pub struct TypeInfo {
     pub(crate) var_size: Option<unsafe fn(*const u8) -> usize>,
     /// Visits the payload's references; `None` when the type holds none.
     pub(crate) trace: Option<unsafe fn(*const u8, &mut Tracer<'_>)>,
+    /// The payload words that hold references, when they are known ([`crate::Trace::REF_WORDS`]
+    /// of a fixed-size type); `None` otherwise. Evacuation reads them to skip the scan of a
+    /// copy whose references are all null (see [`ObjPtr::may_refer`]).
+    pub(crate) ref_words: Option<u64>,
     /// The collectors' scan functions for the payload (see the `scan` module).
     pub(crate) scan: ScanEntries,
     /// Runs the payload's drop glue in place; `None` when the type needs none.
@@ -111,6 +115,7 @@ impl TypeInfo {
             } else {
                 None
             },
+            ref_words: T::REF_WORDS,
             scan: ScanEntries::of::<crate::scan::Fixed<T>>(),
             drop: if std::mem::needs_drop::<T>() {
                 Some(drop_erased::<T>)
@@ -384,6 +389,33 @@ impl ObjPtr {
         unsafe { self.set_header(word) }
     }
 
+    /// Whether a scan of the object could visit anything: `false` when its type holds no
+    /// references, or holds them at known words ([`TypeInfo::ref_words`]) that are all null
+    /// (a tree's leaves, half its nodes). Reads only those words.
+    ///
+    /// # Safety
+    /// `self` is a live, unforwarded object.
+    #[inline(always)]
+    pub(crate) unsafe fn may_refer(self) -> bool {
+        // SAFETY: forwarded from the caller.
+        let info = unsafe { self.type_info() };
+        let Some(mut words) = info.ref_words else {
+            return info.trace.is_some();
+        };
+        let payload = self.payload();
+        while words != 0 {
+            let i = words.trailing_zeros() as usize;
+            words &= words - 1;
+            // SAFETY: word i of the payload is a `Member` (the REF_WORDS contract of `Trace`),
+            // `repr(transparent)` over a `Cell<*mut u8>`, inside the live object.
+            let slot = unsafe { &*payload.add(i * 8).cast::<std::cell::Cell<*mut u8>>() };
+            if !slot.get().is_null() {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Visits the object's references.
     ///
     /// # Safety
@@ -456,4 +488,69 @@ pub(crate) fn dispose_of_panic(panic: Box<dyn std::any::Any + Send>) {
         }
     }
     std::mem::forget(payload);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Member;
+
+    type Pair = [Member<u64>; 2];
+
+    static PAIR: TypeInfo = TypeInfo::fixed::<Pair>();
+    static NUMBER: TypeInfo = TypeInfo::fixed::<u64>();
+    /// `Pair` as a type whose reference words are unknown (as for enums and arrays).
+    static UNKNOWN_WORDS: TypeInfo = TypeInfo {
+        ref_words: None,
+        ..TypeInfo::fixed::<Pair>()
+    };
+
+    /// A hand-made object: a header, then two words holding `first` and `second`.
+    fn object(
+        info: &'static TypeInfo,
+        words: &mut [*mut u8; 3],
+        first: bool,
+        second: bool,
+    ) -> ObjPtr {
+        let obj = ObjPtr::new(words.as_mut_ptr().cast()).unwrap();
+        // SAFETY: the buffer holds a header and two payload words; every write goes through
+        // the object's own pointer, which later reads use.
+        unsafe {
+            obj.init_header(info, HeaderFlags::empty());
+            let slots = obj.payload().cast::<*mut u8>();
+            slots.write(if first {
+                obj.as_ptr()
+            } else {
+                std::ptr::null_mut()
+            });
+            slots.add(1).write(if second {
+                obj.as_ptr()
+            } else {
+                std::ptr::null_mut()
+            });
+        }
+        obj
+    }
+
+    #[test]
+    fn an_object_may_refer_unless_its_known_reference_words_are_all_null() {
+        let mut words = [std::ptr::null_mut(); 3];
+        for (first, second) in [(false, false), (true, false), (false, true), (true, true)] {
+            let obj = object(&PAIR, &mut words, first, second);
+            // SAFETY: a valid hand-made object.
+            assert_eq!(
+                unsafe { obj.may_refer() },
+                first || second,
+                "{first} {second}"
+            );
+        }
+        // Unknown words: the scan decides, so the object may refer whatever its words hold.
+        let obj = object(&UNKNOWN_WORDS, &mut words, false, false);
+        // SAFETY: as above.
+        assert!(unsafe { obj.may_refer() });
+        // A type without references never refers, whatever its payload holds.
+        let obj = object(&NUMBER, &mut words, true, true);
+        // SAFETY: as above (a u64's payload is one word; the second is never read).
+        assert!(!unsafe { obj.may_refer() });
+    }
 }

@@ -83,7 +83,13 @@ impl SlotVisitor for Evacuator<'_> {
                 self.first_copy = Some(to);
             }
             slot.set(to.as_ptr());
-            self.gray.push(to);
+            // A copy whose references are all null (a tree's leaves) has nothing to scan: it
+            // stays off the gray stack, which saves its scan call. It keeps `TRACK_YOUNG`, as a
+            // scanned copy that refers to no pinned object does.
+            // SAFETY: `to` is the live, unforwarded copy.
+            if unsafe { to.may_refer() } {
+                self.gray.push(to);
+            }
         } else if self.young_large_pending {
             // SAFETY: a reference outside the nursery refers to a live old or large object.
             let flags = unsafe { obj.flags() };

@@ -1,5 +1,7 @@
 //! The verifier's check of the scan entries: the slots the collectors' scan of an object visits
-//! (its type's `ScanEntries`, see the `scan` module) are exactly those its `trace` reports.
+//! (its type's `ScanEntries`, see the `scan` module) are exactly those its `trace` reports, and
+//! every one of them lies at a word its type's `ref_words` names, when it names them (evacuation
+//! skips the scan of a copy whose named words are all null: `ObjPtr::may_refer`).
 
 use crate::object::ObjPtr;
 use crate::scan::SlotList;
@@ -24,12 +26,31 @@ pub(super) unsafe fn scan_disagrees(obj: ObjPtr) -> Option<String> {
     }
     traced.0.sort_unstable();
     scanned.0.sort_unstable();
-    (traced.0 != scanned.0).then(|| {
-        format!(
+    if traced.0 != scanned.0 {
+        return Some(format!(
             "type {} scans the reference slots {:x?} but its trace reports {:x?}",
             info.name(),
             scanned.0,
             traced.0
+        ));
+    }
+    let words = info.ref_words?;
+    let payload = obj.payload().addr();
+    let unnamed: Vec<usize> = traced
+        .0
+        .iter()
+        .copied()
+        .filter(|&slot| {
+            let word = (slot - payload) / 8;
+            (slot - payload) % 8 != 0 || word >= 64 || words & (1 << word) == 0
+        })
+        .collect();
+    (!unnamed.is_empty()).then(|| {
+        format!(
+            "type {} names the reference words {words:#b}, but its trace reports the slots {:x?} \
+             outside them",
+            info.name(),
+            unnamed
         )
     })
 }
@@ -48,6 +69,11 @@ mod tests {
     /// `Pair`'s descriptor with a wrong scan layout: it scans only the first reference.
     static WRONG: TypeInfo = TypeInfo {
         scan: ScanEntries::of::<Fixed<Member<u64>>>(),
+        ..TypeInfo::fixed::<Pair>()
+    };
+    /// `Pair`'s descriptor naming only its first reference word.
+    static WRONG_WORDS: TypeInfo = TypeInfo {
+        ref_words: Some(0b01),
         ..TypeInfo::fixed::<Pair>()
     };
 
@@ -75,5 +101,16 @@ mod tests {
         // SAFETY: as above (the descriptor's scan is wrong on purpose).
         let problem = unsafe { scan_disagrees(object(&WRONG, &mut bad)) };
         assert!(problem.is_some_and(|p| p.contains("trace reports")));
+    }
+
+    #[test]
+    fn reference_words_that_miss_a_traced_slot_are_reported() {
+        let mut words = [std::ptr::null_mut(); 3];
+        // SAFETY: a valid hand-made object (the descriptor's words are wrong on purpose).
+        let problem = unsafe { scan_disagrees(object(&WRONG_WORDS, &mut words)) };
+        assert!(
+            problem.as_ref().is_some_and(|p| p.contains("outside them")),
+            "{problem:?}"
+        );
     }
 }
