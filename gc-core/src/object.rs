@@ -538,11 +538,8 @@ mod tests {
         for (first, second) in [(false, false), (true, false), (false, true), (true, true)] {
             let obj = object(&PAIR, &mut words, first, second);
             // SAFETY: a valid hand-made object.
-            assert_eq!(
-                unsafe { obj.may_refer() },
-                first || second,
-                "{first} {second}"
-            );
+            let refers = unsafe { obj.may_refer() };
+            assert_eq!(refers, first || second, "{first} {second}");
         }
         // Unknown words: the scan decides, so the object may refer whatever its words hold.
         let obj = object(&UNKNOWN_WORDS, &mut words, false, false);

@@ -42,7 +42,7 @@ pub(super) unsafe fn scan_disagrees(obj: ObjPtr) -> Option<String> {
         .copied()
         .filter(|&slot| {
             let word = (slot - payload) / 8;
-            (slot - payload) % 8 != 0 || word >= 64 || words & (1 << word) == 0
+            !(slot - payload).is_multiple_of(8) || word >= 64 || words & (1 << word) == 0
         })
         .collect();
     (!unnamed.is_empty()).then(|| {
