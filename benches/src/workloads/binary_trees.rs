@@ -1,9 +1,15 @@
 //! binary-trees, by the Benchmarks Game rules: a stretch tree of depth `max + 1`, a long-lived
 //! tree of depth `max` kept for the whole run, then `2^(max - d + 4)` trees of each depth
 //! `d = 4, 6, …, max`, each built top-down and checked (the check is the node count).
+//!
+//! Each depth's trees take their own time (`stat: depth_D_s=…` lines, which `compare` reports
+//! per peer): every depth allocates the same number of nodes, so the lines show where a
+//! collector's cost grows with the size of what is live (a tree larger than the nursery is
+//! promoted whole).
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::{box_check, box_tree, bump_check, bump_tree, pinion_check, pinion_tree};
 
@@ -36,19 +42,28 @@ pub(crate) fn schedule(
         max + 1,
         one_tree(max + 1)
     )];
+    let mut stats = Vec::new();
     let long_check = build_long_lived(max, &mut |depth| {
+        let start = Instant::now();
         let mut check = 0;
         let count = iterations(max, depth);
         for _ in 0..count {
             check += one_tree(depth);
         }
+        stats.push(depth_stat(depth, start.elapsed()));
         lines.push(format!("{count}\t trees of depth {depth}\t check: {check}"));
         check
     });
     lines.push(format!(
         "long lived tree of depth {max}\t check: {long_check}"
     ));
+    lines.extend(stats);
     lines
+}
+
+/// The `stat:` line of the time one depth's trees took.
+fn depth_stat(depth: u32, took: Duration) -> String {
+    format!("stat: depth_{depth}_s={:.4}", took.as_secs_f64())
 }
 
 /// The output every peer must print.
@@ -125,7 +140,9 @@ fn pinion(n: u32) -> Result<Vec<String>, String> {
             "stretch tree of depth {}\t check: {stretch}",
             max + 1
         )];
+        let mut stats = Vec::new();
         for depth in (MIN_DEPTH..=max).step_by(2) {
+            let start = Instant::now();
             let count = iterations(max, depth);
             let mut check = 0;
             for _ in 0..count {
@@ -134,12 +151,14 @@ fn pinion(n: u32) -> Result<Vec<String>, String> {
                     pinion_check(s, s.get(t))
                 });
             }
+            stats.push(depth_stat(depth, start.elapsed()));
             lines.push(format!("{count}\t trees of depth {depth}\t check: {check}"));
         }
         let long_check = pinion_check(outer, outer.get(long));
         lines.push(format!(
             "long lived tree of depth {max}\t check: {long_check}"
         ));
+        lines.extend(stats);
         lines
     });
     Ok(lines)
@@ -194,8 +213,21 @@ mod tests {
         for peer in [
             "pinion", "box", "rc", "bumpalo", "gc", "dumpster", "gc-arena",
         ] {
-            assert_eq!(run(peer, 8).unwrap(), expected(8), "{peer}");
+            assert_prints_the_expected_lines(peer, run(peer, 8).unwrap());
         }
+    }
+
+    /// Size 8's lines, and a time for each of its depths on `stat:` lines.
+    fn assert_prints_the_expected_lines(peer: &str, output: Vec<String>) {
+        let (stats, lines): (Vec<String>, Vec<String>) =
+            output.into_iter().partition(|l| l.starts_with("stat: "));
+        assert_eq!(lines, expected(8), "{peer}");
+        let depths: Vec<&str> = stats
+            .iter()
+            .filter_map(|l| l.strip_prefix("stat: depth_")?.split_once("_s="))
+            .map(|(depth, _)| depth)
+            .collect();
+        assert_eq!(depths, ["4", "6", "8"], "{peer}: {stats:?}");
     }
 
     #[test]
@@ -217,7 +249,7 @@ mod tests {
     #[test]
     fn bdwgc_runs_where_libgc_is_installed_and_says_why_where_not() {
         match run("bdwgc", 8) {
-            Ok(lines) => assert_eq!(lines, expected(8)),
+            Ok(output) => assert_prints_the_expected_lines("bdwgc", output),
             Err(reason) => assert!(reason.contains("libgc1"), "{reason}"),
         }
     }
