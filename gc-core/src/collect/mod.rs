@@ -254,10 +254,20 @@ impl HeapInner {
         // unknown before the first one.
         let old_size =
             (self.stats.major_collections > 0).then_some(self.stats.live_bytes_after_major);
+        let pause = start.elapsed();
+        // The share of the time since the previous minor collection that collections took
+        // (this one and any major ones between), for the policy's throughput rule.
+        let major_total = self.stats.major_pause.total;
+        let collector_share = self.last_minor_end.map(|(end, majors_then)| {
+            let collecting = pause + major_total.saturating_sub(majors_then);
+            let elapsed = start.saturating_duration_since(end) + pause;
+            collecting.as_secs_f64() / elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+        });
         self.young.after_minor(
             allocated,
             promoted_bytes as usize + pinned_bytes,
-            start.elapsed().as_secs_f64(),
+            pause.as_secs_f64(),
+            collector_share,
             old_size,
         );
         self.refresh_nursery_limit();
@@ -267,6 +277,7 @@ impl HeapInner {
         self.stats.bytes_promoted += promoted_bytes;
         self.stats.objects_promoted += promoted_objects;
         let duration = start.elapsed();
+        self.last_minor_end = Some((Instant::now(), major_total));
         self.stats.minor_pause.record(duration);
         self.minor_histogram.record(duration);
         if fault_on!(BarrierInHookRecording) && self.hooks.is_some() {
