@@ -277,7 +277,11 @@ impl HeapInner {
         self.stats.bytes_promoted += promoted_bytes;
         self.stats.objects_promoted += promoted_objects;
         let duration = start.elapsed();
-        self.last_minor_end = Some((Instant::now(), major_total));
+        if !self.in_major {
+            // A major collection's opening minor one does not start a window: the major's
+            // recorded pause includes it, and belongs in the next window whole.
+            self.last_minor_end = Some((Instant::now(), major_total));
+        }
         self.stats.minor_pause.record(duration);
         self.minor_histogram.record(duration);
         if fault_on!(BarrierInHookRecording) && self.hooks.is_some() {
@@ -507,6 +511,29 @@ impl HeapInner {
         assert!(
             report.is_ok(),
             "heap verification failed after a {after}:\n{report}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Heap};
+
+    #[test]
+    fn the_sizing_policys_window_starts_after_a_minor_collection_but_not_a_majors_opening_one() {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        // A major collection runs a minor one first; its pause is in the major's, which the
+        // next window counts whole, so that opening collection must not start the window.
+        heap.collect_major();
+        assert!(heap.inner.last_minor_end.is_none());
+        heap.inner.collect_minor();
+        let (_, majors_then) = heap.inner.last_minor_end.expect("a window starts");
+        assert_eq!(majors_then, heap.inner.stats.major_pause.total);
+        heap.collect_major();
+        let (_, still) = heap.inner.last_minor_end.unwrap();
+        assert_eq!(
+            still, majors_then,
+            "the major's opening minor collection moved the window"
         );
     }
 }

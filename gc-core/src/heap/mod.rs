@@ -87,8 +87,9 @@ pub(crate) struct HeapInner {
     /// Since when the nursery's committed tail has gone unused, and the largest size wanted
     /// since: the tail goes back to the OS once unused for `RELEASE_AFTER`.
     pub(crate) young_tail: Option<(std::time::Instant, usize)>,
-    /// When the last minor collection ended, and the major collections' summed pauses then:
-    /// the sizing policy's share of the time spent collecting is measured from there.
+    /// When the last minor collection ended (not counting a major collection's opening one), and
+    /// the major collections' summed pauses then: the sizing policy's share of the time spent
+    /// collecting is measured from there.
     pub(crate) last_minor_end: Option<(std::time::Instant, std::time::Duration)>,
     /// Minor pauses alone (the recorder's histogram mixes minor and major ones).
     pub(crate) minor_histogram: gc_hooks::PauseHistogram,
