@@ -189,7 +189,17 @@ impl ScanShape for Members {
         for i in 0..len {
             if i + PREFETCH_DISTANCE < len {
                 // SAFETY: element i + PREFETCH_DISTANCE < len lies inside the array.
-                prefetch(unsafe { &*first.add(i + PREFETCH_DISTANCE) }.get());
+                let ahead = unsafe { &*first.add(i + PREFETCH_DISTANCE) };
+                let target = ahead.get();
+                // A target the visitor will not read is not fetched: the slot's own line,
+                // already loaded, stands in for it, so the choice is a select, not a branch
+                // the processor would mispredict on a random mix of young and old.
+                let fetch = if visitor.reads_target(target) {
+                    target
+                } else {
+                    ahead.as_ptr().cast::<u8>()
+                };
+                prefetch(fetch);
             }
             // SAFETY: element i < len lies inside the array and is a Member.
             visit_slot(unsafe { &*first.add(i) }, visitor);

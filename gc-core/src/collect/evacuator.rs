@@ -36,6 +36,14 @@ impl SlotVisitor for Evacuator<'_> {
         true
     }
 
+    // Only young objects are read: a nursery object's header (its forwarding address), or a
+    // young large object's flags while there are any.
+    #[inline(always)]
+    fn reads_target(&self, target: *mut u8) -> bool {
+        self.young_large_pending
+            || target.addr().wrapping_sub(self.nursery_start) < self.nursery_len
+    }
+
     // Inlined into every type's minor-collection scan entry (the `scan` module).
     #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
