@@ -318,10 +318,10 @@ fn a_pinned_object_whose_pin_ended_and_that_is_unreachable_is_reclaimed() {
 /// Fills the nursery with nodes until a minor collection happens; returns the nodes'
 /// addresses.
 fn fill_nursery(s: &mut Scope<'_>) -> Vec<(usize, usize)> {
-    let before = s.stats().minor_collections;
+    let before = s.collection_count();
     let mut spans = Vec::new();
     s.scope(|s| {
-        while s.stats().minor_collections == before {
+        while s.collection_count() == before {
             let n = s.alloc(node(5)).unwrap();
             let a = s.get(n) as *const Node as usize;
             spans.push((a - 8, a + 24));
@@ -375,7 +375,7 @@ fn a_nursery_full_of_pins_still_allocates() {
     );
     heap.scope(|s| {
         let mut pins = Vec::new();
-        while s.stats().minor_collections == 0 {
+        while s.collection_count() == 0 {
             let n = s.alloc(node(1)).unwrap();
             pins.push(s.pin(n).unwrap());
         }

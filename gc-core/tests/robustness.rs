@@ -118,7 +118,7 @@ fn a_nursery_full_of_pinned_objects_does_not_collect_at_every_allocation() {
 fn the_heap_limit_bounds_committed_memory() {
     // Under Miri, a smaller heap (it fills every byte of the limit, one object at a time).
     const NURSERY: usize = if cfg!(miri) { 16 << 10 } else { 1 << 20 };
-    let max = if cfg!(miri) { 640 << 10 } else { 8 << 20 };
+    let max = if cfg!(miri) { 256 << 10 } else { 8 << 20 };
     let config = Config::default()
         .with_nursery_size(NURSERY)
         .with_max_heap(Some(max));

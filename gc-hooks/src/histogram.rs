@@ -68,27 +68,37 @@ impl PauseHistogram {
         self.max = self.max.max(pause);
     }
 
-    fn percentile(&self, p: f64) -> Duration {
+    /// The upper edges of the buckets holding the given quantiles (ascending), in one walk
+    /// over the buckets that stops at the last one needed: `stats()` builds a summary on
+    /// every call, and callers poll it.
+    fn percentiles<const N: usize>(&self, quantiles: [f64; N]) -> [Duration; N] {
+        let mut out = [self.max; N];
         if self.total == 0 {
-            return Duration::ZERO;
+            return [Duration::ZERO; N];
         }
-        let rank = ((self.total as f64 * p).ceil() as u64).max(1);
+        let rank = |q: f64| ((self.total as f64 * q).ceil() as u64).max(1);
+        let mut next = 0;
         let mut seen = 0;
         for (i, &c) in self.counts.iter().enumerate() {
             seen += c;
-            if seen >= rank {
-                return Duration::from_nanos(upper_edge(i)).min(self.max);
+            while next < N && seen >= rank(quantiles[next]) {
+                out[next] = Duration::from_nanos(upper_edge(i)).min(self.max);
+                next += 1;
+            }
+            if next == N {
+                break;
             }
         }
-        self.max
+        out
     }
 
     /// The summary.
     pub fn summary(&self) -> PauseSummary {
+        let [p50, p99] = self.percentiles([0.5, 0.99]);
         PauseSummary {
             count: self.total,
-            p50: self.percentile(0.5),
-            p99: self.percentile(0.99),
+            p50,
+            p99,
             max: self.max,
         }
     }
@@ -131,5 +141,28 @@ mod tests {
         );
         assert_eq!(s.max, Duration::from_micros(100));
         assert_eq!(PauseHistogram::default().summary(), PauseSummary::default());
+    }
+
+    #[test]
+    fn quantiles_in_one_bucket_or_in_the_last_one_are_both_found() {
+        let mut same = PauseHistogram::default();
+        for _ in 0..10 {
+            same.record(Duration::from_micros(7));
+        }
+        let s = same.summary();
+        assert_eq!(
+            (s.p50, s.p99),
+            (Duration::from_micros(7), Duration::from_micros(7))
+        );
+        // 98 short pauses and two long ones: the median is short, the 99th percentile long.
+        let mut tail = PauseHistogram::default();
+        for _ in 0..98 {
+            tail.record(Duration::from_micros(2));
+        }
+        tail.record(Duration::from_secs(3));
+        tail.record(Duration::from_secs(3));
+        let s = tail.summary();
+        assert!(s.p50 <= Duration::from_micros(3), "{:?}", s.p50);
+        assert_eq!(s.p99, Duration::from_secs(3));
     }
 }
