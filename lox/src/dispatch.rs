@@ -340,34 +340,41 @@ impl<'s, 'a> Vm<'s, 'a> {
     }
 
     /// Stores the top of the stack (left there) into the current closure's upvalue `index`:
-    /// into the stack slot while it is open, into the upvalue once closed.
+    /// into the upvalue once closed, into the stack slot while it is open. The closed case is
+    /// tried first, with one lookup (a closure's upvalues are usually closed: it outlives the
+    /// frame that made them); an open one is looked up again for its slot.
     fn set_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
         let base = self.base;
-        match crate::calls::upvalue(v.scope(), v.as_slice(), base, index) {
-            Some(Value::Open(slot)) => {
-                let (slot, top) = (*slot as usize, v.len() - 1);
-                v.copy(top, slot)
+        let closed = v.slice_replace_copy(|sc, values| {
+            let closure = crate::calls::current_closure(sc, values, base)?;
+            let upvalue = sc.deref(&closure.upvalues)?.get(index)?;
+            if matches!(sc.deref(upvalue)?.first()?, Value::Open(_)) {
+                return None;
             }
-            _ => v
-                .slice_replace_copy(|sc, values| {
-                    let closure = crate::calls::current_closure(sc, values, base)?;
-                    let upvalues = sc.deref(&closure.upvalues)?;
-                    Some((upvalues.get(index)?, 0, values.last()?))
-                })
-                .map(|_| ()),
+            Some((upvalue, 0, values.last()?))
+        })?;
+        if !closed {
+            if let Some(Value::Open(slot)) =
+                crate::calls::upvalue(v.scope(), v.as_slice(), base, index)
+            {
+                let (slot, top) = (*slot as usize, v.len() - 1);
+                v.copy(top, slot)?;
+            }
         }
+        Ok(())
     }
 
     /// Pushes the value of the current closure's upvalue `index`: from the stack slot while it
-    /// is open, from the upvalue once closed.
+    /// is open, from the upvalue once closed (one lookup either way).
     fn get_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
         let base = self.base;
-        match crate::calls::upvalue(v.scope(), v.as_slice(), base, index) {
-            Some(Value::Open(slot)) => v.push_copy(*slot as usize),
-            _ => v
-                .push_copy_from(|sc, values| crate::calls::upvalue(sc, values, base, index))
-                .map(|_| ()),
-        }
+        v.push_copy_from(
+            |sc, values| match crate::calls::upvalue(sc, values, base, index)? {
+                Value::Open(slot) => values.get(*slot as usize),
+                closed => Some(closed),
+            },
+        )
+        .map(|_| ())
     }
 }
 
