@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub const LARGE_OBJECT_THRESHOLD: usize = 8 * 1024;
 
 /// Default initial nursery size: 4 MiB. The young generation then adapts (see
-/// `young_sizing.rs`) between [`DEFAULT_NURSERY_MIN`] and [`DEFAULT_NURSERY_MAX`] unless the
+/// `young_sizing`) between [`DEFAULT_NURSERY_MIN`] and [`DEFAULT_NURSERY_MAX`] unless the
 /// size is fixed (`NURSERY`).
 pub const DEFAULT_NURSERY_SIZE: usize = 4 * 1024 * 1024;
 

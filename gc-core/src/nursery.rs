@@ -12,7 +12,7 @@
 //! there is one gap: the whole (usable) nursery.
 //!
 //! **Usable size.** The region is reserved at the largest size the young generation's sizing
-//! policy may choose (`young_sizing.rs`); the policy's current size, clipped under a heap limit
+//! policy may choose (`young_sizing`); the policy's current size, clipped under a heap limit
 //! to what can still be promoted (see the heap module), is the *usable* prefix, and gaps are
 //! clipped to it. Pages past the usable prefix are touched only once the policy grows into
 //! them; *committed* is the high-water mark of the usable prefix (in whole OS pages), which is
