@@ -81,6 +81,7 @@ pub struct Config {
     pub(crate) stress: Option<u32>,
     pub(crate) trace: bool,
     pub(crate) log: Option<PathBuf>,
+    pub(crate) sticky: bool,
 }
 
 impl Default for Config {
@@ -103,6 +104,7 @@ impl Default for Config {
             stress: None,
             trace: false,
             log: None,
+            sticky: true,
         }
     }
 }
@@ -229,6 +231,27 @@ impl Config {
     pub fn with_debug_level(mut self, level: u8) -> Self {
         self.debug_level = level.min(3);
         self
+    }
+
+    /// Whether automatic major collections may be *sticky* (`STICKY`, default on): mark only
+    /// what reached the old generation since the last major collection, keeping the objects
+    /// that one found live, and reclaim those only at the next full one (see
+    /// `docs/tuning.md`, "Sticky major collections"). Off, every major collection marks the
+    /// whole heap. Explicit ones ([`crate::Heap::collect_major`]) are always full.
+    ///
+    /// ```
+    /// use gc_core::Config;
+    /// assert!(Config::default().sticky());
+    /// assert!(!Config::default().with_sticky(false).sticky());
+    /// ```
+    pub fn with_sticky(mut self, on: bool) -> Self {
+        self.sticky = on;
+        self
+    }
+
+    /// Whether automatic major collections may be sticky ([`Config::with_sticky`]).
+    pub fn sticky(&self) -> bool {
+        self.sticky
     }
 
     /// One line per collection on stderr (`TRACE`; used by the hooks layer).

@@ -36,6 +36,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DEBUG", "0, 1, 2 or 3"),
     ("STRESS", "a whole number N (a minor collection every N allocations), or 0 for off"),
     ("TRACE", "0 or 1"),
+    ("STICKY", "0 (every major collection marks the whole heap) or 1 (the default: automatic ones may be sticky)"),
     ("LOG", "a file path"),
 ];
 
@@ -382,6 +383,7 @@ impl Config {
                 c.with_stress(Some(n))
             }
             "TRACE" => c.with_trace(flag()?),
+            "STICKY" => c.with_sticky(flag()?),
             "LOG" if value.trim().is_empty() => return Err(syntax()),
             "LOG" => c.with_log(Some(value.into())),
             _ => {
@@ -419,6 +421,7 @@ impl Config {
             ("DEBUG", self.debug_level().to_string()),
             ("STRESS", self.stress().unwrap_or(0).to_string()),
             ("TRACE", u8::from(self.trace()).to_string()),
+            ("STICKY", u8::from(self.sticky()).to_string()),
         ]);
         if let Some(log) = self.log() {
             pairs.push(("LOG", log.display().to_string()));

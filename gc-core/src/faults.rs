@@ -61,6 +61,12 @@ pub enum Fault {
     /// the nursery makes larger allocations fail with a false out-of-memory (issue 14, defect
     /// 4).
     FirstGapOnly,
+    /// The barrier clears an old object's `LOG_STORES` bit without adding the object to the
+    /// store log, so a sticky major collection does not trace it: an object promoted since the
+    /// last major collection and stored only into it is freed while reachable (the missing
+    /// write-barrier bugs of CRuby's generational collector, whose old objects are skipped
+    /// the same way).
+    LoseStoreLogEntry,
 }
 
 /// The catalogue: every fault with its command-line name, whether it needs pinning, and what
@@ -77,6 +83,7 @@ pub const CATALOGUE: &[(Fault, &str, bool, &str)] = &[
     (Fault::SkipWeakClearing, "skip-weak-clearing", false, "a minor collection does not clear or update weak references to young objects"),
     (Fault::LeakPinOnRefusedUnpin, "leak-pin-on-refused-unpin", true, "an unpin refused through another heap's scope consumes the guard, so its pin never ends"),
     (Fault::FirstGapOnly, "first-gap-only", true, "after a collection only the first nursery gap is tried, and under MAX its failure is taken for out-of-memory"),
+    (Fault::LoseStoreLogEntry, "lose-store-log-entry", false, "the barrier clears an old object's LOG_STORES bit without logging it, so a sticky major collection misses what it points to"),
 ];
 
 impl Fault {

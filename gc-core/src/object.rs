@@ -9,8 +9,8 @@
 //!              └───────────────────────────────┘
 //! ```
 //!
-//! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 256 bytes, so the low
-//! eight bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
+//! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 512 bytes, so the low
+//! nine bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
 //! object, the old header is overwritten with the new address plus `FORWARDED`; since every
 //! object has a header, every object has room for its forwarding pointer and the minimum object
 //! size is one word. Per-object overhead is therefore 8 bytes of header plus rounding of the
@@ -26,6 +26,8 @@
 //! - `LARGE` is set exactly on objects in the large-object space, `YOUNG_LARGE` only on large
 //!   objects allocated since the last minor collection;
 //! - `TRACK_YOUNG` is set only on old objects, exactly those not in the remembered set;
+//! - `LOG_STORES` is set only on old objects, exactly those not in the store log (`heap/mod.rs`,
+//!   which sticky major collections read);
 //! - `FORWARDED` appears only in the nursery, only during a minor collection.
 
 use std::ptr::NonNull;
@@ -63,15 +65,19 @@ bitflags! {
         const PINNED = 1 << 6;
         /// The object has an identity hash in the heap's identity table.
         const HASHED = 1 << 7;
+        /// Old object not in the store log: its next reference store takes the barrier's slow
+        /// path, which logs it, so that a sticky major collection finds every old object
+        /// written since the last major one (see `collect/sticky.rs`).
+        const LOG_STORES = 1 << 8;
     }
 }
 
-const FLAG_MASK: usize = 0xff;
+const FLAG_MASK: usize = 0x1ff;
 
 /// Static description of a heap type: its size, how to trace it and how to drop it.
 ///
 /// One `TypeInfo` exists per type (per codegen unit); headers point at it.
-#[repr(C, align(256))]
+#[repr(C, align(512))]
 #[derive(Debug)]
 pub struct TypeInfo {
     pub(crate) magic: u64,

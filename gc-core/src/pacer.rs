@@ -14,6 +14,22 @@
 //! threshold = min(threshold, MAX)                 (collect before the hard limit)
 //! ```
 //!
+//! **Sticky major collections** (`STICKY`, on by default; see `collect/major.rs`). After a full
+//! major collection the next automatic one may be *sticky*: it marks only what reached the old
+//! generation since the last major collection (*fresh* objects) and keeps everything that one
+//! found live. After a sticky one, which found `live` bytes marked, `fresh_live` of the `fresh`
+//! bytes live:
+//!
+//! ```text
+//! if fresh_live > fresh / 2: threshold by the rules above, from live   (a growing heap)
+//! else: threshold unchanged          (the fresh objects mostly died: memory stays as bounded)
+//! next one full when live > full_live + (full_threshold - full_live) / 2
+//! ```
+//!
+//! where `full_live` and `full_threshold` are the live bytes and the threshold of the last full
+//! collection: what sticky collections keep has grown by more than half the headroom that one
+//! gave (and some of it may have died since), so the next one looks at everything again.
+//!
 //! A major collection is due when the old generation exceeds the threshold, unless automatic
 //! major collections are *disabled* (`Heap::disable`, undone by `Heap::enable`) or the factor
 //! is *threshold-zero* (`MAJOR_COLLECT=0`, which `enable` does not undo: a library calling
@@ -43,6 +59,12 @@ pub struct Pacer {
     max_heap: Option<usize>,
     threshold: usize,
     disabled: bool,
+    /// Whether automatic major collections may be sticky at all.
+    sticky: bool,
+    /// The live bytes and the threshold the last full major collection left.
+    full: Option<(usize, usize)>,
+    /// Whether the next automatic major collection may be sticky.
+    sticky_next: bool,
 }
 
 impl Pacer {
@@ -63,7 +85,24 @@ impl Pacer {
             max_heap,
             threshold,
             disabled: false,
+            sticky: true,
+            full: None,
+            sticky_next: false,
         }
+    }
+
+    /// The same pacer with sticky major collections allowed or not (allowed by default).
+    ///
+    /// ```
+    /// use gc_core::Pacer;
+    /// let mut p = Pacer::new(1.82, 1.4, 1000, usize::MAX, None).with_sticky(false);
+    /// p.after_major(800);
+    /// assert!(!p.next_major_sticky());
+    /// ```
+    pub fn with_sticky(mut self, on: bool) -> Pacer {
+        self.sticky = on;
+        self.sticky_next &= on;
+        self
     }
 
     /// The pacer a heap with `config` starts with.
@@ -75,6 +114,7 @@ impl Pacer {
             config.max_delta(),
             config.max_heap(),
         )
+        .with_sticky(config.sticky())
     }
 
     /// Whether an old generation of `old_bytes` calls for an automatic major collection.
@@ -88,8 +128,54 @@ impl Pacer {
         !self.disabled && self.factor != 0.0
     }
 
-    /// Records a completed major collection after which `live` bytes remain.
+    /// Records a completed full major collection after which `live` bytes remain.
     pub fn after_major(&mut self, live: usize) {
+        self.apply_rules(live);
+        self.full = Some((live, self.threshold));
+        self.sticky_next = self.sticky;
+    }
+
+    /// Records a completed sticky major collection: `live` bytes marked in all, of which
+    /// `fresh_live` among the `fresh` bytes that reached the old generation since the last
+    /// major collection (the module's rules).
+    ///
+    /// ```
+    /// use gc_core::Pacer;
+    /// let mut p = Pacer::new(2.0, 100.0, 1000, usize::MAX, None);
+    /// p.after_major(10_000); // full: threshold 20,000
+    /// assert!(p.next_major_sticky());
+    /// p.after_sticky(10_500, 4_000, 500); // most fresh objects died: the threshold stays
+    /// assert_eq!(p.threshold(), 20_000);
+    /// assert!(p.next_major_sticky());
+    /// p.after_sticky(16_000, 6_000, 5_500); // most survived: the threshold follows live...
+    /// assert_eq!(p.threshold(), 32_000);
+    /// // ...and 6,000 kept above the full one's 10,000 is over half its headroom: full next
+    /// assert!(!p.next_major_sticky());
+    /// ```
+    pub fn after_sticky(&mut self, live: usize, fresh: usize, fresh_live: usize) {
+        if fresh_live.saturating_mul(2) > fresh {
+            self.apply_rules(live);
+        }
+        self.sticky_next = self.sticky
+            && self.full.is_some_and(|(full_live, full_threshold)| {
+                live <= full_live + full_threshold.saturating_sub(full_live) / 2
+            });
+    }
+
+    /// Whether the next automatic major collection may be sticky (never before the first full
+    /// one, nor when sticky collections are off).
+    pub fn next_major_sticky(&self) -> bool {
+        self.sticky_next
+    }
+
+    /// Forgets the last full collection: the next automatic one is full (the objects it kept
+    /// can no longer be trusted to be marked, as after `freeze`).
+    pub fn require_full(&mut self) {
+        self.sticky_next = false;
+    }
+
+    /// The threshold rules of the module comment, from `live` bytes.
+    fn apply_rules(&mut self, live: usize) {
         // Under threshold-zero the threshold still follows the default rule, so statistics
         // stay meaningful and switching the factor back on starts from a sensible value.
         let factor = if self.factor == 0.0 {
@@ -230,6 +316,51 @@ mod tests {
         assert!(p.major_due(2 * MB));
         assert!(p.set_factor(0.5).is_err());
         assert_eq!(p.factor(), 1.82);
+    }
+
+    #[test]
+    fn sticky_collections_follow_a_growing_heap_and_keep_a_steady_ones_threshold() {
+        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
+        assert!(!p.next_major_sticky(), "never before the first full one");
+        for _ in 0..30 {
+            p.after_major(100 * MB);
+        }
+        assert_eq!(p.threshold(), 182 * MB);
+        assert!(p.next_major_sticky());
+        // Steady: 80 MB promoted, 10 MB of it live. The threshold stays.
+        p.after_sticky(110 * MB, 80 * MB, 10 * MB);
+        assert_eq!(p.threshold(), 182 * MB);
+        assert!(
+            p.next_major_sticky(),
+            "10 MB kept is under half of 82 MB headroom"
+        );
+        // 40 MB more kept (50 MB above the full one's 100): the next one is full.
+        p.after_sticky(150 * MB, 70 * MB, 40 * MB);
+        assert!(!p.next_major_sticky());
+        p.after_major(100 * MB);
+        assert!(
+            p.next_major_sticky(),
+            "a full collection allows sticky ones again"
+        );
+        // Growing: everything promoted survives, the threshold follows the rules.
+        p.after_sticky(140 * MB, 40 * MB, 40 * MB);
+        assert!(p.threshold() > 182 * MB);
+        assert!(p.threshold() as f64 <= 182.0 * 1.4 * MB as f64 + 1.0);
+        assert!(
+            p.next_major_sticky(),
+            "40 MB kept is under half of 82 MB headroom"
+        );
+        p.require_full();
+        assert!(!p.next_major_sticky());
+    }
+
+    #[test]
+    fn sticky_collections_off_means_every_automatic_one_is_full() {
+        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None).with_sticky(false);
+        p.after_major(10 * MB);
+        assert!(!p.next_major_sticky());
+        p.after_sticky(11 * MB, 5 * MB, MB);
+        assert!(!p.next_major_sticky());
     }
 
     #[test]

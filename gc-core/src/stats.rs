@@ -48,8 +48,11 @@ impl PauseStats {
 pub struct HeapStats {
     /// Minor collections run (including the one that opens every major collection).
     pub minor_collections: u64,
-    /// Major collections run.
+    /// Major collections run (full and sticky).
     pub major_collections: u64,
+    /// Sticky major collections among them (`collect/major.rs`: they mark only what reached
+    /// the old generation since the previous major collection).
+    pub sticky_major_collections: u64,
     /// Bytes allocated since the heap was created (headers included, rounded to 8).
     pub bytes_allocated: u64,
     /// Objects allocated since the heap was created (in the nursery, born old, large, and the
@@ -60,7 +63,8 @@ pub struct HeapStats {
     /// Objects copied from the nursery into the old generation.
     pub objects_promoted: u64,
     /// Old-generation bytes (small-object slots plus large objects) live after the last major
-    /// collection.
+    /// collection (after a sticky one, what it kept from the last full one included, some of
+    /// which may have died since).
     pub live_bytes_after_major: usize,
     /// Bytes of small-object slots in use in the old generation now.
     pub old_bytes: usize,

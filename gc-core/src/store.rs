@@ -16,6 +16,16 @@
 //! object costs one test. The slow path adds the object to the remembered set and clears the
 //! bit when the stored value is young (in the nursery, or a young large object).
 //!
+//! **The store log.** Sticky major collections (`collect/major.rs`) need every old object
+//! written since the last major collection, whatever the value written: a kept (marked) object
+//! may now refer to an object promoted since, which nothing else would mark. A second header bit,
+//! `LOG_STORES`, is set on exactly the old objects not yet in the log; the barrier's fast path
+//! tests both bits at once, so the young objects and the old ones in both sets still cost one
+//! test, and the first non-null store into an old object since the last major collection takes
+//! the slow path once, which logs it. An object that enters the remembered set is logged too
+//! (`HeapInner::log_stores`): a minor collection rewrites a remembered object's references to
+//! the copies it promotes, which is a store as well.
+//!
 //! **Initialisation.** A young object needs no barrier when it is first written (nothing old
 //! can be missing from the remembered set because of it); an object born old (allocated
 //! non-moving, larger than the nursery, or while no nursery gap could hold it) carries
@@ -23,8 +33,9 @@
 //! is remembered exactly as after later stores. A young large object is young until the next
 //! minor collection, which scans it if it is reachable.
 //!
-//! Invariant (with `heap/mod.rs`): after a store returns, an old object holding a young reference
-//! is in the remembered set and lacks `TRACK_YOUNG`.
+//! Invariants (with `heap/mod.rs`): after a store returns, an old object holding a young
+//! reference is in the remembered set and lacks `TRACK_YOUNG`; an old object written since the
+//! last major collection is in the store log and lacks `LOG_STORES`.
 
 use std::cell::Cell;
 
@@ -102,7 +113,7 @@ impl HeapInner {
     #[inline(always)]
     unsafe fn record_elements<T: Trace>(&self, obj: ObjPtr, dst: *const T, count: usize) {
         // SAFETY: obj is a live, unforwarded object of this heap.
-        if T::NEEDS_TRACE && unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+        if T::NEEDS_TRACE && unsafe { obj.flags() }.intersects(BARRIER_BITS) {
             // SAFETY: forwarded from the caller.
             unsafe { self.record_elements_slow(obj, dst, count) };
         }
@@ -120,8 +131,8 @@ impl HeapInner {
             // SAFETY: dst holds `count` initialised elements.
             unsafe { (*dst.add(i)).trace(&mut Tracer::new(&mut record)) };
             // SAFETY: obj is live and unforwarded.
-            if !unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-                break; // remembered: the rest needs nothing more
+            if !unsafe { obj.flags() }.intersects(BARRIER_BITS) {
+                break; // remembered and logged: the rest needs nothing more
             }
         }
     }
@@ -161,7 +172,7 @@ impl HeapInner {
     #[inline(always)]
     pub(crate) unsafe fn after_init(&self, obj: ObjPtr) {
         // SAFETY: forwarded from the caller.
-        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
+        if unsafe { obj.flags() }.intersects(BARRIER_BITS) {
             // SAFETY: forwarded from the caller.
             unsafe { obj.trace(&mut Tracer::new(&mut RecordStores { heap: self, obj })) };
         }
@@ -191,13 +202,19 @@ impl HeapInner {
     #[inline(always)]
     unsafe fn write_barrier(&self, obj: ObjPtr, value: *mut u8) {
         // SAFETY: forwarded from the caller.
-        if unsafe { obj.flags() }.contains(HeaderFlags::TRACK_YOUNG) {
-            // An old object not yet remembered. The slow path has work only when the value may
-            // be young or the heap is frozen; the common old-to-old store is filtered here,
-            // by the value's address, without a call or a read of the value's header (young
-            // large objects, the one young kind outside the nursery, are checked in the slow
-            // path, and only while there are any).
-            if self.frozen || self.nursery.contains(value.addr()) || !self.young_large.is_empty() {
+        let flags = unsafe { obj.flags() };
+        if flags.intersects(BARRIER_BITS) {
+            // An old object not yet remembered or not yet logged. The slow path has work only
+            // when the object is to be logged (a null store creates no reference), the value
+            // may be young, or the heap is frozen; the common old-to-old store into a logged
+            // object is filtered here, by the value's address, without a call or a read of the
+            // value's header (young large objects, the one young kind outside the nursery, are
+            // checked in the slow path, and only while there are any).
+            if flags.contains(HeaderFlags::LOG_STORES) && !value.is_null()
+                || self.frozen
+                || self.nursery.contains(value.addr())
+                || !self.young_large.is_empty()
+            {
                 // SAFETY: forwarded from the caller.
                 unsafe { self.write_barrier_slow(obj, value) }
             }
@@ -236,6 +253,19 @@ impl HeapInner {
     #[inline(never)]
     unsafe fn write_barrier_slow(&self, obj: ObjPtr, value: *mut u8) {
         // SAFETY: forwarded from the caller.
+        let flags = unsafe { obj.flags() };
+        if flags.contains(HeaderFlags::LOG_STORES) && !value.is_null() {
+            if fault_on!(LoseStoreLogEntry) {
+                // The injected bug: the bit goes, the entry is never made.
+                // SAFETY: obj is a live, unforwarded old object.
+                unsafe { obj.remove_flags(HeaderFlags::LOG_STORES) };
+            } else {
+                // SAFETY: obj is a live, unforwarded old object; no other reference into the
+                // mutator state is live here.
+                unsafe { HeapInner::log_stores(obj, &mut self.mutator_mut().store_log) };
+            }
+        }
+        // SAFETY: forwarded from the caller.
         if self.frozen && unsafe { self.is_frozen(obj) } {
             // SAFETY: no other reference into the mutator state is live here.
             let state = unsafe { self.mutator_mut() };
@@ -244,11 +274,30 @@ impl HeapInner {
             }
         }
         // SAFETY: forwarded from the caller.
-        if unsafe { self.is_young(value) } {
+        if flags.contains(HeaderFlags::TRACK_YOUNG) && unsafe { self.is_young(value) } {
             // SAFETY: obj is a live, unforwarded old object (it has TRACK_YOUNG).
             unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
             // SAFETY: no other reference into the mutator state is live here.
             unsafe { self.mutator_mut() }.remembered.push(obj);
         }
     }
+
+    /// Adds an old object to the store log unless it is in it already (the one way into the
+    /// log: it keeps `LOG_STORES` set on exactly the old objects outside it).
+    ///
+    /// # Safety
+    /// `obj` is a live, unforwarded old object of this heap.
+    #[inline]
+    pub(crate) unsafe fn log_stores(obj: ObjPtr, log: &mut Vec<ObjPtr>) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if obj.flags().contains(HeaderFlags::LOG_STORES) {
+                obj.remove_flags(HeaderFlags::LOG_STORES);
+                log.push(obj);
+            }
+        }
+    }
 }
+
+/// The header bits the barrier tests first: either calls for its slow path on some stores.
+const BARRIER_BITS: HeaderFlags = HeaderFlags::TRACK_YOUNG.union(HeaderFlags::LOG_STORES);

@@ -85,6 +85,9 @@ pub struct MajorEvent {
     pub memory_before: u64,
     /// Heap memory in use after.
     pub memory_after: u64,
+    /// Whether the collection was sticky: it marked only the objects that reached the old
+    /// generation since the previous major collection and kept the others.
+    pub sticky: bool,
 }
 
 /// Why a pin was refused.

@@ -62,6 +62,7 @@ pub fn trace_line(heap: u32, number: u64, event: &Event) -> Option<String> {
     };
     let nursery = match event {
         Event::Minor(e) => format!(" nursery {} KB", e.nursery_size / 1024),
+        Event::Major(e) if e.sticky => " sticky".to_string(),
         _ => String::new(),
     };
     Some(format!(
@@ -97,7 +98,7 @@ pub fn event_json(heap: u32, event: &Event) -> Value {
             "arena_bytes_before": e.arena_bytes_before, "arena_bytes_after": e.arena_bytes_after,
             "large_bytes_before": e.large_bytes_before, "large_bytes_after": e.large_bytes_after,
             "bytes_freed": e.bytes_freed, "pinned_objects": e.pinned_objects,
-            "memory_before": e.memory_before, "memory_after": e.memory_after,
+            "memory_before": e.memory_before, "memory_after": e.memory_after, "sticky": e.sticky,
         }),
         Event::PinRefused(e) => json!({
             "heap": heap, "event": "pin-refused",

@@ -55,6 +55,15 @@ pub const CONFIGS: &[StressConfig] = &[
         vars: &[("MIN", "1M"), ("DEBUG", "1")],
     },
     StressConfig {
+        name: "sticky",
+        vars: &[
+            ("NURSERY", "16K"),
+            ("MIN", "16K"),
+            ("MAJOR_COLLECT", "1.2"),
+            ("DEBUG", "1"),
+        ],
+    },
+    StressConfig {
         name: "max-heap",
         vars: &[("NURSERY", "16K"), ("MAX", "32M"), ("MAX_PINNED", "1000")],
     },

@@ -82,7 +82,7 @@ impl SlotVisitor for Evacuator<'_> {
             // nursery; after the copy `to` is the object and `obj` becomes a forwarding stub.
             unsafe {
                 copy_object(obj.as_ptr(), to.as_ptr(), size);
-                to.insert_flags(HeaderFlags::TRACK_YOUNG);
+                to.insert_flags(HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES);
                 obj.forward_to(to);
             }
             self.promoted_bytes += size as u64;

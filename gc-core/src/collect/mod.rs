@@ -24,11 +24,7 @@
 //! - young large objects that were not reached are dropped and unmapped; survivors become old;
 //! - the nursery is reset (and poisoned when `nursery_debug` is on).
 //!
-//! **Major collection** (stop-the-world). It first runs a minor collection, so the young
-//! generation is empty and every object is old. Marking starts from the roots and uses an
-//! explicit stack (a 10-million-node list is fine); mark bits are in side bitmaps. The sweep
-//! runs the drop glue of every unmarked object, frees its slot (or unmaps it, for large
-//! objects), and sets the next threshold to `max(min, live × major_collect)`.
+//! **Major collection** (stop-the-world, full or sticky): see `major.rs`.
 //!
 //! Why drop glue cannot reach other GC objects: dereferencing a `Member` needs a `Scope`, which
 //! borrows the heap mutably, and the heap is borrowed by the collection that runs the glue;
@@ -43,17 +39,16 @@ use crate::abort::AbortOnUnwind;
 use crate::addr_map::AddrSet;
 use crate::heap::HeapInner;
 use crate::object::{HeaderFlags, ObjPtr};
-use crate::old_space::MarkCursor;
 use crate::pin::PinTable;
 use crate::roots::{RootProvider, RootTracer};
 use crate::trace::{SlotVisitor, Tracer};
 
 mod evacuator;
+mod major;
 mod marker;
 
 pub(crate) use evacuator::Evacuator;
 pub(crate) use marker::Marker;
-use marker::{MarkQueue, LOCALITY, MARK_LOOKAHEAD};
 
 /// Visits every root of the heap: the handle stack, the pins and the root providers.
 fn visit_roots(
@@ -139,6 +134,7 @@ impl HeapInner {
                 if ev.trace_holder(obj) && obj.flags().contains(HeaderFlags::TRACK_YOUNG) {
                     obj.remove_flags(HeaderFlags::TRACK_YOUNG);
                     remembered.push(obj);
+                    HeapInner::log_stores(obj, &mut mutator.store_log);
                 }
             }
         }
@@ -157,12 +153,15 @@ impl HeapInner {
                     // A young large object reached: it becomes old in place.
                     obj.set_flags(
                         (flags - HeaderFlags::YOUNG_LARGE - HeaderFlags::SURVIVED)
-                            | HeaderFlags::TRACK_YOUNG,
+                            | HeaderFlags::TRACK_YOUNG
+                            | HeaderFlags::LOG_STORES,
                     );
                 }
                 if ev.trace_holder(obj) {
+                    // It keeps a pinned young referent: remembered, and so logged.
                     obj.remove_flags(HeaderFlags::TRACK_YOUNG);
                     remembered.push(obj);
+                    HeapInner::log_stores(obj, &mut mutator.store_log);
                 }
             }
         }
@@ -323,190 +322,12 @@ impl HeapInner {
     /// After an outermost collection: the sinks write out its events and readers on other
     /// threads get fresh counters. (User hooks run later, once the triggering allocation is
     /// rooted; see `hooks.rs`.)
-    fn collection_finished(&mut self) {
+    pub(super) fn collection_finished(&mut self) {
         self.recorder.flush_sinks();
         self.publish_stats();
     }
 
-    /// Runs a complete major collection (which starts with a minor one).
-    pub(crate) fn collect_major(&mut self) {
-        let start = Instant::now();
-        let at = self.recorder.since_start();
-        let memory_before = self.memory_in_use();
-        let arenas_before = self.old.arena_count();
-        let arena_bytes_before = self.old.bytes_in_use();
-        let large_bytes_before = self.large.bytes();
-        self.in_major = true;
-        self.collect_minor();
-        let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
-        self.old.clear_marks();
-        self.large.clear_marks();
-        let HeapInner {
-            nursery,
-            old,
-            large,
-            mutator,
-            providers,
-            pins,
-            persistent,
-            gray,
-            stats,
-            identity,
-            weak,
-            ..
-        } = self;
-        let mut nursery_marked = AddrSet::default();
-        let frozen = self.frozen;
-        let mutator = mutator.get_mut();
-        // Roots among the frozen: objects the mutator stored into, and remembered ones (old
-        // parents of pinned young objects at freeze time). Found before marking starts: the
-        // mark cursor must be the only reader of the side tables while it is in use
-        // (`old_space::marking`).
-        let frozen_roots: Vec<ObjPtr> = if frozen {
-            mutator
-                .frozen_dirty
-                .iter()
-                .copied()
-                .chain(mutator.remembered.iter().copied().filter(|&o| {
-                    // SAFETY: remembered objects are live old or large objects.
-                    unsafe {
-                        if o.flags().contains(HeaderFlags::LARGE) {
-                            large.is_sealed(o)
-                        } else {
-                            old.is_sealed(o)
-                        }
-                    }
-                }))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut marker = Marker {
-            old: &mut *old,
-            large: &mut *large,
-            frozen,
-            nursery: (nursery.start_addr(), nursery.capacity()),
-            nursery_marked: &mut nursery_marked,
-            stack: gray,
-            cursor: MarkCursor::default(),
-        };
-        visit_roots(&mut mutator.handles, pins, providers, &mut marker);
-        for slot in persistent.all_roots() {
-            marker.visit(Cell::from_mut(slot));
-        }
-        for obj in frozen_roots {
-            // SAFETY: frozen objects are live and unforwarded; tracing only reads them.
-            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
-        }
-        // The marker no longer reads an old object when it marks it (`old_space::marking`):
-        // it prefetches the object as it pushes it, and the object's one read is its scan
-        // here. An object far from the one scanned last waits in a small queue first, so that
-        // its scan finds it in cache instead of waiting on memory (a tree reached in random
-        // order, as in splay, otherwise stalls on every object); a near one is scanned at once,
-        // which keeps the depth-first walk over objects promoted together (binary trees) in
-        // address order, where a queue for everything measured twice as slow.
-        let mut ahead = MarkQueue::new();
-        let mut last_page = 0;
-        loop {
-            let obj = match marker.stack.pop() {
-                // Near the object scanned last: scan it now, depth first, as the objects were
-                // laid out when they were promoted together.
-                Some(obj) if obj.addr() & !(LOCALITY - 1) == last_page => obj,
-                // Far: it waits in the queue while its prefetch completes, and the queue's
-                // oldest, waiting the longest, is scanned if the queue is full.
-                Some(obj) => {
-                    if ahead.len() < MARK_LOOKAHEAD {
-                        ahead.push(obj);
-                        continue;
-                    }
-                    let oldest = ahead.pop().expect("the queue is full");
-                    ahead.push(obj);
-                    oldest
-                }
-                None => match ahead.pop() {
-                    Some(obj) => obj,
-                    None => break,
-                },
-            };
-            last_page = obj.addr() & !(LOCALITY - 1);
-            // SAFETY: marked objects are live and unforwarded.
-            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
-        }
-        // Whether an object survived, by its address alone (nothing is read from the objects):
-        // after the opening minor collection every object is old, large or a pinned nursery
-        // object, and frozen ones are alive by definition.
-        let survives = |addr: usize| {
-            if nursery.contains(addr) {
-                nursery_marked.contains(&addr)
-            } else if large.contains(addr) {
-                large.survives_at(addr)
-            } else {
-                old.survives_at(addr, frozen)
-            }
-        };
-        // Remembered objects (old parents of pinned nursery objects) that died leave the set.
-        mutator.remembered.retain(|obj| survives(obj.addr()));
-        // Weak references to unmarked objects are cleared before those objects are freed.
-        weak.drain();
-        weak.sweep(|_| true, |obj| survives(obj.addr()).then_some(obj));
-        // Identity hashes of the dead are forgotten from the table's side, so the sweep reads
-        // no dead object's header for them.
-        identity.forget_dead(survives);
-        // SAFETY: (in the closure) the sweep hands over unmarked objects of pages holding
-        // objects with drop glue, which are unreachable, intact, and never read again.
-        let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
-        let mut bytes_freed = swept.bytes_freed;
-        for obj in large.unmarked() {
-            // SAFETY: unmarked large objects are unreachable and intact.
-            unsafe { HeapInner::drop_dead(stats, obj) };
-            bytes_freed += large.free(obj);
-        }
-
-        guard.disarm();
-        let live = self.old_generation_bytes();
-        self.stats.live_bytes_after_major = live;
-        self.pacer.after_major(live);
-        self.stats.major_threshold = self.pacer.threshold();
-        let plan = self
-            .retention
-            .after_major(live, self.pacer.threshold(), self.pacer.factor());
-        self.old.release_surplus(plan.keep, plan.min_age);
-        self.young.after_major(live);
-        self.refresh_nursery_limit();
-        self.stats.major_collections += 1;
-        let duration = start.elapsed();
-        self.stats.major_pause.record(duration);
-        self.recorder
-            .record(gc_hooks::Event::MajorStep(gc_hooks::MajorStepEvent {
-                old_state: gc_hooks::MajorState::Idle,
-                new_state: gc_hooks::MajorState::Done,
-                done: true,
-                duration,
-            }));
-        self.recorder
-            .record(gc_hooks::Event::Major(gc_hooks::MajorEvent {
-                number: self.stats.major_collections,
-                at,
-                duration,
-                arenas_before: arenas_before as u64,
-                arenas_after: self.old.arena_count() as u64,
-                arena_bytes_before: arena_bytes_before as u64,
-                arena_bytes_after: self.old.bytes_in_use() as u64,
-                large_bytes_before: large_bytes_before as u64,
-                large_bytes_after: self.large.bytes() as u64,
-                bytes_freed: bytes_freed as u64,
-                pinned_objects: self.pins.pinned_objects() as u64,
-                memory_before: memory_before as u64,
-                memory_after: self.memory_in_use() as u64,
-            }));
-        self.in_major = false;
-        if self.config.debug_level() >= 1 {
-            self.assert_verified("major collection");
-        }
-        self.collection_finished();
-    }
-
-    fn assert_verified(&mut self, after: &str) {
+    pub(super) fn assert_verified(&mut self, after: &str) {
         let report = self.verify();
         assert!(
             report.is_ok(),

@@ -34,7 +34,7 @@ impl HeapInner {
         };
         if size >= LARGE_OBJECT_THRESHOLD {
             if self.major_due(size) {
-                self.collect_major();
+                self.collect_major_automatic();
             }
             self.reserve_old(size, Growth::Large)?;
             let Some(obj) = self.large.alloc(size) else {
@@ -95,7 +95,8 @@ impl HeapInner {
     }
 
     /// Allocates a small object straight into the old generation, as an old object: it carries
-    /// `TRACK_YOUNG`, so storing a young reference into it takes the barrier's slow path.
+    /// `TRACK_YOUNG`, so storing a young reference into it takes the barrier's slow path, and
+    /// `LOG_STORES`, so its first store logs it.
     fn alloc_born_old(
         &mut self,
         info: &'static TypeInfo,
@@ -103,7 +104,7 @@ impl HeapInner {
         flags: HeaderFlags,
     ) -> Result<ObjPtr, GcError> {
         if self.major_due(size) {
-            self.collect_major();
+            self.collect_major_automatic();
         }
         self.reserve_old(size, Growth::Small)?;
         let drops = flags.contains(HeaderFlags::NEEDS_DROP);
@@ -111,7 +112,12 @@ impl HeapInner {
             return Err(self.out_of_memory(size, "the OS refused a new arena"));
         };
         // SAFETY: obj is a fresh slot of at least `size` bytes.
-        unsafe { obj.init_header(info, flags | HeaderFlags::TRACK_YOUNG) };
+        unsafe {
+            obj.init_header(
+                info,
+                flags | HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES,
+            )
+        };
         self.stats.bytes_allocated += size as u64;
         Ok(obj)
     }
@@ -124,13 +130,13 @@ impl HeapInner {
         size: usize,
         needs_drop: bool,
     ) -> Result<ObjPtr, GcError> {
-        let mut flags = HeaderFlags::TRACK_YOUNG;
+        let mut flags = HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES;
         if needs_drop {
             flags |= HeaderFlags::NEEDS_DROP;
         }
         self.stats.objects_allocated += 1;
         if self.major_due(size) {
-            self.collect_major();
+            self.collect_major_automatic();
         }
         let growth = if size >= LARGE_OBJECT_THRESHOLD {
             Growth::Large

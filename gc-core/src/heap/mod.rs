@@ -25,6 +25,11 @@
 //!   `YOUNG_LARGE`) is in `remembered` and lacks `TRACK_YOUNG`; every entry of `remembered` is an
 //!   old object without `TRACK_YOUNG`; outside a minor collection, an old object lacking
 //!   `TRACK_YOUNG` is in `remembered`;
+//! - **store log**: every entry of `store_log` is a live old object without `LOG_STORES`, listed
+//!   once; every old object without `LOG_STORES` is in it; every remembered object is in it;
+//! - **kept marks** (while `marks_kept`): the old objects whose mark bit is set are the ones the
+//!   last major collection found live, and such an object that refers to an unmarked or a
+//!   young object is in the store log (`collect/major.rs` relies on it);
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
 //! - every non-null handle slot refers to a live object of this heap.
@@ -51,6 +56,9 @@ mod alloc_slow;
 pub(crate) struct MutatorState {
     pub(crate) handles: Vec<*mut u8>,
     pub(crate) remembered: Vec<ObjPtr>,
+    /// Old objects written since the last major collection (or remembered), each once: the
+    /// roots a sticky major collection adds to the usual ones (`store.rs`, `collect/major.rs`).
+    pub(crate) store_log: Vec<ObjPtr>,
     /// Frozen objects the mutator stored into since `freeze` (each once): roots for every
     /// later collection, since collections do not trace frozen objects otherwise.
     pub(crate) frozen_dirty: Vec<ObjPtr>,
@@ -95,6 +103,9 @@ pub(crate) struct HeapInner {
     pub(crate) minor_histogram: gc_hooks::PauseHistogram,
     /// `freeze` sealed the old generation and large objects that existed then.
     pub(crate) frozen: bool,
+    /// The mark bits hold what the last major collection found live (`collect/major.rs`): set
+    /// by every major collection outside `freeze`, cleared by `freeze` and `unfreeze`.
+    pub(crate) marks_kept: bool,
     /// Memory the embedder holds outside the heap, counted towards the next major collection.
     pub(crate) pressure: usize,
     pub(crate) stress_countdown: u32,
@@ -157,6 +168,7 @@ impl HeapInner {
             mutator: UnsafeCell::new(MutatorState {
                 handles: Vec::with_capacity(256),
                 remembered: Vec::new(),
+                store_log: Vec::new(),
                 frozen_dirty: Vec::new(),
                 frozen_dirty_set: std::collections::HashSet::new(),
             }),
@@ -171,6 +183,7 @@ impl HeapInner {
             young_tail: None,
             last_minor_end: None,
             frozen: false,
+            marks_kept: false,
             pressure: 0,
             gray: Vec::new(),
             gaps_pin_epoch: 0,
@@ -345,6 +358,9 @@ impl HeapInner {
         self.old.seal_all();
         self.large.set_sealed(true);
         self.frozen = true;
+        // Sealed objects are neither marked nor swept: sticky collections wait for unfreeze.
+        self.marks_kept = false;
+        self.pacer.require_full();
         // The only frozen objects that point outside the frozen set are the old parents of
         // pinned young objects (they are remembered now). Once such an object is unpinned and
         // promoted, its parent leaves the remembered set, so it must stay a root for good, like
@@ -362,6 +378,9 @@ impl HeapInner {
         self.old.unseal_all();
         self.large.set_sealed(false);
         self.frozen = false;
+        // The sealed arenas' bits are as `freeze` left them: the next major collection is full.
+        self.marks_kept = false;
+        self.pacer.require_full();
         let state = self.mutator.get_mut();
         state.frozen_dirty.clear();
         state.frozen_dirty_set.clear();
@@ -439,7 +458,7 @@ impl HeapInner {
     pub(crate) fn collect_minor_then_maybe_major(&mut self) {
         self.collect_minor();
         if self.major_due(0) {
-            self.collect_major();
+            self.collect_major_automatic();
         }
     }
 

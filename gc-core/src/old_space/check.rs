@@ -79,6 +79,11 @@ impl OldSpace {
                     if meta.alloc[w] & !valid != 0 {
                         problems.push("allocation bit set past the page's last slot".into());
                     }
+                    if meta.mark[w] & !meta.alloc[w] != 0 && !arena.sealed {
+                        // A free slot's bit would make the object allocated there next kept
+                        // from birth by the sticky collections (`collect/major.rs`).
+                        problems.push("mark bit set on a free slot".into());
+                    }
                 }
                 bytes += meta.live as usize * meta.slot_size as usize;
             }

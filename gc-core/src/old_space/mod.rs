@@ -54,7 +54,10 @@
 //! - every page in `available[c]` has class `c`; outside a collection, every page of class `c`
 //!   with a free slot is either in `available[c]` or became non-full at the last sweep and was
 //!   listed then (so no free slot is unreachable by the allocator for long);
-//! - outside a major collection the mark bitmaps carry no meaning;
+//! - outside a major collection a mark bit is set only on an allocated slot, and (while the
+//!   heap keeps its marks: `collect/major.rs`) exactly on the objects the last major collection
+//!   found live; a slot that is allocated later starts with its bit clear, since the sweep
+//!   frees exactly the unmarked slots;
 //! - `bytes_in_use` is the sum of slot sizes over allocated slots.
 
 use crate::object::ObjPtr;

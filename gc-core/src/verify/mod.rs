@@ -16,11 +16,14 @@
 //!   `TRACK_YOUNG` and is in the remembered set;
 //! - *remembered-set entries* are old objects without `TRACK_YOUNG`, and every old object
 //!   without `TRACK_YOUNG` is in the remembered set;
+//! - *the store log and the kept marks* (`sticky.rs`): the log holds exactly the old objects
+//!   without `LOG_STORES`, remembered ones included; a kept (marked) object that refers to a
+//!   fresh or young one is logged;
 //! - *scan entries*: the collectors' scan of a reachable object (its type's scan entries)
 //!   visits exactly the slots its `trace` reports;
 //! - *header flags*: a valid type descriptor (magic), `NEEDS_DROP` exactly when the type has
 //!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
-//!   exactly for those listed as young, `TRACK_YOUNG` only on old objects, `SURVIVED` and
+//!   exactly for those listed as young, `TRACK_YOUNG` and `LOG_STORES` only on old objects, `SURVIVED` and
 //!   `FORWARDED` never outside a collection;
 //! - *free lists hold no live object*: the allocator's page lists and counts (the running
 //!   count of committed pages among them) agree with the bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
@@ -46,6 +49,7 @@ use crate::roots::RootTracer;
 use crate::trace::{SlotVisitor, Tracer};
 
 mod scan_check;
+mod sticky;
 mod young;
 
 use scan_check::scan_disagrees;
@@ -74,6 +78,14 @@ pub enum Violation {
         old: usize,
         /// The young object it refers to.
         young: usize,
+    },
+    /// An object the last major collection kept (marked) refers to a fresh (unmarked) or
+    /// young object but is not in the store log: a sticky major collection would miss it.
+    MissingLogEntry {
+        /// The kept object.
+        kept: usize,
+        /// The object it refers to.
+        fresh: usize,
     },
     /// A header's flags or type descriptor are inconsistent.
     BadHeader {
@@ -254,6 +266,9 @@ impl Checker<'_> {
         if young && flags.contains(HeaderFlags::TRACK_YOUNG) {
             bad("TRACK_YOUNG on a young object".into());
         }
+        if young && flags.contains(HeaderFlags::LOG_STORES) {
+            bad("LOG_STORES on a young object".into());
+        }
     }
 
     fn is_young(&self, addr: usize) -> bool {
@@ -378,6 +393,7 @@ impl HeapInner {
                 });
             }
         }
+        checker.check_store_log(&all);
         let drops: HashSet<usize> = heap.young_drop.iter().map(|o| o.addr()).collect();
         for (obj, space) in &all {
             if matches!(space, Space::Old) && !checker.bad.contains(&obj.addr()) {

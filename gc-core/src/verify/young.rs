@@ -11,8 +11,8 @@
 //!   for the minor collection;
 //! - every young object (nursery objects, young large objects) has a valid header and
 //!   consistent flags, and its references point to live objects;
-//! - every remembered object is an old object without `TRACK_YOUNG`, and its references point
-//!   to live objects;
+//! - every remembered object is an old object without `TRACK_YOUNG` or `LOG_STORES` (it is in
+//!   the store log), and its references point to live objects;
 //! - the side lists of young objects (`young_drop`, `young_large`) agree with the headers;
 //! - the heap limit holds.
 //!
@@ -100,7 +100,7 @@ impl HeapInner {
             }
             scanned.push(obj);
         }
-        // Remembered objects: old, without TRACK_YOUNG.
+        // Remembered objects: old, without TRACK_YOUNG, and logged (without LOG_STORES).
         for &obj in &heap.mutator().remembered {
             match checker.classify(obj.addr()) {
                 Ok(Space::Nursery) | Err(_) => {
@@ -113,7 +113,9 @@ impl HeapInner {
             }
             // SAFETY: obj is an allocated old or large object.
             let flags = unsafe { obj.flags() };
-            if flags.intersects(HeaderFlags::TRACK_YOUNG | HeaderFlags::YOUNG_LARGE) {
+            if flags.intersects(
+                HeaderFlags::TRACK_YOUNG | HeaderFlags::YOUNG_LARGE | HeaderFlags::LOG_STORES,
+            ) {
                 checker.report.push(Violation::BadSideList {
                     problem: format!("remembered entry {:#x} has flags {flags:?}", obj.addr()),
                 });

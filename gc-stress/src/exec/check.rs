@@ -19,10 +19,14 @@ impl Executor<'_> {
         let epoch = s.collection_count();
         if epoch != self.epoch || self.verify == VerifyMode::EveryOp {
             self.epoch = epoch;
-            let majors = s.stats().major_collections;
-            let after_major = majors != self.majors;
-            self.majors = majors;
-            self.check(s, view, at, after_major)?;
+            // Only a full major collection reclaims every dead object: a sticky one keeps what
+            // the previous one found live (`gc-core`'s `collect/major.rs`), so after one alone
+            // a dead object may stay, its weak references uncleared and its drop glue unrun.
+            let stats = s.stats();
+            let full_majors = stats.major_collections - stats.sticky_major_collections;
+            let after_full_major = full_majors != self.majors;
+            self.majors = full_majors;
+            self.check(s, view, at, after_full_major)?;
         }
         Ok(())
     }
@@ -220,8 +224,8 @@ impl Executor<'_> {
         }
         // Liveness comes from the model: the roots in use, the sentinels and the pins.
         let live_set = self.live_ids(view);
-        // Weak references: never cleared while reachable; after a major collection, cleared
-        // once unreachable.
+        // Weak references: never cleared while reachable; after a full major collection,
+        // cleared once unreachable.
         for (id, weak, cleared) in &mut self.weaks {
             let alive = weak.is_alive(s);
             let live = live_set.contains(id);
@@ -235,7 +239,7 @@ impl Executor<'_> {
                 return Err(Failure {
                     op_index: at,
                     message: format!(
-                        "object {id}: weak reference to a dead object survived a major collection"
+                        "object {id}: weak reference to a dead object survived a full major collection"
                     ),
                 });
             }
@@ -272,7 +276,7 @@ impl Executor<'_> {
                 return Err(self.fail(
                     at,
                     format!(
-                        "object {id}: dead after a major collection but its drop glue did not run"
+                        "object {id}: dead after a full major collection but its drop glue did not run"
                     ),
                 ));
             }

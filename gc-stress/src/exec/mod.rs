@@ -179,6 +179,7 @@ struct Executor<'a> {
     verify: VerifyMode,
     stats: ProgramStats,
     epoch: u64,
+    /// Full major collections seen at the last check.
     majors: u64,
     /// Per scope level, the ids of its sentinels (roots for the level's whole life).
     held: Vec<Vec<u64>>,

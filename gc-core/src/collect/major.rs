@@ -1,0 +1,284 @@
+//! The major collection: mark-sweep of the old generation, full or sticky.
+//!
+//! It first runs a minor collection, so the young generation is empty and every object is old
+//! (but for pinned nursery objects). Marking starts from the roots and uses an explicit stack
+//! (a 10-million-node list is fine); mark bits are in side bitmaps (`old_space::marking`), so
+//! marking reads the objects it traces and writes none. The sweep runs the drop glue of every
+//! unmarked object, frees its slot (or unmaps it, for large objects), and the pacer sets the
+//! next threshold.
+//!
+//! **Sticky major collections** (sticky mark bits, as in MMTk's StickyImmix and CRuby's
+//! generational collector). A full collection clears every mark bit first; the sweep then
+//! frees exactly the unmarked objects, so afterwards the bits are set on exactly the objects it
+//! found live: the *kept* objects. Objects that reach the old generation later (promoted, born
+//! old, young large objects that survive) start with clear bits: the *fresh* objects. A sticky
+//! collection leaves the bits as they are and marks from the roots and from the kept objects
+//! in the store log, stopping at kept objects, so its cost is that of the fresh objects that
+//! survive, not of the whole old generation; its sweep frees the unmarked, which are fresh.
+//! Kept objects that died since the last full collection wait for the next one (the pacer's
+//! rules decide when: `pacer.rs`). Automatic collections may be sticky; explicit ones,
+//! `freeze`, and those that make room under the heap limit are full, and while the heap is
+//! frozen every one is.
+//!
+//! Why nothing live is freed: a fresh object is reachable from the roots through fresh objects
+//! only, or through some kept object that refers to it directly. That kept object got the
+//! reference after the last major collection (there were no fresh objects then), by a store
+//! (which logs it: `store.rs`) or by a minor collection promoting the referent of a remembered
+//! object (remembered objects are logged, and one still remembered after a major collection
+//! stays logged). So marking from the roots and from the kept objects in the log reaches it.
+//!
+//! Invariants (with `heap/mod.rs`): outside a major collection, while `marks_kept` holds, an
+//! old object's mark bit is set exactly when the last major collection found it live (fresh
+//! objects' bits are clear, and a free slot's bit is clear); a kept object that refers to a
+//! fresh or young object is in the store log. The verifier checks both.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use super::marker::{MarkQueue, LOCALITY, MARK_LOOKAHEAD};
+use super::{visit_roots, Marker};
+use crate::abort::AbortOnUnwind;
+use crate::addr_map::AddrSet;
+use crate::heap::HeapInner;
+use crate::object::{HeaderFlags, ObjPtr};
+use crate::old_space::MarkCursor;
+use crate::trace::SlotVisitor;
+
+impl HeapInner {
+    /// Runs an automatic major collection: sticky when the pacer allows it and the mark bits
+    /// still hold what the last major collection found live, full otherwise.
+    pub(crate) fn collect_major_automatic(&mut self) {
+        let sticky = self.pacer.next_major_sticky() && self.marks_kept && !self.frozen;
+        self.run_major(sticky);
+    }
+
+    /// Runs a full major collection (explicit ones, `freeze`, and room under the heap limit).
+    pub(crate) fn collect_major(&mut self) {
+        self.run_major(false);
+    }
+
+    /// Runs a major collection (which starts with a minor one); `sticky` keeps the marks of
+    /// the last one (the module comment).
+    fn run_major(&mut self, sticky: bool) {
+        let start = Instant::now();
+        let at = self.recorder.since_start();
+        let memory_before = self.memory_in_use();
+        let arenas_before = self.old.arena_count();
+        let arena_bytes_before = self.old.bytes_in_use();
+        let large_bytes_before = self.large.bytes();
+        self.in_major = true;
+        self.collect_minor();
+        // Every byte the old generation gained since the last major collection is fresh (nothing
+        // old is freed between major collections).
+        let kept_before = self.stats.live_bytes_after_major;
+        let fresh = self.old_generation_bytes().saturating_sub(kept_before);
+        let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
+        if !sticky {
+            self.old.clear_marks();
+            self.large.clear_marks();
+        }
+        let HeapInner {
+            nursery,
+            old,
+            large,
+            mutator,
+            providers,
+            pins,
+            persistent,
+            gray,
+            stats,
+            identity,
+            weak,
+            ..
+        } = self;
+        let mut nursery_marked = AddrSet::default();
+        let frozen = self.frozen;
+        let mutator = mutator.get_mut();
+        // Roots among the frozen: objects the mutator stored into, and remembered ones (old
+        // parents of pinned young objects at freeze time). Found before marking starts: the
+        // mark cursor must be the only reader of the side tables while it is in use
+        // (`old_space::marking`).
+        let frozen_roots: Vec<ObjPtr> = if frozen {
+            mutator
+                .frozen_dirty
+                .iter()
+                .copied()
+                .chain(mutator.remembered.iter().copied().filter(|&o| {
+                    // SAFETY: remembered objects are live old or large objects.
+                    unsafe {
+                        if o.flags().contains(HeaderFlags::LARGE) {
+                            large.is_sealed(o)
+                        } else {
+                            old.is_sealed(o)
+                        }
+                    }
+                }))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // A sticky collection's extra roots: the kept (marked) objects written since the last
+        // major collection, which may refer to fresh objects. Logged objects that are fresh
+        // themselves are marked only if reached. Found before marking, like the frozen roots.
+        let kept_written: Vec<ObjPtr> = if sticky {
+            mutator
+                .store_log
+                .iter()
+                .copied()
+                .filter(|o| {
+                    let addr = o.addr();
+                    large.survives_at(addr) || old.survives_at(addr, false)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut marker = Marker {
+            old: &mut *old,
+            large: &mut *large,
+            frozen,
+            nursery: (nursery.start_addr(), nursery.capacity()),
+            nursery_marked: &mut nursery_marked,
+            stack: gray,
+            cursor: MarkCursor::default(),
+        };
+        visit_roots(&mut mutator.handles, pins, providers, &mut marker);
+        for slot in persistent.all_roots() {
+            marker.visit(Cell::from_mut(slot));
+        }
+        for obj in frozen_roots.into_iter().chain(kept_written) {
+            // SAFETY: frozen and kept objects are live and unforwarded; tracing only reads them.
+            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
+        }
+        // The marker no longer reads an old object when it marks it (`old_space::marking`):
+        // it prefetches the object as it pushes it, and the object's one read is its scan
+        // here. An object far from the one scanned last waits in a small queue first, so that
+        // its scan finds it in cache instead of waiting on memory (a tree reached in random
+        // order, as in splay, otherwise stalls on every object); a near one is scanned at once,
+        // which keeps the depth-first walk over objects promoted together (binary trees) in
+        // address order, where a queue for everything measured twice as slow.
+        let mut ahead = MarkQueue::new();
+        let mut last_page = 0;
+        loop {
+            let obj = match marker.stack.pop() {
+                // Near the object scanned last: scan it now, depth first, as the objects were
+                // laid out when they were promoted together.
+                Some(obj) if obj.addr() & !(LOCALITY - 1) == last_page => obj,
+                // Far: it waits in the queue while its prefetch completes, and the queue's
+                // oldest, waiting the longest, is scanned if the queue is full.
+                Some(obj) => {
+                    if ahead.len() < MARK_LOOKAHEAD {
+                        ahead.push(obj);
+                        continue;
+                    }
+                    let oldest = ahead.pop().expect("the queue is full");
+                    ahead.push(obj);
+                    oldest
+                }
+                None => match ahead.pop() {
+                    Some(obj) => obj,
+                    None => break,
+                },
+            };
+            last_page = obj.addr() & !(LOCALITY - 1);
+            // SAFETY: marked objects are live and unforwarded.
+            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
+        }
+        // Whether an object survived, by its address alone (nothing is read from the objects):
+        // after the opening minor collection every object is old, large or a pinned nursery
+        // object, and frozen ones are alive by definition.
+        let survives = |addr: usize| {
+            if nursery.contains(addr) {
+                nursery_marked.contains(&addr)
+            } else if large.contains(addr) {
+                large.survives_at(addr)
+            } else {
+                old.survives_at(addr, frozen)
+            }
+        };
+        // Remembered objects (old parents of pinned nursery objects) that died leave the set.
+        mutator.remembered.retain(|obj| survives(obj.addr()));
+        // Every survivor is marked now, so the store log starts again: a logged survivor gets
+        // `LOG_STORES` back, except a remembered one (it lacks `TRACK_YOUNG`), which stays
+        // logged: the minor collection that promotes its pinned referent writes it.
+        let log = std::mem::take(&mut mutator.store_log);
+        for obj in log {
+            if survives(obj.addr()) {
+                // SAFETY: a surviving logged object is a live, unforwarded old object.
+                unsafe {
+                    if obj.flags().contains(HeaderFlags::TRACK_YOUNG) {
+                        obj.insert_flags(HeaderFlags::LOG_STORES);
+                    } else {
+                        mutator.store_log.push(obj);
+                    }
+                }
+            }
+        }
+        // Weak references to unmarked objects are cleared before those objects are freed.
+        weak.drain();
+        weak.sweep(|_| true, |obj| survives(obj.addr()).then_some(obj));
+        // Identity hashes of the dead are forgotten from the table's side, so the sweep reads
+        // no dead object's header for them.
+        identity.forget_dead(survives);
+        // SAFETY: (in the closure) the sweep hands over unmarked objects of pages holding
+        // objects with drop glue, which are unreachable, intact, and never read again.
+        let swept = old.sweep(|obj| unsafe { HeapInner::drop_dead(stats, obj) });
+        let mut bytes_freed = swept.bytes_freed;
+        for obj in large.unmarked() {
+            // SAFETY: unmarked large objects are unreachable and intact.
+            unsafe { HeapInner::drop_dead(stats, obj) };
+            bytes_freed += large.free(obj);
+        }
+
+        guard.disarm();
+        let live = self.old_generation_bytes();
+        self.stats.live_bytes_after_major = live;
+        if sticky {
+            let fresh_live = live.saturating_sub(kept_before);
+            self.pacer.after_sticky(live, fresh, fresh_live);
+            self.stats.sticky_major_collections += 1;
+        } else {
+            self.pacer.after_major(live);
+        }
+        self.marks_kept = !self.frozen;
+        self.stats.major_threshold = self.pacer.threshold();
+        let plan = self
+            .retention
+            .after_major(live, self.pacer.threshold(), self.pacer.factor());
+        self.old.release_surplus(plan.keep, plan.min_age);
+        self.young.after_major(live);
+        self.refresh_nursery_limit();
+        self.stats.major_collections += 1;
+        let duration = start.elapsed();
+        self.stats.major_pause.record(duration);
+        self.recorder
+            .record(gc_hooks::Event::MajorStep(gc_hooks::MajorStepEvent {
+                old_state: gc_hooks::MajorState::Idle,
+                new_state: gc_hooks::MajorState::Done,
+                done: true,
+                duration,
+            }));
+        self.recorder
+            .record(gc_hooks::Event::Major(gc_hooks::MajorEvent {
+                number: self.stats.major_collections,
+                at,
+                duration,
+                arenas_before: arenas_before as u64,
+                arenas_after: self.old.arena_count() as u64,
+                arena_bytes_before: arena_bytes_before as u64,
+                arena_bytes_after: self.old.bytes_in_use() as u64,
+                large_bytes_before: large_bytes_before as u64,
+                large_bytes_after: self.large.bytes() as u64,
+                bytes_freed: bytes_freed as u64,
+                pinned_objects: self.pins.pinned_objects() as u64,
+                memory_before: memory_before as u64,
+                memory_after: self.memory_in_use() as u64,
+                sticky,
+            }));
+        self.in_major = false;
+        if self.config.debug_level() >= 1 {
+            self.assert_verified("major collection");
+        }
+        self.collection_finished();
+    }
+}
