@@ -17,18 +17,32 @@
 //! **Sticky major collections** (`STICKY`, on by default; see `collect/major.rs`). After a full
 //! major collection the next automatic one may be *sticky*: it marks only what reached the old
 //! generation since the last major collection (*fresh* objects) and keeps everything that one
-//! found live. After a sticky one, which found `live` bytes marked, `fresh_live` of the `fresh`
-//! bytes live:
+//! found live, so the bytes it finds live (`live`) may include kept objects that died since.
+//! Those must not raise the threshold, or memory would grow with garbage nobody measured. After
+//! a sticky one that found `fresh_live` of the `fresh` bytes live:
 //!
 //! ```text
-//! if fresh_live > fresh / 2: threshold by the rules above, from live   (a growing heap)
-//! else: threshold unchanged          (the fresh objects mostly died: memory stays as bounded)
-//! next one full when live > full_live + (full_threshold - full_live) / 2
+//! survived = fresh_live > fresh / 2          (what reaches the old generation mostly stays)
+//! if survived and reliable: threshold by the rules above, from live   (a growing heap)
+//! else: threshold unchanged
+//! next one full when live > full_live + (full_threshold - full_live) / 2,
+//!                 or survived and not reliable
 //! ```
 //!
-//! where `full_live` and `full_threshold` are the live bytes and the threshold of the last full
-//! collection: what sticky collections keep has grown by more than half the headroom that one
-//! gave (and some of it may have died since), so the next one looks at everything again.
+//! `full_live` and `full_threshold` are the live bytes and the threshold of the last full
+//! collection: when what the sticky ones keep has grown by more than half the headroom that one
+//! gave, the next one looks at everything again. *Reliable* is learned by each full collection
+//! that follows a sticky one: it found at least 90% of what the sticky one kept, so the kept
+//! objects were really live (a growing heap, such as a list being built) rather than replaced
+//! by fresh ones (a tree whose nodes are replaced, or an array whose slots are): only then does
+//! a sticky collection that saw its fresh objects survive raise the threshold.
+//!
+//! A sticky collection whose fresh objects survived while kept bytes were unreliable bought
+//! nothing: dead kept objects that had been written hold fresh ones alive (they are the log's
+//! roots), so it marked what a full collection would, and freed little. When the full one
+//! after it finds the kept bytes unreliable too, the next `backoff` full collections run
+//! without a sticky one between them; `backoff` starts at 8 and doubles with each such probe
+//! in a row (at most 128), and a useful sticky collection resets it.
 //!
 //! A major collection is due when the old generation exceeds the threshold, unless automatic
 //! major collections are *disabled* (`Heap::disable`, undone by `Heap::enable`) or the factor
@@ -65,6 +79,17 @@ pub struct Pacer {
     full: Option<(usize, usize)>,
     /// Whether the next automatic major collection may be sticky.
     sticky_next: bool,
+    /// What the last sticky collection found live, until the next full one compares.
+    sticky_live: Option<usize>,
+    /// Whether the last full collection found what the sticky one before it kept still live
+    /// (the module's *reliable*).
+    kept_reliable: bool,
+    /// Whether the last sticky collection's fresh objects mostly survived.
+    sticky_survived: bool,
+    /// Full collections still to run before the next sticky one (the module's backoff).
+    skip_fulls: u32,
+    /// The backoff the next useless sticky collection sets (0: none yet).
+    backoff: u32,
 }
 
 impl Pacer {
@@ -88,6 +113,11 @@ impl Pacer {
             sticky: true,
             full: None,
             sticky_next: false,
+            sticky_live: None,
+            kept_reliable: false,
+            sticky_survived: false,
+            skip_fulls: 0,
+            backoff: 0,
         }
     }
 
@@ -130,9 +160,22 @@ impl Pacer {
 
     /// Records a completed full major collection after which `live` bytes remain.
     pub fn after_major(&mut self, live: usize) {
+        if let Some(kept) = self.sticky_live.take() {
+            self.kept_reliable = live as f64 >= kept as f64 * 0.9;
+            if self.sticky_survived && !self.kept_reliable {
+                // The sticky one bought nothing: back off.
+                self.backoff = (self.backoff * 2).clamp(8, 128);
+                self.skip_fulls = self.backoff;
+            }
+        }
         self.apply_rules(live);
         self.full = Some((live, self.threshold));
-        self.sticky_next = self.sticky;
+        if self.skip_fulls > 0 {
+            self.skip_fulls -= 1;
+            self.sticky_next = false;
+        } else {
+            self.sticky_next = self.sticky;
+        }
     }
 
     /// Records a completed sticky major collection: `live` bytes marked in all, of which
@@ -147,19 +190,27 @@ impl Pacer {
     /// p.after_sticky(10_500, 4_000, 500); // most fresh objects died: the threshold stays
     /// assert_eq!(p.threshold(), 20_000);
     /// assert!(p.next_major_sticky());
-    /// p.after_sticky(16_000, 6_000, 5_500); // most survived: the threshold follows live...
-    /// assert_eq!(p.threshold(), 32_000);
-    /// // ...and 6,000 kept above the full one's 10,000 is over half its headroom: full next
-    /// assert!(!p.next_major_sticky());
+    /// p.after_sticky(13_500, 4_000, 3_000); // most survived, and nothing says they stay
+    /// assert_eq!(p.threshold(), 20_000);
+    /// assert!(!p.next_major_sticky()); // so a full one looks
+    /// p.after_major(13_000); // it found 96% of what the sticky one kept: a growing heap
+    /// p.after_sticky(17_000, 4_000, 4_000);
+    /// assert_eq!(p.threshold(), 34_000); // the rules, from live
     /// ```
     pub fn after_sticky(&mut self, live: usize, fresh: usize, fresh_live: usize) {
-        if fresh_live.saturating_mul(2) > fresh {
+        let survived = fresh_live.saturating_mul(2) > fresh;
+        if survived && self.kept_reliable {
             self.apply_rules(live);
         }
-        self.sticky_next = self.sticky
-            && self.full.is_some_and(|(full_live, full_threshold)| {
-                live <= full_live + full_threshold.saturating_sub(full_live) / 2
-            });
+        if !survived || self.kept_reliable {
+            self.backoff = 0; // a useful one
+        }
+        self.sticky_survived = survived;
+        self.sticky_live = Some(live);
+        let within_headroom = self.full.is_some_and(|(full_live, full_threshold)| {
+            live <= full_live + full_threshold.saturating_sub(full_live) / 2
+        });
+        self.sticky_next = self.sticky && within_headroom && (!survived || self.kept_reliable);
     }
 
     /// Whether the next automatic major collection may be sticky (never before the first full
@@ -319,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn sticky_collections_follow_a_growing_heap_and_keep_a_steady_ones_threshold() {
+    fn sticky_collections_keep_the_threshold_while_what_they_keep_is_unmeasured() {
         let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
         assert!(!p.next_major_sticky(), "never before the first full one");
         for _ in 0..30 {
@@ -330,28 +381,72 @@ mod tests {
         // Steady: 80 MB promoted, 10 MB of it live. The threshold stays.
         p.after_sticky(110 * MB, 80 * MB, 10 * MB);
         assert_eq!(p.threshold(), 182 * MB);
-        assert!(
-            p.next_major_sticky(),
-            "10 MB kept is under half of 82 MB headroom"
-        );
-        // 40 MB more kept (50 MB above the full one's 100): the next one is full.
-        p.after_sticky(150 * MB, 70 * MB, 40 * MB);
+        assert!(p.next_major_sticky(), "10 MB kept is under half of 82 MB headroom");
+        // 40 MB more kept of 100 MB promoted (50 MB above the full one's 100): the next one
+        // is full.
+        p.after_sticky(150 * MB, 100 * MB, 40 * MB);
         assert!(!p.next_major_sticky());
+        assert_eq!(p.threshold(), 182 * MB);
+        // The full one finds 100 MB of the 150 kept: kept bytes are not to be trusted.
         p.after_major(100 * MB);
-        assert!(
-            p.next_major_sticky(),
-            "a full collection allows sticky ones again"
-        );
-        // Growing: everything promoted survives, the threshold follows the rules.
-        p.after_sticky(140 * MB, 40 * MB, 40 * MB);
-        assert!(p.threshold() > 182 * MB);
-        assert!(p.threshold() as f64 <= 182.0 * 1.4 * MB as f64 + 1.0);
-        assert!(
-            p.next_major_sticky(),
-            "40 MB kept is under half of 82 MB headroom"
-        );
+        assert!(p.next_major_sticky(), "a full collection allows sticky ones again");
+        // Churn (a tree whose nodes are replaced): fresh objects survive, kept ones die
+        // unseen. The threshold must not follow.
+        p.after_sticky(130 * MB, 40 * MB, 30 * MB);
+        assert_eq!(p.threshold(), 182 * MB);
+        assert!(!p.next_major_sticky(), "they survived, and kept bytes are unreliable");
         p.require_full();
         assert!(!p.next_major_sticky());
+    }
+
+    #[test]
+    fn a_growing_heap_that_a_full_collection_confirms_raises_the_threshold_after_sticky_ones() {
+        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
+        for _ in 0..30 {
+            p.after_major(100 * MB);
+        }
+        let t = p.threshold();
+        p.after_sticky(t, t - 100 * MB, t - 100 * MB); // everything promoted survived
+        assert_eq!(p.threshold(), t, "not yet confirmed");
+        assert!(!p.next_major_sticky());
+        p.after_major(t - MB); // the full one finds it all live: reliable
+        let t2 = p.threshold();
+        assert!(t2 > t);
+        p.after_sticky(t2, t2 - t + MB, t2 - t + MB);
+        assert!(p.threshold() > t2, "a confirmed growing heap: the rules from live");
+    }
+
+    #[test]
+    fn useless_sticky_collections_back_off_exponentially() {
+        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
+        for _ in 0..30 {
+            p.after_major(20 * MB);
+        }
+        // Splay-like: fresh nodes survive through dead kept ones; the full one frees them.
+        let mut stickies = 0;
+        for _ in 0..200 {
+            if p.next_major_sticky() {
+                stickies += 1;
+                p.after_sticky(37 * MB, 17 * MB, 16 * MB);
+            }
+            p.after_major(20 * MB);
+        }
+        // Probes after 8, 16, 32, 64, 128, 128 full collections.
+        assert!((4..=7).contains(&stickies), "{stickies} sticky collections");
+        // A useful one (most fresh objects died) resets the backoff.
+        while !p.next_major_sticky() {
+            p.after_major(20 * MB);
+        }
+        p.after_sticky(22 * MB, 17 * MB, 2 * MB);
+        assert!(p.next_major_sticky());
+        p.after_sticky(37 * MB, 15 * MB, 14 * MB);
+        p.after_major(20 * MB);
+        let mut skipped = 0;
+        while !p.next_major_sticky() {
+            skipped += 1;
+            p.after_major(20 * MB);
+        }
+        assert_eq!(skipped, 8, "the backoff starts again at 8");
     }
 
     #[test]
