@@ -17,32 +17,34 @@
 //! **Sticky major collections** (`STICKY`, on by default; see `collect/major.rs`). After a full
 //! major collection the next automatic one may be *sticky*: it marks only what reached the old
 //! generation since the last major collection (*fresh* objects) and keeps everything that one
-//! found live, so the bytes it finds live (`live`) may include kept objects that died since.
-//! Those must not raise the threshold, or memory would grow with garbage nobody measured. After
-//! a sticky one that found `fresh_live` of the `fresh` bytes live:
+//! found live, so the bytes it finds live (`live`) may include kept objects that died since,
+//! garbage nobody measured. So a sticky collection never moves the threshold: only full ones
+//! do, and peak memory stays bounded as without sticky collections. After a sticky one that
+//! found `fresh_live` of the `fresh` bytes live:
 //!
 //! ```text
-//! survived = fresh_live > fresh / 2          (what reaches the old generation mostly stays)
-//! if survived and reliable: threshold by the rules above, from live   (a growing heap)
-//! else: threshold unchanged
-//! next one full when live > full_live + (full_threshold - full_live) / 2,
-//!                 or survived and not reliable
+//! useful = fresh_live / (fresh - fresh_live) <= full_live / (full_threshold - full_live)
+//! next one full when not useful,
+//!                 or live > full_live + (full_threshold - full_live) / 2,
+//!                 or MAX_STICKY_RUN sticky ones ran since the last full one
 //! ```
 //!
 //! `full_live` and `full_threshold` are the live bytes and the threshold of the last full
-//! collection: when what the sticky ones keep has grown by more than half the headroom that one
-//! gave, the next one looks at everything again. *Reliable* is learned by each full collection
-//! that follows a sticky one: it found at least 90% of what the sticky one kept, so the kept
-//! objects were really live (a growing heap, such as a list being built) rather than replaced
-//! by fresh ones (a tree whose nodes are replaced, or an array whose slots are): only then does
-//! a sticky collection that saw its fresh objects survive raise the threshold.
+//! collection. When what the sticky ones keep has grown by more than half the headroom that one
+//! gave, the next one looks at everything again; and kept objects that died are found at least
+//! every `MAX_STICKY_RUN` (16) major collections, so a structure dropped as a whole (a server's
+//! spike) is given back even while everything else dies young.
 //!
-//! A sticky collection whose fresh objects survived while kept bytes were unreliable bought
-//! nothing: dead kept objects that had been written hold fresh ones alive (they are the log's
-//! roots), so it marked what a full collection would, and freed little. When the full one
-//! after it finds the kept bytes unreliable too, the next `backoff` full collections run
-//! without a sticky one between them; `backoff` starts at 8 and doubles with each such probe
-//! in a row (at most 128), and a useful sticky collection resets it.
+//! A sticky collection is *useful* when it marked no more per byte it freed than the last full
+//! one did (its live bytes per byte of headroom): each collection's marking pays for the
+//! promotion until the next one, so marking more per byte freed costs more per byte promoted.
+//! One that is not bought little: a growing heap (a structure being built) keeps what it
+//! promotes, and in a structure whose nodes are replaced (a splay tree, an array whose slots are
+//! overwritten) dead kept nodes that were written are the log's roots and hold the fresh ones
+//! alive, so it marked most of what a full collection would and freed little. Sticky
+//! collections then back off: the next `backoff` full collections run without one between them;
+//! `backoff` starts at 4 and doubles with each useless sticky collection in a row (at most 64),
+//! and a useful one resets it.
 //!
 //! A major collection is due when the old generation exceeds the threshold, unless automatic
 //! major collections are *disabled* (`Heap::disable`, undone by `Heap::enable`) or the factor
@@ -53,6 +55,9 @@
 //! Invariants: `MIN.min(MAX) <= threshold`; `threshold <= MAX` when a limit is set.
 
 use crate::config::{Config, DEFAULT_MAJOR_COLLECT};
+
+/// Sticky major collections in a row at most (the module comment).
+pub(crate) const MAX_STICKY_RUN: u32 = 16;
 
 /// The major-collection trigger.
 ///
@@ -79,13 +84,8 @@ pub struct Pacer {
     full: Option<(usize, usize)>,
     /// Whether the next automatic major collection may be sticky.
     sticky_next: bool,
-    /// What the last sticky collection found live, until the next full one compares.
-    sticky_live: Option<usize>,
-    /// Whether the last full collection found what the sticky one before it kept still live
-    /// (the module's *reliable*).
-    kept_reliable: bool,
-    /// Whether the last sticky collection's fresh objects mostly survived.
-    sticky_survived: bool,
+    /// Sticky collections since the last full one.
+    sticky_run: u32,
     /// Full collections still to run before the next sticky one (the module's backoff).
     skip_fulls: u32,
     /// The backoff the next useless sticky collection sets (0: none yet).
@@ -113,9 +113,7 @@ impl Pacer {
             sticky: true,
             full: None,
             sticky_next: false,
-            sticky_live: None,
-            kept_reliable: false,
-            sticky_survived: false,
+            sticky_run: 0,
             skip_fulls: 0,
             backoff: 0,
         }
@@ -160,16 +158,9 @@ impl Pacer {
 
     /// Records a completed full major collection after which `live` bytes remain.
     pub fn after_major(&mut self, live: usize) {
-        if let Some(kept) = self.sticky_live.take() {
-            self.kept_reliable = live as f64 >= kept as f64 * 0.9;
-            if self.sticky_survived && !self.kept_reliable {
-                // The sticky one bought nothing: back off.
-                self.backoff = (self.backoff * 2).clamp(8, 128);
-                self.skip_fulls = self.backoff;
-            }
-        }
         self.apply_rules(live);
         self.full = Some((live, self.threshold));
+        self.sticky_run = 0;
         if self.skip_fulls > 0 {
             self.skip_fulls -= 1;
             self.sticky_next = false;
@@ -180,37 +171,46 @@ impl Pacer {
 
     /// Records a completed sticky major collection: `live` bytes marked in all, of which
     /// `fresh_live` among the `fresh` bytes that reached the old generation since the last
-    /// major collection (the module's rules).
+    /// major collection (the module's rules). The threshold stays.
     ///
     /// ```
     /// use gc_core::Pacer;
     /// let mut p = Pacer::new(2.0, 100.0, 1000, usize::MAX, None);
     /// p.after_major(10_000); // full: threshold 20,000
     /// assert!(p.next_major_sticky());
-    /// p.after_sticky(10_500, 4_000, 500); // most fresh objects died: the threshold stays
+    /// p.after_sticky(10_500, 4_000, 500); // marked 500 to free 3,500: the full one, 1 per 1
     /// assert_eq!(p.threshold(), 20_000);
     /// assert!(p.next_major_sticky());
-    /// p.after_sticky(13_500, 4_000, 3_000); // most survived, and nothing says they stay
+    /// p.after_sticky(13_500, 4_000, 3_000); // marked 3,000 to free 1,000: it bought little
     /// assert_eq!(p.threshold(), 20_000);
-    /// assert!(!p.next_major_sticky()); // so a full one looks
-    /// p.after_major(13_000); // it found 96% of what the sticky one kept: a growing heap
-    /// p.after_sticky(17_000, 4_000, 4_000);
-    /// assert_eq!(p.threshold(), 34_000); // the rules, from live
+    /// assert!(!p.next_major_sticky());
+    /// for _ in 0..4 {
+    ///     p.after_major(13_000); // four full ones (the backoff)...
+    ///     assert!(!p.next_major_sticky());
+    /// }
+    /// p.after_major(13_000); // ...then sticky ones may come again
+    /// assert!(p.next_major_sticky());
     /// ```
     pub fn after_sticky(&mut self, live: usize, fresh: usize, fresh_live: usize) {
-        let survived = fresh_live.saturating_mul(2) > fresh;
-        if survived && self.kept_reliable {
-            self.apply_rules(live);
+        let freed = fresh.saturating_sub(fresh_live);
+        // Marked per byte freed, against the last full collection's live bytes per byte of
+        // headroom (cross-multiplied, in floating point: the products overflow no integer).
+        let useful = self.full.is_some_and(|(full_live, full_threshold)| {
+            let headroom = full_threshold.saturating_sub(full_live);
+            fresh_live as f64 * headroom as f64 <= freed as f64 * full_live as f64
+        });
+        self.sticky_run += 1;
+        if useful {
+            self.backoff = 0;
+        } else {
+            self.backoff = (self.backoff * 2).clamp(4, 64);
+            self.skip_fulls = self.backoff;
         }
-        if !survived || self.kept_reliable {
-            self.backoff = 0; // a useful one
-        }
-        self.sticky_survived = survived;
-        self.sticky_live = Some(live);
         let within_headroom = self.full.is_some_and(|(full_live, full_threshold)| {
             live <= full_live + full_threshold.saturating_sub(full_live) / 2
         });
-        self.sticky_next = self.sticky && within_headroom && (!survived || self.kept_reliable);
+        self.sticky_next =
+            self.sticky && useful && within_headroom && self.sticky_run < MAX_STICKY_RUN;
     }
 
     /// Whether the next automatic major collection may be sticky (never before the first full
@@ -370,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn sticky_collections_keep_the_threshold_while_what_they_keep_is_unmeasured() {
+    fn sticky_collections_never_move_the_threshold_and_give_way_to_full_ones() {
         let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
         assert!(!p.next_major_sticky(), "never before the first full one");
         for _ in 0..30 {
@@ -381,43 +381,47 @@ mod tests {
         // Steady: 80 MB promoted, 10 MB of it live. The threshold stays.
         p.after_sticky(110 * MB, 80 * MB, 10 * MB);
         assert_eq!(p.threshold(), 182 * MB);
-        assert!(p.next_major_sticky(), "10 MB kept is under half of 82 MB headroom");
-        // 40 MB more kept of 100 MB promoted (50 MB above the full one's 100): the next one
-        // is full.
+        assert!(
+            p.next_major_sticky(),
+            "10 MB kept is under half of 82 MB headroom"
+        );
+        // 40 MB more kept of 100 MB promoted (50 MB above the full one's 100): full next.
         p.after_sticky(150 * MB, 100 * MB, 40 * MB);
         assert!(!p.next_major_sticky());
         assert_eq!(p.threshold(), 182 * MB);
-        // The full one finds 100 MB of the 150 kept: kept bytes are not to be trusted.
         p.after_major(100 * MB);
-        assert!(p.next_major_sticky(), "a full collection allows sticky ones again");
-        // Churn (a tree whose nodes are replaced): fresh objects survive, kept ones die
-        // unseen. The threshold must not follow.
-        p.after_sticky(130 * MB, 40 * MB, 30 * MB);
+        assert!(
+            p.next_major_sticky(),
+            "a full collection allows sticky ones again"
+        );
+        // A growing heap: what was promoted stays. The threshold still does not follow.
+        p.after_sticky(160 * MB, 70 * MB, 60 * MB);
         assert_eq!(p.threshold(), 182 * MB);
-        assert!(!p.next_major_sticky(), "they survived, and kept bytes are unreliable");
+        assert!(!p.next_major_sticky());
         p.require_full();
         assert!(!p.next_major_sticky());
     }
 
     #[test]
-    fn a_growing_heap_that_a_full_collection_confirms_raises_the_threshold_after_sticky_ones() {
+    fn at_most_max_sticky_run_sticky_collections_come_in_a_row() {
         let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
         for _ in 0..30 {
             p.after_major(100 * MB);
         }
-        let t = p.threshold();
-        p.after_sticky(t, t - 100 * MB, t - 100 * MB); // everything promoted survived
-        assert_eq!(p.threshold(), t, "not yet confirmed");
-        assert!(!p.next_major_sticky());
-        p.after_major(t - MB); // the full one finds it all live: reliable
-        let t2 = p.threshold();
-        assert!(t2 > t);
-        p.after_sticky(t2, t2 - t + MB, t2 - t + MB);
-        assert!(p.threshold() > t2, "a confirmed growing heap: the rules from live");
+        // Everything promoted dies young: only the run's cap brings a full collection, which
+        // finds the kept objects that died (a dropped structure).
+        let mut run = 0;
+        while p.next_major_sticky() {
+            run += 1;
+            p.after_sticky(100 * MB, 80 * MB, 0);
+        }
+        assert_eq!(run, MAX_STICKY_RUN);
+        p.after_major(40 * MB);
+        assert!(p.next_major_sticky());
     }
 
     #[test]
-    fn useless_sticky_collections_back_off_exponentially() {
+    fn sticky_collections_whose_fresh_objects_survive_back_off_exponentially() {
         let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
         for _ in 0..30 {
             p.after_major(20 * MB);
@@ -431,8 +435,8 @@ mod tests {
             }
             p.after_major(20 * MB);
         }
-        // Probes after 8, 16, 32, 64, 128, 128 full collections.
-        assert!((4..=7).contains(&stickies), "{stickies} sticky collections");
+        // Probes after 4, 8, 16, 32, 64 and 64 full collections.
+        assert!((5..=7).contains(&stickies), "{stickies} sticky collections");
         // A useful one (most fresh objects died) resets the backoff.
         while !p.next_major_sticky() {
             p.after_major(20 * MB);
@@ -446,7 +450,7 @@ mod tests {
             skipped += 1;
             p.after_major(20 * MB);
         }
-        assert_eq!(skipped, 8, "the backoff starts again at 8");
+        assert_eq!(skipped, 4, "the backoff starts again at 4");
     }
 
     #[test]
