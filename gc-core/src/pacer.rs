@@ -213,6 +213,13 @@ impl Pacer {
             self.sticky && useful && within_headroom && self.sticky_run < MAX_STICKY_RUN;
     }
 
+    /// The bytes the last full major collection found live (`None` before the first one): the
+    /// heap's size as last measured, since a sticky one's live bytes include kept objects that
+    /// may have died.
+    pub fn last_full_live(&self) -> Option<usize> {
+        self.full.map(|(live, _)| live)
+    }
+
     /// Whether the next automatic major collection may be sticky (never before the first full
     /// one, nor when sticky collections are off).
     pub fn next_major_sticky(&self) -> bool {

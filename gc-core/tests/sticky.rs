@@ -29,11 +29,16 @@ impl Drop for Counted {
     }
 }
 
+/// Nodes per chain, and the heap's sizes below, shrink under Miri (which interprets every
+/// instruction): the collections stay the same, on a heap a quarter the size.
+const CHAIN: u64 = if cfg!(miri) { 100 } else { 400 };
+const SCALE: usize = if cfg!(miri) { 4 } else { 1 };
+
 /// A small nursery and a low `MIN`, so that automatic major collections come quickly.
 fn config() -> Config {
     Config::default()
-        .with_nursery_size(16 * 1024)
-        .with_min_major(64 * 1024)
+        .with_nursery_size(16 * 1024 / SCALE)
+        .with_min_major(64 * 1024 / SCALE)
         .with_debug_level(1)
 }
 
@@ -52,7 +57,7 @@ fn run_until_sticky(s: &mut Scope<'_>) {
     for round in 0..2_000u64 {
         s.scope(|s| {
             let head = node(s, round);
-            for i in 0..400 {
+            for i in 0..CHAIN {
                 let n = node(s, i);
                 s.set(n, |n| &n.next, Some(head));
                 s.set(head, |h| &h.next, Some(n));
@@ -71,6 +76,7 @@ fn next_value(s: &Scope<'_>, holder: Handle<'_, Node>) -> u64 {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // 137 s under Miri; the pinned-referent test covers the same code
 fn a_fresh_object_stored_into_a_kept_one_survives_a_sticky_collection() {
     let mut heap = Heap::new(config()).unwrap();
     heap.scope(|s| {
@@ -91,6 +97,7 @@ fn a_fresh_object_stored_into_a_kept_one_survives_a_sticky_collection() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // over 60 s under Miri; the pinned-referent test covers the same code
 fn a_young_object_stored_into_a_kept_one_survives_its_promotion_and_a_sticky_collection() {
     let mut heap = Heap::new(config()).unwrap();
     heap.scope(|s| {
@@ -160,13 +167,14 @@ fn sticky_collections_free_dead_fresh_objects_and_a_full_one_the_dead_kept_ones(
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // no unsafe code of its own; the pacer's tests cover the rule
 fn with_sticky_collections_off_every_major_collection_is_full() {
     let mut heap = Heap::new(config().with_sticky(false)).unwrap();
     heap.scope(|s| {
-        for round in 0..200u64 {
+        for round in 0..200 {
             s.scope(|s| {
                 let head = node(s, round);
-                for i in 0..400 {
+                for i in 0..CHAIN {
                     let n = node(s, i);
                     s.set(n, |n| &n.next, Some(head));
                     s.set(head, |h| &h.next, Some(n));
@@ -175,6 +183,7 @@ fn with_sticky_collections_off_every_major_collection_is_full() {
         }
     });
     let stats = heap.stats();
-    assert!(stats.major_collections > 2, "{stats:?}");
+    // The second automatic one would be sticky with sticky collections on.
+    assert!(stats.major_collections >= 2, "{stats:?}");
     assert_eq!(stats.sticky_major_collections, 0);
 }

@@ -246,7 +246,11 @@ impl HeapInner {
             .retention
             .after_major(live, self.pacer.threshold(), self.pacer.factor());
         self.old.release_surplus(plan.keep, plan.min_age);
-        self.young.after_major(live);
+        // The young generation's memory bound follows the last full collection's live bytes (a
+        // sticky one's include kept objects that may have died).
+        if let Some(full_live) = self.pacer.last_full_live() {
+            self.young.after_major(full_live);
+        }
         self.refresh_nursery_limit();
         self.stats.major_collections += 1;
         let duration = start.elapsed();

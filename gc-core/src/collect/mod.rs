@@ -251,8 +251,9 @@ impl HeapInner {
         // The heap's size for the young generation's memory bound: what the last major
         // collection found live (garbage waiting in the old generation is not the heap's size);
         // unknown before the first one.
-        let old_size =
-            (self.stats.major_collections > 0).then_some(self.stats.live_bytes_after_major);
+        // (After a sticky one, what the last full one found: the sticky one's live bytes include
+        // kept objects that may have died.)
+        let old_size = self.pacer.last_full_live();
         let pause = start.elapsed();
         // The share of the time since the previous minor collection that collections took
         // (this one and any major ones between), for the policy's throughput rule.
