@@ -376,6 +376,16 @@ mod tests {
         assert_eq!(p.factor(), 1.82);
     }
 
+    /// A default pacer after enough full collections of `live` bytes for its threshold to
+    /// settle at `live × 1.82`.
+    fn steady_at(live: usize) -> Pacer {
+        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
+        for _ in 0..30 {
+            p.after_major(live);
+        }
+        p
+    }
+
     #[test]
     fn sticky_collections_never_move_the_threshold_and_give_way_to_full_ones() {
         let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
@@ -411,10 +421,7 @@ mod tests {
 
     #[test]
     fn at_most_max_sticky_run_sticky_collections_come_in_a_row() {
-        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
-        for _ in 0..30 {
-            p.after_major(100 * MB);
-        }
+        let mut p = steady_at(100 * MB);
         // Everything promoted dies young: only the run's cap brings a full collection, which
         // finds the kept objects that died (a dropped structure).
         let mut run = 0;
@@ -429,10 +436,7 @@ mod tests {
 
     #[test]
     fn sticky_collections_whose_fresh_objects_survive_back_off_exponentially() {
-        let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
-        for _ in 0..30 {
-            p.after_major(20 * MB);
-        }
+        let mut p = steady_at(20 * MB);
         // Splay-like: fresh nodes survive through dead kept ones; the full one frees them.
         let mut stickies = 0;
         for _ in 0..200 {

@@ -21,17 +21,9 @@ fn node(value: u64) -> Node {
     }
 }
 
-#[derive(Trace)]
-#[pinion(drop)]
-struct Counted {
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
-}
+#[path = "common/counted.rs"]
+mod counted;
+use counted::Counted;
 
 fn scaled(n: usize) -> usize {
     if cfg!(miri) {

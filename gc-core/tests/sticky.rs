@@ -16,18 +16,9 @@ struct Node {
     next: Member<Node>,
 }
 
-/// Counts its drops (a leaf, so `Drop` is allowed).
-#[derive(Trace)]
-#[pinion(drop)]
-struct Counted {
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
-}
+#[path = "common/counted.rs"]
+mod counted;
+use counted::Counted;
 
 /// Nodes per chain, and the heap's sizes below, shrink under Miri (which interprets every
 /// instruction): the collections stay the same, on a heap a quarter the size.
@@ -50,19 +41,23 @@ fn node<'s>(s: &mut Scope<'s>, value: u64) -> Handle<'s, Node> {
     .unwrap()
 }
 
-/// Builds and drops chains long enough to be promoted, until an automatic sticky major
-/// collection has run.
+/// Builds a chain long enough to be promoted, and drops it.
+fn churn(s: &mut Scope<'_>, round: u64) {
+    s.scope(|s| {
+        let head = node(s, round);
+        for i in 0..CHAIN {
+            let n = node(s, i);
+            s.set(n, |n| &n.next, Some(head));
+            s.set(head, |h| &h.next, Some(n));
+        }
+    });
+}
+
+/// Churns until an automatic sticky major collection has run.
 fn run_until_sticky(s: &mut Scope<'_>) {
     let before = s.stats().sticky_major_collections;
     for round in 0..2_000u64 {
-        s.scope(|s| {
-            let head = node(s, round);
-            for i in 0..CHAIN {
-                let n = node(s, i);
-                s.set(n, |n| &n.next, Some(head));
-                s.set(head, |h| &h.next, Some(n));
-            }
-        });
+        churn(s, round);
         if s.stats().sticky_major_collections > before {
             return;
         }
@@ -172,14 +167,7 @@ fn with_sticky_collections_off_every_major_collection_is_full() {
     let mut heap = Heap::new(config().with_sticky(false)).unwrap();
     heap.scope(|s| {
         for round in 0..200 {
-            s.scope(|s| {
-                let head = node(s, round);
-                for i in 0..CHAIN {
-                    let n = node(s, i);
-                    s.set(n, |n| &n.next, Some(head));
-                    s.set(head, |h| &h.next, Some(n));
-                }
-            });
+            churn(s, round);
         }
     });
     let stats = heap.stats();
