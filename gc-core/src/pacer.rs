@@ -226,12 +226,6 @@ impl Pacer {
         self.sticky_next
     }
 
-    /// Forgets the last full collection: the next automatic one is full (the objects it kept
-    /// can no longer be trusted to be marked, as after `freeze`).
-    pub fn require_full(&mut self) {
-        self.sticky_next = false;
-    }
-
     /// The threshold rules of the module comment, from `live` bytes.
     fn apply_rules(&mut self, live: usize) {
         // Under threshold-zero the threshold still follows the default rule, so statistics
@@ -414,8 +408,6 @@ mod tests {
         // A growing heap: what was promoted stays. The threshold still does not follow.
         p.after_sticky(160 * MB, 70 * MB, 60 * MB);
         assert_eq!(p.threshold(), 182 * MB);
-        assert!(!p.next_major_sticky());
-        p.require_full();
         assert!(!p.next_major_sticky());
     }
 

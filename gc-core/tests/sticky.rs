@@ -175,3 +175,24 @@ fn with_sticky_collections_off_every_major_collection_is_full() {
     assert!(stats.major_collections >= 2, "{stats:?}");
     assert_eq!(stats.sticky_major_collections, 0);
 }
+
+#[test]
+#[cfg_attr(miri, ignore)] // no unsafe code of its own; the pinned-referent test covers the rest
+fn a_frozen_heap_runs_only_full_major_collections_until_one_after_unfreeze() {
+    let mut heap = Heap::new(config()).unwrap();
+    heap.freeze();
+    heap.scope(|s| {
+        for round in 0..200 {
+            churn(s, round);
+        }
+    });
+    let stats = heap.stats();
+    assert!(stats.major_collections >= 3, "{stats:?}");
+    assert_eq!(
+        stats.sticky_major_collections, 0,
+        "sealed objects are not marked"
+    );
+    heap.unfreeze();
+    heap.scope(run_until_sticky);
+    assert!(heap.verify().is_ok());
+}

@@ -46,9 +46,10 @@ use crate::trace::SlotVisitor;
 
 impl HeapInner {
     /// Runs an automatic major collection: sticky when the pacer allows it and the mark bits
-    /// still hold what the last major collection found live, full otherwise.
+    /// still hold what the last major collection found live (never while the heap is frozen,
+    /// or before a major collection since `unfreeze`), full otherwise.
     pub(crate) fn collect_major_automatic(&mut self) {
-        let sticky = self.pacer.next_major_sticky() && self.marks_kept && !self.frozen;
+        let sticky = self.pacer.next_major_sticky() && self.marks_kept;
         self.run_major(sticky);
     }
 

@@ -358,9 +358,9 @@ impl HeapInner {
         self.old.seal_all();
         self.large.set_sealed(true);
         self.frozen = true;
-        // Sealed objects are neither marked nor swept: sticky collections wait for unfreeze.
+        // Sealed objects are neither marked nor swept: every major collection is full until one
+        // runs after unfreeze (each sets `marks_kept` to `!frozen`).
         self.marks_kept = false;
-        self.pacer.require_full();
         // The only frozen objects that point outside the frozen set are the old parents of
         // pinned young objects (they are remembered now). Once such an object is unpinned and
         // promoted, its parent leaves the remembered set, so it must stay a root for good, like
@@ -380,7 +380,6 @@ impl HeapInner {
         self.frozen = false;
         // The sealed arenas' bits are as `freeze` left them: the next major collection is full.
         self.marks_kept = false;
-        self.pacer.require_full();
         let state = self.mutator.get_mut();
         state.frozen_dirty.clear();
         state.frozen_dirty_set.clear();

@@ -33,20 +33,23 @@ fn simulate(
     (sizes, pauses)
 }
 
+/// Twenty collections of a program whose nursery dies whole (20 us pauses) while collecting
+/// takes `share` of its time; returns the sizes chosen.
+fn quiet_collections(p: &mut YoungSizing, share: f64) -> Vec<usize> {
+    (0..20)
+        .map(|_| p.after_minor(p.size(), 0, 20e-6, Some(share), Some(1 << 30)))
+        .collect()
+}
+
 #[test]
 fn a_nursery_does_not_grow_while_collections_take_under_one_percent_of_the_time() {
     // Nothing survives and each collection's fixed part is 20 us after 2 ms of allocation
     // (1% of the time): growing could save at most that.
     let mut p = policy();
-    for _ in 0..20 {
-        let pause = 20e-6;
-        p.after_minor(p.size(), 0, pause, Some(0.005), Some(1 << 30));
-    }
+    quiet_collections(&mut p, 0.005);
     assert_eq!(p.size(), 4 * MB);
     // The same program allocating ten times faster spends 5% collecting: now it grows.
-    for _ in 0..20 {
-        p.after_minor(p.size(), 0, 20e-6, Some(0.05), Some(1 << 30));
-    }
+    quiet_collections(&mut p, 0.05);
     assert_eq!(p.size(), 64 * MB);
 }
 
@@ -57,10 +60,7 @@ fn a_grown_nursery_halves_back_to_its_initial_size_when_collecting_costs_almost_
     assert_eq!(sizes[3], 64 * MB);
     // The program now spends 0.1% of its time collecting (the average takes a few
     // collections to come down), then the nursery halves once per collection.
-    let mut sizes = Vec::new();
-    for _ in 0..20 {
-        sizes.push(p.after_minor(p.size(), 0, 20e-6, Some(0.001), Some(1 << 30)));
-    }
+    let sizes = quiet_collections(&mut p, 0.001);
     let halvings: Vec<usize> = sizes.iter().copied().filter(|&s| s < 64 * MB).collect();
     assert_eq!(
         &halvings[..4],
@@ -73,9 +73,7 @@ fn a_grown_nursery_halves_back_to_its_initial_size_when_collecting_costs_almost_
         "never below the initial size for footprint"
     );
     // Between half the goal and the goal, the size holds.
-    for _ in 0..20 {
-        p.after_minor(p.size(), 0, 20e-6, Some(0.007), Some(1 << 30));
-    }
+    quiet_collections(&mut p, 0.007);
     assert_eq!(p.size(), 4 * MB);
 }
 
