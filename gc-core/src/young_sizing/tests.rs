@@ -33,6 +33,15 @@ fn simulate(
     (sizes, pauses)
 }
 
+/// The policy after four collections of a program whose survivors are 1% of the nursery:
+/// grown to its 64 MB maximum.
+fn grown_policy() -> YoungSizing {
+    let mut p = policy();
+    let (sizes, _) = simulate(&mut p, 4, 0.01, 1e9, 50e-6, 1 << 30);
+    assert_eq!(sizes[3], 64 * MB);
+    p
+}
+
 /// Twenty collections of a program whose nursery dies whole (20 us pauses) while collecting
 /// takes `share` of its time; returns the sizes chosen.
 fn quiet_collections(p: &mut YoungSizing, share: f64) -> Vec<usize> {
@@ -55,9 +64,7 @@ fn a_nursery_does_not_grow_while_collections_take_under_one_percent_of_the_time(
 
 #[test]
 fn a_grown_nursery_halves_back_to_its_initial_size_when_collecting_costs_almost_nothing() {
-    let mut p = policy();
-    let (sizes, _) = simulate(&mut p, 4, 0.01, 1e9, 50e-6, 1 << 30);
-    assert_eq!(sizes[3], 64 * MB);
+    let mut p = grown_policy();
     // The program now spends 0.1% of its time collecting (the average takes a few
     // collections to come down), then the nursery halves once per collection.
     let sizes = quiet_collections(&mut p, 0.001);
@@ -80,9 +87,7 @@ fn a_grown_nursery_halves_back_to_its_initial_size_when_collecting_costs_almost_
 #[test]
 fn a_small_share_of_collecting_never_keeps_a_missed_pause_goal() {
     // Shrinking ignores the share: a pause over the goal shrinks the nursery at once.
-    let mut p = policy();
-    let (sizes, _) = simulate(&mut p, 4, 0.01, 1e9, 50e-6, 1 << 30);
-    assert_eq!(sizes[3], 64 * MB);
+    let mut p = grown_policy();
     let size = p.after_minor(p.size(), p.size(), 0.05, Some(0.001), Some(1 << 30));
     assert!(size < 64 * MB, "{size}");
 }
