@@ -78,11 +78,22 @@ impl SlotVisitor for Evacuator<'_> {
                 // Cannot leave a minor collection half done: memory is exhausted for good.
                 std::process::abort();
             };
+            // Everything the copy needs is read from the original, which is in cache, and the
+            // copy is only written: a read of the copy (its header's flags updated in place,
+            // its references tested) waited for its cache line to arrive from memory, and took
+            // 40% of the scan loop's time on binary-trees.
+            // SAFETY: obj is a live, unforwarded nursery object (its header and payload intact
+            // until it is forwarded below).
+            let (header, may_refer) = unsafe { (obj.header(), obj.may_refer()) };
+            let header = header
+                .map_addr(|a| a | (HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES).bits());
             // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the
-            // nursery; after the copy `to` is the object and `obj` becomes a forwarding stub.
+            // nursery; after the copy `to` is the object, with the original's header and the
+            // flags of an old object that may refer to young ones, and `obj` becomes a
+            // forwarding stub.
             unsafe {
                 copy_object(obj.as_ptr(), to.as_ptr(), size);
-                to.insert_flags(HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES);
+                to.set_header(header);
                 obj.forward_to(to);
             }
             self.promoted_bytes += size as u64;
@@ -94,8 +105,8 @@ impl SlotVisitor for Evacuator<'_> {
             // A copy whose references are all null (a tree's leaves) has nothing to scan: it
             // stays off the gray stack, which saves its scan call. It keeps `TRACK_YOUNG`, as a
             // scanned copy that refers to no pinned object does.
-            // SAFETY: `to` is the live, unforwarded copy.
-            if unsafe { to.may_refer() } {
+            // (`may_refer` was read from the original: the same references, the same answer.)
+            if may_refer {
                 self.gray.push(to);
             }
         } else if self.young_large_pending {

@@ -15,6 +15,12 @@
 use super::{class_of, OldSpace, PageId, PageMeta, MAX_SMALL, PAGE_SIZE};
 use crate::object::ObjPtr;
 
+/// How far ahead of the cursor promotion prefetches (bytes): four cache lines, a few objects'
+/// copies ahead of the one being made, far enough for a line to arrive from memory while they
+/// are copied. Past the run's end it fetches whatever memory follows, which costs a wasted
+/// fetch at most (a prefetch never faults).
+const PROMOTION_PREFETCH: usize = 256;
+
 /// Slots of one page claimed for promotion and not yet handed out.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Run {
@@ -66,6 +72,9 @@ impl OldSpace {
             return None;
         }
         let slot = run.cursor;
+        // The slots a few promotions from now, fetched while this one is copied: a copy
+        // written to a line still in memory waited for it (see `PROMOTION_PREFETCH`).
+        crate::scan::prefetch_for_write(slot.wrapping_add(PROMOTION_PREFETCH));
         run.left -= 1;
         // SAFETY: the run's slots lie in one page of one arena; after the last one the cursor
         // is at most one past the page's end, still inside the arena's region.
