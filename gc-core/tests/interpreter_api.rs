@@ -142,6 +142,54 @@ fn replace_writes_only_existing_entries_and_allocates_nothing() {
 }
 
 #[test]
+fn set_inserts_only_into_a_table_with_room_and_allocates_nothing() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 6);
+        // Names 0-3 have been keys somewhere (so they have identity hashes); 4 and 5 never.
+        let elsewhere = s.alloc_map::<GcBytes, Value>(8).unwrap();
+        for i in 0..4 {
+            let key = s.root(&s.get(names)[i]).unwrap();
+            s.map_insert(elsewhere, key, ValueInit::Nil).unwrap();
+        }
+        let fields = s.alloc_map(0).unwrap(); // four slots: room for three entries
+        let object = s
+            .alloc_init(InstanceInit {
+                fields: Some(fields),
+            })
+            .unwrap();
+        let source = s.alloc_init(ValueInit::Num(7.0)).unwrap();
+        let hint = MapHint::new();
+        let set = |s: &mut Scope<'_>, name: usize| {
+            s.map_set_copy(Some(&hint), |s| {
+                let fields = s.deref(&s.get(object).fields)?;
+                Some((fields, &s.get(names)[name], s.get(source)))
+            })
+        };
+        s.collect_minor(); // the keys and the map are old and have moved
+        let before = s.stats().bytes_allocated;
+        assert_eq!(set(s, 4), Ok(false)); // never a key: no identity hash yet
+        for name in 0..3 {
+            assert_eq!(set(s, name), Ok(true), "{name}");
+        }
+        assert_eq!(s.stats().bytes_allocated, before);
+        assert_eq!(set(s, 3), Ok(false)); // the table is full: growing it allocates
+        assert_eq!(set(s, 0), Ok(true)); // an existing entry is replaced all the same
+        assert_eq!(s.get(fields).len(), 3);
+        s.map_remove(fields, s.root(&s.get(names)[1]).unwrap());
+        // A tombstone counts as used until the table is rebuilt (which allocates).
+        assert_eq!(set(s, 3), Ok(false));
+        s.collect_minor();
+        for (name, want) in [(0, true), (1, false), (2, true), (3, false), (4, false)] {
+            let found = lookup(s, object, names, name, None);
+            assert_eq!(found.is_some(), want, "{name}");
+            assert!(found.is_none_or(|v| matches!(v, Value::Num(n) if *n == 7.0)));
+        }
+        assert!(s.verify().violations.is_empty());
+    });
+}
+
+#[test]
 fn put_inserts_growing_the_table_and_finds_everything_again() {
     let mut heap = verified();
     heap.scope(|s| {
@@ -262,7 +310,19 @@ proptest! {
                         }
                         prop_assert_eq!(replaced, had);
                     }
-                    2 => s.collect_minor(),
+                    2 if step % 2 == 0 => s.collect_minor(),
+                    2 => {
+                        // Inserts only into a table with room, for a key that has a hash.
+                        let set = s.vec_view(source).map_set_copy(Some(hint), |s, values| {
+                            let fields = s.deref(&s.get(obj).fields)?;
+                            Some((fields, &s.get(names)[name], &values[0]))
+                        }).unwrap();
+                        let had = model[object].contains_key(&name);
+                        prop_assert!(set || !had, "an existing entry is always replaced");
+                        if set {
+                            model[object].insert(name, number);
+                        }
+                    }
                     _ => {
                         let found = lookup(s, objects[object], names, name, Some(hint));
                         let want = model[object].get(&name);

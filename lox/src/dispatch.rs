@@ -195,13 +195,13 @@ impl<'s, 'a> Vm<'s, 'a> {
                     }
                 }
                 op::SET_PROPERTY => {
-                    // Assigns an existing field; a new one (which may allocate) and errors are
-                    // the slow path's.
+                    // Assigns a field, or defines one while the fields' table has room; a table
+                    // that must grow (which allocates) and errors are the slow path's.
                     let index = code.byte() as usize;
                     let constants = self.constants;
                     let hint = &code.hints[at];
                     let assigned = len >= 2
-                        && v.map_replace_copy(Some(hint), |sc, values| {
+                        && v.map_set_copy(Some(hint), |sc, values| {
                             let Value::Instance(instance) = &values[len - 2] else {
                                 return None;
                             };

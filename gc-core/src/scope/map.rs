@@ -15,6 +15,18 @@ pub(super) struct Probe {
     pub(super) vacant: Option<usize>,
 }
 
+/// What [`Scope::put_copy_in_room`] did, or what it needs before it can.
+enum PutInRoom {
+    /// The value was written: over an existing entry (`true`) or as a new one.
+    Written(bool),
+    /// `locate` found nothing (or a null key).
+    NotFound,
+    /// The key has no identity hash yet (giving it one may allocate in the side table).
+    NeedsHash(ObjPtr),
+    /// The table of this map must grow to hold this many entries first.
+    NeedsGrowth(ObjPtr, usize),
+}
+
 /// Probes the table of `capacity` slots (a power of two) for `key` with `hash`.
 ///
 /// # Safety
@@ -234,77 +246,132 @@ impl<'s> Scope<'s> {
         // Normally one pass, or two when the table grows; a `locate` that finds a different
         // full map after every growth is stopped after a few.
         for _ in 0..4 {
-            let (map, key, hash, copy) = {
-                let Some((map, key, value)) = locate(self) else {
-                    return Ok(None);
-                };
-                let (found, hash) = self.find_slot(&map, key, hint);
-                if let Some(i) = found {
-                    self.replace_at(&map, i, value)?;
-                    return Ok(Some(true));
+            match self.put_copy_in_room(hint, &locate)? {
+                PutInRoom::Written(replaced) => return Ok(Some(replaced)),
+                PutInRoom::NotFound => return Ok(None),
+                PutInRoom::NeedsHash(key) => {
+                    // SAFETY: key is a live, unforwarded object of this heap (nothing ran
+                    // since it was found).
+                    unsafe {
+                        let young = self.heap.nursery.contains(key.addr());
+                        self.heap.identity.hash(key, young);
+                    }
                 }
-                let Some(key) = ObjPtr::new(key.slot().get()) else {
-                    return Ok(None);
-                };
-                if !self.heap.owns_referent(map.map()) || !self.heap.owns_referent(key) {
-                    return Err(GcError::ForeignMember);
-                }
-                // SAFETY: the map is live (its view was borrowed a moment ago).
-                let (count, tombstones, capacity) = unsafe {
-                    let (header, _, _, capacity) = parts::<K, V>(map.map());
-                    ((*header).count, (*header).tombstones, capacity)
-                };
-                let full = (count + tombstones + 1) * 8 > capacity * 7;
-                let source = if full {
-                    None
-                } else {
-                    self.check_members(value)?;
-                    // The value is read where it is stored, not copied out here: a copy held
-                    // in this function's frame in an `Ok` was written in narrow pieces and read
-                    // back whole a moment later, a store the processor cannot forward.
-                    Some(value as *const V)
-                };
-                (map.map(), key, hash, source.ok_or(count + 1))
-            };
-            let hash = match hash {
-                Some(hash) => hash,
-                // SAFETY: key is a live, unforwarded object of this heap (nothing ran since it
-                // was found).
-                None => unsafe {
-                    let young = self.heap.nursery.contains(key.addr());
-                    self.heap.identity.hash(key, young)
-                },
-            };
-            let source = match copy {
-                Ok(source) => source,
-                Err(entries) => {
+                PutInRoom::NeedsGrowth(map, entries) => {
                     // The map is rooted while its table grows; everything is found again after.
                     self.scope(|t| {
                         let m: Handle<'_, GcMap<K, V>> = t.push(map.as_ptr());
                         t.rehash::<K, V>(m, entries)
                     })?;
-                    continue;
                 }
-            };
-            // SAFETY: the map and key are live objects of this heap found with the value, with
-            // nothing allocated since; the key's identity hash is `hash`, the table has room and
-            // the value's members are this heap's. `source` still points to that value: nothing
-            // ran since but the identity table's lookup, which writes no value. The value has
-            // no drop glue, so a bitwise copy owns nothing twice.
-            let index = unsafe {
-                let value = std::ptr::read(source);
-                let (_, old, index) = self.put::<K, V>(map, hash, key.as_ptr(), value);
-                drop(old);
-                index
-            };
-            if let Some(hint) = hint {
-                hint.set(index);
             }
-            return Ok(Some(false));
         }
         Err(GcError::SizeOverflow(
             "map_put_copy: `locate` found a different full map after every growth",
         ))
+    }
+
+    /// [`Scope::map_put_copy`] without allocating: replaces an existing entry, or inserts a new
+    /// one when the table has room and the key already has an identity hash (an interned
+    /// name that was ever a key has one); returns whether it wrote. `Ok(false)`, writing
+    /// nothing, when `locate` finds nothing, the table is full or the key was never hashed:
+    /// then [`Scope::map_put_copy`] (which may allocate) does it. An interpreter's dispatch
+    /// loop defines an instance's fields this way while its stack view stays open.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, GcMap, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Set { fields: Member<GcMap<GcBytes, f64>>, name: Member<GcBytes>, value: f64 }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let fields = s.alloc_map(0).unwrap();
+    ///     let x = s.alloc_bytes(b"x").unwrap();
+    ///     let op = s.alloc_init(SetInit { fields: Some(fields), name: Some(x), value: 1.0 }).unwrap();
+    ///     let set = |s: &mut gc_core::Scope<'_>| {
+    ///         s.map_set_copy(None, |s| {
+    ///             let op = s.get(op);
+    ///             Some((s.deref(&op.fields)?, &op.name, &op.value))
+    ///         })
+    ///     };
+    ///     assert_eq!(set(s), Ok(false)); // `x` was never a key: it has no identity hash yet
+    ///     s.map_insert(fields, x, 0.0).unwrap();
+    ///     s.map_remove(fields, x);
+    ///     assert_eq!(set(s), Ok(true)); // inserted, without allocating
+    ///     assert_eq!(s.map_get(fields, x), Some(&1.0));
+    /// });
+    /// ```
+    ///
+    /// Errors: [`GcError::ForeignMember`] when the map, the key or the value belongs to another
+    /// heap (nothing is written).
+    #[inline]
+    pub fn map_set_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&MapHint>,
+        locate: impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<bool, GcError> {
+        Ok(matches!(
+            self.put_copy_in_room(hint, &locate)?,
+            PutInRoom::Written(_)
+        ))
+    }
+
+    /// One attempt at [`Scope::map_put_copy`] that allocates nothing: what it wrote, or what
+    /// it needs first.
+    #[inline]
+    fn put_copy_in_room<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&MapHint>,
+        locate: &impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<PutInRoom, GcError> {
+        let (map, key, hash, source) = {
+            let Some((map, key, value)) = locate(self) else {
+                return Ok(PutInRoom::NotFound);
+            };
+            let (found, hash) = self.find_slot(&map, key, hint);
+            if let Some(i) = found {
+                self.replace_at(&map, i, value)?;
+                return Ok(PutInRoom::Written(true));
+            }
+            let Some(key) = ObjPtr::new(key.slot().get()) else {
+                return Ok(PutInRoom::NotFound);
+            };
+            if !self.heap.owns_referent(map.map()) || !self.heap.owns_referent(key) {
+                return Err(GcError::ForeignMember);
+            }
+            let Some(hash) = hash else {
+                return Ok(PutInRoom::NeedsHash(key));
+            };
+            // SAFETY: the map is live (its view was borrowed a moment ago).
+            let (count, tombstones, capacity) = unsafe {
+                let (header, _, _, capacity) = parts::<K, V>(map.map());
+                ((*header).count, (*header).tombstones, capacity)
+            };
+            if (count + tombstones + 1) * 8 > capacity * 7 {
+                return Ok(PutInRoom::NeedsGrowth(map.map(), count + 1));
+            }
+            self.check_members(value)?;
+            // The value is read where it is stored, not copied out here: a copy held in this
+            // function's frame in an `Ok` was written in narrow pieces and read back whole a
+            // moment later, a store the processor cannot forward.
+            (map.map(), key, hash, value as *const V)
+        };
+        // SAFETY: the map and key are live objects of this heap found with the value, with
+        // nothing allocated since; the key's identity hash is `hash`, the table has room and
+        // the value's members are this heap's. `source` still points to that value: nothing
+        // ran since that writes a value. The value has no drop glue, so a bitwise copy owns
+        // nothing twice.
+        let index = unsafe {
+            let value = std::ptr::read(source);
+            let (_, old, index) = self.put::<K, V>(map, hash, key.as_ptr(), value);
+            drop(old);
+            index
+        };
+        if let Some(hint) = hint {
+            hint.set(index);
+        }
+        Ok(PutInRoom::Written(false))
     }
 
     /// Copies `value` over the value in full slot `i` of `map` (found a moment ago).

@@ -381,6 +381,26 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             .map_replace_copy(hint, move |sc| locate(sc, elements))
     }
 
+    /// [`Scope::map_set_copy`] while the view is open (the locator also gets the view's
+    /// elements): it replaces an entry, or inserts one into a table with room, and allocates
+    /// nothing either way, so the view stays valid. An interpreter defines a field from its
+    /// stack this way (`Ok(false)`: the scope's [`Scope::map_put_copy`] must do it).
+    #[inline]
+    pub fn map_set_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&crate::MapHint>,
+        locate: impl for<'a> Fn(
+            &'a Scope<'s>,
+            &'a [T],
+        ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+    ) -> Result<bool, GcError> {
+        // SAFETY: as in `map_replace_copy`: the write goes into a map's table, never into this
+        // vector's storage, and the slice is not used once the call returns.
+        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        self.scope
+            .map_set_copy(hint, move |sc| locate(sc, elements))
+    }
+
     /// [`Scope::slice_replace_copy`] while the view is open (the locator also gets the view's
     /// elements): it allocates nothing, so the view stays valid. An interpreter assigns a
     /// closed-over variable from its stack this way.
