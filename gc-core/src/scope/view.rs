@@ -156,6 +156,19 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         unsafe { std::slice::from_raw_parts(self.first, self.len) }
     }
 
+    /// The elements, for a locator or finder closure that also gets the scope (which the
+    /// view borrows mutably, so the slice cannot borrow the view).
+    ///
+    /// # Safety
+    /// The caller uses the slice only during one call into the scope that writes nothing
+    /// into this vector's storage (writes into other objects, or through the storage's own
+    /// pointer after the slice's last use, are fine), and not after it returns.
+    #[inline(always)]
+    unsafe fn detached_elements<'a>(&self) -> &'a [T] {
+        // SAFETY: the first `len` elements are initialised; the caller bounds the slice's use.
+        unsafe { std::slice::from_raw_parts(self.first, self.len) }
+    }
+
     /// Element `i`, if it exists.
     #[inline]
     pub fn get(&self, i: usize) -> Option<&T> {
@@ -256,9 +269,9 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     ) -> Result<bool, GcError> {
         const { assert_no_drop_glue::<T>() };
         self.check(dst)?;
-        // SAFETY: the first `len` elements are initialised; the slice is not used once `find`
-        // returns (writes go through the storage's own pointer).
-        let elements = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        // SAFETY: the slice is not used once `find` returns (the write goes through the
+        // storage's own pointer after it).
+        let elements = unsafe { self.detached_elements() };
         let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
@@ -346,7 +359,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             return Err(self.full());
         }
         // SAFETY: as in `copy_from`.
-        let elements = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        let elements = unsafe { self.detached_elements() };
         let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
@@ -374,9 +387,9 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             &'a [T],
         ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<bool, GcError> {
-        // SAFETY: the first `len` elements are initialised; the slice is only read (a map's
-        // table is never this vector's storage), and not used once the call returns.
-        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        // SAFETY: the slice is only read during the call, which writes into a map's table,
+        // never this vector's storage.
+        let elements = unsafe { self.detached_elements() };
         self.scope
             .map_replace_copy(hint, move |sc| locate(sc, elements))
     }
@@ -394,9 +407,8 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             &'a [T],
         ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<bool, GcError> {
-        // SAFETY: as in `map_replace_copy`: the write goes into a map's table, never into this
-        // vector's storage, and the slice is not used once the call returns.
-        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        // SAFETY: as in `map_replace_copy`.
+        let elements = unsafe { self.detached_elements() };
         self.scope
             .map_set_copy(hint, move |sc| locate(sc, elements))
     }
@@ -413,7 +425,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         ) -> Option<(&'a Member<crate::GcSlice<U>>, usize, &'a U)>,
     ) -> Result<bool, GcError> {
         // SAFETY: as in `map_replace_copy` (a fixed-length array is never a vector's storage).
-        let elements: &[T] = unsafe { std::slice::from_raw_parts(self.first, self.len) };
+        let elements = unsafe { self.detached_elements() };
         self.scope
             .slice_replace_copy(move |sc| locate(sc, elements))
     }
