@@ -103,30 +103,43 @@ pub(crate) trait ScanShape {
 /// a prefetch never faults), so that a visit a few instructions later does not stall on it.
 #[inline(always)]
 pub(crate) fn prefetch(target: *mut u8) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: a prefetch is a hint with no architectural effect; it never faults, whatever
-    // the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            target.cast_const().cast::<i8>(),
-        );
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = target;
+    prefetch_as::<{ PrefetchFor::READ }>(target);
 }
 
 /// Asks the processor to bring the line at `target` into its cache for writing (any address:
 /// a prefetch never faults), so that stores there a little later do not wait for it: the
-/// old generation's allocation runs ahead of its promotions this way.
+/// old generation's allocation runs ahead of its promotions this way. (The write hint becomes
+/// `prefetchw` only where the target has `prfchw`; the default x86-64 target gets
+/// `prefetcht0`, which brings a line no other core holds in exclusive state, ready to write.)
 #[inline(always)]
 pub(crate) fn prefetch_for_write(target: *mut u8) {
+    prefetch_as::<{ PrefetchFor::WRITE }>(target);
+}
+
+/// The prefetch hints (the x86-64 instruction's strategies; ignored elsewhere).
+struct PrefetchFor;
+
+#[cfg(target_arch = "x86_64")]
+impl PrefetchFor {
+    const READ: i32 = std::arch::x86_64::_MM_HINT_T0;
+    const WRITE: i32 = std::arch::x86_64::_MM_HINT_ET0;
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+impl PrefetchFor {
+    const READ: i32 = 0;
+    const WRITE: i32 = 1;
+}
+
+/// A prefetch of `target` with hint `HINT`: an instruction on x86-64 (outside Miri), nothing
+/// elsewhere.
+#[inline(always)]
+fn prefetch_as<const HINT: i32>(target: *mut u8) {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     // SAFETY: a prefetch is a hint with no architectural effect; it never faults, whatever
     // the address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(
-            target.cast_const().cast::<i8>(),
-        );
+        std::arch::x86_64::_mm_prefetch::<HINT>(target.cast_const().cast::<i8>());
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let _ = target;
