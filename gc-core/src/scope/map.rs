@@ -1,19 +1,12 @@
-//! Identity maps through a scope: `GcMap<K, V>` (see `map.rs`): making one, the table and
-//! its probe, and every write; the reads are in `map_lookup.rs`.
+//! Identity maps through a scope: `GcMap<K, V>` (see `map.rs`): making one, and every write;
+//! the reads are in `map_lookup.rs`, the table (its probe, allocation and growth) in
+//! `map_table.rs`.
 
+use super::map_table::{parts, probe, table_size};
 use super::*;
 use crate::init::Resolver;
 use crate::inline::{VecStorage, STORAGE_HEADER};
 use crate::map::{GcMap, MapHeader, MapHint, MapView, Slot, SlotState};
-
-/// Where a key is, or would go, in a table.
-pub(super) struct Probe {
-    /// The slot holding the key.
-    pub(super) found: Option<usize>,
-    /// The first slot an insertion of the key may take (a tombstone or the empty slot that
-    /// ended the probe).
-    pub(super) vacant: Option<usize>,
-}
 
 /// What [`Scope::put_copy_in_room`] did, or what it needs before it can.
 enum PutInRoom {
@@ -25,69 +18,6 @@ enum PutInRoom {
     NeedsHash(ObjPtr),
     /// The table of this map must grow to hold this many entries first.
     NeedsGrowth(ObjPtr, usize),
-}
-
-/// Probes the table of `capacity` slots (a power of two) for `key` with `hash`.
-///
-/// # Safety
-/// `slots` points to `capacity` initialised slots of a live table; `capacity` is a power of two
-/// and the table has at least one empty slot.
-pub(super) unsafe fn probe<K: ?Sized, V>(
-    slots: *const Slot<K, V>,
-    capacity: usize,
-    hash: u64,
-    key: *mut u8,
-) -> Probe {
-    let mask = capacity - 1;
-    let mut i = hash as usize & mask;
-    let mut vacant = None;
-    loop {
-        // SAFETY: i < capacity, and every slot is initialised.
-        let slot = unsafe { &*slots.add(i) };
-        match slot.state() {
-            SlotState::Empty => {
-                return Probe {
-                    found: None,
-                    vacant: vacant.or(Some(i)),
-                }
-            }
-            SlotState::Tomb => {
-                vacant.get_or_insert(i);
-            }
-            SlotState::Full(h, _) => {
-                if h == hash && slot.key.slot().get() == key {
-                    return Probe {
-                        found: Some(i),
-                        vacant,
-                    };
-                }
-            }
-        }
-        i = (i + 1) & mask;
-    }
-}
-
-/// The table of a live map, as raw parts: (map payload, table object, first slot, capacity).
-///
-/// # Safety
-/// `map` is a live `GcMap<K, V>`.
-pub(super) unsafe fn parts<K: ?Sized, V>(
-    map: ObjPtr,
-) -> (*mut MapHeader<K, V>, ObjPtr, *mut Slot<K, V>, usize) {
-    // SAFETY: forwarded from the caller: the header's table member refers to a live table
-    // whose length is its capacity.
-    unsafe {
-        let header = map.payload().cast::<MapHeader<K, V>>();
-        let table = ObjPtr::new((*header).table.slot().get()).expect("a map always has a table");
-        let payload = table.payload();
-        let capacity = payload.cast::<usize>().add(1).read();
-        (
-            header,
-            table,
-            payload.add(STORAGE_HEADER).cast::<Slot<K, V>>(),
-            capacity,
-        )
-    }
 }
 
 impl<'s> Scope<'s> {
@@ -123,30 +53,6 @@ impl<'s> Scope<'s> {
             self.heap.after_init(obj);
         }
         Ok(self.finish_alloc(obj))
-    }
-
-    /// A table of `slots` empty slots (every slot initialised). May collect; not rooted.
-    fn alloc_table<K: ?Sized + 'static, V: Trace>(
-        &mut self,
-        slots: usize,
-    ) -> Result<ObjPtr, GcError> {
-        let bytes = slots
-            .checked_mul(std::mem::size_of::<Slot<K, V>>())
-            .and_then(|b| b.checked_add(STORAGE_HEADER))
-            .ok_or(GcError::SizeOverflow("map capacity"))?;
-        let table = self.alloc_var(VecStorage::<Slot<K, V>>::TYPE_INFO, bytes)?;
-        // SAFETY: the payload has the capacity and length words and room for `slots` slots,
-        // all written here (an empty slot holds no reference).
-        unsafe {
-            let payload = table.payload();
-            payload.cast::<usize>().write(slots);
-            payload.cast::<usize>().add(1).write(slots);
-            let first = payload.add(STORAGE_HEADER).cast::<Slot<K, V>>();
-            for i in 0..slots {
-                Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
-            }
-        }
-        Ok(table)
     }
 
     /// Replaces the value of an **existing** entry with a copy of another value, both found
@@ -559,53 +465,4 @@ impl<'s> Scope<'s> {
         drop(old);
         true
     }
-
-    /// Moves the map's entries into a new table sized for `entries` (dropping the tombstones).
-    fn rehash<K: ?Sized + 'static, V: Trace>(
-        &mut self,
-        m: Handle<'_, GcMap<K, V>>,
-        entries: usize,
-    ) -> Result<(), GcError> {
-        let slots = table_size(entries)?;
-        let fresh = self.alloc_table::<K, V>(slots)?;
-        let map = self.resolve(m)?; // the allocation may have moved it
-                                    // SAFETY: both tables are live; every full slot moves once into the fresh table (a
-                                    // bulk store-path copy of one slot over an empty one), the old table's length drops to
-                                    // zero so its death drops nothing, and the map's member is written through the store
-                                    // path.
-        unsafe {
-            let (header, old, from, capacity) = parts::<K, V>(map);
-            let to = fresh.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
-            for i in 0..capacity {
-                let slot = from.add(i);
-                if let SlotState::Full(hash, _) = (*slot).state() {
-                    let at = probe(to, slots, hash, (*slot).key.slot().get())
-                        .vacant
-                        .expect("a fresh table has room");
-                    self.heap.store_copy(fresh, to.add(at), slot, 1);
-                }
-            }
-            old.payload().cast::<usize>().add(1).write(0);
-            (*header).tombstones = 0;
-            self.heap
-                .store_ref(map, (*header).table.slot(), fresh.as_ptr());
-        }
-        if self.heap.recorder.has_pending() {
-            self.deliver_hooks();
-        }
-        Ok(())
-    }
-}
-
-/// The smallest power-of-two table (at least 4 slots) that holds `entries` at most seven eighths
-/// full.
-fn table_size(entries: usize) -> Result<usize, GcError> {
-    if entries <= 3 {
-        return Ok(4); // the common case (an instance's fields), without the arithmetic
-    }
-    entries
-        .checked_mul(8)
-        .map(|e| e.div_ceil(7).max(4))
-        .and_then(usize::checked_next_power_of_two)
-        .ok_or(GcError::SizeOverflow("map capacity"))
 }

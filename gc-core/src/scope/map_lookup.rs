@@ -1,7 +1,7 @@
 //! Reading identity maps through a scope: lookups by key (with an optional inline-cache hint),
 //! membership and length. The table's layout and its probe are in `scope/map.rs`.
 
-use super::map::{parts, probe};
+use super::map_table::{parts, probe};
 use super::*;
 use crate::map::{GcMap, MapHint, MapView, SlotState};
 

@@ -42,6 +42,7 @@ mod identity;
 mod inline;
 mod map;
 mod map_lookup;
+mod map_table;
 mod persistent;
 mod pinning;
 mod raw;
