@@ -97,7 +97,7 @@ impl<'s> Scope<'s> {
         let Some((map, key, value)) = locate(self) else {
             return Ok(false);
         };
-        let (Some(i), _) = self.find_slot(&map, key, hint) else {
+        let Some(i) = self.find_slot(&map, key, hint).0.found else {
             return Ok(false);
         };
         self.replace_at(&map, i, value)?;
@@ -231,12 +231,12 @@ impl<'s> Scope<'s> {
         hint: Option<&MapHint>,
         locate: &impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<PutInRoom, GcError> {
-        let (map, key, hash, source) = {
+        let (map, key, hash, vacant, source) = {
             let Some((map, key, value)) = locate(self) else {
                 return Ok(PutInRoom::NotFound);
             };
-            let (found, hash) = self.find_slot(&map, key, hint);
-            if let Some(i) = found {
+            let (at, hash) = self.find_slot(&map, key, hint);
+            if let Some(i) = at.found {
                 self.replace_at(&map, i, value)?;
                 return Ok(PutInRoom::Written(true));
             }
@@ -261,21 +261,23 @@ impl<'s> Scope<'s> {
             // The value is read where it is stored, not copied out here: a copy held in this
             // function's frame in an `Ok` was written in narrow pieces and read back whole a
             // moment later, a store the processor cannot forward.
-            (map.map(), key, hash, value as *const V)
+            // The probe that missed also found where the key goes (nothing changed since).
+            let vacant = at
+                .vacant
+                .expect("a probe that misses ends at a vacant slot");
+            (map.map(), key, hash, vacant, value as *const V)
         };
         // SAFETY: the map and key are live objects of this heap found with the value, with
-        // nothing allocated since; the key's identity hash is `hash`, the table has room and
-        // the value's members are this heap's. `source` still points to that value: nothing
-        // ran since that writes a value. The value has no drop glue, so a bitwise copy owns
-        // nothing twice.
-        let index = unsafe {
+        // nothing allocated since; the key is not in the table, whose slot `vacant` is where it
+        // goes (the probe's), its identity hash is `hash`, the table has room and the value's
+        // members are this heap's. `source` still points to that value: nothing ran since that
+        // writes a value. The value has no drop glue, so a bitwise copy owns nothing twice.
+        unsafe {
             let value = std::ptr::read(source);
-            let (_, old, index) = self.put::<K, V>(map, hash, key.as_ptr(), value);
-            drop(old);
-            index
-        };
+            drop(self.put_at::<K, V>(map, vacant, false, hash, key.as_ptr(), value));
+        }
         if let Some(hint) = hint {
-            hint.set(index);
+            hint.set(vacant);
         }
         Ok(PutInRoom::Written(false))
     }
@@ -338,7 +340,7 @@ impl<'s> Scope<'s> {
         };
         let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
         // SAFETY: as in `map_insert`, with a checked copy for the value.
-        let (replaced, old, _) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
         Ok(replaced)
     }
@@ -365,7 +367,7 @@ impl<'s> Scope<'s> {
         // at once.
         let value = unsafe { V::build(value, &resolver) };
         // SAFETY: the map and key are live objects of this heap and the table has room.
-        let (replaced, old, _) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
+        let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
         Ok(replaced)
     }
@@ -393,9 +395,8 @@ impl<'s> Scope<'s> {
         Ok(hash)
     }
 
-    /// Stores `value` under the key at `key_ptr` with `hash`; returns whether the key was there,
-    /// the slot it replaced (for the caller to drop once the table is consistent) and where it
-    /// went.
+    /// Stores `value` under the key at `key_ptr` with `hash`; returns whether the key was there
+    /// and the slot it replaced (for the caller to drop once the table is consistent).
     ///
     /// # Safety
     /// `map` is a live `GcMap<K, V>` of this heap whose table has room for one more entry,
@@ -407,16 +408,40 @@ impl<'s> Scope<'s> {
         hash: u64,
         key_ptr: *mut u8,
         value: V,
-    ) -> (bool, Slot<K, V>, usize) {
-        // SAFETY: forwarded from the caller; the slot written lies in the table, through the
-        // store path.
+    ) -> (bool, Slot<K, V>) {
+        // SAFETY: forwarded from the caller; the probe gives the key's slot or where it goes.
         unsafe {
-            let (header, table, slots, capacity) = parts::<K, V>(map);
+            let (_, _, slots, capacity) = parts::<K, V>(map);
             let probe = probe(slots, capacity, hash, key_ptr);
             let (index, replaced) = match probe.found {
                 Some(i) => (i, true),
                 None => (probe.vacant.expect("a table keeps an empty slot"), false),
             };
+            let old = self.put_at::<K, V>(map, index, replaced, hash, key_ptr, value);
+            (replaced, old)
+        }
+    }
+
+    /// Stores `value` under the key at `key_ptr` in slot `index` of the map's table: the key's
+    /// own slot when `replaced`, else the vacant slot a probe for it found. Returns the slot
+    /// it replaced (for the caller to drop once the table is consistent).
+    ///
+    /// # Safety
+    /// As for [`Scope::put`], with `index` found by a probe of this table for this key, and
+    /// nothing written into the table since.
+    unsafe fn put_at<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        map: ObjPtr,
+        index: usize,
+        replaced: bool,
+        hash: u64,
+        key_ptr: *mut u8,
+        value: V,
+    ) -> Slot<K, V> {
+        // SAFETY: forwarded from the caller; the slot written lies in the table, through the
+        // store path.
+        unsafe {
+            let (header, table, slots, _) = parts::<K, V>(map);
             let was_tomb = matches!((*slots.add(index)).state(), SlotState::Tomb);
             let slot = Slot {
                 hash,
@@ -430,7 +455,7 @@ impl<'s> Scope<'s> {
                     (*header).tombstones -= 1;
                 }
             }
-            (replaced, old, index)
+            old
         }
     }
 

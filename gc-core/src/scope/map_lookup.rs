@@ -1,7 +1,7 @@
 //! Reading identity maps through a scope: lookups by key (with an optional inline-cache hint),
 //! membership and length. The table's layout and its probe are in `scope/map.rs`.
 
-use super::map_table::{parts, probe};
+use super::map_table::{parts, probe, Probe};
 use super::*;
 use crate::map::{GcMap, MapHint, MapView, SlotState};
 
@@ -93,11 +93,12 @@ impl<'s> Scope<'s> {
         key: &Member<K>,
         hint: Option<&MapHint>,
     ) -> Option<usize> {
-        self.find_slot(map, key, hint).0
+        self.find_slot(map, key, hint).0.found
     }
 
-    /// The slot of `key` in `map` (trying `hint` first, and updating it), and the key's
-    /// identity hash when it was needed and the key has one.
+    /// Where `key` is in `map` (trying `hint` first, and updating it), or where it would go,
+    /// and the key's identity hash when it was needed and the key has one. The probe's
+    /// `vacant` is known only when the probe ran (a hint that holds finds the key without it).
     ///
     /// The hint's test is inlined into every caller (a bytecode site whose hint holds costs a
     /// load and two comparisons); the hash probe is a call of its own, so that the callers do
@@ -108,14 +109,18 @@ impl<'s> Scope<'s> {
         map: &MapView<'_, K, V>,
         key: &Member<K>,
         hint: Option<&MapHint>,
-    ) -> (Option<usize>, Option<u64>) {
+    ) -> (Probe, Option<u64>) {
         let Some(key) = ObjPtr::new(key.slot().get()) else {
-            return (None, None);
+            return (Probe::NOWHERE, None);
         };
         if let Some(i) = hint.and_then(MapHint::get) {
             if let Some(slot) = map.slots().get(i) {
                 if slot.key.slot().get() == key.as_ptr() && slot.value.is_some() {
-                    return (Some(i), None);
+                    let at = Probe {
+                        found: Some(i),
+                        vacant: None,
+                    };
+                    return (at, None);
                 }
             }
         }
@@ -129,20 +134,20 @@ impl<'s> Scope<'s> {
         map: &MapView<'_, K, V>,
         key: ObjPtr,
         hint: Option<&MapHint>,
-    ) -> (Option<usize>, Option<u64>) {
+    ) -> (Probe, Option<u64>) {
         let slots = map.slots();
         // SAFETY: a non-null member refers to a live object (this heap's or, when misused,
         // another heap's, whose header is only read); a key without an identity hash is in no
         // map. The slots are a live table with an empty slot.
         let Some(hash) = (unsafe { self.heap.identity.lookup(key) }) else {
-            return (None, None);
+            return (Probe::NOWHERE, None);
         };
         // SAFETY: as above.
-        let found = unsafe { probe(slots.as_ptr(), slots.len(), hash, key.as_ptr()).found };
-        if let (Some(i), Some(hint)) = (found, hint) {
+        let at = unsafe { probe(slots.as_ptr(), slots.len(), hash, key.as_ptr()) };
+        if let (Some(i), Some(hint)) = (at.found, hint) {
             hint.set(i);
         }
-        (found, Some(hash))
+        (at, Some(hash))
     }
 
     /// Whether `key` is in the map.

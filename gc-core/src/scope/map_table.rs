@@ -19,6 +19,14 @@ pub(super) struct Probe {
     pub(super) vacant: Option<usize>,
 }
 
+impl Probe {
+    /// Neither found nor placed (a null key, or one without an identity hash).
+    pub(super) const NOWHERE: Probe = Probe {
+        found: None,
+        vacant: None,
+    };
+}
+
 /// Probes the table of `capacity` slots (a power of two) for `key` with `hash`.
 ///
 /// # Safety
