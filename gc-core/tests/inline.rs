@@ -288,6 +288,43 @@ fn fixed_length_slices_hold_values_and_references_inline() {
     assert!(heap.verify().is_ok());
 }
 
+/// The mirrors of a slice are gathered on the stack up to a small count and in a vector past
+/// it: every length around that boundary keeps its elements in order, and a foreign handle is
+/// found wherever it lies (before anything is allocated).
+#[test]
+fn slices_of_every_small_length_keep_their_order_and_their_checks() {
+    let mut heap = Heap::new(Config::default().with_debug_level(2)).unwrap();
+    let mut other = Heap::new(Config::default()).unwrap();
+    heap.scope(|s| {
+        for len in 0..12u64 {
+            let nodes: Vec<_> = (0..len).map(|i| node(s, 100 * len + i)).collect();
+            let t = s
+                .alloc_slice(nodes.iter().map(|n| ValueInit::Obj(Some(*n))))
+                .unwrap();
+            s.collect_minor();
+            let got: Vec<(u8, u64)> = s.get(t).iter().map(|x| seen(s, x)).collect();
+            let want: Vec<(u8, u64)> = (0..len).map(|i| (2, 100 * len + i)).collect();
+            assert_eq!(got, want, "a slice of {len}");
+        }
+        other.scope(|o| {
+            let foreign = node(o, 7);
+            for at in 0..9 {
+                let nodes: Vec<_> = (0..9)
+                    .map(|i| if i == at { foreign } else { node(s, i) })
+                    .collect();
+                let before = s.stats().bytes_allocated;
+                let result = s.alloc_slice(nodes.iter().map(|n| ValueInit::Obj(Some(*n))));
+                assert!(
+                    matches!(result, Err(GcError::ForeignHandle { .. })),
+                    "a foreign handle at {at}"
+                );
+                assert_eq!(s.stats().bytes_allocated, before, "refused before allocating");
+            }
+        });
+    });
+    assert!(heap.verify().is_ok());
+}
+
 /// One read for every heap type: `get` through a handle, `deref` through a member.
 #[derive(Trace)]
 struct Holder {

@@ -26,8 +26,8 @@ impl<'s> Scope<'s> {
         &mut self,
         items: impl IntoIterator<Item = T::Init<'h>>,
     ) -> Result<Handle<'s, GcSlice<T>>, GcError> {
-        let items: Vec<T::Init<'h>> = items.into_iter().collect();
-        for item in &items {
+        let items = Gathered::from_iter(items);
+        for item in items.iter() {
             if let Err(e) = T::check_heap(item, self.heap.id) {
                 return self.deliver_then(Err(e));
             }
@@ -207,5 +207,59 @@ impl<'s> Scope<'s> {
         // members are this heap's and current (nothing can collect before the caller stores
         // it).
         Ok(Some(unsafe { std::ptr::read(value) }))
+    }
+}
+
+/// The mirrors of a slice being allocated, gathered before the allocation (which may collect,
+/// and after which the mirrors are resolved): the first [`Gathered::INLINE`] on the stack, the
+/// rest in a `Vec`. Small slices (a closure's upvalues, an upvalue's one cell) are the common
+/// case, and a heap buffer allocated and freed around each of them cost as much as the slice
+/// itself.
+struct Gathered<I> {
+    inline: [Option<I>; Gathered::<()>::INLINE],
+    spill: Vec<I>,
+    len: usize,
+}
+
+impl Gathered<()> {
+    /// Mirrors kept on the stack.
+    const INLINE: usize = 4;
+}
+
+impl<I> Gathered<I> {
+    fn from_iter(items: impl IntoIterator<Item = I>) -> Gathered<I> {
+        let mut gathered = Gathered {
+            inline: Default::default(),
+            spill: Vec::new(),
+            len: 0,
+        };
+        for item in items {
+            match gathered.inline.get_mut(gathered.len) {
+                Some(free) => *free = Some(item),
+                None => gathered.spill.push(item),
+            }
+            gathered.len += 1;
+        }
+        gathered
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &I> {
+        self.inline.iter().flatten().chain(&self.spill)
+    }
+}
+
+impl<I> IntoIterator for Gathered<I> {
+    type Item = I;
+    type IntoIter = std::iter::Chain<
+        std::iter::Flatten<std::array::IntoIter<Option<I>, { Gathered::<()>::INLINE }>>,
+        std::vec::IntoIter<I>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.inline.into_iter().flatten().chain(self.spill)
     }
 }
