@@ -1,19 +1,25 @@
 //! Calls, returns and upvalues (clox's `callValue`, `call`, `captureUpvalue`, `closeUpvalues`).
 //!
-//! **Frames live in the value stack.** A call makes room just below the callee's slot for two
-//! values: a copy of the callee's closure (which roots it while the frame runs; for a method,
-//! copied from its class) and a frame record (`Value::Frame`) saying where the caller resumes
-//! (its ip, and how far below the new base its base is). So calls and returns are stack
-//! operations, done on the dispatch loop's view of the stack without leaving it and without a
-//! handle; only the VM's `constants` handle is rebound to the callee's constants
-//! (`Scope::rebind_to`, which roots nothing new), and its bytecode is cached. A return copies
-//! the result over the callee's closure and makes the caller's frame current again. A runtime
-//! error's stack trace walks the records down.
+//! **Frames live in the value stack.** A call pushes two values above the callee's arguments:
+//! a copy of the callee's closure (which roots it while the frame runs; for a method, copied
+//! from its class) and a frame record (`Value::Frame`) saying where the caller resumes (its ip,
+//! and how far below this frame's closure the caller's closure lies). Nothing already on the
+//! stack moves: a call is two pushes, done on the dispatch loop's view of the stack without
+//! leaving it and without a handle; only the VM's `constants` handle is rebound to the callee's
+//! constants (`Scope::rebind_to`, which roots nothing new), and its bytecode is cached. A
+//! return copies the result over the callee's slot 0 and makes the caller's frame current
+//! again. A runtime error's stack trace walks the records down.
 //!
 //! ```text
-//!   … caller's slots … | closure | Frame(back, return ip) | callee/this | args | locals …
-//!                                                          ^ base
+//!   … caller's frame … | callee/this | args | closure | Frame(back, return ip) | locals …
+//!                        ^ base                ^ frame
 //! ```
+//!
+//! So slot 0 and the parameters are addressed from the base (`GET_PARAM`), and the locals the
+//! body declares from two slots further up (`GET_LOCAL`): the compiler numbers both in one
+//! sequence, as clox does, and picks the instruction. Placing the closure and the record below
+//! the callee instead, as this VM first did, moved the callee and every argument up two slots
+//! on each call.
 //!
 //! **Upvalues.** An upvalue is a one-element `GcSlice<Value>`. While the variable it captures
 //! is on the stack it holds `Value::Open(slot)`, so reads and writes go to the stack slot; the
@@ -79,8 +85,7 @@ impl<'s> Vm<'s, '_> {
                 })?;
                 // The receiver takes the bound method's slot, as `this` (the method is rooted
                 // by its frame now).
-                let base = self.base;
-                v.copy_from(base, |sc, values| match &values[base] {
+                v.copy_from(slot, |sc, values| match &values[slot] {
                     Value::BoundMethod(m) => sc.deref(m).map(|b| &b.receiver),
                     _ => None,
                 })
@@ -137,10 +142,10 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// Enters the closure `locate` finds (a `Value::Closure` anywhere in the heap, given the
-    /// value in slot `slot`: the callee, or the receiver of a method), with `argc` arguments
-    /// above that slot: the closure and a frame record go in below that slot, which becomes
-    /// the new frame's base, and the callee becomes current. `Ok(false)`, leaving the stack as
-    /// it was, when `locate` finds none.
+    /// value in slot `slot`: the callee, or the receiver of a method), with the `argc`
+    /// arguments above that slot, which becomes the new frame's base: a copy of the closure and
+    /// a frame record are pushed, and the callee becomes current. `Ok(false)`, leaving the
+    /// stack as it was, when `locate` finds none.
     #[inline]
     pub(crate) fn enter_frame(
         &mut self,
@@ -149,7 +154,23 @@ impl<'s> Vm<'s, '_> {
         argc: usize,
         locate: impl for<'b> Fn(&'b Scope<'s>, &'b Value) -> Option<&'b Value>,
     ) -> Result<bool, Fault> {
-        self.enter_frame_of(v, slot, argc, Some(locate))
+        if v.len() == v.capacity() {
+            // The stack is full: an overflow only if there is something to call.
+            return match locate(v.scope(), &v[slot]) {
+                Some(Value::Closure(_)) => Err(overflow()),
+                _ => Ok(false),
+            };
+        }
+        let found = v
+            .push_copy_from(|sc, values| {
+                locate(sc, &values[slot]).filter(|c| matches!(c, Value::Closure(_)))
+            })
+            .map_err(gc_fault)?;
+        if !found {
+            return Ok(false);
+        }
+        self.enter_pushed(v, slot, argc)?;
+        Ok(true)
     }
 
     /// [`Vm::enter_frame`] for a callee that is itself the closure in slot `slot`.
@@ -160,69 +181,34 @@ impl<'s> Vm<'s, '_> {
         slot: usize,
         argc: usize,
     ) -> Result<bool, Fault> {
-        type Locate = for<'b> fn(&'b Scope<'_>, &'b Value) -> Option<&'b Value>;
-        self.enter_frame_of(v, slot, argc, None::<Locate>)
+        v.push_copy(slot).map_err(|_| overflow())?;
+        self.enter_pushed(v, slot, argc)?;
+        Ok(true)
     }
 
-    /// [`Vm::enter_frame`], with the callee in slot `slot` when `locate` is `None`.
-    ///
-    /// The callee and its arguments move up first, and `locate` runs once, on the moved
-    /// receiver, copying what it finds straight into the closure's slot (a method lookup is a
-    /// hash probe: doing it once before the move, to check, and again after it, to copy,
-    /// cost a tenth of a method call). When it finds nothing, the move is undone, which only
-    /// the rare paths take (a class without an initialiser, a missing method).
+    /// Enters the closure on top of the stack, called with the `argc` arguments above slot
+    /// `slot` (the new frame's base) and below the closure: its record is pushed and it becomes
+    /// current.
     #[inline(always)]
-    fn enter_frame_of(
+    pub(crate) fn enter_pushed(
         &mut self,
         v: &mut Stack<'_, 's>,
         slot: usize,
         argc: usize,
-        locate: Option<impl for<'b> Fn(&'b Scope<'s>, &'b Value) -> Option<&'b Value>>,
-    ) -> Result<bool, Fault> {
-        let base = slot + FRAME_SLOTS;
-        let len = v.len();
-        // Room for the closure and the record: the callee and its arguments move up.
-        for _ in 0..FRAME_SLOTS {
-            if v.push(Value::Nil).is_err() {
-                v.truncate(len);
-                // The stack is full: an overflow only if there is something to call.
-                let callable = locate.as_ref().is_none_or(|locate| {
-                    matches!(locate(v.scope(), &v[slot]), Some(Value::Closure(_)))
-                });
-                return if callable { Err(overflow()) } else { Ok(false) };
-            }
-        }
-        for i in (slot..len).rev() {
-            v.copy(i, i + FRAME_SLOTS).map_err(gc_fault)?;
-        }
-        let found = match &locate {
-            Some(locate) => v
-                .copy_from(slot, |sc, values| {
-                    locate(sc, &values[base]).filter(|c| matches!(c, Value::Closure(_)))
-                })
-                .map_err(gc_fault)?,
-            None => v.copy(base, slot).map(|()| true).map_err(gc_fault)?,
-        };
-        if !found {
-            // Nothing to call: the callee and its arguments go back down.
-            for i in slot..len {
-                v.copy(i + FRAME_SLOTS, i).map_err(gc_fault)?;
-            }
-            v.truncate(len);
-            return Ok(false);
-        }
+    ) -> Result<(), Fault> {
+        let frame = v.len() - 1;
         // From here an error ends the run, whose trace walks the frames below (the current
         // frame is still the caller's), so what the slots above hold no longer matters.
-        let back = u16::try_from(base - self.base).map_err(|_| overflow())?;
+        let back = u16::try_from(frame - self.frame).map_err(|_| overflow())?;
         let return_ip = u32::try_from(self.ip).map_err(|_| overflow())?;
-        v.set(slot + 1, Value::Frame(back, return_ip))
-            .map_err(gc_fault)?;
+        v.push(Value::Frame(back, return_ip))
+            .map_err(|_| overflow())?;
         let sc = v.scope();
-        let function = match &v[slot] {
+        let function = match &v[frame] {
             Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
             _ => None,
         };
-        let function = function.expect("the closure was copied a moment ago");
+        let function = function.expect("the closure was pushed a moment ago");
         let arity = function.arity as usize;
         if arity != argc {
             return Err(format!("Expected {arity} arguments but got {argc}."));
@@ -234,16 +220,17 @@ impl<'s> Vm<'s, '_> {
         sc.rebind_to(self.constants, &function.constants);
         self.chunk = &self.code[function.chunk as usize];
         self.ip = 0;
-        self.base = base;
-        Ok(true)
+        self.base = slot;
+        self.frame = frame;
+        Ok(())
     }
 
-    /// Makes the frame at `base` current, at `ip`: its closure's constants and bytecode are
-    /// cached.
+    /// Makes the frame whose closure is in slot `frame` current, at `ip`: its closure's
+    /// constants and bytecode are cached, and its base found from its arity.
     #[inline]
-    fn enter(&mut self, v: &Stack<'_, 's>, ip: usize, base: usize) {
+    fn enter(&mut self, v: &Stack<'_, 's>, ip: usize, frame: usize) {
         let sc = v.scope();
-        let function = match &v[base - FRAME_SLOTS] {
+        let function = match &v[frame] {
             Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
             _ => None,
         };
@@ -251,7 +238,19 @@ impl<'s> Vm<'s, '_> {
         sc.rebind_to(self.constants, &function.constants);
         self.chunk = &self.code[function.chunk as usize];
         self.ip = ip;
-        self.base = base;
+        self.base = frame - function.arity as usize - 1;
+        self.frame = frame;
+    }
+
+    /// The stack slot of the current frame's local `index`, as the compiler numbers locals
+    /// (slot 0, the parameters, then the body's locals).
+    pub(crate) fn local_slot(&self, index: usize) -> usize {
+        let arity = self.frame - self.base - 1;
+        if index <= arity {
+            self.base + index
+        } else {
+            self.base + FRAME_SLOTS + index
+        }
     }
 
     /// Whether returning from the current frame must close upvalues first (it captured
@@ -269,20 +268,19 @@ impl<'s> Vm<'s, '_> {
     /// itself returned.
     #[inline]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
-        let base = self.base;
-        let Value::Frame(back, return_ip) = v[base - 1] else {
-            unreachable!("a frame record lies below every frame's base");
+        let (base, frame) = (self.base, self.frame);
+        let Value::Frame(back, return_ip) = v[frame + 1] else {
+            unreachable!("a frame record lies above every frame's closure");
         };
         let top = v.len() - 1;
-        let slot = base - FRAME_SLOTS;
-        v.copy(top, slot).map_err(gc_fault)?;
-        v.truncate(slot + 1);
+        v.copy(top, base).map_err(gc_fault)?;
+        v.truncate(base + 1);
         self.depth -= 1;
         if self.depth == 0 {
             v.truncate(0);
             return Ok(true);
         }
-        self.enter(v, return_ip as usize, base - back as usize);
+        self.enter(v, return_ip as usize, frame - back as usize);
         Ok(false)
     }
 
@@ -297,29 +295,29 @@ impl<'s> Vm<'s, '_> {
     /// Pushes the closure of function constant `index`, capturing the upvalues its operands
     /// describe (a local slot of this frame, or an upvalue of this closure).
     pub(crate) fn make_closure(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {
-        let (stack, constants, open, base) =
-            (self.stack, self.constants, self.open_upvalues, self.base);
+        let (stack, constants, open, frame) =
+            (self.stack, self.constants, self.open_upvalues, self.frame);
         s.scope(|t| -> Result<(), GcError> {
             let function = match &t.get(constants)[index] {
                 Value::Function(m) => t.root(m),
                 _ => None,
             };
             let count = function.map_or(0, |f| t.get(f).upvalue_count as usize);
-            let mut upvalues = Vec::with_capacity(count);
-            for _ in 0..count {
+            // Filled in place as the upvalues are captured (each capture may allocate).
+            let upvalues = t.alloc_slice(std::iter::repeat_n(None, count))?;
+            for i in 0..count {
                 let is_local = self.read_byte() == 1;
                 let index = self.read_byte() as usize;
                 let upvalue = if is_local {
-                    capture_upvalue(t, open, self.base + index)?
+                    capture_upvalue(t, open, self.local_slot(index))?
                 } else {
-                    current_closure(t, t.get(stack), base)
+                    current_closure(t, t.get(stack), frame)
                         .and_then(|enclosing| t.deref(&enclosing.upvalues))
                         .and_then(|ups| t.root(&ups[index]))
                         .expect("an enclosing closure's upvalue")
                 };
-                upvalues.push(Some(upvalue));
+                t.try_slice_set(upvalues, i, Some(upvalue))?;
             }
-            let upvalues = t.alloc_slice(upvalues)?;
             let closure = t.alloc_init(ClosureInit {
                 function,
                 upvalues: Some(upvalues),
@@ -349,28 +347,28 @@ impl<'s> Vm<'s, '_> {
     }
 }
 
-/// The closure of the frame at `base` (the stack's values given).
+/// The closure of the frame whose closure is in slot `frame` (the stack's values given).
 #[inline]
 pub(crate) fn current_closure<'b>(
     sc: &'b Scope<'_>,
     values: &'b [Value],
-    base: usize,
+    frame: usize,
 ) -> Option<&'b Closure> {
-    match values.get(base.checked_sub(FRAME_SLOTS)?)? {
+    match values.get(frame)? {
         Value::Closure(m) => sc.deref(m),
         _ => None,
     }
 }
 
-/// The value (or `Open(slot)`) of upvalue `index` of the closure of the frame at `base`.
+/// The value (or `Open(slot)`) of upvalue `index` of the closure in slot `frame`.
 #[inline]
 pub(crate) fn upvalue<'b>(
     sc: &'b Scope<'_>,
     values: &'b [Value],
-    base: usize,
+    frame: usize,
     index: usize,
 ) -> Option<&'b Value> {
-    let upvalues = sc.deref(&current_closure(sc, values, base)?.upvalues)?;
+    let upvalues = sc.deref(&current_closure(sc, values, frame)?.upvalues)?;
     sc.deref(upvalues.get(index)?)?.first()
 }
 

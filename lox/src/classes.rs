@@ -238,22 +238,24 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         argc: usize,
     ) -> Result<bool, Fault> {
-        let (stack, constants, hint) = (self.stack, self.constants, self.hint(at));
+        let (constants, hint) = (self.constants, self.hint(at));
         let top = v.len() - 1;
-        let entered = self.enter_frame(v, top - 1 - argc, argc, |sc, _| {
-            // The superclass is on top (before and after the arguments move up).
-            let Some(Value::Class(class)) = sc.get(stack).last() else {
-                return None;
-            };
-            method_of(sc, class, name(sc, constants, index)?, hint)
-        })?;
-        if entered {
-            // The superclass, moved up with the arguments, goes now: the record roots the
-            // method.
-            let len = v.len();
-            v.truncate(len - 1);
+        // The method takes the superclass's place on top, above the arguments: the frame
+        // roots it from there on.
+        let found = v
+            .copy_from(top, |sc, values| {
+                let Value::Class(class) = &values[top] else {
+                    return None;
+                };
+                method_of(sc, class, name(sc, constants, index)?, hint)
+                    .filter(|m| matches!(m, Value::Closure(_)))
+            })
+            .map_err(gc_fault)?;
+        if !found {
+            return Ok(false);
         }
-        Ok(entered)
+        self.enter_pushed(v, top - 1 - argc, argc)?;
+        Ok(true)
     }
 
     /// `super.name(args)` when the method is missing: the error.

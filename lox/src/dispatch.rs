@@ -8,6 +8,7 @@
 
 use gc_core::{GcError, MapHint, Scope, VecView};
 
+use crate::calls::FRAME_SLOTS;
 use crate::classes::{field_of, name};
 use crate::object::{is_falsey, values_equal, write_value, Value};
 use crate::opcode::Op;
@@ -132,12 +133,20 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::TRUE => v.push(Value::Bool(true)).map_err(|_| overflow())?,
                 op::FALSE => v.push(Value::Bool(false)).map_err(|_| overflow())?,
                 op::POP => v.truncate(len - 1),
-                op::GET_LOCAL => {
+                op::GET_PARAM => {
                     let slot = self.base + code.byte() as usize;
                     v.push_copy(slot).map_err(gc_fault)?;
                 }
-                op::SET_LOCAL => {
+                op::SET_PARAM => {
                     let slot = self.base + code.byte() as usize;
+                    v.copy(len - 1, slot).map_err(gc_fault)?;
+                }
+                op::GET_LOCAL => {
+                    let slot = self.base + FRAME_SLOTS + code.byte() as usize;
+                    v.push_copy(slot).map_err(gc_fault)?;
+                }
+                op::SET_LOCAL => {
+                    let slot = self.base + FRAME_SLOTS + code.byte() as usize;
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                 }
                 op::GET_GLOBAL => {
@@ -344,9 +353,9 @@ impl<'s, 'a> Vm<'s, 'a> {
     /// tried first, with one lookup (a closure's upvalues are usually closed: it outlives the
     /// frame that made them); an open one is looked up again for its slot.
     fn set_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
-        let base = self.base;
+        let frame = self.frame;
         let closed = v.slice_replace_copy(|sc, values| {
-            let closure = crate::calls::current_closure(sc, values, base)?;
+            let closure = crate::calls::current_closure(sc, values, frame)?;
             let upvalue = sc.deref(&closure.upvalues)?.get(index)?;
             if matches!(sc.deref(upvalue)?.first()?, Value::Open(_)) {
                 return None;
@@ -355,7 +364,7 @@ impl<'s, 'a> Vm<'s, 'a> {
         })?;
         if !closed {
             if let Some(Value::Open(slot)) =
-                crate::calls::upvalue(v.scope(), v.as_slice(), base, index)
+                crate::calls::upvalue(v.scope(), v.as_slice(), frame, index)
             {
                 let (slot, top) = (*slot as usize, v.len() - 1);
                 v.copy(top, slot)?;
@@ -367,9 +376,9 @@ impl<'s, 'a> Vm<'s, 'a> {
     /// Pushes the value of the current closure's upvalue `index`: from the stack slot while it
     /// is open, from the upvalue once closed (one lookup either way).
     fn get_upvalue(&self, v: &mut VecView<'_, 's, Value>, index: usize) -> Result<(), GcError> {
-        let base = self.base;
+        let frame = self.frame;
         v.push_copy_from(
-            |sc, values| match crate::calls::upvalue(sc, values, base, index)? {
+            |sc, values| match crate::calls::upvalue(sc, values, frame, index)? {
                 Value::Open(slot) => values.get(*slot as usize),
                 closed => Some(closed),
             },

@@ -15,7 +15,7 @@
 //! | class | [`Class`]: name and methods (`GcMap<GcBytes, Value>`) |
 //! | instance | [`Instance`]: class and fields (`GcMap<GcBytes, Value>`) |
 //! | bound method | [`BoundMethod`]: receiver and method |
-//! | call frame | its closure and a `Value::Frame` record, in the value stack just below the frame's first slot |
+//! | call frame | its closure and a `Value::Frame` record, in the value stack just above the frame's parameters |
 
 use gc_core::{GcBytes, GcMap, GcSlice, MapHint, Member, Scope, Trace};
 
@@ -44,9 +44,9 @@ pub enum Value {
     BoundMethod(Member<BoundMethod>),
     /// Only in an upvalue, while it is open: the stack slot it captures (never a Lox value).
     Open(u32),
-    /// Only in the value stack, just below a frame's first slot (and above a copy of the
-    /// frame's closure): where the caller resumes, that is how far below this frame's base the
-    /// caller's base is, and the caller's ip. Never a Lox value.
+    /// Only in the value stack, just above a copy of a frame's closure (which lies above the
+    /// frame's parameters): where the caller resumes, that is how far below this frame's
+    /// closure the caller's closure is, and the caller's ip. Never a Lox value.
     Frame(u16, u32),
 }
 

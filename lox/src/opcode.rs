@@ -9,6 +9,12 @@ pub(crate) enum Op {
     True,
     False,
     Pop,
+    /// Slot 0 (the callee, or `this`) or a parameter: operand = its index from the frame's base.
+    GetParam,
+    SetParam,
+    /// A local declared in the body: operand = its index in the compiler's locals (which
+    /// counts slot 0 and the parameters), the frame's closure and record lying between the
+    /// parameters and it (`calls.rs`).
     GetLocal,
     SetLocal,
     GetGlobal,
@@ -45,12 +51,14 @@ pub(crate) enum Op {
 
 impl Op {
     /// Every instruction, by its byte.
-    const ALL: [Op; 37] = [
+    const ALL: [Op; 39] = [
         Op::Constant,
         Op::Nil,
         Op::True,
         Op::False,
         Op::Pop,
+        Op::GetParam,
+        Op::SetParam,
         Op::GetLocal,
         Op::SetLocal,
         Op::GetGlobal,
@@ -102,6 +110,8 @@ pub(crate) mod byte {
     pub(crate) const TRUE: u8 = Op::True as u8;
     pub(crate) const FALSE: u8 = Op::False as u8;
     pub(crate) const POP: u8 = Op::Pop as u8;
+    pub(crate) const GET_PARAM: u8 = Op::GetParam as u8;
+    pub(crate) const SET_PARAM: u8 = Op::SetParam as u8;
     pub(crate) const GET_LOCAL: u8 = Op::GetLocal as u8;
     pub(crate) const SET_LOCAL: u8 = Op::SetLocal as u8;
     pub(crate) const GET_GLOBAL: u8 = Op::GetGlobal as u8;

@@ -1,11 +1,11 @@
 //! The virtual machine: runs a compiled script (clox's `vm.c`).
 //!
 //! **Where everything lives.** The value stack is a `GcVec<Value>` of fixed capacity (its
-//! storage allocated once per run), traced only up to its top; the call frames are a
-//! `GcVec<Frame>`; open upvalues a `GcVec` of members sorted by stack slot; the globals a
+//! storage allocated once per run), traced only up to its top; the call frames are records in
+//! it (`calls.rs`); open upvalues a `GcVec` of members sorted by stack slot; the globals a
 //! `GcMap<GcBytes, Value>` kept in a persistent root between runs (a REPL's lines). Bytecode is
-//! immutable and lives outside the heap (`Arc<Chunk>`), so the dispatch loop reads it without a
-//! scope. Everything the loop holds across an allocation is a handle of the run's scope: the
+//! immutable and lives outside the heap (a [`Chunk`] in the interpreter's code table), so the
+//! dispatch loop reads it without a scope. Everything the loop holds across an allocation is a handle of the run's scope: the
 //! stack and the current closure's constants (rebound on calls and returns).
 //!
 //! **How the loop touches the heap.** An instruction that allocates nothing works on a
@@ -23,7 +23,6 @@ use gc_core::{
     Scope,
 };
 
-use crate::calls::FRAME_SLOTS;
 use crate::object::{Chunk, ClosureInit, Function, Native, Upvalue, Value, ValueInit};
 use crate::strings::Strings;
 
@@ -200,7 +199,10 @@ pub(crate) struct Vm<'s, 'a> {
     /// The current function's code.
     pub(crate) chunk: &'a Chunk,
     pub(crate) ip: usize,
+    /// The current frame's slot 0 (the callee, or `this`).
     pub(crate) base: usize,
+    /// The slot of the current frame's closure (its record lies just above).
+    pub(crate) frame: usize,
 }
 
 impl<'s, 'a> Vm<'s, 'a> {
@@ -249,6 +251,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             chunk: &code[s.get(script).chunk as usize],
             ip: 0,
             base: 0,
+            frame: 0,
         })
     }
 
@@ -282,18 +285,16 @@ impl<'s, 'a> Vm<'s, 'a> {
         self.err.extend_from_slice(message.as_bytes());
         self.err.push(b'\n');
         let stack = s.get(self.stack);
-        // Below each frame's base lie its closure and its record, which says where its caller
-        // resumes.
-        let (mut base, mut ip) = (self.base, self.ip);
+        // Each frame's record lies just above its closure, and says where its caller resumes.
+        let (mut frame, mut ip) = (self.frame, self.ip);
         for _ in 0..self.depth {
-            let (Some(Value::Closure(closure)), Some(Value::Frame(back, return_ip))) = (
-                stack.get(base.wrapping_sub(FRAME_SLOTS)),
-                stack.get(base.wrapping_sub(1)),
-            ) else {
+            let (Some(Value::Closure(closure)), Some(Value::Frame(back, return_ip))) =
+                (stack.get(frame), stack.get(frame + 1))
+            else {
                 break;
             };
             let frame_ip = std::mem::replace(&mut ip, *return_ip as usize);
-            base -= *back as usize;
+            frame -= *back as usize;
             let Some(closure) = s.deref(closure) else {
                 continue;
             };

@@ -160,6 +160,31 @@ fn deep_nesting_is_a_compile_error_not_a_crash() {
     }
 }
 
+/// Slot 0 and the parameters lie below a frame's closure and record, the body's locals above
+/// them: a function with every local slot in use reads, writes and captures both kinds, and a
+/// runtime error in a method called through `super` and a bound method traces every frame.
+#[test]
+fn parameters_and_locals_on_either_side_of_the_frame_record() {
+    let locals: String = (0..250).map(|i| format!("var l{i} = {i};\n")).collect();
+    let source = format!(
+        "fun f(a, b, c) {{\n var first = a;\n{locals} l249 = l249 + b;\n a = a + 1;\n\
+         fun g() {{ return a + c + l249 + first; }}\n return g;\n}}\nprint f(1, 2, 3)();"
+    );
+    let (result, out, err) = run(&source);
+    assert_eq!((result, err.as_str()), (Ok(()), ""));
+    assert_eq!(out, "257\n"); // 2 + 3 + 251 + 1
+
+    let (result, _, err) = run("class A { m(x) { return x.nope; } }\n\
+         class B < A { m(x) { var y = x; return super.m(y); } }\n\
+         var bound = B().m;\n\
+         bound(1);");
+    assert_eq!(result, Err(LoxError::Runtime));
+    assert_eq!(
+        err,
+        "Only instances have properties.\n[line 1] in m()\n[line 2] in m()\n[line 4] in script\n"
+    );
+}
+
 #[test]
 fn deep_recursion_is_a_stack_overflow_with_a_trace() {
     let (result, _, err) = run("fun f(n) { return f(n + 1); }\nf(0);");

@@ -241,7 +241,13 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
     pub(super) fn named_variable(&mut self, name: Token<'src>, can_assign: bool) {
         let depth = self.functions.len() - 1;
         let (get, set, arg) = if let Some(i) = self.resolve_local(depth, name.lexeme) {
-            (Op::GetLocal, Op::SetLocal, i)
+            // Slot 0 and the parameters lie below the frame's closure and record, the body's
+            // locals above them (`calls.rs`).
+            if i as u32 <= self.function().arity {
+                (Op::GetParam, Op::SetParam, i)
+            } else {
+                (Op::GetLocal, Op::SetLocal, i)
+            }
         } else if let Some(i) = self.resolve_upvalue(depth, name.lexeme) {
             (Op::GetUpvalue, Op::SetUpvalue, i)
         } else {

@@ -228,7 +228,7 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
 
     fn emit_return(&mut self) {
         if self.function().kind == FunctionKind::Initializer {
-            self.emit_op_arg(Op::GetLocal, 0);
+            self.emit_op_arg(Op::GetParam, 0);
         } else {
             self.emit_op(Op::Nil);
         }
