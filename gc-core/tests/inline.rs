@@ -318,7 +318,11 @@ fn slices_of_every_small_length_keep_their_order_and_their_checks() {
                     matches!(result, Err(GcError::ForeignHandle { .. })),
                     "a foreign handle at {at}"
                 );
-                assert_eq!(s.stats().bytes_allocated, before, "refused before allocating");
+                assert_eq!(
+                    s.stats().bytes_allocated,
+                    before,
+                    "refused before allocating"
+                );
             }
         });
     });

@@ -133,20 +133,23 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::TRUE => v.push(Value::Bool(true)).map_err(|_| overflow())?,
                 op::FALSE => v.push(Value::Bool(false)).map_err(|_| overflow())?,
                 op::POP => v.truncate(len - 1),
-                op::GET_PARAM => {
-                    let slot = self.base + code.byte() as usize;
+                op::GET_PARAM | op::GET_LOCAL => {
+                    // A body's locals lie above the frame's closure and record.
+                    let above = if instruction == op::GET_LOCAL {
+                        FRAME_SLOTS
+                    } else {
+                        0
+                    };
+                    let slot = self.base + above + code.byte() as usize;
                     v.push_copy(slot).map_err(gc_fault)?;
                 }
-                op::SET_PARAM => {
-                    let slot = self.base + code.byte() as usize;
-                    v.copy(len - 1, slot).map_err(gc_fault)?;
-                }
-                op::GET_LOCAL => {
-                    let slot = self.base + FRAME_SLOTS + code.byte() as usize;
-                    v.push_copy(slot).map_err(gc_fault)?;
-                }
-                op::SET_LOCAL => {
-                    let slot = self.base + FRAME_SLOTS + code.byte() as usize;
+                op::SET_PARAM | op::SET_LOCAL => {
+                    let above = if instruction == op::SET_LOCAL {
+                        FRAME_SLOTS
+                    } else {
+                        0
+                    };
+                    let slot = self.base + above + code.byte() as usize;
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                 }
                 op::GET_GLOBAL => {
