@@ -157,7 +157,7 @@ impl HeapInner {
         // SAFETY: forwarded from the caller; dst holds `count` initialised elements after the
         // copy.
         unsafe {
-            std::ptr::copy(src, dst, count);
+            copy_elements(src, dst, count);
             self.record_elements(obj, dst, count);
         }
     }
@@ -301,3 +301,47 @@ impl HeapInner {
 
 /// The header bits the barrier tests first: either calls for its slow path on some stores.
 const BARRIER_BITS: HeaderFlags = HeaderFlags::TRACK_YOUNG.union(HeaderFlags::LOG_STORES);
+
+/// Copies `count` elements from `src` to `dst` (overlapping ranges allowed), one element a
+/// word at a time when it is a whole number of words.
+///
+/// Why: an element was usually written a moment ago field by field (an enum's tag, then its
+/// payload word), and the one 16-byte vector load a plain copy compiles to spans both stores,
+/// which the processor cannot forward from its store buffer: the load waits for the stores to
+/// reach the cache (a dozen cycles or more; on this machine's AMD EPYC the Lox VM's counting
+/// loop, an add then a store to a local, ran 18% faster with word loads). A word load that lies
+/// inside one earlier store is forwarded, so an element type whose tag is written as a whole
+/// word (a `#[repr(u64)]` enum, as the Lox VM's `Value`) is copied at store-buffer speed. The
+/// loads are volatile so that the compiler does not merge them back into one vector load.
+///
+/// # Safety
+/// As for `std::ptr::copy`.
+#[inline(always)]
+unsafe fn copy_elements<T>(src: *const T, dst: *mut T, count: usize) {
+    use std::mem::{align_of, size_of, MaybeUninit};
+    const WORD: usize = size_of::<u64>();
+    if count == 1 && size_of::<T>().is_multiple_of(WORD) && align_of::<T>() >= align_of::<u64>() {
+        let (src, dst) = (
+            src.cast::<MaybeUninit<u64>>(),
+            dst.cast::<MaybeUninit<u64>>(),
+        );
+        // Read every word before writing any (the element may overlap itself only when
+        // src == dst, where this is a no-op).
+        let mut words = [MaybeUninit::<u64>::uninit(); 4];
+        let n = size_of::<T>() / WORD;
+        if n <= words.len() {
+            for (i, word) in words.iter_mut().enumerate().take(n) {
+                // SAFETY: the element holds n words, aligned (T's alignment is a word's);
+                // MaybeUninit copies padding without reading it as a value.
+                *word = unsafe { std::ptr::read_volatile(src.add(i)) };
+            }
+            for (i, word) in words.iter().enumerate().take(n) {
+                // SAFETY: as above, for the destination.
+                unsafe { dst.add(i).write(*word) };
+            }
+            return;
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { std::ptr::copy(src, dst, count) };
+}

@@ -20,7 +20,12 @@
 use gc_core::{GcBytes, GcMap, GcSlice, MapHint, Member, Scope, Trace};
 
 /// A Lox value.
+///
+/// The tag is a whole word (`repr(u64)`), so writing a value writes two whole words, and the
+/// next instruction's copy of it (Pinion copies single elements a word at a time) is forwarded
+/// from the store buffer; a byte tag made that copy wait for both stores to reach the cache.
 #[derive(Trace, Debug)]
+#[repr(u64)]
 pub enum Value {
     /// `nil`.
     Nil,
