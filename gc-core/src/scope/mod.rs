@@ -316,7 +316,7 @@ impl<'s> Scope<'s> {
     ///
     /// # Panics
     /// When `target` or the member belongs to another heap.
-    #[inline]
+    #[inline(always)]
     pub fn rebind_to<T: ?Sized>(&self, target: Handle<'_, T>, member: &Member<T>) -> bool {
         let Some(obj) = ObjPtr::new(member.slot().get()) else {
             return false;
