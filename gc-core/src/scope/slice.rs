@@ -210,20 +210,18 @@ impl<'s> Scope<'s> {
     }
 }
 
+/// Mirrors a slice allocation keeps on the stack before spilling to a `Vec`.
+const INLINE_MIRRORS: usize = 4;
+
 /// The mirrors of a slice being allocated, gathered before the allocation (which may collect,
-/// and after which the mirrors are resolved): the first [`Gathered::INLINE`] on the stack, the
+/// and after which the mirrors are resolved): the first [`INLINE_MIRRORS`] on the stack, the
 /// rest in a `Vec`. Small slices (a closure's upvalues, an upvalue's one cell) are the common
 /// case, and a heap buffer allocated and freed around each of them cost as much as the slice
 /// itself.
 struct Gathered<I> {
-    inline: [Option<I>; Gathered::<()>::INLINE],
+    inline: [Option<I>; INLINE_MIRRORS],
     spill: Vec<I>,
     len: usize,
-}
-
-impl Gathered<()> {
-    /// Mirrors kept on the stack.
-    const INLINE: usize = 4;
 }
 
 impl<I> Gathered<I> {
@@ -255,7 +253,7 @@ impl<I> Gathered<I> {
 impl<I> IntoIterator for Gathered<I> {
     type Item = I;
     type IntoIter = std::iter::Chain<
-        std::iter::Flatten<std::array::IntoIter<Option<I>, { Gathered::<()>::INLINE }>>,
+        std::iter::Flatten<std::array::IntoIter<Option<I>, INLINE_MIRRORS>>,
         std::vec::IntoIter<I>,
     >;
 
