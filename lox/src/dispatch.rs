@@ -134,22 +134,11 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::FALSE => v.push(Value::Bool(false)).map_err(|_| overflow())?,
                 op::POP => v.truncate(len - 1),
                 op::GET_PARAM | op::GET_LOCAL => {
-                    // A body's locals lie above the frame's closure and record.
-                    let above = if instruction == op::GET_LOCAL {
-                        FRAME_SLOTS
-                    } else {
-                        0
-                    };
-                    let slot = self.base + above + code.byte() as usize;
+                    let slot = self.slot_of(instruction == op::GET_LOCAL, code.byte());
                     v.push_copy(slot).map_err(gc_fault)?;
                 }
                 op::SET_PARAM | op::SET_LOCAL => {
-                    let above = if instruction == op::SET_LOCAL {
-                        FRAME_SLOTS
-                    } else {
-                        0
-                    };
-                    let slot = self.base + above + code.byte() as usize;
+                    let slot = self.slot_of(instruction == op::SET_LOCAL, code.byte());
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                 }
                 op::GET_GLOBAL => {
@@ -329,6 +318,14 @@ impl<'s, 'a> Vm<'s, 'a> {
                 other => return Ok(Next::Slow(Op::from_byte(other))),
             }
         }
+    }
+
+    /// The stack slot of a `GET`/`SET` instruction's operand: from the frame's base for slot 0
+    /// and the parameters, from above the frame's closure and record for a body's `local`.
+    #[inline(always)]
+    fn slot_of(&self, local: bool, operand: u8) -> usize {
+        let above = if local { FRAME_SLOTS } else { 0 };
+        self.base + above + operand as usize
     }
 
     /// Counts one backward jump or call against the run's budget (every unbounded execution

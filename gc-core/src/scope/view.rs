@@ -151,9 +151,9 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// The elements.
     #[inline]
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: the first `len` elements are initialised, and the view's borrow of the scope
-        // keeps every other access away while the slice lives.
-        unsafe { std::slice::from_raw_parts(self.first, self.len) }
+        // SAFETY: the slice borrows the view, whose borrow of the scope keeps every other
+        // access away while the slice lives.
+        unsafe { self.detached_elements() }
     }
 
     /// The elements, for a locator or finder closure that also gets the scope (which the
