@@ -44,7 +44,10 @@
 //! alive, so it marked most of what a full collection would and freed little. Sticky
 //! collections then back off: the next `backoff` full collections run without one between them;
 //! `backoff` starts at 4 and doubles with each useless sticky collection in a row (at most 64),
-//! and a useful one resets it.
+//! and a useful one resets it. So does a full collection that finds at most half the live bytes
+//! of the full one before: the heap stopped keeping what it promotes (binary-trees builds its
+//! long-lived tree, whose sticky collections are useless, then lets short-lived trees die for
+//! seconds, which sticky collections handle at a tenth of a full one's pause).
 //!
 //! A major collection is due when the old generation exceeds the threshold, unless automatic
 //! major collections are *disabled* (`Heap::disable`, undone by `Heap::enable`) or the factor
@@ -158,6 +161,17 @@ impl Pacer {
 
     /// Records a completed full major collection after which `live` bytes remain.
     pub fn after_major(&mut self, live: usize) {
+        // The backoff's premise is a heap that keeps what it promotes. A full collection that
+        // finds at most half the live bytes of the one before has seen that premise end (the
+        // structure being built was dropped, the phase that replaced nodes is over): sticky
+        // collections may come again at once.
+        if self
+            .full
+            .is_some_and(|(previous_live, _)| live <= previous_live / 2)
+        {
+            self.backoff = 0;
+            self.skip_fulls = 0;
+        }
         self.apply_rules(live);
         self.full = Some((live, self.threshold));
         self.sticky_run = 0;
@@ -454,6 +468,43 @@ mod tests {
             p.after_major(20 * MB);
         }
         assert_eq!(skipped, 4, "the backoff starts again at 4");
+    }
+
+    #[test]
+    fn a_full_collection_that_finds_the_heap_halved_ends_the_backoff() {
+        let mut p = Pacer::new(2.0, 100.0, MB, usize::MAX, None);
+        // A structure being built: two useless sticky collections in a row (backoff 4, then 8).
+        p.after_major(40 * MB);
+        p.after_sticky(60 * MB, 20 * MB, 20 * MB);
+        for _ in 0..4 {
+            p.after_major(56 * MB);
+            assert!(!p.next_major_sticky());
+        }
+        p.after_major(56 * MB);
+        assert!(p.next_major_sticky());
+        p.after_sticky(80 * MB, 24 * MB, 24 * MB);
+        assert!(!p.next_major_sticky());
+        // Growth continues: the backoff holds...
+        p.after_major(80 * MB);
+        assert!(!p.next_major_sticky());
+        // ...until a full collection finds the live bytes halved (the builder's data dropped).
+        p.after_major(40 * MB);
+        assert!(p.next_major_sticky(), "sticky collections may come again");
+        // A later useless one starts the backoff again from 4, not from where it was (8).
+        p.after_sticky(60 * MB, 20 * MB, 20 * MB);
+        let mut fulls = 0;
+        while !p.next_major_sticky() {
+            fulls += 1;
+            p.after_major(40 * MB);
+        }
+        assert_eq!(
+            fulls, 5,
+            "four full ones run back to back, then a sticky one may follow"
+        );
+        // A heap whose live bytes shrink by less than half keeps its backoff.
+        p.after_sticky(60 * MB, 20 * MB, 20 * MB);
+        p.after_major(30 * MB);
+        assert!(!p.next_major_sticky());
     }
 
     #[test]
