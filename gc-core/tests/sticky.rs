@@ -196,3 +196,51 @@ fn a_frozen_heap_runs_only_full_major_collections_until_one_after_unfreeze() {
     heap.scope(run_until_sticky);
     assert!(heap.verify().is_ok());
 }
+
+#[test]
+#[cfg_attr(miri, ignore)] // no unsafe code of its own; the pacer's tests cover the rule
+fn a_growing_heap_runs_sticky_collections_that_move_the_threshold() {
+    // A list that only grows: every full collection finds all of it live, so sticky ones
+    // (which mark only the nodes promoted since) take over the threshold steps, two in a row
+    // between full ones; with sticky collections that could not move the threshold, each step
+    // after the first useless one would be a full collection (the backoff).
+    let nodes: u64 = 20_000 / SCALE as u64;
+    let mut heap = Heap::new(config()).unwrap();
+    let (thresholds, sum) = heap.scope(|s| {
+        let head = node(s, 0);
+        let mut thresholds = vec![s.stats().major_threshold];
+        for value in 1..nodes {
+            s.scope(|s| {
+                let n = node(s, value);
+                s.set(n, |n| &n.next, s.load(head, |h| &h.next));
+                s.set(head, |h| &h.next, Some(n));
+            });
+            let threshold = s.stats().major_threshold;
+            if threshold != *thresholds.last().unwrap() {
+                thresholds.push(threshold);
+            }
+        }
+        let mut sum = 0;
+        let mut cur = s.load(head, |h| &h.next);
+        while let Some(n) = cur {
+            sum += s.get(n).value;
+            cur = s.load(n, |n| &n.next);
+        }
+        (thresholds, sum)
+    });
+    assert_eq!(sum, nodes * (nodes - 1) / 2, "every node is still there");
+    let stats = heap.stats();
+    assert!(stats.major_collections >= 5, "{stats:?}");
+    assert!(
+        stats.sticky_major_collections * 2 >= stats.major_collections,
+        "sticky collections take the steps: {stats:?}"
+    );
+    // Every major collection moved the threshold up, sticky ones included.
+    assert!(thresholds.windows(2).all(|t| t[1] > t[0]), "{thresholds:?}");
+    assert_eq!(
+        thresholds.len() as u64,
+        stats.major_collections + 1,
+        "{thresholds:?}"
+    );
+    assert!(heap.verify().is_ok());
+}

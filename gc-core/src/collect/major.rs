@@ -72,7 +72,8 @@ impl HeapInner {
         // Every byte the old generation gained since the last major collection is fresh (nothing
         // old is freed between major collections).
         let kept_before = self.stats.live_bytes_after_major;
-        let fresh = self.old_generation_bytes().saturating_sub(kept_before);
+        let old_before = self.old_generation_bytes();
+        let fresh = old_before.saturating_sub(kept_before);
         let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
         if !sticky {
             self.old.clear_marks();
@@ -239,7 +240,7 @@ impl HeapInner {
             self.pacer.after_sticky(live, fresh, fresh_live);
             self.stats.sticky_major_collections += 1;
         } else {
-            self.pacer.after_major(live);
+            self.pacer.after_full(old_before, live);
         }
         self.marks_kept = !self.frozen;
         self.stats.major_threshold = self.pacer.threshold();
