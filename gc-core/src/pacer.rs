@@ -45,9 +45,10 @@
 //! collections then back off: the next `backoff` full collections run without one between them;
 //! `backoff` starts at 4 and doubles with each useless sticky collection in a row (at most 64),
 //! and a useful one resets it. So does a full collection that finds at most half the live bytes
-//! of the full one before: the heap stopped keeping what it promotes (binary-trees builds its
+//! of the full one before (the heap stopped keeping what it promotes), or that finds the heap
+//! growing (below), which explains the useless sticky collections: binary-trees builds its
 //! long-lived tree, whose sticky collections are useless, then lets short-lived trees die for
-//! seconds, which sticky collections handle at a tenth of a full one's pause).
+//! seconds, which sticky collections handle at a tenth of a full one's pause.
 //!
 //! **A growing heap** (a structure being built: a list, a tree kept for the whole run). A full
 //! collection that finds at least 7/8 of the old generation it looked at live saw one
@@ -218,12 +219,13 @@ impl Pacer {
         self.growing_run = 0;
         // The backoff's premise is a heap that keeps what it promotes. A full collection that
         // finds at most half the live bytes of the one before has seen that premise end (the
-        // structure being built was dropped, the phase that replaced nodes is over): sticky
-        // collections may come again at once.
-        if self
+        // structure being built was dropped, the phase that replaced nodes is over), and one
+        // that finds the heap growing explains it (sticky collections then move the
+        // threshold, the growing-heap rule): sticky collections may come again at once.
+        let halved = self
             .full
-            .is_some_and(|(previous_live, _)| live <= previous_live / 2)
-        {
+            .is_some_and(|(previous_live, _)| live <= previous_live / 2);
+        if halved || self.growing {
             self.backoff = 0;
             self.skip_fulls = 0;
         }
@@ -601,6 +603,28 @@ mod tests {
                 "{thresholds:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_full_collection_that_finds_the_heap_growing_ends_the_backoff() {
+        let mut p = Pacer::new(2.0, 100.0, MB, usize::MAX, None);
+        // A steady heap, then a structure built: its sticky collection is useless...
+        p.after_full(100 * MB, 50 * MB);
+        p.after_sticky(90 * MB, 40 * MB, 40 * MB);
+        assert!(!p.next_major_sticky());
+        // ...and the next full collection finds it growing: the backoff ends at once, and
+        // the sticky collections that follow move the threshold.
+        p.after_full(100 * MB, 95 * MB);
+        assert!(p.next_major_sticky());
+        let before = p.threshold();
+        p.after_sticky(120 * MB, 25 * MB, 25 * MB);
+        assert!(p.threshold() > before);
+        // Without the size before (`after_major`), the backoff stays.
+        let mut p = Pacer::new(2.0, 100.0, MB, usize::MAX, None);
+        p.after_full(100 * MB, 50 * MB);
+        p.after_sticky(90 * MB, 40 * MB, 40 * MB);
+        p.after_major(95 * MB);
+        assert!(!p.next_major_sticky());
     }
 
     #[test]
