@@ -108,6 +108,55 @@ fn a_hint_is_only_ever_a_shortcut() {
 }
 
 #[test]
+fn lookups_find_what_is_there_in_tables_of_every_size_after_removals() {
+    // Tables of up to 8 slots are scanned, larger ones probed (`scope/map_lookup.rs`): from 0
+    // to 12 entries, half of them then removed (their slots become tombstones), every name
+    // is looked up with and without a hint, across a collection that moves every key.
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 13);
+        for entries in 0..=12 {
+            s.scope(|s| {
+                let fields = s.alloc_map(0).unwrap();
+                for i in 0..entries {
+                    let key = s.root(&s.get(names)[i]).unwrap();
+                    s.map_insert(fields, key, ValueInit::Num(i as f64)).unwrap();
+                }
+                for i in (0..entries).step_by(2) {
+                    let key = s.root(&s.get(names)[i]).unwrap();
+                    assert!(s.map_remove(fields, key));
+                }
+                let object = s
+                    .alloc_init(InstanceInit {
+                        fields: Some(fields),
+                    })
+                    .unwrap();
+                let hint = MapHint::new();
+                for round in 0..2 {
+                    if round == 1 {
+                        s.collect_minor();
+                    }
+                    for name in 0..13 {
+                        let present = name < entries && name % 2 == 1;
+                        for hint in [None, Some(&hint)] {
+                            let found = lookup(s, object, names, name, hint);
+                            match found {
+                                Some(Value::Num(n)) => {
+                                    assert!(present, "{entries} entries: {name} was removed");
+                                    assert_eq!(*n, name as f64);
+                                }
+                                None => assert!(!present, "{entries} entries: {name} missing"),
+                                Some(other) => panic!("{other:?}"),
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn replace_writes_only_existing_entries_and_allocates_nothing() {
     let mut heap = verified();
     heap.scope(|s| {
