@@ -85,6 +85,12 @@ const GROWING_LIVE_EIGHTHS: u32 = 7;
 /// heap again (the module comment).
 const GROWING_STICKY_RUN: u32 = 2;
 
+/// Whether a collection that found `live` of the `of` bytes it looked at live saw them mostly
+/// live (at least `GROWING_LIVE_EIGHTHS` eighths): the growing-heap test.
+fn mostly_live(live: usize, of: usize) -> bool {
+    live as f64 * 8.0 >= of as f64 * f64::from(GROWING_LIVE_EIGHTHS)
+}
+
 /// The major-collection trigger.
 ///
 /// ```
@@ -211,7 +217,7 @@ impl Pacer {
     /// assert!(p.next_major_sticky());
     /// ```
     pub fn after_full(&mut self, before: usize, live: usize) {
-        self.growing = live as f64 * 8.0 >= before as f64 * GROWING_LIVE_EIGHTHS as f64;
+        self.growing = mostly_live(live, before);
         self.record_full(live);
     }
 
@@ -264,8 +270,7 @@ impl Pacer {
     /// ```
     pub fn after_sticky(&mut self, live: usize, fresh: usize, fresh_live: usize) {
         self.sticky_run += 1;
-        let still_growing = fresh_live as f64 * 8.0 >= fresh as f64 * GROWING_LIVE_EIGHTHS as f64;
-        if self.growing && still_growing && self.growing_run < GROWING_STICKY_RUN {
+        if self.growing && mostly_live(fresh_live, fresh) && self.growing_run < GROWING_STICKY_RUN {
             // A growing heap: the kept objects were almost all live at the last full
             // collection and what was promoted since stayed live, so `live` is taken as the
             // live data, as a full collection would have measured it.

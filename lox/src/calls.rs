@@ -243,14 +243,10 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// The stack slot of the current frame's local `index`, as the compiler numbers locals
-    /// (slot 0, the parameters, then the body's locals).
-    pub(crate) fn local_slot(&self, index: usize) -> usize {
+    /// (slot 0, the parameters, then the body's locals: the latter lie above the record).
+    pub(crate) fn local_slot(&self, index: u8) -> usize {
         let arity = self.frame - self.base - 1;
-        if index <= arity {
-            self.base + index
-        } else {
-            self.base + FRAME_SLOTS + index
-        }
+        self.slot_of(usize::from(index) > arity, index)
     }
 
     /// Whether returning from the current frame must close upvalues first (it captured
@@ -307,13 +303,13 @@ impl<'s> Vm<'s, '_> {
             let upvalues = t.alloc_slice(std::iter::repeat_n(None, count))?;
             for i in 0..count {
                 let is_local = self.read_byte() == 1;
-                let index = self.read_byte() as usize;
+                let index = self.read_byte();
                 let upvalue = if is_local {
                     capture_upvalue(t, open, self.local_slot(index))?
                 } else {
                     current_closure(t, t.get(stack), frame)
                         .and_then(|enclosing| t.deref(&enclosing.upvalues))
-                        .and_then(|ups| t.root(&ups[index]))
+                        .and_then(|ups| t.root(&ups[usize::from(index)]))
                         .expect("an enclosing closure's upvalue")
                 };
                 t.try_slice_set(upvalues, i, Some(upvalue))?;

@@ -323,7 +323,7 @@ impl<'s, 'a> Vm<'s, 'a> {
     /// The stack slot of a `GET`/`SET` instruction's operand: from the frame's base for slot 0
     /// and the parameters, from above the frame's closure and record for a body's `local`.
     #[inline(always)]
-    fn slot_of(&self, local: bool, operand: u8) -> usize {
+    pub(crate) fn slot_of(&self, local: bool, operand: u8) -> usize {
         let above = if local { FRAME_SLOTS } else { 0 };
         self.base + above + operand as usize
     }
