@@ -7,6 +7,7 @@
 //! root's slot and generation would then name an object of another type). Once every id has
 //! been given out, making a heap fails with `GcError::HeapIdsExhausted`.
 
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::GcError;
@@ -15,8 +16,10 @@ use crate::GcError;
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
 /// A fresh heap id, or the error once none is left.
-pub(crate) fn take() -> Result<u32, GcError> {
-    take_from(&NEXT).ok_or(GcError::HeapIdsExhausted(u32::MAX - 1))
+pub(crate) fn take() -> Result<NonZeroU32, GcError> {
+    take_from(&NEXT)
+        .and_then(NonZeroU32::new)
+        .ok_or(GcError::HeapIdsExhausted(u32::MAX - 1))
 }
 
 /// Takes the next id from `counter`, or `None` once it has reached `u32::MAX` (the counter
@@ -46,6 +49,5 @@ mod tests {
     fn ids_are_distinct() {
         let (a, b) = (take().unwrap(), take().unwrap());
         assert_ne!(a, b);
-        assert_ne!(a, 0);
     }
 }

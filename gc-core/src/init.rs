@@ -138,8 +138,8 @@ unsafe impl<T: ?Sized + 'static> Init for Member<T> {
     #[inline(always)]
     fn check_heap(init: &Self::Init<'_>, heap: u32) -> Result<(), GcError> {
         match init {
-            Some(h) if h.heap != heap => Err(GcError::ForeignHandle {
-                handle_heap: h.heap,
+            Some(h) if h.heap.get() != heap => Err(GcError::ForeignHandle {
+                handle_heap: h.heap.get(),
                 this_heap: heap,
             }),
             _ => Ok(()),

@@ -563,7 +563,7 @@ impl Heap {
 
     /// This heap's id (unique within the process; handles record it).
     pub fn id(&self) -> u32 {
-        self.inner.id
+        self.inner.id.get()
     }
 
     /// The heap's settings.

@@ -10,7 +10,9 @@ fn scaled(n: u64) -> u64 {
     }
 }
 
-use gc_core::{Config, GcError, Heap, Member, RawGc, RootProvider, RootTracer, Trace, Violation};
+use gc_core::{
+    Config, GcError, Handle, Heap, Member, RawGc, RootProvider, RootTracer, Trace, Violation,
+};
 
 #[derive(Trace)]
 struct Node {
@@ -244,4 +246,13 @@ fn the_verifier_reports_counts() {
         assert_eq!(report.references, 1);
         assert_eq!(report.roots, 3);
     });
+}
+
+#[test]
+fn an_optional_handle_is_as_small_as_a_handle() {
+    // A heap id is never 0, so `None` takes no room of its own: `root`, `load` and the
+    // interpreters' optional values pass one register, not two.
+    use std::mem::size_of;
+    assert_eq!(size_of::<Handle<'static, u64>>(), 8);
+    assert_eq!(size_of::<Option<Handle<'static, u64>>>(), 8);
 }

@@ -66,7 +66,8 @@ pub(crate) struct MutatorState {
 }
 
 pub(crate) struct HeapInner {
-    pub(crate) id: u32,
+    /// Never 0, so that an `Option<Handle>` is as small as a handle.
+    pub(crate) id: std::num::NonZeroU32,
     pub(crate) config: Config,
     pub(crate) nursery: Nursery,
     pub(crate) old: OldSpace,
@@ -138,23 +139,24 @@ impl HeapInner {
         let pacer = Pacer::from_config(&config);
         let retention = crate::Retention::new(config.release_after());
         let id = crate::heap_id::take()?;
-        let recorder = gc_hooks::Recorder::new(id, config.trace(), config.log()).map_err(|e| {
-            GcError::InvalidConfig(format!(
-                "LOG: cannot open the event log {}: {e}",
-                config
-                    .log()
-                    .map_or_else(String::new, |p| p.display().to_string())
-            ))
-        })?;
+        let recorder =
+            gc_hooks::Recorder::new(id.get(), config.trace(), config.log()).map_err(|e| {
+                GcError::InvalidConfig(format!(
+                    "LOG: cannot open the event log {}: {e}",
+                    config
+                        .log()
+                        .map_or_else(String::new, |p| p.display().to_string())
+                ))
+            })?;
         // Counted before the value exists, so that its drop (even on a failure below) always
         // has an increment to undo.
         LIVE_HEAPS.fetch_add(1, Ordering::Relaxed);
         let mut heap = HeapInner {
             id,
-            pins: PinTable::new(id),
-            persistent: crate::persistent::PersistentTable::new(id),
+            pins: PinTable::new(id.get()),
+            persistent: crate::persistent::PersistentTable::new(id.get()),
             identity: crate::identity::IdentityTable::new(),
-            weak: crate::weak::WeakTable::new(id),
+            weak: crate::weak::WeakTable::new(id.get()),
             recorder,
             hooks: None,
             hooks_generation: 0,

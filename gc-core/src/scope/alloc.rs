@@ -63,7 +63,7 @@ impl<'s> Scope<'s> {
     /// generic code: `s.alloc_init_of::<T>(mirror)`).
     #[inline]
     pub fn alloc_init_of<T: Trace>(&mut self, init: T::Init<'_>) -> Result<Handle<'s, T>, GcError> {
-        if let Err(e) = T::check_heap(&init, self.heap.id) {
+        if let Err(e) = T::check_heap(&init, self.heap.id.get()) {
             return self.deliver_then(Err(e));
         }
         let size = const { fixed_object_size::<T>() };
@@ -95,7 +95,7 @@ impl<'s> Scope<'s> {
         &mut self,
         init: T::Init<'_>,
     ) -> Result<Handle<'s, T>, GcError> {
-        if let Err(e) = T::check_heap(&init, self.heap.id) {
+        if let Err(e) = T::check_heap(&init, self.heap.id.get()) {
             return self.deliver_then(Err(e));
         }
         let size = const { fixed_object_size::<T>() };

@@ -6,10 +6,14 @@ use super::*;
 impl<'s> Scope<'s> {
     /// Checks that `field` lies inside the payload of `obj` (of type `T`).
     fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
-        let start = obj.payload().addr();
-        let at = (field as *const Member<U>).addr();
-        let end = start + std::mem::size_of::<T>();
-        if at >= start && at + std::mem::size_of::<Member<U>>() <= end {
+        // The field's offset, by wrapping subtraction: a field before the payload wraps to a
+        // huge offset, and a projection `|t| &t.field` folds to a constant, so the whole test
+        // compiles away (comparing two addresses would not: either might wrap).
+        let offset = (field as *const Member<U>)
+            .addr()
+            .wrapping_sub(obj.payload().addr());
+        let room = std::mem::size_of::<T>().checked_sub(std::mem::size_of::<Member<U>>());
+        if room.is_some_and(|room| offset <= room) {
             Ok(())
         } else {
             Err(GcError::MemberOutsideObject)
@@ -174,5 +178,27 @@ impl<'s> Scope<'s> {
         field: impl FnOnce(&T) -> Option<&Member<U>>,
     ) -> Result<Option<Handle<'s, U>>, GcError> {
         self.load_field(h, field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two reference fields, the shape `check_inside` is asked about.
+    type Pair = (Member<u64>, Member<u64>);
+
+    #[test]
+    fn a_field_is_inside_exactly_when_all_of_it_lies_in_the_payload() {
+        // A header word, then room for the pair and one member more on either side.
+        let buffer: Vec<Member<u64>> = (0..5).map(|_| Member::null()).collect();
+        let obj = ObjPtr::new(buffer[0].slot().as_ptr().cast()).unwrap();
+        // buffer[0] is the header; a pair's payload is buffer[1] and buffer[2].
+        let inside = |i: usize| Scope::check_inside::<Pair, u64>(obj, &buffer[i]).is_ok();
+        assert!(!inside(0), "the header is not a field");
+        assert!(inside(1) && inside(2));
+        assert!(!inside(3) && !inside(4), "past the payload");
+        // A payload smaller than a member holds none.
+        assert!(Scope::check_inside::<u32, u64>(obj, &buffer[1]).is_err());
     }
 }

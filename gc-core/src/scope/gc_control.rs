@@ -64,6 +64,6 @@ impl<'s> Scope<'s> {
 
     /// The id of this scope's heap.
     pub fn heap_id(&self) -> u32 {
-        self.heap.id
+        self.heap.id.get()
     }
 }

@@ -225,7 +225,7 @@ impl<'s> Scope<'s> {
         if index > len {
             return Err(out_of_bounds(index, len));
         }
-        T::check_heap(&value, self.heap.id)?;
+        T::check_heap(&value, self.heap.id.get())?;
         self.vec_reserve(v, 1)?;
         let storage = self.storage_of(v)?;
         let resolver = Resolver {
@@ -263,7 +263,7 @@ impl<'s> Scope<'s> {
         value: T::Init<'_>,
     ) -> Result<(), GcError> {
         let storage = self.storage_of(v)?;
-        T::check_heap(&value, self.heap.id)?;
+        T::check_heap(&value, self.heap.id.get())?;
         // SAFETY: storage is a live VecStorage<T>.
         let (first, len, _) = unsafe { storage_parts::<T>(storage) };
         if index >= len {

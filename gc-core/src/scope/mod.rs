@@ -57,7 +57,7 @@ pub use view::VecView;
 /// handle follows it when it moves.
 pub struct Handle<'s, T: ?Sized> {
     pub(crate) index: u32,
-    pub(crate) heap: u32,
+    pub(crate) heap: std::num::NonZeroU32,
     _marker: PhantomData<(&'s (), *const T)>,
 }
 
@@ -159,8 +159,8 @@ impl<'s> Scope<'s> {
     fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
         if h.heap != self.heap.id {
             return Err(GcError::ForeignHandle {
-                handle_heap: h.heap,
-                this_heap: self.heap.id,
+                handle_heap: h.heap.get(),
+                this_heap: self.heap.id.get(),
             });
         }
         let ptr = self.heap.mutator().handles[h.index as usize];
@@ -323,8 +323,8 @@ impl<'s> Scope<'s> {
         };
         if target.heap != self.heap.id {
             rebind_refused(GcError::ForeignHandle {
-                handle_heap: target.heap,
-                this_heap: self.heap.id,
+                handle_heap: target.heap.get(),
+                this_heap: self.heap.id.get(),
             });
         }
         if !self.heap.owns_referent(obj) {

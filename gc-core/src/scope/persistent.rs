@@ -45,7 +45,7 @@ impl<'s> Scope<'s> {
         } else {
             Err(GcError::ForeignHandle {
                 handle_heap: root.heap_id(),
-                this_heap: self.heap.id,
+                this_heap: self.heap.id.get(),
             })
         }
     }

@@ -28,7 +28,7 @@ impl<'s> Scope<'s> {
     ) -> Result<Handle<'s, GcSlice<T>>, GcError> {
         let items = Gathered::from_iter(items);
         for item in items.iter() {
-            if let Err(e) = T::check_heap(item, self.heap.id) {
+            if let Err(e) = T::check_heap(item, self.heap.id.get()) {
                 return self.deliver_then(Err(e));
             }
         }
@@ -78,7 +78,7 @@ impl<'s> Scope<'s> {
         value: T::Init<'_>,
     ) -> Result<(), GcError> {
         let obj = self.resolve(h)?;
-        T::check_heap(&value, self.heap.id)?;
+        T::check_heap(&value, self.heap.id.get())?;
         // SAFETY: obj is a live GcSlice<T>.
         let (first, len) = unsafe { slice_parts::<T>(obj) };
         if index >= len {

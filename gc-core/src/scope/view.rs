@@ -471,7 +471,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     // store of a built value, 4% of the Lox VM's `instantiation` benchmark).
     #[inline(always)]
     fn build(&self, init: T::Init<'_>) -> Result<T, GcError> {
-        T::check_heap(&init, self.scope.heap.id)?;
+        T::check_heap(&init, self.scope.heap.id.get())?;
         let resolver = Resolver {
             handles: &self.scope.heap.mutator().handles,
         };
