@@ -53,10 +53,14 @@ pub use view::VecView;
 
 /// A rooted reference to a heap object, valid for the scope `'s` that created it.
 ///
-/// `Copy`, two words, neither `Send` nor `Sync`. The object it refers to stays alive and the
-/// handle follows it when it moves.
+/// `Copy`, eight bytes (a slot of the handle stack and the heap's id), neither `Send` nor
+/// `Sync`. The object it refers to stays alive and the handle follows it when it moves. A heap
+/// id is never zero, so an `Option<Handle>` takes eight bytes too: one register, not a value
+/// on the stack.
 pub struct Handle<'s, T: ?Sized> {
+    /// The handle's slot in the mutator's handle stack.
     pub(crate) index: u32,
+    /// The id of the heap whose handle stack holds the slot (checked on every access).
     pub(crate) heap: std::num::NonZeroU32,
     _marker: PhantomData<(&'s (), *const T)>,
 }
