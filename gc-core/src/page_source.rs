@@ -6,7 +6,10 @@
 //!
 //! - **mmap** (normal builds): an anonymous private mapping through `memmap2`. Pages are
 //!   committed lazily by the kernel, so a 4 MB nursery that is never filled costs little, and
-//!   unmapping returns the memory to the OS at once.
+//!   unmapping returns the memory to the OS at once. A range about to be written whole (an
+//!   old-space page the collector starts filling) is committed in one call instead
+//!   ([`Region::populate`], `MADV_POPULATE_WRITE`): one system call for a 32 KiB page instead of
+//!   eight page faults.
 //! - **global allocator** (under Miri): Miri supports only whole-region anonymous mappings and
 //!   nothing that trims or advises them, so the Miri build takes zeroed blocks from
 //!   `std::alloc` with the requested alignment. The collector above cannot tell the difference.
@@ -137,6 +140,31 @@ impl Region {
         }
     }
 
+    /// Commits the pages of `[offset, offset + len)` now, in one system call, instead of one
+    /// page fault per 4 KiB page at their first writes: for a range about to be written whole
+    /// (a page the old space starts filling). The contents do not change (a committed page
+    /// reads as zeros, as before). Where the kernel lacks `MADV_POPULATE_WRITE` (before Linux
+    /// 5.14), or elsewhere, nothing happens and the pages fault in as before.
+    pub(crate) fn populate(&self, offset: usize, len: usize) {
+        debug_assert!(offset + len <= self.len);
+        #[cfg(all(target_os = "linux", not(miri)))]
+        {
+            // SAFETY: the range lies inside this private anonymous, writable mapping;
+            // MADV_POPULATE_WRITE faults its pages in as a write would, without writing, so
+            // what the region holds is unchanged. A failure (an old kernel: EINVAL) only
+            // leaves the pages to fault in later.
+            unsafe {
+                libc::madvise(
+                    self.start.as_ptr().add(offset).cast(),
+                    len,
+                    libc::MADV_POPULATE_WRITE,
+                )
+            };
+        }
+        #[cfg(not(all(target_os = "linux", not(miri))))]
+        let _ = (offset, len);
+    }
+
     /// Whether `addr` lies inside the region.
     #[inline]
     pub(crate) fn contains(&self, addr: usize) -> bool {
@@ -189,5 +217,24 @@ mod tests {
             assert!(r.contains(r.start().addr() + len - 1));
             assert!(!r.contains(r.start().addr() + len));
         }
+    }
+
+    #[test]
+    fn populating_pages_keeps_what_they_hold() {
+        let len = 4 * 4096;
+        let r = Region::new(len, 4096).expect("region");
+        // SAFETY: the region owns len writable bytes from start; the slice is dropped before
+        // the region.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(r.start(), len) };
+        bytes[5] = 9; // the first page is written before, the others are not
+        r.populate(0, len);
+        assert_eq!(bytes[5], 9);
+        assert!(bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == if i == 5 { 9 } else { 0 }));
+        bytes[len - 1] = 3; // and writable after
+        r.populate(4096, 4096);
+        assert_eq!(bytes[len - 1], 3);
     }
 }
