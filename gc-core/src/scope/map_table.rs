@@ -10,6 +10,9 @@ use super::*;
 use crate::inline::{VecStorage, STORAGE_HEADER};
 use crate::map::{GcMap, MapHeader, Slot, SlotState};
 
+/// The smallest table: room for three entries.
+pub(super) const MIN_TABLE_SLOTS: usize = 4;
+
 /// Where a key is, or would go, in a table.
 pub(super) struct Probe {
     /// The slot holding the key.
@@ -96,11 +99,21 @@ impl<'s> Scope<'s> {
         &mut self,
         slots: usize,
     ) -> Result<ObjPtr, GcError> {
-        let bytes = slots
+        let size = slots
             .checked_mul(std::mem::size_of::<Slot<K, V>>())
             .and_then(|b| b.checked_add(STORAGE_HEADER))
+            .and_then(object_size)
             .ok_or(GcError::SizeOverflow("map capacity"))?;
-        let table = self.alloc_var(VecStorage::<Slot<K, V>>::TYPE_INFO, bytes)?;
+        // The allocator's fast path inline (a new instance's fields make a table each time):
+        // `alloc_var` is a call of its own.
+        let (info, needs_drop) = (
+            VecStorage::<Slot<K, V>>::TYPE_INFO,
+            std::mem::needs_drop::<Slot<K, V>>(),
+        );
+        let table = match self.heap.alloc_object(info, size, needs_drop) {
+            Ok(table) => table,
+            Err(e) => return self.deliver_then(Err(e)),
+        };
         // SAFETY: the payload has the capacity and length words and room for `slots` slots,
         // all written here (an empty slot holds no reference).
         unsafe {
@@ -108,8 +121,15 @@ impl<'s> Scope<'s> {
             payload.cast::<usize>().write(slots);
             payload.cast::<usize>().add(1).write(slots);
             let first = payload.add(STORAGE_HEADER).cast::<Slot<K, V>>();
-            for i in 0..slots {
-                Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
+            if slots == MIN_TABLE_SLOTS {
+                // The common size, written without a loop (a constant count unrolls).
+                for i in 0..MIN_TABLE_SLOTS {
+                    Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
+                }
+            } else {
+                for i in 0..slots {
+                    Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
+                }
             }
         }
         Ok(table)
@@ -154,13 +174,15 @@ impl<'s> Scope<'s> {
 
 /// The smallest power-of-two table (at least 4 slots) that holds `entries` at most seven eighths
 /// full.
+#[inline]
 pub(super) fn table_size(entries: usize) -> Result<usize, GcError> {
     if entries <= 3 {
-        return Ok(4); // the common case (an instance's fields), without the arithmetic
+        // The common case (an instance's fields), without the arithmetic.
+        return Ok(MIN_TABLE_SLOTS);
     }
     entries
         .checked_mul(8)
-        .map(|e| e.div_ceil(7).max(4))
+        .map(|e| e.div_ceil(7).max(MIN_TABLE_SLOTS))
         .and_then(usize::checked_next_power_of_two)
         .ok_or(GcError::SizeOverflow("map capacity"))
 }
