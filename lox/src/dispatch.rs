@@ -27,6 +27,8 @@ impl<'s, 'a> Vm<'s, 'a> {
             };
             // The instruction's position: its lookup caches are those of its bytes.
             let at = self.ip - 1;
+            // A call reaches this slow path from the stack loop's, which counted it against the
+            // step budget already.
             match op {
                 Op::Add => self.concatenate(s)?,
                 Op::DefineGlobal => {
@@ -51,18 +53,15 @@ impl<'s, 'a> Vm<'s, 'a> {
                     self.get_super(s, at, index)?;
                 }
                 Op::Call => {
-                    self.tick()?;
                     let argc = self.read_byte() as usize;
                     self.call_value(s, at, argc)?;
                 }
                 Op::Invoke => {
-                    self.tick()?;
                     let index = self.read_byte() as usize;
                     let argc = self.read_byte() as usize;
                     self.invoke(s, at, index, argc)?;
                 }
                 Op::SuperInvoke => {
-                    self.tick()?;
                     let index = self.read_byte() as usize;
                     let argc = self.read_byte() as usize;
                     self.super_invoke(s, at, index, argc)?;

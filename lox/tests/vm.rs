@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use lox::{Lox, LoxError};
+use lox::{Limits, Lox, LoxError};
 
 fn run(source: &str) -> (Result<(), LoxError>, String, String) {
     let mut lox = Lox::new(gc_core::Config::default()).unwrap();
@@ -232,4 +232,39 @@ fn every_lox_fuzz_corpus_file_runs_to_an_end() {
         // Panics (failing the test) on a broken heap; any Lox outcome is fine.
         let _ = lox::fuzzing::run_untrusted(&source);
     }
+}
+
+#[test]
+fn every_call_counts_once_against_the_step_budget() {
+    // Ten calls of each kind that leave the stack loop (a class with and without an
+    // initialiser, a bound method, a method invoked through a field, a `super` call) and
+    // ten plain ones: sixty calls, no backward jump.
+    let call_ten = |call: &str| format!("{call}{}", format!(" {call}").repeat(9));
+    let source = format!(
+        "class A {{ init() {{}} m() {{}} }}\n\
+         class B < A {{ m() {{ super.m(); }} }}\n\
+         class E {{}}\n\
+         fun f() {{}}\n\
+         var a = A(); var b = B(); var bound = a.m; a.field = f;\n\
+         {}\n{}\n{}\n{}\n{}\n{}\n",
+        call_ten("A();"),
+        call_ten("E();"),
+        call_ten("bound();"),
+        call_ten("a.field();"),
+        call_ten("f();"),
+        call_ten("b.m();"),
+    );
+    let run_with = |steps: u64| {
+        let mut lox = Lox::new(gc_core::Config::default()).unwrap();
+        lox.set_limits(Limits { steps: Some(steps) });
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let result = lox.interpret(&source, &mut out, &mut err);
+        (result, String::from_utf8(err).unwrap())
+    };
+    // The setup makes two calls (`A()` twice: `a` and `b`), `b.m()` makes two (its
+    // `super.m()`), so the program makes 2 + 60 + 10 = 72 calls in all.
+    assert_eq!(run_with(72), (Ok(()), String::new()));
+    let (result, err) = run_with(71);
+    assert_eq!(result, Err(LoxError::Runtime));
+    assert!(err.starts_with("Execution budget exhausted."), "{err}");
 }
