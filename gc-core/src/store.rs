@@ -104,6 +104,37 @@ impl HeapInner {
         }
     }
 
+    /// Writes `value`, whose members are all null, into the uninitialised element at `dst`:
+    /// no barrier, since the store makes no reference and overwrites nothing. (A value built
+    /// in safe code is such a value: safe code cannot make a non-null member.)
+    ///
+    /// # Safety
+    /// `dst` is an uninitialised element inside a live object of this heap, and every member
+    /// `value` holds is null.
+    #[inline(always)]
+    pub(crate) unsafe fn store_fresh_without_references<T: Trace>(&self, dst: *mut T, value: T) {
+        // SAFETY: forwarded from the caller.
+        unsafe { dst.write(value) };
+    }
+
+    /// Copies the element at `src` into the uninitialised element at `dst`, both inside
+    /// `obj`: no barrier, since the object gains no referent it did not hold already and
+    /// nothing is overwritten. The barrier's invariants hold without it: an old object outside
+    /// the remembered set held no young reference, so the copy is not one; one outside the
+    /// store log has only referents a value of it held at the last major collection (every
+    /// element got there by a logged store or by such a copy), so a sticky collection that
+    /// keeps it misses nothing; and a frozen object's copy is of a referent it already had.
+    /// (An interpreter pushes a local onto its stack this way, its most frequent store.)
+    ///
+    /// # Safety
+    /// `src` is an initialised element and `dst` an uninitialised one, both inside `obj`'s
+    /// payload, of a type without drop glue.
+    #[inline(always)]
+    pub(crate) unsafe fn store_copy_within<T: Trace>(&self, dst: *mut T, src: *const T) {
+        // SAFETY: forwarded from the caller.
+        unsafe { copy_elements(src, dst, 1) };
+    }
+
     /// Runs the barrier for the references of `count` elements just stored at `dst`, inside
     /// `obj`: nothing unless `obj` is old and not yet remembered.
     ///

@@ -433,3 +433,79 @@ fn a_view_and_its_vector_agree_after_every_kind_of_write() {
         assert!(matches!(s.get(stack)[0], Value::Num(n) if n == 2.0));
     });
 }
+
+#[test]
+fn a_view_duplicates_young_and_old_elements_of_an_old_vector_without_a_barrier() {
+    // `push_copy` runs no barrier (the vector gains no referent it did not hold): an old
+    // vector holding a young string is remembered, so a minor collection updates every
+    // duplicate; one holding only old values is not, and its duplicates need nothing. The
+    // verifier runs after every collection (DEBUG=2).
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack = s.alloc_vec::<Value>(64).unwrap();
+        let old = s.alloc_bytes(b"old").unwrap();
+        s.vec_push(stack, ValueInit::Str(Some(old)));
+        s.vec_push(stack, ValueInit::Num(3.0));
+        s.collect_major(); // the vector, its storage and `old` are old now
+        s.scope(|t| {
+            let young = t.alloc_bytes(b"young").unwrap();
+            t.vec_push(stack, ValueInit::Str(Some(young))); // remembered
+        });
+        {
+            let mut v = s.vec_view(stack);
+            for _ in 0..8 {
+                for src in 0..3 {
+                    v.push_copy(src).unwrap();
+                }
+            }
+            v.push(Value::Nil).unwrap();
+        }
+        s.collect_minor(); // moves `young`: every duplicate must follow it
+        s.collect_major();
+        let values = s.get(stack);
+        assert_eq!(values.len(), 3 + 8 * 3 + 1);
+        for (i, value) in values.iter().enumerate().take(27) {
+            match (i % 3, value) {
+                (0, Value::Str(m)) => assert_eq!(s.deref(m), Some(&b"old"[..])),
+                (1, Value::Num(n)) => assert_eq!(*n, 3.0),
+                (2, Value::Str(m)) => assert_eq!(s.deref(m), Some(&b"young"[..])),
+                (_, other) => panic!("element {i}: {other:?}"),
+            }
+        }
+        assert!(matches!(values[27], Value::Nil));
+        assert!(s.verify().is_ok());
+    });
+}
+
+#[test]
+fn a_young_value_copied_into_an_old_vector_from_elsewhere_is_remembered() {
+    // The contrast to `push_copy`: a copy from another object (`copy_from`,
+    // `push_copy_from`) may give the vector a referent it did not hold, so it runs the
+    // barrier; without it the minor collection would leave the old vector pointing into the
+    // nursery (the verifier runs after every collection). Each kind of copy on its own.
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack = s.alloc_vec::<Value>(8).unwrap();
+        s.vec_push(stack, ValueInit::Nil);
+        for push in [false, true] {
+            s.collect_major(); // the vector is old and outside the remembered set
+            s.scope(|t| {
+                let text = t.alloc_bytes(b"young").unwrap();
+                let boxed = t.alloc_init(ValueInit::Str(Some(text))).unwrap();
+                let mut v = t.vec_view(stack);
+                let copied = if push {
+                    v.truncate(0);
+                    v.push_copy_from(|s, _| Some(s.get(boxed)))
+                } else {
+                    v.copy_from(0, |s, _| Some(s.get(boxed)))
+                };
+                assert_eq!(copied, Ok(true));
+            });
+            s.collect_minor();
+            let values = s.get(stack);
+            assert_eq!(values.len(), 1);
+            assert!(matches!(&values[0], Value::Str(m) if s.deref(m) == Some(&b"young"[..])));
+            assert!(s.verify().is_ok());
+        }
+    });
+}

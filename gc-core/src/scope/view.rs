@@ -294,11 +294,12 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         if self.len == self.capacity {
             return Err(value);
         }
-        // SAFETY: slot `len` is inside the storage and free.
+        // SAFETY: slot `len` is inside the storage and free; a value built in safe code holds
+        // only null members.
         unsafe {
             self.scope
                 .heap
-                .store_fresh(self.storage, self.first.add(self.len), value)
+                .store_fresh_without_references(self.first.add(self.len), value)
         };
         self.set_len(self.len + 1);
         Ok(())
@@ -334,14 +335,11 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         if self.len == self.capacity {
             return Err(self.full());
         }
-        // SAFETY: `src` is initialised, slot `len` is free; no drop glue to run.
+        // SAFETY: `src` is initialised, slot `len` is free, both in the storage; no drop glue.
         unsafe {
-            self.scope.heap.store_copy(
-                self.storage,
-                self.first.add(self.len),
-                self.first.add(src),
-                1,
-            )
+            self.scope
+                .heap
+                .store_copy_within(self.first.add(self.len), self.first.add(src))
         };
         self.set_len(self.len + 1);
         Ok(())
