@@ -10,6 +10,17 @@
 //! (card marking for large arrays, an incremental marker's barrier, which needs the *old*
 //! value of every overwritten slot) is added here and nowhere else.
 //!
+//! Four entries run no barrier, because the store gives the object no referent it did not
+//! hold (the barrier below looks only at what a store adds): an element whose members are all
+//! null (a value built in safe code) written into free room or over an element
+//! ([`HeapInner::store_fresh_without_references`],
+//! [`HeapInner::store_value_without_references`]), and an element of an object copied into
+//! free room of the same object or over another of its elements
+//! ([`HeapInner::store_copy_within`], [`HeapInner::replace_within`]). These are an
+//! interpreter's most frequent stores: pushing a constant or a local onto its stack, assigning
+//! a local, replacing two operands with a result. The two that overwrite are where an
+//! incremental marker's deletion barrier will read the old element.
+//!
 //! **The generational barrier.** Its fast path tests one header bit, `TRACK_YOUNG`, which is
 //! set on exactly the old objects that are not yet in the remembered set (PyPy's
 //! `GCFLAG_TRACK_YOUNG_PTRS`). Young objects never have it, so initialising or writing a young
@@ -115,6 +126,38 @@ impl HeapInner {
     pub(crate) unsafe fn store_fresh_without_references<T: Trace>(&self, dst: *mut T, value: T) {
         // SAFETY: forwarded from the caller.
         unsafe { dst.write(value) };
+    }
+
+    /// Replaces the initialised element at `dst` with `value`, whose members are all null,
+    /// and returns the element it replaced: no barrier, since the store makes no reference
+    /// (the generational barrier and the store log look only at what a store makes). An
+    /// incremental marker's deletion barrier will need the replaced element's references here.
+    ///
+    /// # Safety
+    /// `dst` is an initialised element inside a live object of this heap, and every member
+    /// `value` holds is null.
+    #[inline(always)]
+    pub(crate) unsafe fn store_value_without_references<T: Trace>(
+        &self,
+        dst: *mut T,
+        value: T,
+    ) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe { std::ptr::replace(dst, value) }
+    }
+
+    /// Copies the element at `src` over the initialised element at `dst`, both inside one
+    /// object: no barrier, for the reason [`HeapInner::store_copy_within`] gives (the object
+    /// gains no referent it did not hold). An incremental marker's deletion barrier will need
+    /// the overwritten element's references here. (An interpreter assigns a local this way.)
+    ///
+    /// # Safety
+    /// `src` and `dst` are initialised elements inside one live object of this heap, of a
+    /// type without drop glue (the overwritten element is not dropped).
+    #[inline(always)]
+    pub(crate) unsafe fn replace_within<T: Trace>(&self, dst: *mut T, src: *const T) {
+        // SAFETY: forwarded from the caller.
+        unsafe { copy_elements(src, dst, 1) };
     }
 
     /// Copies the element at `src` into the uninitialised element at `dst`, both inside

@@ -436,10 +436,11 @@ fn a_view_and_its_vector_agree_after_every_kind_of_write() {
 
 #[test]
 fn a_view_duplicates_young_and_old_elements_of_an_old_vector_without_a_barrier() {
-    // `push_copy` runs no barrier (the vector gains no referent it did not hold): an old
-    // vector holding a young string is remembered, so a minor collection updates every
-    // duplicate; one holding only old values is not, and its duplicates need nothing. The
-    // verifier runs after every collection (DEBUG=2).
+    // `push_copy`, `copy` and `set` with a value built in safe code run no barrier (the
+    // vector gains no referent it did not hold): an old vector holding a young string is
+    // remembered, so a minor collection updates every duplicate; one holding only old values
+    // is not, and its duplicates need nothing. The verifier runs after every collection
+    // (DEBUG=2).
     let mut heap = verified();
     heap.scope(|s| {
         let stack = s.alloc_vec::<Value>(64).unwrap();
@@ -459,6 +460,11 @@ fn a_view_duplicates_young_and_old_elements_of_an_old_vector_without_a_barrier()
                 }
             }
             v.push(Value::Nil).unwrap();
+            // Overwrites within the vector: a number over a string and back.
+            v.set(5, Value::Num(-1.0)).unwrap();
+            v.copy(2, 5).unwrap();
+            v.copy(4, 3).unwrap();
+            v.copy(0, 3).unwrap();
         }
         s.collect_minor(); // moves `young`: every duplicate must follow it
         s.collect_major();

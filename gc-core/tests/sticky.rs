@@ -158,8 +158,16 @@ fn elements_duplicated_in_a_kept_vector_survive_sticky_collections() {
         duplicate(s, 4);
         run_until_sticky(s);
         // The log started again: the vector is outside it (truncating logs nothing). Keep
-        // the first pair, then duplicate again without a barrier.
-        s.vec_view(stack).truncate(2);
+        // the first pair, swap them through the top (copies within the vector, no barrier
+        // either), then duplicate again.
+        {
+            let mut v = s.vec_view(stack);
+            v.truncate(3);
+            v.copy(0, 2).unwrap();
+            v.copy(1, 0).unwrap();
+            v.copy(2, 1).unwrap();
+            v.truncate(2);
+        }
         duplicate(s, 8);
         run_until_sticky(s);
         let values: Vec<u64> = s
@@ -167,7 +175,7 @@ fn elements_duplicated_in_a_kept_vector_survive_sticky_collections() {
             .iter()
             .map(|m| s.deref(m).expect("set").value)
             .collect();
-        assert_eq!(values, [5, 9].repeat(9));
+        assert_eq!(values, [9, 5].repeat(9)); // swapped, then duplicated
         assert!(s.verify().is_ok());
     });
 }

@@ -215,11 +215,12 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     #[inline(always)]
     pub fn set(&mut self, i: usize, value: T) -> Result<(), GcError> {
         self.check(i)?;
-        // SAFETY: element `i` is initialised and inside the storage.
+        // SAFETY: element `i` is initialised and inside the storage; a value built in safe code
+        // holds only null members.
         let old = unsafe {
             self.scope
                 .heap
-                .store_value(self.storage, self.first.add(i), value)
+                .store_value_without_references(self.first.add(i), value)
         };
         drop(old);
         Ok(())
@@ -250,7 +251,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         unsafe {
             self.scope
                 .heap
-                .store_copy(self.storage, self.first.add(dst), self.first.add(src), 1)
+                .replace_within(self.first.add(dst), self.first.add(src))
         };
         Ok(())
     }
