@@ -81,7 +81,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 50 {
+        let op = match b.u8() % 53 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -199,6 +199,20 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 elem: elem(&mut b),
             },
             47 => Op::Persist { root: b.u32() },
+            49 => Op::ViewPushCopy {
+                vec: b.u32(),
+                src: b.u32(),
+            },
+            50 => Op::ViewCopy {
+                vec: b.u32(),
+                src: b.u32(),
+                dst: b.u32(),
+            },
+            51 => Op::ViewSet {
+                vec: b.u32(),
+                index: b.u32(),
+                value: b.u64(),
+            },
             48 => Op::Unpersist {
                 persistent: b.u32(),
             },

@@ -143,6 +143,49 @@ impl Executor<'_> {
                 values.copy_within(src..src + count, dst);
                 s.vec_copy_within(h, src, dst, count);
             }
+            Op::ViewPushCopy { vec, src } => {
+                let Some((id, h)) = self.vec_root(level, vec) else {
+                    return Ok(());
+                };
+                let values = &mut self.model.get_mut(id).values;
+                if values.is_empty() {
+                    return Ok(());
+                }
+                let src = src as usize % values.len();
+                // A view never grows its vector: a full one refuses, and the model keeps it.
+                if s.vec_view(h).push_copy(src).is_ok() {
+                    values.push(values[src]);
+                }
+            }
+            Op::ViewCopy { vec, src, dst } => {
+                let Some((id, h)) = self.vec_root(level, vec) else {
+                    return Ok(());
+                };
+                let values = &mut self.model.get_mut(id).values;
+                let len = values.len();
+                if len == 0 {
+                    return Ok(());
+                }
+                let (src, dst) = (src as usize % len, dst as usize % len);
+                values[dst] = values[src];
+                s.vec_view(h)
+                    .copy(src, dst)
+                    .map_err(|e| failed("view copy", e))?;
+            }
+            Op::ViewSet { vec, index, value } => {
+                let Some((id, h)) = self.vec_root(level, vec) else {
+                    return Ok(());
+                };
+                let values = &mut self.model.get_mut(id).values;
+                if values.is_empty() {
+                    return Ok(());
+                }
+                let index = index as usize % values.len();
+                values[index] = Value::Num(value);
+                s.vec_view(h)
+                    .set(index, Elem::Num(value))
+                    .map_err(|e| failed("view set", e))?;
+            }
             Op::TupleSet { tuple, index, elem } => {
                 let Some((id, AnyHandle::Tuple(h))) = pick_of_kind(&level.view, Kind::Tuple, tuple)
                 else {

@@ -523,6 +523,9 @@ impl Executor<'_> {
             | Op::VecRemove { .. }
             | Op::VecTruncate { .. }
             | Op::VecCopy { .. }
+            | Op::ViewPushCopy { .. }
+            | Op::ViewCopy { .. }
+            | Op::ViewSet { .. }
             | Op::TupleSet { .. } => self.apply_inline(s, level, op, at)?,
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }

@@ -179,6 +179,34 @@ pub enum Op {
         /// Elements (clipped to the length).
         count: u32,
     },
+    /// Append a copy of an element of a growable array through a view (`VecView::push_copy`,
+    /// an interpreter pushing a local: a store without a barrier); nothing when it is full.
+    ViewPushCopy {
+        /// Growable-array root.
+        vec: u32,
+        /// Source element (modulo len).
+        src: u32,
+    },
+    /// Copy an element of a growable array over another through a view (`VecView::copy`, an
+    /// interpreter assigning a local: a store without a barrier).
+    ViewCopy {
+        /// Growable-array root.
+        vec: u32,
+        /// Source element (modulo len).
+        src: u32,
+        /// Destination element (modulo len).
+        dst: u32,
+    },
+    /// Replace an element of a growable array with a number through a view (`VecView::set`
+    /// of a value built in safe code: a store without a barrier).
+    ViewSet {
+        /// Growable-array root.
+        vec: u32,
+        /// Position (modulo len).
+        index: u32,
+        /// The number.
+        value: u64,
+    },
     /// Replace an element of a fixed-length array.
     TupleSet {
         /// Fixed-length-array root.

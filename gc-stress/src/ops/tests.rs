@@ -60,6 +60,17 @@ fn every_op_round_trips_through_text() {
             dst: 2,
             count: 3,
         },
+        Op::ViewPushCopy { vec: 2, src: 7 },
+        Op::ViewCopy {
+            vec: 1,
+            src: 0,
+            dst: 3,
+        },
+        Op::ViewSet {
+            vec: 0,
+            index: 4,
+            value: u64::MAX,
+        },
         Op::TupleSet {
             tuple: 0,
             index: 1,

@@ -61,6 +61,9 @@ impl fmt::Display for Op {
                 dst,
                 count,
             } => write!(f, "vec-copy {vec} {src} {dst} {count}"),
+            Op::ViewPushCopy { vec, src } => write!(f, "view-push-copy {vec} {src}"),
+            Op::ViewCopy { vec, src, dst } => write!(f, "view-copy {vec} {src} {dst}"),
+            Op::ViewSet { vec, index, value } => write!(f, "view-set {vec} {index} {value}"),
             Op::TupleSet { tuple, index, elem } => {
                 write!(f, "tuple-set {tuple} {index} {elem}")
             }
@@ -281,6 +284,29 @@ impl FromStr for Op {
                     src: u32_at(1)?,
                     dst: u32_at(2)?,
                     count: u32_at(3)?,
+                }
+            }
+            "view-push-copy" => {
+                want(2)?;
+                Op::ViewPushCopy {
+                    vec: u32_at(0)?,
+                    src: u32_at(1)?,
+                }
+            }
+            "view-copy" => {
+                want(3)?;
+                Op::ViewCopy {
+                    vec: u32_at(0)?,
+                    src: u32_at(1)?,
+                    dst: u32_at(2)?,
+                }
+            }
+            "view-set" => {
+                want(3)?;
+                Op::ViewSet {
+                    vec: u32_at(0)?,
+                    index: u32_at(1)?,
+                    value: num(2)?,
                 }
             }
             "tuple-set" => {

@@ -90,9 +90,23 @@ pub(crate) fn inline_array_op(rng: &mut dyn RngCore) -> Op {
             len: rng.gen_range(0..8),
             elem: elem(rng),
         },
-        12..=51 => Op::VecPush {
+        12..=45 => Op::VecPush {
             vec,
             elem: elem(rng),
+        },
+        46..=48 => Op::ViewPushCopy {
+            vec,
+            src: rng.gen(),
+        },
+        49..=50 => Op::ViewCopy {
+            vec,
+            src: rng.gen(),
+            dst: rng.gen(),
+        },
+        51 => Op::ViewSet {
+            vec,
+            index: rng.gen(),
+            value: rng.gen(),
         },
         52..=61 => Op::VecInsert {
             vec,
