@@ -38,6 +38,18 @@ impl Executor<'_> {
         }
     }
 
+    /// The growable-array root `index` selects and its model's values, when it has any (the
+    /// operations that pick an element by index do nothing on an empty vector).
+    fn nonempty_vec<'s>(
+        &mut self,
+        level: &Level<'s>,
+        index: u32,
+    ) -> Option<(Handle<'s, gc_core::GcVec<Elem>>, &mut Vec<Value>)> {
+        let (id, h) = self.vec_root(level, index)?;
+        let values = &mut self.model.get_mut(id).values;
+        (!values.is_empty()).then_some((h, values))
+    }
+
     pub(super) fn apply_inline<'s>(
         &mut self,
         s: &mut Scope<'s>,
@@ -103,13 +115,9 @@ impl Executor<'_> {
                 }
             }
             Op::VecRemove { vec, index } => {
-                let Some((id, h)) = self.vec_root(level, vec) else {
+                let Some((h, values)) = self.nonempty_vec(level, vec) else {
                     return Ok(());
                 };
-                let values = &mut self.model.get_mut(id).values;
-                if values.is_empty() {
-                    return Ok(());
-                }
                 let index = index as usize % values.len();
                 values.remove(index);
                 s.try_vec_remove(h, index)
@@ -130,27 +138,19 @@ impl Executor<'_> {
                 dst,
                 count,
             } => {
-                let Some((id, h)) = self.vec_root(level, vec) else {
+                let Some((h, values)) = self.nonempty_vec(level, vec) else {
                     return Ok(());
                 };
-                let values = &mut self.model.get_mut(id).values;
                 let len = values.len();
-                if len == 0 {
-                    return Ok(());
-                }
                 let (src, dst) = (src as usize % len, dst as usize % len);
                 let count = (count as usize).min(len - src).min(len - dst);
                 values.copy_within(src..src + count, dst);
                 s.vec_copy_within(h, src, dst, count);
             }
             Op::ViewPushCopy { vec, src } => {
-                let Some((id, h)) = self.vec_root(level, vec) else {
+                let Some((h, values)) = self.nonempty_vec(level, vec) else {
                     return Ok(());
                 };
-                let values = &mut self.model.get_mut(id).values;
-                if values.is_empty() {
-                    return Ok(());
-                }
                 let src = src as usize % values.len();
                 // A view never grows its vector: a full one refuses, and the model keeps it.
                 if s.vec_view(h).push_copy(src).is_ok() {
@@ -158,14 +158,10 @@ impl Executor<'_> {
                 }
             }
             Op::ViewCopy { vec, src, dst } => {
-                let Some((id, h)) = self.vec_root(level, vec) else {
+                let Some((h, values)) = self.nonempty_vec(level, vec) else {
                     return Ok(());
                 };
-                let values = &mut self.model.get_mut(id).values;
                 let len = values.len();
-                if len == 0 {
-                    return Ok(());
-                }
                 let (src, dst) = (src as usize % len, dst as usize % len);
                 values[dst] = values[src];
                 s.vec_view(h)
@@ -173,13 +169,9 @@ impl Executor<'_> {
                     .map_err(|e| failed("view copy", e))?;
             }
             Op::ViewSet { vec, index, value } => {
-                let Some((id, h)) = self.vec_root(level, vec) else {
+                let Some((h, values)) = self.nonempty_vec(level, vec) else {
                     return Ok(());
                 };
-                let values = &mut self.model.get_mut(id).values;
-                if values.is_empty() {
-                    return Ok(());
-                }
                 let index = index as usize % values.len();
                 values[index] = Value::Num(value);
                 s.vec_view(h)
