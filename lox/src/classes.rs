@@ -179,18 +179,14 @@ impl<'s> Vm<'s, '_> {
         let constants = self.constants;
         let (field_hint, method_hint) = (self.hint(at), self.hint(at + 1));
         let slot = v.len() - 1 - argc;
-        let sc = v.scope();
-        let Some(name) = name(sc, constants, index) else {
-            return Ok(false);
-        };
-        let receiver = &v[slot];
-        if !matches!(receiver, Value::Instance(_))
-            || field_of(sc, receiver, name, field_hint).is_some()
-        {
-            return Ok(false);
-        }
+        // One lookup of the name serves the field test and the method's: a field of that
+        // name (or a receiver that is no instance) finds no method here, and the slow path
+        // calls the field or reports the error.
         self.enter_frame(v, slot, argc, |sc, receiver| {
-            let name = crate::classes::name(sc, constants, index)?;
+            let name = name(sc, constants, index)?;
+            if field_of(sc, receiver, name, field_hint).is_some() {
+                return None;
+            }
             method_of(sc, class_of(sc, receiver)?, name, method_hint)
         })
     }
