@@ -160,8 +160,8 @@ impl HeapInner {
         unsafe { copy_elements(src, dst, 1) };
     }
 
-    /// Copies the element at `src` into the uninitialised element at `dst`, both inside
-    /// `obj`: no barrier, since the object gains no referent it did not hold already and
+    /// Copies the element at `src` into the uninitialised element at `dst`, both inside one
+    /// object: no barrier, since the object gains no referent it did not hold already and
     /// nothing is overwritten. The barrier's invariants hold without it: an old object outside
     /// the remembered set held no young reference, so the copy is not one; one outside the
     /// store log has only referents a value of it held at the last major collection (every
@@ -170,8 +170,8 @@ impl HeapInner {
     /// (An interpreter pushes a local onto its stack this way, its most frequent store.)
     ///
     /// # Safety
-    /// `src` is an initialised element and `dst` an uninitialised one, both inside `obj`'s
-    /// payload, of a type without drop glue.
+    /// `src` is an initialised element and `dst` an uninitialised one, both inside the payload
+    /// of one live object of this heap, of a type without drop glue.
     #[inline(always)]
     pub(crate) unsafe fn store_copy_within<T: Trace>(&self, dst: *mut T, src: *const T) {
         // SAFETY: forwarded from the caller.
