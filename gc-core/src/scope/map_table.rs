@@ -99,21 +99,11 @@ impl<'s> Scope<'s> {
         &mut self,
         slots: usize,
     ) -> Result<ObjPtr, GcError> {
-        let size = slots
+        let bytes = slots
             .checked_mul(std::mem::size_of::<Slot<K, V>>())
             .and_then(|b| b.checked_add(STORAGE_HEADER))
-            .and_then(object_size)
             .ok_or(GcError::SizeOverflow("map capacity"))?;
-        // The allocator's fast path inline (a new instance's fields make a table each time):
-        // `alloc_var` is a call of its own.
-        let (info, needs_drop) = (
-            VecStorage::<Slot<K, V>>::TYPE_INFO,
-            std::mem::needs_drop::<Slot<K, V>>(),
-        );
-        let table = match self.heap.alloc_object(info, size, needs_drop) {
-            Ok(table) => table,
-            Err(e) => return self.deliver_then(Err(e)),
-        };
+        let table = self.alloc_var(VecStorage::<Slot<K, V>>::TYPE_INFO, bytes)?;
         // SAFETY: the payload has the capacity and length words and room for `slots` slots,
         // all written here (an empty slot holds no reference).
         unsafe {
