@@ -313,6 +313,43 @@ fn a_views_copies_read_its_own_elements() {
     });
 }
 
+/// A replacement writes only the entry's value, and the barrier sees the reference it makes:
+/// a young string replacing an old entry's number is remembered, so the minor collection
+/// after it keeps the string and updates the entry (the verifier runs after each collection).
+#[test]
+fn a_young_value_replacing_an_entry_of_an_old_map_is_remembered() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let names = names(s, 3);
+        let fields = s.alloc_map(0).unwrap();
+        let object = s
+            .alloc_init(InstanceInit {
+                fields: Some(fields),
+            })
+            .unwrap();
+        for i in 0..3 {
+            let key = s.root(&s.get(names)[i]).unwrap();
+            s.map_insert(fields, key, ValueInit::Num(i as f64)).unwrap();
+        }
+        s.collect_major(); // the map, its table and the names are old now
+        s.collect_minor(); // and no longer remembered
+        let text = s.alloc_bytes(b"young").unwrap();
+        let source = s.alloc_init(ValueInit::Str(Some(text))).unwrap();
+        let replaced = s.map_replace_copy(None, |s| {
+            let fields = s.deref(&s.get(object).fields)?;
+            Some((fields, &s.get(names)[1], s.get(source)))
+        });
+        assert_eq!(replaced, Ok(true));
+        s.collect_minor();
+        let found = lookup(s, object, names, 1, None);
+        assert!(matches!(found, Some(Value::Str(m)) if s.deref(m) == Some(&b"young"[..])));
+        for (i, want) in [(0, 0.0), (2, 2.0)] {
+            assert!(matches!(lookup(s, object, names, i, None), Some(Value::Num(n)) if *n == want));
+        }
+        assert!(s.verify().violations.is_empty());
+    });
+}
+
 proptest! {
     #![proptest_config(common::proptest_config(48))]
 

@@ -301,22 +301,19 @@ impl<'s> Scope<'s> {
             return Err(GcError::ForeignMember);
         }
         self.check_members(value)?;
-        let slot = &map.slots()[i];
-        let (hash, key) = (slot.hash, slot.key.slot().get());
+        assert!(i < map.slots().len(), "slot {i} is outside the table");
         // SAFETY: `value` is a live V with no drop glue: a bitwise copy owns nothing twice (and
         // is taken before anything is written, in case it is the slot's own value).
         let value = unsafe { std::ptr::read(value) };
         // SAFETY: slot `i` is a full slot of the live table `table` of this heap (found a moment
-        // ago, nothing ran since); it is replaced through the store path by the same key and
-        // hash with a value whose members are this heap's; the view is not used again.
+        // ago, nothing ran since). Only its value is replaced, through the store path, by a
+        // value whose members are this heap's: the key and the hash stay, so the barrier looks
+        // at the one reference the store makes (the key's was recorded when it was inserted).
+        // The view is not used again.
         unsafe {
             let slots = table.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
-            let slot = Slot {
-                hash,
-                key: Member::from_ptr(key),
-                value: Some(value),
-            };
-            let _old = self.heap.store_value(table, slots.add(i), slot);
+            let value_field = &raw mut (*slots.add(i)).value;
+            let _old = self.heap.store_value(table, value_field, Some(value));
         }
         Ok(())
     }
