@@ -5,10 +5,15 @@
 //! from its class) and a frame record (`Value::Frame`) saying where the caller resumes (its ip,
 //! and how far below this frame's closure the caller's closure lies). Nothing already on the
 //! stack moves: a call is two pushes, done on the dispatch loop's view of the stack without
-//! leaving it and without a handle; only the VM's `constants` handle is rebound to the callee's
-//! constants (`Scope::rebind_to`, which roots nothing new), and its bytecode is cached. A
-//! return copies the result over the callee's slot 0 and makes the caller's frame current
-//! again. A runtime error's stack trace walks the records down.
+//! leaving it. The callee's bytecode and a handle to its constants become current: both are
+//! cached per function (by chunk index) from its first call in the run, the handle rooted
+//! then, so a call roots and rebinds nothing. What the caller resumes with (its bytecode, its
+//! constants' handle, its base) is cached too, in a Rust-side list with one entry per running
+//! frame ([`Caller`]): it holds no reference into the heap that is not a handle, and all of it
+//! could be found again from the caller's closure, which the records locate. A return copies
+//! the result over the callee's slot 0 and makes the caller's frame current again from its
+//! record and that entry, touching no other object. A runtime error's stack trace walks the
+//! records down.
 //!
 //! ```text
 //!   … caller's frame … | callee/this | args | closure | Frame(back, return ip) | locals …
@@ -28,9 +33,9 @@
 //! ends, a function returns) the upvalue is closed: the slot's value is copied into it through
 //! the store path, and it leaves the list.
 
-use gc_core::{GcError, GcVec, Handle, Member, Scope, VecView};
+use gc_core::{GcError, GcSlice, GcVec, Handle, Member, Scope, VecView};
 
-use crate::object::{Closure, ClosureInit, InstanceInit, Upvalue, Value, ValueInit};
+use crate::object::{Chunk, Closure, ClosureInit, InstanceInit, Upvalue, Value, ValueInit};
 use crate::vm::{call_native, gc_fault, overflow, Fault, Vm, FRAMES_MAX};
 
 /// Stack slots a frame takes below its base: a copy of its closure (which roots it while it
@@ -39,6 +44,25 @@ pub(crate) const FRAME_SLOTS: usize = 2;
 
 /// The value stack, viewed.
 pub(crate) type Stack<'v, 's> = VecView<'v, 's, Value>;
+
+/// A function's bytecode and a handle to its constants, as the VM caches them (by chunk index)
+/// from the function's first call in a run.
+#[derive(Clone, Copy)]
+pub(crate) struct FunctionCode<'s, 'a> {
+    pub(crate) chunk: &'a Chunk,
+    pub(crate) constants: Handle<'s, GcSlice<Value>>,
+}
+
+/// What a call caches of its caller for the return: its bytecode, the handle to its constants
+/// and its base (the record in the value stack says where it resumes and where its closure
+/// lies; everything here could be found again from that closure, at two dereferences and a
+/// rebound handle a return).
+#[derive(Clone, Copy)]
+pub(crate) struct Caller<'s, 'a> {
+    pub(crate) chunk: &'a Chunk,
+    pub(crate) constants: Handle<'s, GcSlice<Value>>,
+    pub(crate) base: usize,
+}
 
 impl<'s> Vm<'s, '_> {
     /// Calls the value `argc` slots below the top with the `argc` arguments above it, on the
@@ -213,33 +237,37 @@ impl<'s> Vm<'s, '_> {
         if arity != argc {
             return Err(format!("Expected {arity} arguments but got {argc}."));
         }
-        if self.depth == FRAMES_MAX {
+        if self.callers.len() == FRAMES_MAX {
             return Err(overflow());
         }
-        self.depth += 1;
-        sc.rebind_to(self.constants, &function.constants);
-        self.chunk = &self.code[function.chunk as usize];
+        // The callee's bytecode and constants: cached at its first call in this run, the
+        // constants with a handle of their own (a function's constants never change, so one
+        // handle serves all its frames).
+        let index = function.chunk as usize;
+        let callee = match self.functions[index] {
+            Some(callee) => callee,
+            None => {
+                let callee = FunctionCode {
+                    chunk: &self.code[index],
+                    constants: sc
+                        .root(&function.constants)
+                        .expect("a function has constants"),
+                };
+                self.functions[index] = Some(callee);
+                callee
+            }
+        };
+        self.callers.push(Caller {
+            chunk: self.chunk,
+            constants: self.constants,
+            base: self.base,
+        });
+        self.chunk = callee.chunk;
+        self.constants = callee.constants;
         self.ip = 0;
         self.base = slot;
         self.frame = frame;
         Ok(())
-    }
-
-    /// Makes the frame whose closure is in slot `frame` current, at `ip`: its closure's
-    /// constants and bytecode are cached, and its base found from its arity.
-    #[inline]
-    fn enter(&mut self, v: &Stack<'_, 's>, ip: usize, frame: usize) {
-        let sc = v.scope();
-        let function = match &v[frame] {
-            Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
-            _ => None,
-        };
-        let function = function.expect("a frame's closure lies below its record");
-        sc.rebind_to(self.constants, &function.constants);
-        self.chunk = &self.code[function.chunk as usize];
-        self.ip = ip;
-        self.base = frame - function.arity as usize - 1;
-        self.frame = frame;
     }
 
     /// The stack slot of the current frame's local `index`, as the compiler numbers locals
@@ -262,7 +290,7 @@ impl<'s> Vm<'s, '_> {
     /// Returns from the current frame, whose upvalues are closed: the result replaces the
     /// frame's closure, record and slots, and the caller resumes. `Ok(true)` when the script
     /// itself returned.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
         let (base, frame) = (self.base, self.frame);
         let Value::Frame(back, return_ip) = v[frame + 1] else {
@@ -271,12 +299,18 @@ impl<'s> Vm<'s, '_> {
         let top = v.len() - 1;
         v.copy(top, base).map_err(gc_fault)?;
         v.truncate(base + 1);
-        self.depth -= 1;
-        if self.depth == 0 {
+        let caller = self.callers.pop().expect("a running frame has a caller");
+        if self.callers.is_empty() {
             v.truncate(0);
             return Ok(true);
         }
-        self.enter(v, return_ip as usize, frame - back as usize);
+        // Where the caller's closure lies and where it resumes come from the record; its
+        // bytecode, constants and base from what its call cached.
+        self.chunk = caller.chunk;
+        self.constants = caller.constants;
+        self.base = caller.base;
+        self.ip = return_ip as usize;
+        self.frame = frame - back as usize;
         Ok(false)
     }
 

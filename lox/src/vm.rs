@@ -5,8 +5,9 @@
 //! it (`calls.rs`); open upvalues a `GcVec` of members sorted by stack slot; the globals a
 //! `GcMap<GcBytes, Value>` kept in a persistent root between runs (a REPL's lines). Bytecode is
 //! immutable and lives outside the heap (a [`Chunk`] in the interpreter's code table), so the
-//! dispatch loop reads it without a scope. Everything the loop holds across an allocation is a handle of the run's scope: the
-//! stack and the current closure's constants (rebound on calls and returns).
+//! dispatch loop reads it without a scope. Everything the loop holds across an allocation is
+//! a handle of the run's scope: the stack, and the constants of each function called in the
+//! run (one handle per function, made at its first call; see `calls.rs`).
 //!
 //! **How the loop touches the heap.** An instruction that allocates nothing works on a
 //! `VecView` of the stack (one handle resolution, then plain indexing); values move between
@@ -23,6 +24,7 @@ use gc_core::{
     Scope,
 };
 
+use crate::calls::{Caller, FunctionCode};
 use crate::object::{Chunk, ClosureInit, Function, Native, Upvalue, Value, ValueInit};
 use crate::strings::Strings;
 
@@ -188,13 +190,17 @@ pub(crate) struct Vm<'s, 'a> {
     pub(crate) start: Instant,
     pub(crate) steps: Option<u64>,
     pub(crate) stack: Handle<'s, GcVec<Value>>,
-    /// Frames running (their records are in the value stack).
-    pub(crate) depth: usize,
+    /// One entry per running frame (its record is in the value stack): what its caller
+    /// resumes with.
+    pub(crate) callers: Vec<Caller<'s, 'a>>,
+    /// Each function's bytecode and constants, by chunk index, from its first call in the
+    /// run: a call takes a handle it has instead of rebinding one.
+    pub(crate) functions: Vec<Option<FunctionCode<'s, 'a>>>,
     pub(crate) open_upvalues: Handle<'s, GcVec<Member<Upvalue>>>,
     pub(crate) globals: Handle<'s, GcMap<GcBytes, Value>>,
     /// `[Str("init")]`: the initialiser's name, as a member that map lookups can take.
     pub(crate) init: Handle<'s, GcSlice<Value>>,
-    /// The current frame's constants (rebound on calls and returns).
+    /// The current frame's constants (one of `function_constants`).
     pub(crate) constants: Handle<'s, GcSlice<Value>>,
     /// The current function's code.
     pub(crate) chunk: &'a Chunk,
@@ -226,7 +232,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             let open_upvalues = s.alloc_vec(16)?;
             let init = strings.intern(s, b"init")?;
             let init = s.alloc_slice([ValueInit::Str(Some(init))])?;
-            // Empty until the script's frame is entered (rebound on every call and return).
+            // Empty until the script's frame is entered.
             let constants = s.alloc_slice::<ValueInit<'_>>([])?;
             Ok((stack, open_upvalues, init, constants))
         };
@@ -243,7 +249,8 @@ impl<'s, 'a> Vm<'s, 'a> {
             start,
             steps: limits.steps,
             stack,
-            depth: 0,
+            callers: Vec::with_capacity(FRAMES_MAX),
+            functions: vec![None; code.len()],
             open_upvalues,
             globals,
             init,
@@ -287,7 +294,7 @@ impl<'s, 'a> Vm<'s, 'a> {
         let stack = s.get(self.stack);
         // Each frame's record lies just above its closure, and says where its caller resumes.
         let (mut frame, mut ip) = (self.frame, self.ip);
-        for _ in 0..self.depth {
+        for _ in 0..self.callers.len() {
             let (Some(Value::Closure(closure)), Some(Value::Frame(back, return_ip))) =
                 (stack.get(frame), stack.get(frame + 1))
             else {

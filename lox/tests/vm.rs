@@ -185,6 +185,33 @@ fn parameters_and_locals_on_either_side_of_the_frame_record() {
     );
 }
 
+/// A return resumes the caller with its own bytecode and constants (cached by the call, not
+/// looked up again): the caller's string constants are used after callees that collect, in
+/// functions compiled by earlier runs (REPL lines), in a method and an initialiser.
+#[test]
+fn a_return_resumes_with_the_callers_constants_across_collections_and_runs() {
+    let mut lox = Lox::new(gc_core::Config::default().with_nursery_size(4096)).unwrap();
+    let lines = [
+        "fun outer(n) { var s = \"<\" + inner(n); return s + \">\"; }",
+        "class Junk {} fun inner(n) { var t = \"\"; for (var i = 0; i < n; i = i + 1) { t = t + \"i\"; } \
+         for (var j = 0; j < 500; j = j + 1) { Junk().field = t; } return t; }",
+        "print outer(3); print outer(1);",
+        "class C { init(n) { this.s = \"[\" + outer(n) + \"]\"; } get() { return \"(\" + this.s + \")\"; } }",
+        "print C(2).get(); print outer(0);",
+    ];
+    let mut out = Vec::new();
+    for line in lines {
+        let mut err = Vec::new();
+        let result = lox.interpret(line, &mut out, &mut err);
+        assert_eq!(result, Ok(()), "{}", String::from_utf8_lossy(&err));
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "<iii>\n<i>\n([<ii>])\n<>\n"
+    );
+    assert!(lox.heap_mut().stats().minor_collections > 0);
+}
+
 #[test]
 fn deep_recursion_is_a_stack_overflow_with_a_trace() {
     let (result, _, err) = run("fun f(n) { return f(n + 1); }\nf(0);");
