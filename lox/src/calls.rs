@@ -280,11 +280,8 @@ impl<'s> Vm<'s, '_> {
     /// Whether returning from the current frame must close upvalues first (it captured
     /// variables that are still open).
     #[inline]
-    pub(crate) fn frame_has_open_upvalues(&self, sc: &Scope<'s>) -> bool {
-        sc.get(self.open_upvalues)
-            .last()
-            .and_then(|m| open_slot(sc, m))
-            .is_some_and(|slot| slot >= self.base)
+    pub(crate) fn frame_has_open_upvalues(&self) -> bool {
+        self.open_top > self.base
     }
 
     /// Returns from the current frame, whose upvalues are closed: the result replaces the
@@ -339,7 +336,9 @@ impl<'s> Vm<'s, '_> {
                 let is_local = self.read_byte() == 1;
                 let index = self.read_byte();
                 let upvalue = if is_local {
-                    capture_upvalue(t, open, self.local_slot(index))?
+                    let slot = self.local_slot(index);
+                    self.open_top = self.open_top.max(slot + 1);
+                    capture_upvalue(t, open, slot)?
                 } else {
                     current_closure(t, t.get(stack), frame)
                         .and_then(|enclosing| t.deref(&enclosing.upvalues))
@@ -364,7 +363,8 @@ impl<'s> Vm<'s, '_> {
         let (open, stack) = (self.open_upvalues, self.stack);
         while let Some(slot) = s.get(open).last().and_then(|m| open_slot(s, m)) {
             if slot < from {
-                break;
+                self.open_top = slot + 1;
+                return Ok(());
             }
             s.slice_replace_copy(|sc| {
                 let upvalue = sc.get(open).last()?;
@@ -373,6 +373,7 @@ impl<'s> Vm<'s, '_> {
             .map_err(gc_fault)?;
             s.vec_pop(open);
         }
+        self.open_top = 0;
         Ok(())
     }
 }

@@ -306,7 +306,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     *code = Code::current(self);
                 }
                 op::RETURN => {
-                    if self.frame_has_open_upvalues(v.scope()) {
+                    if self.frame_has_open_upvalues() {
                         return Ok(Next::Slow(Op::Return));
                     }
                     if self.leave_frame(v)? {

@@ -197,6 +197,9 @@ pub(crate) struct Vm<'s, 'a> {
     /// run: a call takes a handle it has instead of rebinding one.
     pub(crate) functions: Vec<Option<FunctionCode<'s, 'a>>>,
     pub(crate) open_upvalues: Handle<'s, GcVec<Member<Upvalue>>>,
+    /// One past the highest stack slot an open upvalue captures (0 when none is open): kept
+    /// with the open list, so that a return tests it without reading the list.
+    pub(crate) open_top: usize,
     pub(crate) globals: Handle<'s, GcMap<GcBytes, Value>>,
     /// `[Str("init")]`: the initialiser's name, as a member that map lookups can take.
     pub(crate) init: Handle<'s, GcSlice<Value>>,
@@ -252,6 +255,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             callers: Vec::with_capacity(FRAMES_MAX),
             functions: vec![None; code.len()],
             open_upvalues,
+            open_top: 0,
             globals,
             init,
             constants,
