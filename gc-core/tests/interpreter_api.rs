@@ -307,6 +307,7 @@ fn a_views_copies_read_its_own_elements() {
         assert_eq!(v.push_copy_from(|_, values| values.get(99)), Ok(false));
         assert_eq!(v.len(), 3);
         assert!(matches!(v[1], Value::Num(n) if n == 1.0));
+        drop(v);
         s.collect_minor();
         let values = s.get(stack);
         assert!(matches!(&values[2], Value::Str(m) if s.deref(m) == Some(&b"x"[..])));
@@ -466,8 +467,50 @@ fn a_view_and_its_vector_agree_after_every_kind_of_write() {
         v.set(1, Value::Num(2.0)).unwrap();
         v.copy(1, 0).unwrap();
         v.truncate(1);
+        drop(v); // the view's length reaches the vector when the view ends
         assert_eq!(s.vec_len(stack), 1);
         assert!(matches!(s.get(stack)[0], Value::Num(n) if n == 2.0));
+    });
+}
+
+/// A view writes its length into the vector lazily: whatever reads the vector through the
+/// view's scope (`scope()`, the locators of the copy operations) sees the view's length, and
+/// a view that is forgotten leaves a length that covers only initialised elements, which the
+/// collector traces and the verifier accepts.
+#[test]
+fn what_reads_the_vector_during_a_view_sees_the_views_length() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(8).unwrap();
+        let text = s.alloc_bytes(b"kept").unwrap();
+        s.vec_push(stack, ValueInit::Str(Some(text)));
+        let mut v = s.vec_view(stack);
+        v.push(Value::Num(1.0)).unwrap();
+        v.push(Value::Num(2.0)).unwrap();
+        assert_eq!(v.scope().get(stack).len(), 3);
+        let seen = std::cell::Cell::new(0);
+        v.push_copy_from(|sc, values| {
+            seen.set(sc.get(stack).len());
+            values.first()
+        })
+        .unwrap();
+        assert_eq!(seen.get(), 3); // the locator runs before the push
+        v.copy_from(1, |sc, values| {
+            seen.set(sc.get(stack).len());
+            values.get(3)
+        })
+        .unwrap();
+        assert_eq!(seen.get(), 4);
+        v.truncate(1);
+        std::mem::forget(v); // the vector keeps the length it last saw: 4 elements
+        assert_eq!(s.vec_len(stack), 4);
+        s.collect_minor();
+        s.collect_major();
+        let values = s.get(stack);
+        for i in [0, 1, 3] {
+            assert!(matches!(&values[i], Value::Str(m) if s.deref(m) == Some(&b"kept"[..])));
+        }
+        assert!(s.verify().violations.is_empty());
     });
 }
 

@@ -21,6 +21,10 @@ use crate::inline::{GcVec, STORAGE_HEADER};
 /// A borrowed, non-allocating view of a [`GcVec<T>`](crate::GcVec)'s elements; see
 /// [`Scope::vec_view`].
 ///
+/// The view keeps the length: the vector's own length word is written when the view ends (or
+/// hands out its scope, to a caller or to a locator), not on every push and pop, so drop the
+/// view (or let it go out of scope) before using the scope again.
+///
 /// ```
 /// use gc_core::{Config, Heap, Member, Trace};
 ///
@@ -184,6 +188,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// The scope, for reading the objects elements refer to (`view.scope().deref(member)`).
     #[inline]
     pub fn scope(&self) -> &Scope<'s> {
+        self.sync_len();
         self.scope
     }
 
@@ -199,12 +204,37 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         }
     }
 
+    /// Sets the view's length; the caller keeps exactly the first `len` elements initialised.
+    ///
+    /// The storage's own length word is written when the view hands out its scope or ends
+    /// ([`VecView::sync_len`]), not on every push and pop of an interpreter's stack; until
+    /// then only the view reads the length (it borrows the scope mutably). That is sound for
+    /// an element type without drop glue even if the view is forgotten: a stale length covers
+    /// only elements that were initialised while the view lived and were never dropped or moved
+    /// out (`truncate` runs no drop glue for such types, `pop_value` takes only elements
+    /// without references), which keep alive what they refer to. A type with drop glue keeps
+    /// the word exact at every step.
     #[inline]
     fn set_len(&mut self, len: usize) {
         self.len = len;
-        // SAFETY: the storage is live (the view keeps collections away) and the caller keeps
-        // exactly the first `len` elements initialised.
-        unsafe { self.storage.payload().cast::<usize>().add(1).write(len) };
+        if std::mem::needs_drop::<T>() {
+            self.sync_len();
+        }
+    }
+
+    /// Writes the view's length into the storage, for anything that reads the vector
+    /// through the scope.
+    #[inline]
+    fn sync_len(&self) {
+        // SAFETY: the storage is live (the view keeps collections away) and its first
+        // `self.len` elements are initialised.
+        unsafe {
+            self.storage
+                .payload()
+                .cast::<usize>()
+                .add(1)
+                .write(self.len)
+        };
     }
 
     /// Replaces element `i` with `value` (built in safe code, so its members are null); the old
@@ -273,6 +303,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         // SAFETY: the slice is not used once `find` returns (the write goes through the
         // storage's own pointer after it).
         let elements = unsafe { self.detached_elements() };
+        self.sync_len();
         let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
@@ -359,6 +390,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         }
         // SAFETY: as in `copy_from`.
         let elements = unsafe { self.detached_elements() };
+        self.sync_len();
         let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
@@ -389,6 +421,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         // SAFETY: the slice is only read during the call, which writes into a map's table,
         // never this vector's storage.
         let elements = unsafe { self.detached_elements() };
+        self.sync_len();
         self.scope
             .map_replace_copy(hint, move |sc| locate(sc, elements))
     }
@@ -408,6 +441,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     ) -> Result<bool, GcError> {
         // SAFETY: as in `map_replace_copy`.
         let elements = unsafe { self.detached_elements() };
+        self.sync_len();
         self.scope
             .map_set_copy(hint, move |sc| locate(sc, elements))
     }
@@ -425,6 +459,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     ) -> Result<bool, GcError> {
         // SAFETY: as in `map_replace_copy` (a fixed-length array is never a vector's storage).
         let elements = unsafe { self.detached_elements() };
+        self.sync_len();
         self.scope
             .slice_replace_copy(move |sc| locate(sc, elements))
     }
@@ -484,6 +519,12 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             index: self.len,
             len: self.capacity,
         }
+    }
+}
+
+impl<T: Trace> Drop for VecView<'_, '_, T> {
+    fn drop(&mut self) {
+        self.sync_len();
     }
 }
 
