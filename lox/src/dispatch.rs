@@ -36,17 +36,23 @@ impl<'s, 'a> Vm<'s, 'a> {
                     self.define_global(s, index)?;
                     self.pop(s);
                 }
-                Op::SetGlobal => {
+                Op::SetGlobal | Op::SetGlobalPop => {
                     let index = self.read_byte() as usize;
                     self.set_global(s, at, index)?;
+                    if op == Op::SetGlobalPop {
+                        self.pop(s);
+                    }
                 }
                 Op::GetProperty => {
                     let index = self.read_byte() as usize;
                     self.get_method(s, at, index)?;
                 }
-                Op::SetProperty => {
+                Op::SetProperty | Op::SetPropertyPop => {
                     let index = self.read_byte() as usize;
                     self.set_property(s, at, index)?;
+                    if op == Op::SetPropertyPop {
+                        self.pop(s);
+                    }
                 }
                 Op::GetSuper => {
                     let index = self.read_byte() as usize;
@@ -140,6 +146,11 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let slot = self.slot_of(instruction == op::SET_LOCAL, code.byte());
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                 }
+                op::SET_PARAM_POP | op::SET_LOCAL_POP => {
+                    let slot = self.slot_of(instruction == op::SET_LOCAL_POP, code.byte());
+                    v.copy(len - 1, slot).map_err(gc_fault)?;
+                    v.truncate(len - 1);
+                }
                 op::GET_GLOBAL => {
                     let index = code.byte() as usize;
                     let (constants, globals) = (self.constants, self.globals);
@@ -174,11 +185,14 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let index = code.byte() as usize;
                     self.get_upvalue(v, index).map_err(gc_fault)?;
                 }
-                op::SET_UPVALUE => {
+                op::SET_UPVALUE | op::SET_UPVALUE_POP => {
                     let index = code.byte() as usize;
                     self.set_upvalue(v, index).map_err(gc_fault)?;
+                    if instruction == op::SET_UPVALUE_POP {
+                        v.truncate(len - 1);
+                    }
                 }
-                op::SET_GLOBAL => {
+                op::SET_GLOBAL | op::SET_GLOBAL_POP => {
                     // Assigns an existing global; an undefined one is the slow path's error.
                     let index = code.byte() as usize;
                     let (constants, globals) = (self.constants, self.globals);
@@ -191,10 +205,13 @@ impl<'s, 'a> Vm<'s, 'a> {
                         .map_err(gc_fault)?;
                     if !assigned {
                         code.ip = at + 1;
-                        return Ok(Next::Slow(Op::SetGlobal));
+                        return Ok(Next::Slow(Op::from_byte(instruction)));
+                    }
+                    if instruction == op::SET_GLOBAL_POP {
+                        v.truncate(len - 1);
                     }
                 }
-                op::SET_PROPERTY => {
+                op::SET_PROPERTY | op::SET_PROPERTY_POP => {
                     // Assigns a field, or defines one while the fields' table has room; a table
                     // that must grow (which allocates) and errors are the slow path's.
                     let index = code.byte() as usize;
@@ -211,10 +228,14 @@ impl<'s, 'a> Vm<'s, 'a> {
                         .map_err(gc_fault)?;
                     if !assigned {
                         code.ip = at + 1;
-                        return Ok(Next::Slow(Op::SetProperty));
+                        return Ok(Next::Slow(Op::from_byte(instruction)));
                     }
-                    v.copy(len - 1, len - 2).map_err(gc_fault)?;
-                    v.truncate(len - 1);
+                    if instruction == op::SET_PROPERTY_POP {
+                        v.truncate(len - 2);
+                    } else {
+                        v.copy(len - 1, len - 2).map_err(gc_fault)?;
+                        v.truncate(len - 1);
+                    }
                 }
                 op::EQUAL => {
                     let equal = values_equal(&v[len - 2], &v[len - 1]);
@@ -265,6 +286,14 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::JUMP_IF_FALSE => {
                     let offset = code.short();
                     if is_falsey(&v[len - 1]) {
+                        code.ip += offset;
+                    }
+                }
+                op::POP_JUMP_IF_FALSE => {
+                    let offset = code.short();
+                    let falsey = is_falsey(&v[len - 1]);
+                    v.truncate(len - 1);
+                    if falsey {
                         code.ip += offset;
                     }
                 }

@@ -17,6 +17,17 @@ pub(crate) enum Op {
     /// parameters and it (`calls.rs`).
     GetLocal,
     SetLocal,
+    /// `SetParam`, then `Pop`: an assignment statement to a parameter (the compiler fuses the
+    /// two when nothing jumps between them).
+    SetParamPop,
+    /// `SetLocal`, then `Pop`.
+    SetLocalPop,
+    /// `SetGlobal`, then `Pop`.
+    SetGlobalPop,
+    /// `SetUpvalue`, then `Pop`.
+    SetUpvaluePop,
+    /// `SetProperty`, then `Pop`.
+    SetPropertyPop,
     GetGlobal,
     DefineGlobal,
     SetGlobal,
@@ -36,7 +47,11 @@ pub(crate) enum Op {
     Negate,
     Print,
     Jump,
+    /// Jumps if the top of the stack is falsey, leaving it (`and`, `or`).
     JumpIfFalse,
+    /// Pops the top of the stack and jumps if it was falsey: the condition of an `if`, a
+    /// `while` or a `for` (clox's `JumpIfFalse` with a `Pop` on each path).
+    PopJumpIfFalse,
     Loop,
     Call,
     Invoke,
@@ -51,7 +66,7 @@ pub(crate) enum Op {
 
 impl Op {
     /// Every instruction, by its byte.
-    const ALL: [Op; 39] = [
+    const ALL: [Op; 45] = [
         Op::Constant,
         Op::Nil,
         Op::True,
@@ -61,6 +76,11 @@ impl Op {
         Op::SetParam,
         Op::GetLocal,
         Op::SetLocal,
+        Op::SetParamPop,
+        Op::SetLocalPop,
+        Op::SetGlobalPop,
+        Op::SetUpvaluePop,
+        Op::SetPropertyPop,
         Op::GetGlobal,
         Op::DefineGlobal,
         Op::SetGlobal,
@@ -81,6 +101,7 @@ impl Op {
         Op::Print,
         Op::Jump,
         Op::JumpIfFalse,
+        Op::PopJumpIfFalse,
         Op::Loop,
         Op::Call,
         Op::Invoke,
@@ -114,6 +135,11 @@ pub(crate) mod byte {
     pub(crate) const SET_PARAM: u8 = Op::SetParam as u8;
     pub(crate) const GET_LOCAL: u8 = Op::GetLocal as u8;
     pub(crate) const SET_LOCAL: u8 = Op::SetLocal as u8;
+    pub(crate) const SET_PARAM_POP: u8 = Op::SetParamPop as u8;
+    pub(crate) const SET_LOCAL_POP: u8 = Op::SetLocalPop as u8;
+    pub(crate) const SET_GLOBAL_POP: u8 = Op::SetGlobalPop as u8;
+    pub(crate) const SET_UPVALUE_POP: u8 = Op::SetUpvaluePop as u8;
+    pub(crate) const SET_PROPERTY_POP: u8 = Op::SetPropertyPop as u8;
     pub(crate) const GET_GLOBAL: u8 = Op::GetGlobal as u8;
     pub(crate) const GET_UPVALUE: u8 = Op::GetUpvalue as u8;
     pub(crate) const SET_UPVALUE: u8 = Op::SetUpvalue as u8;
@@ -132,6 +158,7 @@ pub(crate) mod byte {
     pub(crate) const PRINT: u8 = Op::Print as u8;
     pub(crate) const JUMP: u8 = Op::Jump as u8;
     pub(crate) const JUMP_IF_FALSE: u8 = Op::JumpIfFalse as u8;
+    pub(crate) const POP_JUMP_IF_FALSE: u8 = Op::PopJumpIfFalse as u8;
     pub(crate) const LOOP: u8 = Op::Loop as u8;
     pub(crate) const CALL: u8 = Op::Call as u8;
     pub(crate) const INVOKE: u8 = Op::Invoke as u8;

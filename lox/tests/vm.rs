@@ -212,6 +212,33 @@ fn a_return_resumes_with_the_callers_constants_across_collections_and_runs() {
     assert!(lox.heap_mut().stats().minor_collections > 0);
 }
 
+/// Assignment statements run as one instruction with their pop, and conditions pop as they
+/// jump (`compiler/mod.rs`, `emit_pop`): every kind of store, on its fast and slow paths (a
+/// field table that must grow, an open and a closed upvalue), in loops long enough that a
+/// pop too many or too few would underflow or overflow the stack.
+#[test]
+fn fused_stores_and_popping_jumps_keep_the_stack_balanced() {
+    let (result, out, err) = run("var g = 0;\n\
+         g = g + 1;\n\
+         class P {}\n\
+         var p = P();\n\
+         p.a = 1; p.b = 2; p.c = 3; p.d = 4; p.e = 5;\n\
+         print p.a + p.b + p.c + p.d + p.e;\n\
+         fun counter() { var n = 0; fun inc() { n = n + 1; return n; } inc(); n = n + 10; return inc; }\n\
+         var c = counter(); c();\n\
+         print c();\n\
+         fun f(x) { x = x * 2; return x; }\n\
+         print f(21);\n\
+         for (var i = 0; i < 3; i = i + 1) { if (i == 1) g = g + 10; else g = g + 100; }\n\
+         print g;\n\
+         var w = 0; while (w < 5) w = w + 1;\n\
+         print w;\n\
+         for (var k = 0; k < 100000; k = k + 1) { var local = k; local = local + 1; p.a = local; g = k; if (k < 0) print \"never\"; }\n\
+         print p.a + g;");
+    assert_eq!((result, err.as_str()), (Ok(()), ""));
+    assert_eq!(out, "15\n13\n42\n211\n5\n199999\n");
+}
+
 #[test]
 fn deep_recursion_is_a_stack_overflow_with_a_trace() {
     let (result, _, err) = run("fun f(n) { return f(n + 1); }\nf(0);");

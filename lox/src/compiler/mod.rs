@@ -49,6 +49,10 @@ struct FunctionState<'src, 's> {
     locals: Vec<Local<'src>>,
     upvalues: Vec<UpvalueRef>,
     scope_depth: u32,
+    /// Where the last instruction (not operand) was emitted.
+    last_op: Option<usize>,
+    /// The latest position a forward jump was patched to land on.
+    jump_target: Option<usize>,
 }
 
 const MAX_LOCALS: usize = 256;
@@ -191,12 +195,38 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     }
 
     fn emit_op(&mut self, op: Op) {
+        let at = self.code_len();
+        self.function().last_op = Some(at);
         self.emit(op as u8);
     }
 
     fn emit_op_arg(&mut self, op: Op, arg: u8) {
-        self.emit(op as u8);
+        self.emit_op(op);
         self.emit(arg);
+    }
+
+    /// Pops the value of an expression statement. When the expression ended with a store (into
+    /// a parameter, a local, a global, an upvalue or a field) and no jump lands after that
+    /// store, the store and the pop become one instruction (`SetLocal` + `Pop` =
+    /// `SetLocalPop`): an assignment statement is then one dispatch, not two.
+    fn emit_pop(&mut self) {
+        let len = self.code_len();
+        let f = self.function();
+        if len >= 2 && f.last_op == Some(len - 2) && f.jump_target != Some(len) {
+            let fused = match Op::from_byte(f.chunk.code[len - 2]) {
+                Op::SetParam => Some(Op::SetParamPop),
+                Op::SetLocal => Some(Op::SetLocalPop),
+                Op::SetGlobal => Some(Op::SetGlobalPop),
+                Op::SetUpvalue => Some(Op::SetUpvaluePop),
+                Op::SetProperty => Some(Op::SetPropertyPop),
+                _ => None,
+            };
+            if let Some(fused) = fused {
+                f.chunk.code[len - 2] = fused as u8;
+                return;
+            }
+        }
+        self.emit_op(Op::Pop);
     }
 
     fn emit_loop(&mut self, start: usize) {
@@ -217,7 +247,9 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     }
 
     fn patch_jump(&mut self, at: usize) {
-        let jump = self.code_len() - at - 2;
+        let target = self.code_len();
+        self.function().jump_target = Some(target);
+        let jump = target - at - 2;
         if jump > u16::MAX as usize {
             self.error("Too much code to jump over.");
         }
@@ -283,6 +315,8 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
             }],
             upvalues: Vec::new(),
             scope_depth: 0,
+            last_op: None,
+            jump_target: None,
         });
     }
 
@@ -473,5 +507,128 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
         }
         self.nesting += 1;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gc_core::{Config, Heap};
+
+    use super::compile;
+    use crate::object::Chunk;
+    use crate::opcode::Op;
+    use crate::strings::Strings;
+
+    /// The instructions of the script `source` compiles to (operands skipped).
+    fn script_ops(source: &str) -> Vec<Op> {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        let mut strings = Strings::default();
+        let mut code: Vec<Chunk> = Vec::new();
+        heap.scope(|s| {
+            let compiled = compile(s, &mut strings, &mut code, source, &mut Vec::new());
+            assert!(compiled.is_some(), "{source} compiles");
+        });
+        let script = &code
+            .last()
+            .expect("the script is the last function ended")
+            .code;
+        let mut ops = Vec::new();
+        let mut at = 0;
+        while at < script.len() {
+            let op = Op::from_byte(script[at]);
+            ops.push(op);
+            at += 1 + match op {
+                Op::Jump | Op::JumpIfFalse | Op::PopJumpIfFalse | Op::Loop | Op::Invoke => 2,
+                Op::SuperInvoke => 2,
+                Op::Constant
+                | Op::GetParam
+                | Op::SetParam
+                | Op::GetLocal
+                | Op::SetLocal
+                | Op::SetParamPop
+                | Op::SetLocalPop
+                | Op::GetGlobal
+                | Op::DefineGlobal
+                | Op::SetGlobal
+                | Op::SetGlobalPop
+                | Op::GetUpvalue
+                | Op::SetUpvalue
+                | Op::SetUpvaluePop
+                | Op::GetProperty
+                | Op::SetProperty
+                | Op::SetPropertyPop
+                | Op::GetSuper
+                | Op::Call
+                | Op::Class
+                | Op::Method => 1,
+                _ => 0,
+            };
+        }
+        ops
+    }
+
+    #[test]
+    fn an_assignment_statement_is_one_instruction_with_its_pop() {
+        use Op::*;
+        assert_eq!(
+            script_ops("{ var a = 1; a = 2; }"),
+            [Constant, Constant, SetLocalPop, Pop, Nil, Return]
+        );
+        assert_eq!(
+            script_ops("var g; g = 1; g = g;"),
+            [
+                Nil,
+                DefineGlobal,
+                Constant,
+                SetGlobalPop,
+                GetGlobal,
+                SetGlobalPop,
+                Nil,
+                Return
+            ]
+        );
+        // An assignment used as a value is not fused; neither is a call statement.
+        assert_eq!(
+            script_ops("var g; print g = 1; g;"),
+            [
+                Nil,
+                DefineGlobal,
+                Constant,
+                SetGlobal,
+                Print,
+                GetGlobal,
+                Pop,
+                Nil,
+                Return
+            ]
+        );
+    }
+
+    #[test]
+    fn statement_conditions_pop_as_they_jump_and_expressions_keep_theirs() {
+        use Op::*;
+        assert_eq!(
+            script_ops("if (true) nil; else false;"),
+            [
+                True,
+                PopJumpIfFalse,
+                Nil,
+                Pop,
+                Jump,
+                False,
+                Pop,
+                Nil,
+                Return
+            ]
+        );
+        assert_eq!(
+            script_ops("while (false) nil;"),
+            [False, PopJumpIfFalse, Nil, Pop, Loop, Nil, Return]
+        );
+        // `and` leaves its left operand when it is false: a plain jump, then a pop.
+        assert_eq!(
+            script_ops("true and false;"),
+            [True, JumpIfFalse, Pop, False, Pop, Nil, Return]
+        );
     }
 }

@@ -178,7 +178,7 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
     fn expression_statement(&mut self) {
         self.expression();
         self.consume(Kind::Semicolon, "Expect ';' after expression.");
-        self.emit_op(Op::Pop);
+        self.emit_pop();
     }
 
     fn for_statement(&mut self) {
@@ -196,14 +196,13 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
         if !self.matches(Kind::Semicolon) {
             self.expression();
             self.consume(Kind::Semicolon, "Expect ';' after loop condition.");
-            exit_jump = Some(self.emit_jump(Op::JumpIfFalse));
-            self.emit_op(Op::Pop);
+            exit_jump = Some(self.emit_jump(Op::PopJumpIfFalse));
         }
         if !self.matches(Kind::RightParen) {
             let body_jump = self.emit_jump(Op::Jump);
             let increment_start = self.code_len();
             self.expression();
-            self.emit_op(Op::Pop);
+            self.emit_pop();
             self.consume(Kind::RightParen, "Expect ')' after for clauses.");
             self.emit_loop(loop_start);
             loop_start = increment_start;
@@ -213,7 +212,6 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
         self.emit_loop(loop_start);
         if let Some(exit) = exit_jump {
             self.patch_jump(exit);
-            self.emit_op(Op::Pop);
         }
         self.end_scope();
     }
@@ -222,12 +220,10 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
         self.consume(Kind::LeftParen, "Expect '(' after 'if'.");
         self.expression();
         self.consume(Kind::RightParen, "Expect ')' after condition.");
-        let then_jump = self.emit_jump(Op::JumpIfFalse);
-        self.emit_op(Op::Pop);
+        let then_jump = self.emit_jump(Op::PopJumpIfFalse);
         self.body();
         let else_jump = self.emit_jump(Op::Jump);
         self.patch_jump(then_jump);
-        self.emit_op(Op::Pop);
         if self.matches(Kind::Else) {
             self.body();
         }
@@ -255,11 +251,9 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
         self.consume(Kind::LeftParen, "Expect '(' after 'while'.");
         self.expression();
         self.consume(Kind::RightParen, "Expect ')' after condition.");
-        let exit = self.emit_jump(Op::JumpIfFalse);
-        self.emit_op(Op::Pop);
+        let exit = self.emit_jump(Op::PopJumpIfFalse);
         self.body();
         self.emit_loop(loop_start);
         self.patch_jump(exit);
-        self.emit_op(Op::Pop);
     }
 }
