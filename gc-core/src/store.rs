@@ -3,7 +3,9 @@
 //! Whatever writes a reference into a heap object — `Scope::set`, array stores, the
 //! initialisation of an object born old, inline elements, copies of element ranges — goes
 //! through [`HeapInner::store_ref`] (one reference slot), [`HeapInner::store_value`] and
-//! [`HeapInner::store_fresh`] (one inline element, replaced or written into free room),
+//! [`HeapInner::store_fresh`] (one inline element, replaced or written into free room;
+//! [`HeapInner::replace_value`] is `store_value` with the element's trace inlined, for a map's
+//! value replacement, which mostly stores numbers),
 //! [`HeapInner::store_copy`] (the bulk entry: a range of elements), or, for a fresh object,
 //! [`HeapInner::after_init`]. Each knows the object written, the slots,
 //! the values they held and the values they get. Collector work that needs to see stores
@@ -101,6 +103,23 @@ impl HeapInner {
         }
     }
 
+    /// [`HeapInner::store_value`] for a small value that often holds no reference: its barrier
+    /// traces it inline ([`HeapInner::record_element`]). A map's value replacement (an
+    /// interpreter's global or field assignment, mostly numbers) is the one caller: the other
+    /// stores keep the call, so that their callers stay small.
+    ///
+    /// # Safety
+    /// As for [`HeapInner::store_value`].
+    #[inline(always)]
+    pub(crate) unsafe fn replace_value<T: Trace>(&self, obj: ObjPtr, dst: *mut T, value: T) -> T {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            let old = std::ptr::replace(dst, value);
+            self.record_element(obj, dst);
+            old
+        }
+    }
+
     /// Writes `value` into the uninitialised element at `dst` (inside `obj`) and runs the
     /// barrier for its references.
     ///
@@ -190,6 +209,31 @@ impl HeapInner {
         if T::NEEDS_TRACE && unsafe { obj.flags() }.intersects(BARRIER_BITS) {
             // SAFETY: forwarded from the caller.
             unsafe { self.record_elements_slow(obj, dst, count) };
+        }
+    }
+
+    /// [`HeapInner::record_elements`] for one element. A small element (a value of a few
+    /// words) is traced here rather than in the out-of-line slow path: while an old object is
+    /// to be logged or remembered, every store into it takes that path, and a store that makes
+    /// no reference (a number into an old table not yet in the store log, an interpreter's
+    /// most frequent global assignment) then costs a test of the value, not a call.
+    ///
+    /// # Safety
+    /// As for [`HeapInner::record_elements`], with one element.
+    #[inline(always)]
+    unsafe fn record_element<T: Trace>(&self, obj: ObjPtr, dst: *const T) {
+        // SAFETY: obj is a live, unforwarded object of this heap.
+        if !T::NEEDS_TRACE || !unsafe { obj.flags() }.intersects(BARRIER_BITS) {
+            return;
+        }
+        if std::mem::size_of::<T>() <= 4 * std::mem::size_of::<usize>() {
+            let mut record = RecordStores { heap: self, obj };
+            // SAFETY: dst holds an initialised element whose references are live objects of
+            // this heap.
+            unsafe { (*dst).trace(&mut Tracer::new(&mut record)) };
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.record_elements_slow(obj, dst, 1) };
         }
     }
 

@@ -91,6 +91,42 @@ fn a_fresh_object_stored_into_a_kept_one_survives_a_sticky_collection() {
     assert!(heap.stats().sticky_major_collections >= 2);
 }
 
+/// A kept map's entry replaced in place (`map_replace_copy`, whose barrier traces the value
+/// inline) by a fresh object that nothing else refers to: the store is logged, so the sticky
+/// collection marks it.
+#[test]
+#[cfg_attr(miri, ignore)] // like the test above: long under Miri, same code as the vector one
+fn a_fresh_object_replacing_a_kept_maps_entry_survives_a_sticky_collection() {
+    let mut heap = Heap::new(config()).unwrap();
+    heap.scope(|s| {
+        let map = s.alloc_map::<gc_core::GcBytes, Member<Node>>(0).unwrap();
+        let key = s.alloc_bytes(b"entry").unwrap();
+        let first = node(s, 1);
+        s.map_insert(map, key, Some(first)).unwrap();
+        let carrier = node(s, 0);
+        s.collect_major(); // full: the map, its table and the key are kept
+        s.scope(|s| {
+            let fresh = node(s, 42);
+            s.collect_minor(); // promoted: fresh and old
+            s.set(carrier, |n| &n.next, Some(fresh));
+        });
+        let replaced = s.map_replace_copy(None, |sc| {
+            let entries = sc.get(map);
+            let (name, _) = entries.iter().next()?;
+            Some((entries, name, &sc.get(carrier).next))
+        });
+        assert_eq!(replaced, Ok(true));
+        s.set(carrier, |n| &n.next, None); // the map is the only way to the fresh object now
+        run_until_sticky(s);
+        let entry = s
+            .map_get(map, key)
+            .and_then(|m| s.deref(m))
+            .map(|n| n.value);
+        assert_eq!(entry, Some(42));
+        assert!(s.verify().is_ok());
+    });
+}
+
 #[test]
 #[cfg_attr(miri, ignore)] // over 60 s under Miri; the pinned-referent test covers the same code
 fn a_young_object_stored_into_a_kept_one_survives_its_promotion_and_a_sticky_collection() {

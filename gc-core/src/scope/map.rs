@@ -313,7 +313,7 @@ impl<'s> Scope<'s> {
         unsafe {
             let slots = table.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
             let value_field = &raw mut (*slots.add(i)).value;
-            let _old = self.heap.store_value(table, value_field, Some(value));
+            let _old = self.heap.replace_value(table, value_field, Some(value));
         }
         Ok(())
     }
