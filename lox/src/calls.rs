@@ -193,7 +193,7 @@ impl<'s> Vm<'s, '_> {
         if !found {
             return Ok(false);
         }
-        self.enter_pushed(v, slot, argc)?;
+        self.enter_pushed(v, slot, v.len() - 1, argc)?;
         Ok(true)
     }
 
@@ -206,18 +206,20 @@ impl<'s> Vm<'s, '_> {
         argc: usize,
     ) -> Result<bool, Fault> {
         v.push_copy(slot).map_err(|_| overflow())?;
-        self.enter_pushed(v, slot, argc)?;
+        // The callee is read where it was, not from the copy just stored.
+        self.enter_pushed(v, slot, slot, argc)?;
         Ok(true)
     }
 
-    /// Enters the closure on top of the stack, called with the `argc` arguments above slot
-    /// `slot` (the new frame's base) and below the closure: its record is pushed and it becomes
-    /// current.
+    /// Enters the closure on top of the stack (a copy of the one in slot `callee`), called with
+    /// the `argc` arguments above slot `slot` (the new frame's base) and below the closure: its
+    /// record is pushed and it becomes current.
     #[inline(always)]
     pub(crate) fn enter_pushed(
         &mut self,
         v: &mut Stack<'_, 's>,
         slot: usize,
+        callee: usize,
         argc: usize,
     ) -> Result<(), Fault> {
         let frame = v.len() - 1;
@@ -228,7 +230,7 @@ impl<'s> Vm<'s, '_> {
         v.push(Value::Frame(back, return_ip))
             .map_err(|_| overflow())?;
         let sc = v.scope();
-        let function = match &v[frame] {
+        let function = match &v[callee] {
             Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
             _ => None,
         };

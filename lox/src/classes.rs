@@ -250,7 +250,7 @@ impl<'s> Vm<'s, '_> {
         if !found {
             return Ok(false);
         }
-        self.enter_pushed(v, top - 1 - argc, argc)?;
+        self.enter_pushed(v, top - 1 - argc, top, argc)?;
         Ok(true)
     }
 
