@@ -8,12 +8,12 @@
 //! leaving it. The callee's bytecode and a handle to its constants become current: both are
 //! cached per function (by chunk index) from its first call in the run, the handle rooted
 //! then, so a call roots and rebinds nothing. What the caller resumes with (its bytecode, its
-//! constants' handle, its base) is cached too, in a Rust-side list with one entry per running
-//! frame ([`Caller`]): it holds no reference into the heap that is not a handle, and all of it
-//! could be found again from the caller's closure, which the records locate. A return copies
-//! the result over the callee's slot 0 and makes the caller's frame current again from its
-//! record and that entry, touching no other object. A runtime error's stack trace walks the
-//! records down.
+//! constants' handle, its base, and what its record says: its closure's slot and its ip) is
+//! cached too, in a Rust-side list with one entry per running frame ([`Caller`]): it holds no
+//! reference into the heap that is not a handle, and all of it could be found again from the
+//! records and the closures they locate. A return copies the result over the callee's slot 0
+//! and makes the caller's frame current again from that entry, reading no object. A runtime
+//! error's stack trace walks the records down.
 //!
 //! ```text
 //!   … caller's frame … | callee/this | args | closure | Frame(back, return ip) | locals …
@@ -62,6 +62,9 @@ pub(crate) struct Caller<'s, 'a> {
     pub(crate) chunk: &'a Chunk,
     pub(crate) constants: Handle<'s, GcSlice<Value>>,
     pub(crate) base: usize,
+    /// The slot of the caller's closure, and where it resumes (both also in the record).
+    pub(crate) frame: usize,
+    pub(crate) ip: usize,
 }
 
 impl<'s> Vm<'s, '_> {
@@ -263,6 +266,8 @@ impl<'s> Vm<'s, '_> {
             chunk: self.chunk,
             constants: self.constants,
             base: self.base,
+            frame: self.frame,
+            ip: self.ip,
         });
         self.chunk = callee.chunk;
         self.constants = callee.constants;
@@ -291,10 +296,7 @@ impl<'s> Vm<'s, '_> {
     /// itself returned.
     #[inline(always)]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
-        let (base, frame) = (self.base, self.frame);
-        let Value::Frame(back, return_ip) = v[frame + 1] else {
-            unreachable!("a frame record lies above every frame's closure");
-        };
+        let base = self.base;
         let top = v.len() - 1;
         v.copy(top, base).map_err(gc_fault)?;
         v.truncate(base + 1);
@@ -303,13 +305,13 @@ impl<'s> Vm<'s, '_> {
             v.truncate(0);
             return Ok(true);
         }
-        // Where the caller's closure lies and where it resumes come from the record; its
-        // bytecode, constants and base from what its call cached.
+        // What the record says (where the caller's closure lies, where it resumes) and what
+        // its closure would give (bytecode, constants, base), as the call cached it.
         self.chunk = caller.chunk;
         self.constants = caller.constants;
         self.base = caller.base;
-        self.ip = return_ip as usize;
-        self.frame = frame - back as usize;
+        self.frame = caller.frame;
+        self.ip = caller.ip;
         Ok(false)
     }
 
