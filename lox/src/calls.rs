@@ -54,9 +54,8 @@ pub(crate) struct FunctionCode<'s, 'a> {
 }
 
 /// What a call caches of its caller for the return: its bytecode, the handle to its constants
-/// and its base (the record in the value stack says where it resumes and where its closure
-/// lies; everything here could be found again from that closure, at two dereferences and a
-/// rebound handle a return).
+/// and its base, which its closure would give (at two dereferences and a rebound handle a
+/// return), and its closure's slot and ip, which the frame record says.
 #[derive(Clone, Copy)]
 pub(crate) struct Caller<'s, 'a> {
     pub(crate) chunk: &'a Chunk,
@@ -249,17 +248,17 @@ impl<'s> Vm<'s, '_> {
         // constants with a handle of their own (a function's constants never change, so one
         // handle serves all its frames).
         let index = function.chunk as usize;
-        let callee = match self.functions[index] {
-            Some(callee) => callee,
+        let entered = match self.functions[index] {
+            Some(entered) => entered,
             None => {
-                let callee = FunctionCode {
+                let entered = FunctionCode {
                     chunk: &self.code[index],
                     constants: sc
                         .root(&function.constants)
                         .expect("a function has constants"),
                 };
-                self.functions[index] = Some(callee);
-                callee
+                self.functions[index] = Some(entered);
+                entered
             }
         };
         self.callers.push(Caller {
@@ -269,8 +268,8 @@ impl<'s> Vm<'s, '_> {
             frame: self.frame,
             ip: self.ip,
         });
-        self.chunk = callee.chunk;
-        self.constants = callee.constants;
+        self.chunk = entered.chunk;
+        self.constants = entered.constants;
         self.ip = 0;
         self.base = slot;
         self.frame = frame;
