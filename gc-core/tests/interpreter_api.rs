@@ -51,6 +51,18 @@ fn names<'s>(s: &mut Scope<'s>, count: usize) -> Handle<'s, GcSlice<Member<GcByt
     s.alloc_slice_of::<Member<GcBytes>>(handles).unwrap()
 }
 
+/// An instance with an empty fields map of its own (a four-slot table): the map and the
+/// instance.
+fn instance<'s>(s: &mut Scope<'s>) -> (Handle<'s, GcMap<GcBytes, Value>>, Handle<'s, Instance>) {
+    let fields = s.alloc_map(0).unwrap();
+    let object = s
+        .alloc_init(InstanceInit {
+            fields: Some(fields),
+        })
+        .unwrap();
+    (fields, object)
+}
+
 fn lookup<'a>(
     s: &'a Scope<'_>,
     object: Handle<'_, Instance>,
@@ -161,12 +173,7 @@ fn replace_writes_only_existing_entries_and_allocates_nothing() {
     let mut heap = verified();
     heap.scope(|s| {
         let names = names(s, 2);
-        let fields = s.alloc_map(0).unwrap();
-        let object = s
-            .alloc_init(InstanceInit {
-                fields: Some(fields),
-            })
-            .unwrap();
+        let (fields, object) = instance(s);
         let text = s.alloc_bytes(b"text").unwrap();
         let source = s.alloc_init(ValueInit::Str(Some(text))).unwrap();
         let hint = MapHint::new();
@@ -201,12 +208,7 @@ fn set_inserts_only_into_a_table_with_room_and_allocates_nothing() {
             let key = s.root(&s.get(names)[i]).unwrap();
             s.map_insert(elsewhere, key, ValueInit::Nil).unwrap();
         }
-        let fields = s.alloc_map(0).unwrap(); // four slots: room for three entries
-        let object = s
-            .alloc_init(InstanceInit {
-                fields: Some(fields),
-            })
-            .unwrap();
+        let (fields, object) = instance(s); // four slots: room for three entries
         let source = s.alloc_init(ValueInit::Num(7.0)).unwrap();
         let hint = MapHint::new();
         let set = |s: &mut Scope<'_>, name: usize| {
@@ -244,12 +246,7 @@ fn put_inserts_growing_the_table_and_finds_everything_again() {
     heap.scope(|s| {
         let count = scaled(300);
         let names = names(s, count);
-        let fields = s.alloc_map(0).unwrap();
-        let object = s
-            .alloc_init(InstanceInit {
-                fields: Some(fields),
-            })
-            .unwrap();
+        let (fields, object) = instance(s);
         let values = s.alloc_vec::<Value>(count).unwrap();
         for i in 0..count {
             s.vec_push(values, ValueInit::Num(i as f64));
@@ -322,12 +319,7 @@ fn a_young_value_replacing_an_entry_of_an_old_map_is_remembered() {
     let mut heap = verified();
     heap.scope(|s| {
         let names = names(s, 3);
-        let fields = s.alloc_map(0).unwrap();
-        let object = s
-            .alloc_init(InstanceInit {
-                fields: Some(fields),
-            })
-            .unwrap();
+        let (fields, object) = instance(s);
         for i in 0..3 {
             let key = s.root(&s.get(names)[i]).unwrap();
             s.map_insert(fields, key, ValueInit::Num(i as f64)).unwrap();
@@ -364,10 +356,7 @@ proptest! {
         let mut heap = verified();
         heap.scope(|s| {
             let names = names(s, 6);
-            let objects: Vec<_> = (0..3).map(|_| {
-                let fields = s.alloc_map(0).unwrap();
-                s.alloc_init(InstanceInit { fields: Some(fields) }).unwrap()
-            }).collect();
+            let objects: Vec<_> = (0..3).map(|_| instance(s).1).collect();
             let source = s.alloc_vec::<Value>(1).unwrap();
             s.vec_push(source, ValueInit::Nil);
             let hints: Vec<MapHint> = (0..3).map(|_| MapHint::new()).collect();

@@ -199,6 +199,9 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 elem: elem(&mut b),
             },
             47 => Op::Persist { root: b.u32() },
+            48 => Op::Unpersist {
+                persistent: b.u32(),
+            },
             49 => Op::ViewPushCopy {
                 vec: b.u32(),
                 src: b.u32(),
@@ -212,9 +215,6 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 vec: b.u32(),
                 index: b.u32(),
                 value: b.u64(),
-            },
-            48 => Op::Unpersist {
-                persistent: b.u32(),
             },
             _ => Op::PersistRead {
                 persistent: b.u32(),

@@ -55,11 +55,11 @@ pub(crate) struct FunctionCode<'s, 'a> {
 
 /// What a call caches of its caller for the return: its bytecode, the handle to its constants
 /// and its base, which its closure would give (at two dereferences and a rebound handle a
-/// return), and its closure's slot and ip, which the frame record says.
+/// return), and its closure's slot and ip, which the frame record says (debug builds check
+/// that they agree).
 #[derive(Clone, Copy)]
 pub(crate) struct Caller<'s, 'a> {
-    pub(crate) chunk: &'a Chunk,
-    pub(crate) constants: Handle<'s, GcSlice<Value>>,
+    pub(crate) code: FunctionCode<'s, 'a>,
     pub(crate) base: usize,
     /// The slot of the caller's closure, and where it resumes (both also in the record).
     pub(crate) frame: usize,
@@ -262,8 +262,10 @@ impl<'s> Vm<'s, '_> {
             }
         };
         self.callers.push(Caller {
-            chunk: self.chunk,
-            constants: self.constants,
+            code: FunctionCode {
+                chunk: self.chunk,
+                constants: self.constants,
+            },
             base: self.base,
             frame: self.frame,
             ip: self.ip,
@@ -290,12 +292,27 @@ impl<'s> Vm<'s, '_> {
         self.open_top > self.base
     }
 
+    /// What `open_top` caches, from the open list itself (for debug builds' checks).
+    pub(crate) fn open_top_of_list(&self, sc: &Scope<'s>) -> usize {
+        sc.get(self.open_upvalues)
+            .last()
+            .and_then(|m| open_slot(sc, m))
+            .map_or(0, |slot| slot + 1)
+    }
+
     /// Returns from the current frame, whose upvalues are closed: the result replaces the
     /// frame's closure, record and slots, and the caller resumes. `Ok(true)` when the script
     /// itself returned.
     #[inline(always)]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
-        let base = self.base;
+        let (base, frame) = (self.base, self.frame);
+        debug_assert!(
+            self.callers.len() < 2
+                || matches!(v[frame + 1], Value::Frame(back, ip)
+                    if frame - back as usize == self.callers[self.callers.len() - 1].frame
+                        && ip as usize == self.callers[self.callers.len() - 1].ip),
+            "the cached caller disagrees with the frame record"
+        );
         let top = v.len() - 1;
         v.copy(top, base).map_err(gc_fault)?;
         v.truncate(base + 1);
@@ -306,8 +323,8 @@ impl<'s> Vm<'s, '_> {
         }
         // What the record says (where the caller's closure lies, where it resumes) and what
         // its closure would give (bytecode, constants, base), as the call cached it.
-        self.chunk = caller.chunk;
-        self.constants = caller.constants;
+        self.chunk = caller.code.chunk;
+        self.constants = caller.code.constants;
         self.base = caller.base;
         self.frame = caller.frame;
         self.ip = caller.ip;

@@ -335,6 +335,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     *code = Code::current(self);
                 }
                 op::RETURN => {
+                    debug_assert_eq!(self.open_top, self.open_top_of_list(v.scope()));
                     if self.frame_has_open_upvalues() {
                         return Ok(Next::Slow(Op::Return));
                     }
