@@ -38,6 +38,11 @@ use gc_core::{GcError, GcSlice, GcVec, Handle, Member, Scope, VecView};
 use crate::object::{Chunk, Closure, ClosureInit, InstanceInit, Upvalue, Value, ValueInit};
 use crate::vm::{call_native, gc_fault, overflow, Fault, Vm, FRAMES_MAX};
 
+/// The error for calling what is neither a function nor a class.
+pub(crate) fn not_callable() -> Fault {
+    "Can only call functions and classes.".into()
+}
+
 /// Stack slots a frame takes below its base: a copy of its closure (which roots it while it
 /// runs) and its record.
 pub(crate) const FRAME_SLOTS: usize = 2;
@@ -68,9 +73,9 @@ pub(crate) struct Caller<'s, 'a> {
 
 impl<'s> Vm<'s, '_> {
     /// Calls the value `argc` slots below the top with the `argc` arguments above it, on the
-    /// stack view: closures and natives. `Ok(false)` when the callee needs the slow path
-    /// ([`Vm::call_value`]: classes and bound methods allocate or reshuffle, anything else is
-    /// an error).
+    /// stack view: every kind of callee. A class allocates its instance with the view's scope
+    /// lent out ([`VecView::with_scope`]), so no call leaves the dispatch loop. `Ok(false)`
+    /// when the value cannot be called.
     #[inline]
     pub(crate) fn call_on_stack(
         &mut self,
@@ -86,26 +91,9 @@ impl<'s> Vm<'s, '_> {
                 v.push(result).map_err(|_| overflow())?;
                 Ok(true)
             }
-            _ => Ok(false),
-        }
-    }
-
-    /// Calls the value `argc` slots below the top: every kind of callee, with the scope (a
-    /// class allocates its instance); the instruction at `at` caches where a class keeps its
-    /// initialiser.
-    pub(crate) fn call_value(
-        &mut self,
-        s: &mut Scope<'s>,
-        at: usize,
-        argc: usize,
-    ) -> Result<(), Fault> {
-        let stack = self.stack;
-        let slot = s.vec_len(stack) - 1 - argc;
-        match &s.get(stack)[slot] {
-            Value::Class(_) => self.instantiate(s, at, slot, argc),
+            Value::Class(_) => self.instantiate(v, slot, argc).map(|()| true),
             Value::BoundMethod(_) => {
-                let mut v = s.vec_view(stack);
-                self.enter_frame(&mut v, slot, argc, |sc, callee| match callee {
+                self.enter_frame(v, slot, argc, |sc, callee| match callee {
                     Value::BoundMethod(m) => sc.deref(m).map(|b| &b.method),
                     _ => None,
                 })?;
@@ -116,50 +104,51 @@ impl<'s> Vm<'s, '_> {
                     _ => None,
                 })
                 .map_err(gc_fault)?;
-                Ok(())
+                Ok(true)
             }
-            Value::Closure(_) | Value::Native(_) => {
-                let mut v = s.vec_view(stack);
-                self.call_on_stack(&mut v, argc).map(|_| ())
-            }
-            _ => Err("Can only call functions and classes.".into()),
+            _ => Ok(false),
+        }
+    }
+
+    /// Calls the value `argc` slots below the top, through a view of its own.
+    pub(crate) fn call_value(&mut self, s: &mut Scope<'s>, argc: usize) -> Result<(), Fault> {
+        let mut v = s.vec_view(self.stack);
+        if self.call_on_stack(&mut v, argc)? {
+            Ok(())
+        } else {
+            Err(not_callable())
         }
     }
 
     /// Calling a class: a new instance takes the class's slot, then its initialiser runs
     /// (with the arguments) if it has one.
+    #[inline(never)]
     fn instantiate(
         &mut self,
-        s: &mut Scope<'s>,
-        at: usize,
+        v: &mut Stack<'_, 's>,
         slot: usize,
         argc: usize,
     ) -> Result<(), Fault> {
         let stack = self.stack;
-        s.scope(|t| -> Result<(), GcError> {
-            let class = match &t.get(stack)[slot] {
-                Value::Class(m) => t.root(m),
-                _ => None,
-            };
-            let fields = t.alloc_map(0)?;
-            let instance = t.alloc_init(InstanceInit {
-                class,
-                fields: Some(fields),
-            })?;
-            t.vec_view(stack)
-                .set_init(slot, ValueInit::Instance(Some(instance)))
+        v.with_scope(|s| {
+            s.scope(|t| -> Result<(), GcError> {
+                let class = match &t.get(stack)[slot] {
+                    Value::Class(m) => t.root(m),
+                    _ => None,
+                };
+                let fields = t.alloc_map(0)?;
+                let instance = t.alloc_init(InstanceInit {
+                    class,
+                    fields: Some(fields),
+                })?;
+                t.vec_view(stack)
+                    .set_init(slot, ValueInit::Instance(Some(instance)))
+            })
         })
         .map_err(gc_fault)?;
-        let (init, hint) = (self.init, self.hint(at));
-        let mut v = s.vec_view(stack);
-        let called = self.enter_frame(&mut v, slot, argc, |sc, receiver| {
-            let Value::Instance(instance) = receiver else {
-                return None;
-            };
-            let Value::Str(name) = &sc.get(init)[0] else {
-                return None;
-            };
-            crate::classes::method_of(sc, &sc.deref(instance)?.class, name, hint)
+        let called = self.enter_frame(v, slot, argc, |sc, receiver| match receiver {
+            Value::Instance(instance) => Some(&sc.deref(&sc.deref(instance)?.class)?.initializer),
+            _ => None,
         })?;
         if !called && argc != 0 {
             return Err(format!("Expected 0 arguments but got {argc}."));

@@ -214,7 +214,7 @@ impl<'s> Vm<'s, '_> {
             .map_err(gc_fault)?
         };
         if field {
-            return self.call_value(s, at, argc);
+            return self.call_value(s, argc);
         }
         let mut v = s.vec_view(stack);
         if self.invoke_on_stack(&mut v, at, index, argc)? {
@@ -279,6 +279,7 @@ impl<'s> Vm<'s, '_> {
             let class = t.alloc_init(ClassInit {
                 name,
                 methods: Some(methods),
+                initializer: ValueInit::Nil,
             })?;
             t.vec_view(stack).push_init(ValueInit::Class(Some(class)))
         })
@@ -308,6 +309,9 @@ impl<'s> Vm<'s, '_> {
             })
             .map_err(gc_fault)?;
         }
+        // The initialiser too (the subclass's own `init`, defined after this, replaces it).
+        let (from, to) = (len - 2, len - 1);
+        self.copy_initializer(s, from, to)?;
         self.pop(s);
         Ok(())
     }
@@ -323,8 +327,48 @@ impl<'s> Vm<'s, '_> {
             Some((methods, name(sc, constants, index)?, &values[len - 1]))
         })
         .map_err(gc_fault)?;
+        let is_init = match (name(s, constants, index), &s.get(self.init)[0]) {
+            (Some(name), Value::Str(init)) => name.ptr_eq(init),
+            _ => false,
+        };
+        if is_init {
+            self.copy_initializer(s, len - 1, len - 2)?;
+        }
         self.pop(s);
         Ok(())
+    }
+
+    /// Stores an initialiser into the class in stack slot `class`: the closure in stack slot
+    /// `from` itself, or, when `from` holds a class, that class's initialiser.
+    fn copy_initializer(
+        &mut self,
+        s: &mut Scope<'s>,
+        from: usize,
+        class: usize,
+    ) -> Result<(), Fault> {
+        let stack = self.stack;
+        s.scope(|t| -> Result<(), GcError> {
+            let values = t.get(stack);
+            let closure = match &values[from] {
+                Value::Closure(m) => Some(m),
+                Value::Class(c) => match t.deref(c).map(|c| &c.initializer) {
+                    Some(Value::Closure(m)) => Some(m),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(closure) = closure.and_then(|m| t.root(m)) else {
+                return Ok(());
+            };
+            let Value::Class(c) = &values[class] else {
+                return Ok(());
+            };
+            let Some(class) = t.root(c) else {
+                return Ok(());
+            };
+            t.try_set_value(class, |c| &c.initializer, ValueInit::Closure(Some(closure)))
+        })
+        .map_err(gc_fault)
     }
 }
 

@@ -8,7 +8,7 @@
 
 use gc_core::{GcError, MapHint, Scope, VecView};
 
-use crate::calls::FRAME_SLOTS;
+use crate::calls::{not_callable, FRAME_SLOTS};
 use crate::classes::{field_of, name};
 use crate::object::{is_falsey, values_equal, write_value, Value};
 use crate::opcode::Op;
@@ -57,10 +57,6 @@ impl<'s, 'a> Vm<'s, 'a> {
                 Op::GetSuper => {
                     let index = self.read_byte() as usize;
                     self.get_super(s, at, index)?;
-                }
-                Op::Call => {
-                    let argc = self.read_byte() as usize;
-                    self.call_value(s, at, argc)?;
                 }
                 Op::Invoke => {
                     let index = self.read_byte() as usize;
@@ -307,8 +303,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     self.ip = code.ip;
                     self.tick()?;
                     if !self.call_on_stack(v, argc)? {
-                        code.ip = at + 1; // the slow path reads the operand again
-                        return Ok(Next::Slow(Op::Call));
+                        return Err(not_callable());
                     }
                     *code = Code::current(self);
                 }

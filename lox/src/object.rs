@@ -12,7 +12,7 @@
 //! | function | [`Function`]: arity, name, bytecode (a [`Chunk`] in the interpreter's code table, outside the heap) and constants (`GcSlice<Value>`) |
 //! | closure | [`Closure`]: its function and its upvalues (`GcSlice<Member<Upvalue>>`) |
 //! | upvalue | [`Upvalue`] = `GcSlice<Value>` of one element: `Open(slot)` or the closed value |
-//! | class | [`Class`]: name and methods (`GcMap<GcBytes, Value>`) |
+//! | class | [`Class`]: name, methods (`GcMap<GcBytes, Value>`) and initialiser (`init`, also a method) |
 //! | instance | [`Instance`]: class and fields (`GcMap<GcBytes, Value>`) |
 //! | bound method | [`BoundMethod`]: receiver and method |
 //! | call frame | its closure and a `Value::Frame` record, in the value stack just above the frame's parameters |
@@ -128,6 +128,10 @@ pub struct Class {
     pub name: Member<GcBytes>,
     /// Its methods (closures), by interned name.
     pub methods: Member<GcMap<GcBytes, Value>>,
+    /// Its `init` method (also among `methods`; `Nil` when it has none): what every
+    /// instantiation calls, kept where a call finds it without a lookup, as `Value`s are kept
+    /// elsewhere, so that the call copies it onto the stack as it is.
+    pub initializer: Value,
 }
 
 /// An instance.

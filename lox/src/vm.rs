@@ -281,7 +281,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             self.err.extend_from_slice(format!("{e}\n").as_bytes());
             return Err(LoxError::Runtime);
         }
-        let result = self.call_value(s, 0, 0).and_then(|()| self.execute(s));
+        let result = self.call_value(s, 0).and_then(|()| self.execute(s));
         match result {
             Ok(()) => Ok(()),
             Err(message) => {

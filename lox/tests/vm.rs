@@ -212,6 +212,51 @@ fn a_return_resumes_with_the_callers_constants_across_collections_and_runs() {
     assert!(lox.heap_mut().stats().minor_collections > 0);
 }
 
+/// A class keeps its initialiser beside its methods (`Class::initializer`): inherited through
+/// any depth, replaced by a subclass's own `init`, defined again in a later class of the same
+/// name (the REPL), with a collection at every allocation so that each instantiation (made
+/// with the dispatch loop's scope lent out) moves the class, the instance and the stack.
+#[test]
+fn initialisers_are_inherited_replaced_and_survive_collections() {
+    let config = gc_core::Config::default()
+        .with_nursery_size(4096)
+        .with_stress(Some(1))
+        .with_debug_level(2);
+    let mut lox = Lox::new(config).unwrap();
+    let lines = [
+        "class A { init(x) { this.x = x; } show() { return this.x; } }",
+        "class B < A {} class C < B {} class D < C { init() { super.init(\"d\"); this.y = 1; } }",
+        "class E < D {} class F < E { show() { return \"f\" + this.x; } }",
+        "print A(1).show(); print B(2).show(); print C(3).show(); print D().show(); print E().y; print F().show();",
+        "class A { plain() { return \"no init\"; } }",
+        "print A().plain(); print B(4).show();",
+        "var made = nil; for (var i = 0; i < 300; i = i + 1) { made = C(i); made = E(); } print made.x;",
+        "print A(1);",
+    ];
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for line in lines {
+        let mut err = Vec::new();
+        let result = lox.interpret(line, &mut out, &mut err);
+        errors.push((result, String::from_utf8(err).unwrap()));
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "1\n2\n3\nd\n1\nfd\nno init\n4\nd\n"
+    );
+    assert!(
+        errors[..7].iter().all(|(r, e)| r.is_ok() && e.is_empty()),
+        "{errors:?}"
+    );
+    assert_eq!(errors[7].0, Err(LoxError::Runtime));
+    assert!(
+        errors[7].1.starts_with("Expected 0 arguments but got 1."),
+        "{}",
+        errors[7].1
+    );
+    assert!(lox.heap_mut().stats().minor_collections > 600);
+}
+
 /// Assignment statements run as one instruction with their pop, and conditions pop as they
 /// jump (`compiler/mod.rs`, `emit_pop`): every kind of store, on its fast and slow paths (a
 /// field table that must grow, an open and a closed upvalue), in loops long enough that a

@@ -6,13 +6,20 @@ use super::*;
 impl<'s> Scope<'s> {
     /// Checks that `field` lies inside the payload of `obj` (of type `T`).
     fn check_inside<T: Trace, U: ?Sized>(obj: ObjPtr, field: &Member<U>) -> Result<(), GcError> {
+        Self::check_field_inside::<T, Member<U>>(obj, field)
+    }
+
+    /// Checks that `field`, a value of type `F`, lies wholly inside the payload of `obj` (of
+    /// type `T`).
+    #[inline(always)]
+    fn check_field_inside<T: Trace, F>(obj: ObjPtr, field: &F) -> Result<(), GcError> {
         // The field's offset, by wrapping subtraction: a field before the payload wraps to a
         // huge offset, and a projection `|t| &t.field` folds to a constant, so the whole test
         // compiles away (comparing two addresses would not: either might wrap).
-        let offset = (field as *const Member<U>)
+        let offset = (field as *const F)
             .addr()
             .wrapping_sub(obj.payload().addr());
-        let room = std::mem::size_of::<T>().checked_sub(std::mem::size_of::<Member<U>>());
+        let room = std::mem::size_of::<T>().checked_sub(std::mem::size_of::<F>());
         if room.is_some_and(|room| offset <= room) {
             Ok(())
         } else {
@@ -86,6 +93,83 @@ impl<'s> Scope<'s> {
         value: Option<Handle<'_, U>>,
     ) -> Result<(), GcError> {
         self.store_field(h, |object| Some(field(object)), value)
+    }
+
+    /// Replaces the inline value that `field` selects in `h`'s object (a field that is not a
+    /// bare `Member`: an interpreter's value enum, an optional pair of members…) with the value
+    /// built from its mirror, through the write barrier; the old value is dropped. Objects are
+    /// otherwise built whole by `alloc_init`: this is how one of their value fields changes
+    /// later, as [`Scope::set`] does for a reference field.
+    ///
+    /// It takes the scope mutably, so no reference into the object (which `get` or `deref`
+    /// lend) is alive while the value is replaced.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// enum Value { Nil, Num(f64), Str(Member<GcBytes>) }
+    ///
+    /// #[derive(Trace)]
+    /// struct Cell { name: Member<GcBytes>, value: Value }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let name = s.alloc_bytes(b"answer").unwrap();
+    ///     let cell = s.alloc_init(CellInit { name: Some(name), value: ValueInit::Nil }).unwrap();
+    ///     s.set_value(cell, |c| &c.value, ValueInit::Num(42.0));
+    ///     s.set_value(cell, |c| &c.value, ValueInit::Str(Some(name)));
+    ///     s.collect_minor(); // the cell keeps its name alive through the field, too
+    ///     assert!(matches!(&s.get(cell).value, Value::Str(m) if s.deref(m) == Some(&b"answer"[..])));
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When a handle belongs to another heap or `field` does not lie inside the object;
+    /// [`Scope::try_set_value`] returns the error instead.
+    pub fn set_value<T: Trace, V: Trace + crate::Init>(
+        &mut self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &V,
+        init: V::Init<'_>,
+    ) {
+        panic_on(self.try_set_value(h, field, init))
+    }
+
+    /// [`Scope::set_value`], returning misuse as an error (nothing is written then).
+    pub fn try_set_value<T: Trace, V: Trace + crate::Init>(
+        &mut self,
+        h: Handle<'_, T>,
+        field: impl FnOnce(&T) -> &V,
+        init: V::Init<'_>,
+    ) -> Result<(), GcError> {
+        let obj = self.resolve(h)?;
+        V::check_heap(&init, self.heap.id.get())?;
+        let offset = {
+            // SAFETY: obj is a live T of this heap; the reference ends within this block.
+            let object = unsafe { &*obj.payload().cast::<T>() };
+            let value = field(object);
+            Self::check_field_inside::<T, V>(obj, value)?;
+            (value as *const V).addr() - obj.payload().addr()
+        };
+        // The destination derives from the object's own pointer (which may write), not from
+        // the shared reference the projection returned (which may not).
+        // SAFETY: the field lies inside the payload (checked above).
+        let dst = unsafe { obj.payload().add(offset) }.cast::<V>();
+        let resolver = crate::init::Resolver {
+            handles: &self.heap.mutator().handles,
+        };
+        // SAFETY: the mirror was checked for this heap, and the value goes straight into the
+        // object. dst is an initialised V inside obj's payload (checked above): a field of the
+        // object or of the variant it holds, which the write leaves as it is. The scope is
+        // borrowed mutably, so no reference into the object is alive; nothing allocated or
+        // collected since obj was resolved.
+        let old = unsafe {
+            let value = V::build(init, &resolver);
+            self.heap.store_value(obj, dst, value)
+        };
+        drop(old);
+        Ok(())
     }
 
     /// Stores into the field a projection selects (`None`: no such field).

@@ -59,11 +59,32 @@ pub struct VecView<'v, 's, T: Trace> {
     storage: ObjPtr,
     first: *mut T,
     capacity: usize,
+    /// The vector's handle slot (of this heap, checked when the view was made), to find the
+    /// storage again after [`VecView::with_scope`].
+    vec: u32,
 }
 
 impl<T: Trace> std::fmt::Debug for VecView<'_, '_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "VecView(len {}, capacity {})", self.len, self.capacity)
+    }
+}
+
+/// A vector storage's first element, length and capacity.
+///
+/// # Safety
+/// `storage` is a live `VecStorage<T>`: capacity, length, then the elements. The pointer
+/// derives from the storage's own pointer, so writes through it are allowed.
+#[inline(always)]
+unsafe fn view_parts<T>(storage: ObjPtr) -> (*mut T, usize, usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let payload = storage.payload();
+        (
+            payload.add(STORAGE_HEADER).cast::<T>(),
+            payload.cast::<usize>().add(1).read(),
+            payload.cast::<usize>().read(),
+        )
     }
 }
 
@@ -83,22 +104,15 @@ impl<'s> Scope<'s> {
     #[inline]
     pub fn vec_view<T: Trace>(&mut self, v: Handle<'_, GcVec<T>>) -> VecView<'_, 's, T> {
         let storage = panic_on(self.storage_of(v));
-        // SAFETY: storage is a live VecStorage<T>: capacity, length, then the elements; the
-        // pointers derive from the storage's own pointer, so writes through them are allowed.
-        let (first, len, capacity) = unsafe {
-            let payload = storage.payload();
-            (
-                payload.add(STORAGE_HEADER).cast::<T>(),
-                payload.cast::<usize>().add(1).read(),
-                payload.cast::<usize>().read(),
-            )
-        };
+        // SAFETY: storage is the live storage of v.
+        let (first, len, capacity) = unsafe { view_parts::<T>(storage) };
         VecView {
             scope: self,
             storage,
             first,
             len,
             capacity,
+            vec: v.index,
         }
     }
 
@@ -462,6 +476,66 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         self.sync_len();
         self.scope
             .slice_replace_copy(move |sc| locate(sc, elements))
+    }
+
+    /// Lends the scope to `f`, for work that may allocate (and so collect and move objects,
+    /// this vector's storage among them), and takes the view up again afterwards: the length
+    /// is written into the vector before `f` runs, and the storage, length and capacity are
+    /// read again after it (also when `f` panics, so that a caught panic leaves a valid view).
+    /// `f` may change the vector through the scope (push to it, open a view of its own).
+    ///
+    /// An interpreter allocates from inside its dispatch loop this way (an instance, a bound
+    /// method, a closure), without ending the loop's view and making a new one: two stores
+    /// and three loads, against the loop's exit and re-entry.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace, Debug)]
+    /// enum Value { Nil, Num(f64), Str(Member<GcBytes>) }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let stack = s.alloc_vec::<Value>(64).unwrap();
+    ///     let mut v = s.vec_view(stack);
+    ///     v.push(Value::Num(1.0)).unwrap();
+    ///     v.with_scope(|s| {
+    ///         let text = s.alloc_bytes(b"made while the view lives").unwrap();
+    ///         s.collect_minor(); // the stack's storage moves
+    ///         s.vec_push(stack, ValueInit::Str(Some(text)));
+    ///     });
+    ///     assert_eq!(v.len(), 2);
+    ///     assert!(matches!(&v[1], Value::Str(m) if v.scope().deref(m).unwrap().len() == 25));
+    /// });
+    /// ```
+    #[inline]
+    pub fn with_scope<R>(&mut self, f: impl FnOnce(&mut Scope<'s>) -> R) -> R {
+        /// Takes the view up again however `f` ends.
+        struct Reload<'g, 'v, 's, T: Trace>(&'g mut VecView<'v, 's, T>);
+        impl<T: Trace> Drop for Reload<'_, '_, '_, T> {
+            #[inline]
+            fn drop(&mut self) {
+                self.0.reload();
+            }
+        }
+        self.sync_len();
+        let view = Reload(self);
+        f(view.0.scope)
+    }
+
+    /// Finds the vector's storage again, after the scope was lent out.
+    #[inline]
+    fn reload(&mut self) {
+        let obj = self.scope.heap.mutator().handles[self.vec as usize];
+        let obj = ObjPtr::new(obj).expect("a live handle's slot is filled");
+        // SAFETY: the handle's slot still holds the vector (the view was made from it, and the
+        // scope that owns the slot outlives the view); a vector always has a storage, live,
+        // whose length the scope's operations kept exact.
+        unsafe {
+            let member = crate::inline::vec_storage_member::<T>(obj.payload());
+            self.storage = ObjPtr::new(member.slot().get()).expect("a vector always has a storage");
+            (self.first, self.len, self.capacity) = view_parts::<T>(self.storage);
+        }
     }
 
     /// Shortens the view to `len` elements (nothing happens when it is not longer); the removed
