@@ -1,8 +1,9 @@
 //! What an interpreter's dispatch loop does when an instruction allocates: it lends its stack
 //! view's scope out (`VecView::with_scope`) and goes on with the same view; and what it does
 //! to an object's value field after the object was built (`Scope::set_value`, a class's
-//! initialiser defined after the class). Each across collections that move everything, with
-//! the verifier after every collection.
+//! initialiser defined after the class), and how a call finds out that its stack is full
+//! (`VecView::push_copy_from` searches first). Each across collections that move everything,
+//! with the verifier after every collection.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -162,5 +163,32 @@ fn a_value_field_outside_the_object_or_from_another_heap_is_refused_and_nothing_
             assert!(matches!(s.get(class).initializer, Value::Num(n) if n == 7.0));
             assert!(s.verify().violations.is_empty());
         });
+    });
+}
+
+#[test]
+fn a_full_view_searches_first_and_refuses_only_a_value_it_found() {
+    let mut heap = verified();
+    heap.scope(|s| {
+        let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(2).unwrap();
+        let mut v = s.vec_view(stack);
+        v.push(Value::Num(1.0)).unwrap();
+        assert_eq!(v.push_copy_from(|_, values| values.first()), Ok(true));
+        let searched = std::cell::Cell::new(0);
+        let nothing = v.push_copy_from(|_, _| {
+            searched.set(searched.get() + 1);
+            None
+        });
+        assert_eq!(nothing, Ok(false)); // nothing to push: no error, though full
+        let full = v.push_copy_from(|_, values| {
+            searched.set(searched.get() + 1);
+            values.first()
+        });
+        assert!(matches!(
+            full,
+            Err(GcError::IndexOutOfBounds { index: 2, len: 2 })
+        ));
+        assert_eq!(searched.get(), 2);
+        assert_eq!(v.len(), 2);
     });
 }

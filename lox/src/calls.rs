@@ -169,18 +169,16 @@ impl<'s> Vm<'s, '_> {
         argc: usize,
         locate: impl for<'b> Fn(&'b Scope<'s>, &'b Value) -> Option<&'b Value>,
     ) -> Result<bool, Fault> {
-        if v.len() == v.capacity() {
-            // The stack is full: an overflow only if there is something to call.
-            return match locate(v.scope(), &v[slot]) {
-                Some(Value::Closure(_)) => Err(overflow()),
-                _ => Ok(false),
-            };
-        }
+        // A full stack is an overflow only if there is something to call: the view searches
+        // first, then reports that it is full.
         let found = v
             .push_copy_from(|sc, values| {
                 locate(sc, &values[slot]).filter(|c| matches!(c, Value::Closure(_)))
             })
-            .map_err(gc_fault)?;
+            .map_err(|e| match e {
+                GcError::IndexOutOfBounds { .. } => overflow(),
+                e => gc_fault(e),
+            })?;
         if !found {
             return Ok(false);
         }

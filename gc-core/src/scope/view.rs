@@ -392,22 +392,25 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     }
 
     /// Appends a copy of the value `find` returns (see [`VecView::copy_from`]); returns whether
-    /// a value was found.
+    /// a value was found. `find` runs first, also when the view is full: the error
+    /// ([`GcError::IndexOutOfBounds`] at the capacity) comes only when there is something to
+    /// push, so that an interpreter tells a call that overflows its stack from a call of
+    /// nothing with one search.
     #[inline]
     pub fn push_copy_from(
         &mut self,
         find: impl for<'a> FnOnce(&'a Scope<'s>, &'a [T]) -> Option<&'a T>,
     ) -> Result<bool, GcError> {
         const { assert_no_drop_glue::<T>() };
-        if self.len == self.capacity {
-            return Err(self.full());
-        }
         // SAFETY: as in `copy_from`.
         let elements = unsafe { self.detached_elements() };
         self.sync_len();
         let Some(value) = find(self.scope, elements) else {
             return Ok(false);
         };
+        if self.len == self.capacity {
+            return Err(self.full());
+        }
         self.scope.check_members(value)?;
         let src: *const T = value;
         // SAFETY: as in `copy_from`, into the free slot `len`.
