@@ -318,14 +318,6 @@ impl<'s> Vm<'s, '_> {
         Ok(false)
     }
 
-    /// `return`, with the scope: closes the frame's upvalues, then leaves it.
-    pub(crate) fn return_from_frame(&mut self, s: &mut Scope<'s>) -> Result<bool, Fault> {
-        let base = self.base;
-        self.close_upvalues(s, base)?;
-        let mut v = s.vec_view(self.stack);
-        self.leave_frame(&mut v)
-    }
-
     /// Pushes the closure of function constant `index`, capturing the upvalues its operands
     /// describe (a local slot of this frame, or an upvalue of this closure).
     pub(crate) fn make_closure(&mut self, s: &mut Scope<'s>, index: usize) -> Result<(), Fault> {

@@ -68,20 +68,6 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let argc = self.read_byte() as usize;
                     self.super_invoke(s, at, index, argc)?;
                 }
-                Op::Closure => {
-                    let index = self.read_byte() as usize;
-                    self.make_closure(s, index)?;
-                }
-                Op::CloseUpvalue => {
-                    let top = s.vec_len(self.stack) - 1;
-                    self.close_upvalues(s, top)?;
-                    self.pop(s);
-                }
-                Op::Return => {
-                    if self.return_from_frame(s)? {
-                        return Ok(());
-                    }
-                }
                 Op::Class => {
                     let index = self.read_byte() as usize;
                     self.make_class(s, index)?;
@@ -106,6 +92,20 @@ impl<'s, 'a> Vm<'s, 'a> {
         let result = self.stack_loop(v, &mut code);
         self.ip = code.ip;
         result
+    }
+
+    /// `Closure` (its operands at the ip) on the stack view, with its scope lent out.
+    #[inline(never)]
+    fn closure_on_stack(&mut self, v: &mut VecView<'_, 's, Value>) -> Result<(), Fault> {
+        let index = self.read_byte() as usize;
+        v.with_scope(|s| self.make_closure(s, index))
+    }
+
+    /// Closes the upvalues open on slot `from` and above, on the stack view, with its scope
+    /// lent out.
+    #[inline(never)]
+    fn close_on_stack(&mut self, v: &mut VecView<'_, 's, Value>, from: usize) -> Result<(), Fault> {
+        v.with_scope(|s| self.close_upvalues(s, from))
     }
 
     #[inline(always)]
@@ -329,10 +329,22 @@ impl<'s, 'a> Vm<'s, 'a> {
                     }
                     *code = Code::current(self);
                 }
+                op::CLOSURE => {
+                    // Allocates: the closure, its upvalues' array and the upvalues it opens.
+                    self.ip = code.ip;
+                    self.closure_on_stack(v)?;
+                    code.ip = self.ip; // past the operands
+                }
+                op::CLOSE_UPVALUE => {
+                    self.ip = code.ip;
+                    self.close_on_stack(v, len - 1)?;
+                    v.truncate(len - 1);
+                }
                 op::RETURN => {
                     debug_assert_eq!(self.open_top, self.open_top_of_list(v.scope()));
                     if self.frame_has_open_upvalues() {
-                        return Ok(Next::Slow(Op::Return));
+                        self.ip = code.ip;
+                        self.close_on_stack(v, self.base)?;
                     }
                     if self.leave_frame(v)? {
                         return Ok(Next::Done);

@@ -163,6 +163,8 @@ pub(crate) mod byte {
     pub(crate) const CALL: u8 = Op::Call as u8;
     pub(crate) const INVOKE: u8 = Op::Invoke as u8;
     pub(crate) const SUPER_INVOKE: u8 = Op::SuperInvoke as u8;
+    pub(crate) const CLOSURE: u8 = Op::Closure as u8;
+    pub(crate) const CLOSE_UPVALUE: u8 = Op::CloseUpvalue as u8;
     pub(crate) const RETURN: u8 = Op::Return as u8;
 }
 
