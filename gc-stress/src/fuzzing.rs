@@ -81,7 +81,7 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
     let settings = settings_from_bytes(b.u8(), b.u8());
     let mut ops = Vec::new();
     while !b.done() && ops.len() < MAX_OPS {
-        let op = match b.u8() % 53 {
+        let op = match b.u8() % 54 {
             0..=2 => Op::AllocNode { payload: b.u64() },
             3 => Op::AllocDrop { payload: b.u64() },
             4 => Op::AllocBig { payload: b.u64() },
@@ -215,6 +215,11 @@ pub fn decode(data: &[u8]) -> (HeapSettings, Vec<Op>) {
                 vec: b.u32(),
                 index: b.u32(),
                 value: b.u64(),
+            },
+            52 => Op::ViewLentPush {
+                vec: b.u32(),
+                elem: elem(&mut b),
+                dst: b.u32(),
             },
             _ => Op::PersistRead {
                 persistent: b.u32(),

@@ -178,6 +178,31 @@ impl Executor<'_> {
                     .set(index, Elem::Num(value))
                     .map_err(|e| failed("view set", e))?;
             }
+            Op::ViewLentPush { vec, elem, dst } => {
+                let Some((id, h)) = self.vec_root(level, vec) else {
+                    return Ok(());
+                };
+                let (value, init) = self.elem(level, elem);
+                let mut v = s.vec_view(h);
+                v.with_scope(|s| s.try_vec_push(h, init))
+                    .map_err(|e| failed("vector push with the view's scope lent out", e))?;
+                // The view goes on over the storage the push left (grown, or moved by a
+                // collection): its length and contents are the vector's.
+                let len = v.len();
+                let dst = dst as usize % len;
+                v.copy(len - 1, dst)
+                    .map_err(|e| failed("view copy after lending", e))?;
+                drop(v);
+                let values = &mut self.model.get_mut(id).values;
+                values.push(value);
+                values[dst] = value;
+                let modelled = values.len();
+                if modelled != len {
+                    let message =
+                        format!("vector {id}: the view sees {len} elements, the model {modelled}");
+                    return Err(self.fail(at, message));
+                }
+            }
             Op::TupleSet { tuple, index, elem } => {
                 let Some((id, AnyHandle::Tuple(h))) = pick_of_kind(&level.view, Kind::Tuple, tuple)
                 else {

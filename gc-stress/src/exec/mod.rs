@@ -526,6 +526,7 @@ impl Executor<'_> {
             | Op::ViewPushCopy { .. }
             | Op::ViewCopy { .. }
             | Op::ViewSet { .. }
+            | Op::ViewLentPush { .. }
             | Op::TupleSet { .. } => self.apply_inline(s, level, op, at)?,
             Op::PushScope | Op::PopScope => {} // at the depth limit, or at the top level
         }

@@ -207,6 +207,18 @@ pub enum Op {
         /// The number.
         value: u64,
     },
+    /// With a view of a growable array open, lend its scope out (`VecView::with_scope`, an
+    /// interpreter allocating inside its dispatch loop) to push a value through the scope
+    /// (which may grow the storage and run a collection that moves it), then copy the new last
+    /// element over another through the same view.
+    ViewLentPush {
+        /// Growable-array root.
+        vec: u32,
+        /// The value pushed.
+        elem: ElemSpec,
+        /// Destination of the copy (modulo the new length).
+        dst: u32,
+    },
     /// Replace an element of a fixed-length array.
     TupleSet {
         /// Fixed-length-array root.

@@ -71,6 +71,11 @@ fn every_op_round_trips_through_text() {
             index: 4,
             value: u64::MAX,
         },
+        Op::ViewLentPush {
+            vec: 1,
+            elem: ElemSpec::Node(2),
+            dst: 3,
+        },
         Op::TupleSet {
             tuple: 0,
             index: 1,

@@ -64,6 +64,7 @@ impl fmt::Display for Op {
             Op::ViewPushCopy { vec, src } => write!(f, "view-push-copy {vec} {src}"),
             Op::ViewCopy { vec, src, dst } => write!(f, "view-copy {vec} {src} {dst}"),
             Op::ViewSet { vec, index, value } => write!(f, "view-set {vec} {index} {value}"),
+            Op::ViewLentPush { vec, elem, dst } => write!(f, "view-lent-push {vec} {elem} {dst}"),
             Op::TupleSet { tuple, index, elem } => {
                 write!(f, "tuple-set {tuple} {index} {elem}")
             }
@@ -307,6 +308,14 @@ impl FromStr for Op {
                     vec: u32_at(0)?,
                     index: u32_at(1)?,
                     value: num(2)?,
+                }
+            }
+            "view-lent-push" => {
+                want(3)?;
+                Op::ViewLentPush {
+                    vec: u32_at(0)?,
+                    elem: elem(1)?,
+                    dst: u32_at(2)?,
                 }
             }
             "tuple-set" => {

@@ -90,9 +90,14 @@ pub(crate) fn inline_array_op(rng: &mut dyn RngCore) -> Op {
             len: rng.gen_range(0..8),
             elem: elem(rng),
         },
-        12..=45 => Op::VecPush {
+        12..=43 => Op::VecPush {
             vec,
             elem: elem(rng),
+        },
+        44..=45 => Op::ViewLentPush {
+            vec,
+            elem: elem(rng),
+            dst: rng.gen(),
         },
         46..=48 => Op::ViewPushCopy {
             vec,
