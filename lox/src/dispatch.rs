@@ -1,10 +1,13 @@
 //! The dispatch loop (clox's `run`).
 //!
-//! Most instructions touch only the value stack, and read other objects at most: they run in
-//! [`Vm::run_on_stack`], on one `VecView` of the stack that stays open from one instruction to
-//! the next (the view borrows the scope, so nothing can allocate or collect while it lives).
-//! An instruction that allocates, or writes into another object, or changes frames, ends the
-//! view: [`Vm::execute`] runs it with the scope itself and opens a new view after it.
+//! Most instructions run in [`Vm::run_on_stack`], on one `VecView` of the value stack that
+//! stays open from one instruction to the next (the view borrows the scope, so nothing can
+//! allocate or collect while it lives): calls and returns, field reads and writes, and the
+//! frequent instructions that allocate (calling a class, making a closure, closing upvalues),
+//! which lend the view's scope out for that (`VecView::with_scope`) and go on with the same
+//! view. The rest (string concatenation, bound methods, definitions, a field table that must
+//! grow, and every error) end the view: [`Vm::execute`] runs them with the scope itself and
+//! opens a new view after them.
 
 use gc_core::{GcError, MapHint, Scope, VecView};
 
@@ -27,8 +30,8 @@ impl<'s, 'a> Vm<'s, 'a> {
             };
             // The instruction's position: its lookup caches are those of its bytes.
             let at = self.ip - 1;
-            // A call reaches this slow path from the stack loop's, which counted it against the
-            // step budget already.
+            // An invocation reaches this slow path from the stack loop's, which counted it
+            // against the step budget already.
             match op {
                 Op::Add => self.concatenate(s)?,
                 Op::DefineGlobal => {
