@@ -5,19 +5,11 @@
 //! (`VecView::push_copy_from` searches first). Each across collections that move everything,
 //! with the verifier after every collection.
 
+mod common;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use gc_core::{Config, GcBytes, GcError, GcVec, Handle, Heap, Member, Trace};
-
-fn verified() -> Heap {
-    Heap::new(
-        Config::default()
-            .with_nursery_size(16 << 10)
-            .with_debug_level(2)
-            .with_nursery_debug(true),
-    )
-    .unwrap()
-}
+use gc_core::{GcBytes, GcError, GcVec, Handle, Member, Trace};
 
 #[derive(Trace, Debug)]
 enum Value {
@@ -42,7 +34,7 @@ fn text<'a>(s: &'a gc_core::Scope<'_>, value: &'a Value) -> Option<&'a [u8]> {
 
 #[test]
 fn a_view_lent_out_for_allocations_and_collections_finds_its_moved_storage() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(4).unwrap();
         let mut v = s.vec_view(stack);
@@ -86,7 +78,7 @@ fn a_view_lent_out_for_allocations_and_collections_finds_its_moved_storage() {
 
 #[test]
 fn a_panic_while_the_scope_is_lent_out_leaves_a_view_of_the_current_storage() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(2).unwrap();
         let kept = s.alloc_bytes(b"kept").unwrap();
@@ -116,7 +108,7 @@ fn a_panic_while_the_scope_is_lent_out_leaves_a_view_of_the_current_storage() {
 
 #[test]
 fn a_young_value_set_into_an_old_objects_field_is_remembered() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let name = s.alloc_bytes(b"Point").unwrap();
         let class = s
@@ -144,8 +136,8 @@ fn a_young_value_set_into_an_old_objects_field_is_remembered() {
 fn a_value_field_outside_the_object_or_from_another_heap_is_refused_and_nothing_written() {
     // A value that is no field of the object: a projection may return any reference.
     let elsewhere: &'static Value = Box::leak(Box::new(Value::Nil));
-    let mut heap = verified();
-    let mut other = verified();
+    let mut heap = common::verified();
+    let mut other = common::verified();
     other.scope(|o| {
         let foreign = o.alloc_bytes(b"foreign").unwrap();
         heap.scope(|s| {
@@ -168,7 +160,7 @@ fn a_value_field_outside_the_object_or_from_another_heap_is_refused_and_nothing_
 
 #[test]
 fn a_full_view_searches_first_and_refuses_only_a_value_it_found() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(2).unwrap();
         let mut v = s.vec_view(stack);

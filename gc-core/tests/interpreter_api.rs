@@ -6,9 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use gc_core::{
-    Config, GcBytes, GcMap, GcSlice, GcVec, Handle, Heap, MapHint, Member, Scope, Trace,
-};
+use gc_core::{GcBytes, GcMap, GcSlice, GcVec, Handle, MapHint, Member, Scope, Trace};
 use proptest::prelude::*;
 
 fn scaled(n: usize) -> usize {
@@ -17,16 +15,6 @@ fn scaled(n: usize) -> usize {
     } else {
         n
     }
-}
-
-fn verified() -> Heap {
-    Heap::new(
-        Config::default()
-            .with_nursery_size(16 << 10)
-            .with_debug_level(2)
-            .with_nursery_debug(true),
-    )
-    .unwrap()
 }
 
 #[derive(Trace, Debug)]
@@ -76,7 +64,7 @@ fn lookup<'a>(
 
 #[test]
 fn a_hint_is_only_ever_a_shortcut() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 8);
         let mut objects = Vec::new();
@@ -124,7 +112,7 @@ fn lookups_find_what_is_there_in_tables_of_every_size_after_removals() {
     // Tables of up to 8 slots are scanned, larger ones probed (`scope/map_lookup.rs`): from 0
     // to 12 entries, half of them then removed (their slots become tombstones), every name
     // is looked up with and without a hint, across a collection that moves every key.
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 13);
         for entries in 0..=12 {
@@ -170,7 +158,7 @@ fn lookups_find_what_is_there_in_tables_of_every_size_after_removals() {
 
 #[test]
 fn replace_writes_only_existing_entries_and_allocates_nothing() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 2);
         let (fields, object) = instance(s);
@@ -199,7 +187,7 @@ fn replace_writes_only_existing_entries_and_allocates_nothing() {
 
 #[test]
 fn set_inserts_only_into_a_table_with_room_and_allocates_nothing() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 6);
         // Names 0-3 have been keys somewhere (so they have identity hashes); 4 and 5 never.
@@ -242,7 +230,7 @@ fn set_inserts_only_into_a_table_with_room_and_allocates_nothing() {
 
 #[test]
 fn put_inserts_growing_the_table_and_finds_everything_again() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let count = scaled(300);
         let names = names(s, count);
@@ -273,7 +261,7 @@ fn put_inserts_growing_the_table_and_finds_everything_again() {
 
 #[test]
 fn rebind_to_follows_a_member_and_ignores_null() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 3);
         let cursor = s.root(&s.get(names)[0]).unwrap();
@@ -290,7 +278,7 @@ fn rebind_to_follows_a_member_and_ignores_null() {
 
 #[test]
 fn a_views_copies_read_its_own_elements() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack = s.alloc_vec::<Value>(16).unwrap();
         let text = s.alloc_bytes(b"x").unwrap();
@@ -316,7 +304,7 @@ fn a_views_copies_read_its_own_elements() {
 /// after it keeps the string and updates the entry (the verifier runs after each collection).
 #[test]
 fn a_young_value_replacing_an_entry_of_an_old_map_is_remembered() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 3);
         let (fields, object) = instance(s);
@@ -353,7 +341,7 @@ proptest! {
     fn member_map_operations_match_a_model(
         ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..4, 0usize..3), 1..80)
     ) {
-        let mut heap = verified();
+        let mut heap = common::verified();
         heap.scope(|s| {
             let names = names(s, 6);
             let objects: Vec<_> = (0..3).map(|_| instance(s).1).collect();
@@ -421,7 +409,7 @@ fn the_identity_cache_never_outlives_its_entries() {
     // Keys hashed, looked up (cached), moved by minor collections, some dying, addresses
     // reused by new objects that get hashed in turn: the verifier checks the cache against the
     // table after every collection (DEBUG=2) and at the end.
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let fields = s.alloc_map::<GcBytes, Value>(0).unwrap();
         for round in 0..scaled(40) {
@@ -447,7 +435,7 @@ fn the_identity_cache_never_outlives_its_entries() {
 
 #[test]
 fn a_view_and_its_vector_agree_after_every_kind_of_write() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(8).unwrap();
         let mut v = s.vec_view(stack);
@@ -468,7 +456,7 @@ fn a_view_and_its_vector_agree_after_every_kind_of_write() {
 /// collector traces and the verifier accepts.
 #[test]
 fn what_reads_the_vector_during_a_view_sees_the_views_length() {
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack: Handle<'_, GcVec<Value>> = s.alloc_vec(8).unwrap();
         let text = s.alloc_bytes(b"kept").unwrap();
@@ -510,7 +498,7 @@ fn a_view_duplicates_young_and_old_elements_of_an_old_vector_without_a_barrier()
     // remembered, so a minor collection updates every duplicate; one holding only old values
     // is not, and its duplicates need nothing. The verifier runs after every collection
     // (DEBUG=2).
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack = s.alloc_vec::<Value>(64).unwrap();
         let old = s.alloc_bytes(b"old").unwrap();
@@ -558,7 +546,7 @@ fn a_young_value_copied_into_an_old_vector_from_elsewhere_is_remembered() {
     // `push_copy_from`) may give the vector a referent it did not hold, so it runs the
     // barrier; without it the minor collection would leave the old vector pointing into the
     // nursery (the verifier runs after every collection). Each kind of copy on its own.
-    let mut heap = verified();
+    let mut heap = common::verified();
     heap.scope(|s| {
         let stack = s.alloc_vec::<Value>(8).unwrap();
         s.vec_push(stack, ValueInit::Nil);

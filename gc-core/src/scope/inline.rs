@@ -31,10 +31,12 @@ pub(super) unsafe fn slice_parts<T>(slice: ObjPtr) -> (*mut T, usize) {
 }
 
 /// The elements of a live storage object, as raw parts: (first element, length, capacity).
+/// The pointer derives from the storage's own pointer, so writes through it are allowed.
 ///
 /// # Safety
 /// `storage` is a live `VecStorage<T>`.
-unsafe fn storage_parts<T>(storage: ObjPtr) -> (*mut T, usize, usize) {
+#[inline(always)]
+pub(super) unsafe fn storage_parts<T>(storage: ObjPtr) -> (*mut T, usize, usize) {
     // SAFETY: forwarded from the caller: capacity, length, then the elements.
     unsafe {
         let payload = storage.payload();

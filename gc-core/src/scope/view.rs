@@ -14,9 +14,10 @@
 //!   not own anything twice); a value found outside the view may come from another heap, so
 //!   its members are checked to be this heap's first.
 
+use super::inline::storage_parts;
 use super::*;
 use crate::init::Resolver;
-use crate::inline::{GcVec, STORAGE_HEADER};
+use crate::inline::GcVec;
 
 /// A borrowed, non-allocating view of a [`GcVec<T>`](crate::GcVec)'s elements; see
 /// [`Scope::vec_view`].
@@ -70,24 +71,6 @@ impl<T: Trace> std::fmt::Debug for VecView<'_, '_, T> {
     }
 }
 
-/// A vector storage's first element, length and capacity.
-///
-/// # Safety
-/// `storage` is a live `VecStorage<T>`: capacity, length, then the elements. The pointer
-/// derives from the storage's own pointer, so writes through it are allowed.
-#[inline(always)]
-unsafe fn view_parts<T>(storage: ObjPtr) -> (*mut T, usize, usize) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        let payload = storage.payload();
-        (
-            payload.add(STORAGE_HEADER).cast::<T>(),
-            payload.cast::<usize>().add(1).read(),
-            payload.cast::<usize>().read(),
-        )
-    }
-}
-
 /// `copy`, `copy_from` and the like need an element type without drop glue.
 const fn assert_no_drop_glue<T>() {
     assert!(
@@ -105,7 +88,7 @@ impl<'s> Scope<'s> {
     pub fn vec_view<T: Trace>(&mut self, v: Handle<'_, GcVec<T>>) -> VecView<'_, 's, T> {
         let storage = panic_on(self.storage_of(v));
         // SAFETY: storage is the live storage of v.
-        let (first, len, capacity) = unsafe { view_parts::<T>(storage) };
+        let (first, len, capacity) = unsafe { storage_parts::<T>(storage) };
         VecView {
             scope: self,
             storage,
@@ -537,7 +520,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         unsafe {
             let member = crate::inline::vec_storage_member::<T>(obj.payload());
             self.storage = ObjPtr::new(member.slot().get()).expect("a vector always has a storage");
-            (self.first, self.len, self.capacity) = view_parts::<T>(self.storage);
+            (self.first, self.len, self.capacity) = storage_parts::<T>(self.storage);
         }
     }
 
