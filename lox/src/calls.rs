@@ -35,6 +35,7 @@
 
 use gc_core::{GcError, GcSlice, GcVec, Handle, Member, Scope, VecView};
 
+use crate::classes::initializer_in_methods;
 use crate::object::{Chunk, Closure, ClosureInit, InstanceInit, Upvalue, Value, ValueInit};
 use crate::vm::{call_native, gc_fault, overflow, Fault, Vm, FRAMES_MAX};
 
@@ -130,6 +131,22 @@ impl<'s> Vm<'s, '_> {
         argc: usize,
     ) -> Result<(), Fault> {
         let stack = self.stack;
+        debug_assert!(
+            match &v[slot] {
+                Value::Class(c) => {
+                    let sc = v.scope();
+                    let cached = sc.deref(c).map(|c| &c.initializer);
+                    let method = initializer_in_methods(sc, c, self.init);
+                    match (cached, method) {
+                        (Some(Value::Closure(a)), Some(Value::Closure(b))) => a.ptr_eq(b),
+                        (Some(Value::Nil), None) => true,
+                        _ => false,
+                    }
+                }
+                _ => true,
+            },
+            "the class's cached initialiser disagrees with its methods"
+        );
         v.with_scope(|s| {
             s.scope(|t| -> Result<(), GcError> {
                 let class = match &t.get(stack)[slot] {

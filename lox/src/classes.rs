@@ -309,9 +309,9 @@ impl<'s> Vm<'s, '_> {
             })
             .map_err(gc_fault)?;
         }
-        // The initialiser too (the subclass's own `init`, defined after this, replaces it).
-        let (from, to) = (len - 2, len - 1);
-        self.copy_initializer(s, from, to)?;
+        // The initialiser came with the methods (the subclass's own `init`, defined after
+        // this, replaces it).
+        self.cache_initializer(s, len - 1)?;
         self.pop(s);
         Ok(())
     }
@@ -327,49 +327,43 @@ impl<'s> Vm<'s, '_> {
             Some((methods, name(sc, constants, index)?, &values[len - 1]))
         })
         .map_err(gc_fault)?;
-        let is_init = match (name(s, constants, index), &s.get(self.init)[0]) {
-            (Some(name), Value::Str(init)) => name.ptr_eq(init),
-            _ => false,
-        };
-        if is_init {
-            self.copy_initializer(s, len - 1, len - 2)?;
-        }
+        self.cache_initializer(s, len - 2)?;
         self.pop(s);
         Ok(())
     }
 
-    /// Stores an initialiser into the class in stack slot `class`: the closure in stack slot
-    /// `from` itself, or, when `from` holds a class, that class's initialiser.
-    fn copy_initializer(
-        &mut self,
-        s: &mut Scope<'s>,
-        from: usize,
-        class: usize,
-    ) -> Result<(), Fault> {
-        let stack = self.stack;
+    /// Caches the `init` method of the class in stack slot `class` in its `initializer` (what
+    /// an instantiation calls), from its methods: after they change, which happens only while
+    /// the class is defined (no instance exists yet).
+    fn cache_initializer(&mut self, s: &mut Scope<'s>, class: usize) -> Result<(), Fault> {
+        let (stack, init) = (self.stack, self.init);
         s.scope(|t| -> Result<(), GcError> {
-            let values = t.get(stack);
-            let closure = match &values[from] {
-                Value::Closure(m) => Some(m),
-                Value::Class(c) => match t.deref(c).map(|c| &c.initializer) {
-                    Some(Value::Closure(m)) => Some(m),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(closure) = closure.and_then(|m| t.root(m)) else {
+            let Value::Class(c) = &t.get(stack)[class] else {
                 return Ok(());
             };
-            let Value::Class(c) = &values[class] else {
+            let Some(Value::Closure(m)) = initializer_in_methods(t, c, init) else {
                 return Ok(());
             };
-            let Some(class) = t.root(c) else {
+            let (Some(closure), Some(class)) = (t.root(m), t.root(c)) else {
                 return Ok(());
             };
             t.try_set_value(class, |c| &c.initializer, ValueInit::Closure(Some(closure)))
         })
         .map_err(gc_fault)
     }
+}
+
+/// What a class's methods hold under `init` (`init` holds that name), which its
+/// `initializer` caches.
+pub(crate) fn initializer_in_methods<'b>(
+    sc: &'b Scope<'_>,
+    class: &'b Member<Class>,
+    init: Handle<'_, GcSlice<Value>>,
+) -> Option<&'b Value> {
+    let Value::Str(name) = &sc.get(init)[0] else {
+        return None;
+    };
+    sc.map_lookup(sc.deref(&sc.deref(class)?.methods)?, name, None)
 }
 
 /// The methods of a class value.
