@@ -49,6 +49,9 @@ use crate::roots::RootProvider;
 use crate::stats::HeapStats;
 
 mod alloc_slow;
+mod public;
+
+pub use public::Heap;
 
 /// Mutator-side state that shared (`&self`) scope operations update: handle pushes on `load`
 /// and remembered-set entries from the barrier. Touched only by the heap's own thread, never
