@@ -236,12 +236,12 @@ impl<'s> Vm<'s, '_> {
         v.push(Value::Frame(back, return_ip))
             .map_err(|_| overflow())?;
         let sc = v.scope();
-        let function = match &v[callee] {
-            Value::Closure(m) => sc.deref(m).and_then(|c| sc.deref(&c.function)),
+        let closure = match &v[callee] {
+            Value::Closure(m) => sc.deref(m),
             _ => None,
         };
-        let function = function.expect("the closure was pushed a moment ago");
-        let arity = function.arity as usize;
+        let closure = closure.expect("the closure was pushed a moment ago");
+        let arity = closure.arity as usize;
         if arity != argc {
             return Err(format!("Expected {arity} arguments but got {argc}."));
         }
@@ -251,10 +251,11 @@ impl<'s> Vm<'s, '_> {
         // The callee's bytecode and constants: cached at its first call in this run, the
         // constants with a handle of their own (a function's constants never change, so one
         // handle serves all its frames).
-        let index = function.chunk as usize;
+        let index = closure.chunk as usize;
         let entered = match self.functions[index] {
             Some(entered) => entered,
             None => {
+                let function = sc.deref(&closure.function).expect("a closure has a function");
                 let entered = FunctionCode {
                     chunk: &self.code[index],
                     constants: sc
@@ -345,7 +346,10 @@ impl<'s> Vm<'s, '_> {
                 Value::Function(m) => t.root(m),
                 _ => None,
             };
-            let count = function.map_or(0, |f| t.get(f).upvalue_count as usize);
+            let (count, arity, chunk) = function.map_or((0, 0, 0), |f| {
+                let f = t.get(f);
+                (f.upvalue_count as usize, f.arity, f.chunk)
+            });
             // Filled in place as the upvalues are captured (each capture may allocate).
             let upvalues = t.alloc_slice(std::iter::repeat_n(None, count))?;
             for i in 0..count {
@@ -366,6 +370,8 @@ impl<'s> Vm<'s, '_> {
             let closure = t.alloc_init(ClosureInit {
                 function,
                 upvalues: Some(upvalues),
+                arity,
+                chunk,
             })?;
             t.vec_view(stack)
                 .push_init(ValueInit::Closure(Some(closure)))
