@@ -19,8 +19,9 @@
 //! Invariants (checked by the verifier): an occupied slot's target is null (cleared) or a live
 //! object of this heap.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
@@ -210,32 +211,63 @@ impl WeakTable {
 /// heap.collect_major(); // nothing holds "spam" any more
 /// heap.scope(|s| assert_eq!(interned.len(s), 0));
 /// ```
-pub struct WeakValueTable<K, T: ?Sized> {
-    entries: HashMap<K, Weak<T>>,
+///
+/// The keys are hashed with `S`, by default the standard library's `RandomState` (SipHash,
+/// resistant to inputs chosen to collide). An interpreter that interns every string its
+/// programs build hashes every byte they concatenate, twice for a new string (a lookup, then
+/// the insertion), and may pick a faster hasher with [`WeakValueTable::with_hasher`]:
+///
+/// ```
+/// use std::hash::{BuildHasherDefault, DefaultHasher};
+/// use gc_core::{Config, GcBytes, Heap, WeakValueTable};
+///
+/// // Any `BuildHasher`; `DefaultHasher` with fixed keys stands in for a faster one here.
+/// type Fixed = BuildHasherDefault<DefaultHasher>;
+/// let mut interned: WeakValueTable<Box<[u8]>, GcBytes, Fixed> =
+///     WeakValueTable::with_hasher(Fixed::default());
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// heap.scope(|s| {
+///     let a = s.alloc_bytes(b"eggs").unwrap();
+///     interned.insert(s, b"eggs"[..].into(), a);
+///     let found = interned.get(s, &b"eggs"[..]).unwrap();
+///     assert!(s.ptr_eq(a, found));
+/// });
+/// ```
+pub struct WeakValueTable<K, T: ?Sized, S = RandomState> {
+    entries: HashMap<K, Weak<T>, S>,
     seen_clears: u64,
 }
 
-impl<K, T: ?Sized> std::fmt::Debug for WeakValueTable<K, T> {
+impl<K, T: ?Sized, S> std::fmt::Debug for WeakValueTable<K, T, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "WeakValueTable({} entries)", self.entries.len())
     }
 }
 
-impl<K: Hash + Eq, T: ?Sized> Default for WeakValueTable<K, T> {
+impl<K: Hash + Eq, T: ?Sized, S: BuildHasher + Default> Default for WeakValueTable<K, T, S> {
     fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K: Hash + Eq, T: ?Sized + 'static> WeakValueTable<K, T> {
+    /// An empty table, its keys hashed with `RandomState`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<K: Hash + Eq, T: ?Sized, S: BuildHasher> WeakValueTable<K, T, S> {
+    /// An empty table whose keys are hashed with `hasher`.
+    pub fn with_hasher(hasher: S) -> Self {
         WeakValueTable {
-            entries: HashMap::new(),
+            entries: HashMap::with_hasher(hasher),
             seen_clears: 0,
         }
     }
 }
 
-impl<K: Hash + Eq, T: ?Sized + 'static> WeakValueTable<K, T> {
-    /// An empty table.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
+impl<K: Hash + Eq, T: ?Sized + 'static, S: BuildHasher> WeakValueTable<K, T, S> {
     /// Drops the entries whose values died, if any collection cleared weak references since
     /// the last purge.
     pub fn purge(&mut self, s: &crate::Scope<'_>) {

@@ -255,7 +255,9 @@ impl<'s> Vm<'s, '_> {
         let entered = match self.functions[index] {
             Some(entered) => entered,
             None => {
-                let function = sc.deref(&closure.function).expect("a closure has a function");
+                let function = sc
+                    .deref(&closure.function)
+                    .expect("a closure has a function");
                 let entered = FunctionCode {
                     chunk: &self.code[index],
                     constants: sc
