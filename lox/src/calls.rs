@@ -241,6 +241,11 @@ impl<'s> Vm<'s, '_> {
             _ => None,
         };
         let closure = closure.expect("the closure was pushed a moment ago");
+        debug_assert!(
+            sc.deref(&closure.function)
+                .is_some_and(|f| f.arity == closure.arity && f.chunk == closure.chunk),
+            "a closure's copies of its function's arity and chunk disagree with the function"
+        );
         let arity = closure.arity as usize;
         if arity != argc {
             return Err(format!("Expected {arity} arguments but got {argc}."));
