@@ -1,25 +1,25 @@
 //! String interning: one heap string per content, so that string equality is identity and
 //! strings can key identity maps (globals, fields, methods).
 //!
-//! The table maps content to a weak reference (`WeakValueTable`): an entry dies with its string,
-//! and is hashed by its content. The table lives outside the heap (in the VM), across scopes, so
+//! The table (`WeakInterner`) holds each string weakly, with its content hash: an entry dies
+//! with its string, and contents are compared by reading the strings themselves, so no copy of
+//! them lives outside the heap. The table lives outside the heap (in the VM), across scopes, so
 //! a REPL's later lines find the strings earlier ones made while they live.
 //!
-//! Every string a program builds is interned, so every byte it concatenates is hashed, twice
-//! for a new string (the lookup, then the insertion). The table hashes a word at a time
-//! ([`ContentHasher`]) rather than with the standard library's SipHash, which took a fifth of
-//! the `strings` benchmark's time (`perf record`); clox hashes its strings with FNV-1a, a byte
-//! at a time. Lox programs are trusted input, so the table does not need SipHash's resistance
-//! to keys chosen to collide.
+//! Every string a program builds is interned, so every byte it concatenates is hashed. The
+//! table hashes a word at a time ([`ContentHasher`]) rather than with the standard library's
+//! SipHash, which took a fifth of the `strings` benchmark's time (`perf record`); clox hashes
+//! its strings with FNV-1a, a byte at a time. Lox programs are trusted input, so the table does
+//! not need SipHash's resistance to keys chosen to collide.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-use gc_core::{GcBytes, GcError, Handle, Scope, WeakValueTable};
+use gc_core::{GcBytes, GcError, Handle, Scope, WeakInterner};
 
 /// The interned strings.
 #[derive(Debug, Default)]
 pub(crate) struct Strings {
-    table: WeakValueTable<Box<[u8]>, GcBytes, BuildHasherDefault<ContentHasher>>,
+    table: WeakInterner<BuildHasherDefault<ContentHasher>>,
 }
 
 /// A multiply-rotate hash over 8-byte words (the scheme of rustc's `FxHasher`), with a final
@@ -72,12 +72,7 @@ impl Strings {
         s: &mut Scope<'s>,
         bytes: &[u8],
     ) -> Result<Handle<'s, GcBytes>, GcError> {
-        if let Some(h) = self.table.get(s, bytes) {
-            return Ok(h);
-        }
-        let h = s.alloc_bytes(bytes)?;
-        self.table.insert(s, bytes.into(), h);
-        Ok(h)
+        self.table.intern(s, bytes)
     }
 }
 
