@@ -196,7 +196,9 @@ impl WeakTable {
 }
 
 /// A table whose values are held weakly: an entry disappears once its value died. The
-/// building block of string-interning tables and caches.
+/// building block of caches keyed by Rust values. (To intern byte strings, a
+/// [`WeakInterner`](crate::WeakInterner) keeps no copy of them outside the heap, where this
+/// table keeps each key.)
 ///
 /// ```
 /// use gc_core::{Config, GcBytes, Heap, WeakValueTable};
@@ -213,9 +215,8 @@ impl WeakTable {
 /// ```
 ///
 /// The keys are hashed with `S`, by default the standard library's `RandomState` (SipHash,
-/// resistant to inputs chosen to collide). An interpreter that interns every string its
-/// programs build hashes every byte they concatenate, twice for a new string (a lookup, then
-/// the insertion), and may pick a faster hasher with [`WeakValueTable::with_hasher`]:
+/// resistant to inputs chosen to collide). A table whose keys are long and trusted may pick a
+/// faster hasher with [`WeakValueTable::with_hasher`]:
 ///
 /// ```
 /// use std::hash::{BuildHasherDefault, DefaultHasher};

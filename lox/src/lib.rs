@@ -24,7 +24,7 @@
 //!   derived `Trace` types and are built in one step from their mirrors.
 //! - `vm`: the value stack and the frames are `GcVec`s, rooted by handles of the run's scope;
 //!   the globals a `GcMap` held by a persistent root between runs.
-//! - `strings`: interning through a `WeakValueTable`, so unused strings are collected.
+//! - `strings`: interning through a `WeakInterner`, so unused strings are collected.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
