@@ -6,16 +6,12 @@ mod common;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use gc_core::{Config, GcBytes, GcError, Handle, Heap, Persistent, WeakInterner};
+use gc_core::{GcBytes, GcError, Handle, Heap, Persistent, WeakInterner};
 use proptest::prelude::*;
 
+/// A small nursery, and the young verifier after every minor collection.
 fn heap() -> Heap {
-    Heap::new(
-        Config::default()
-            .with_nursery_size(64 * 1024)
-            .with_debug_level(2),
-    )
-    .unwrap()
+    common::verified()
 }
 
 /// A hasher that gives every content the same hash: every lookup walks every entry, and only
@@ -124,7 +120,7 @@ fn the_table_grows_then_sheds_its_dead_entries() {
                 });
             }
         }
-        // Collections ran all along (a 64 KB nursery): the table holds the kept strings and
+        // Collections ran all along (a 16 KB nursery): the table holds the kept strings and
         // the dead ones of the last few collections, not all `n`.
         assert!(strings.capacity() >= kept.len());
         assert!(
