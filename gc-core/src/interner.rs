@@ -279,11 +279,25 @@ impl<S: BuildHasher> WeakInterner<S> {
             }
         }
         if self.tombstones * 4 > self.entries.len() {
-            let capacity = (self.live * 2).next_power_of_two().max(MIN_CAPACITY);
-            self.rebuild(s, capacity.min(self.entries.len()).max(MIN_CAPACITY));
+            // Room for as many entries as were used since the last rebuild (live and dead: a
+            // program that builds strings at a steady rate fills the table as far again by the
+            // next collection), so a steady program's table is rebuilt once a collection
+            // instead of regrowing from a small size through every doubling; a table far
+            // larger than that shrinks.
+            let used = self.live + self.tombstones;
+            self.rebuild(s, capacity_for(used));
         }
     }
 }
 
 /// The first table's entries.
 const MIN_CAPACITY: usize = 16;
+
+/// The smallest table (a power of two, at least [`MIN_CAPACITY`]) that holds `entries` within
+/// seven eighths.
+fn capacity_for(entries: usize) -> usize {
+    (entries * 8)
+        .div_ceil(7)
+        .next_power_of_two()
+        .max(MIN_CAPACITY)
+}
