@@ -124,14 +124,13 @@ impl<S: BuildHasher> WeakInterner<S> {
         s: &mut Scope<'s>,
         bytes: &[u8],
     ) -> Result<Handle<'s, GcBytes>, GcError> {
-        let this_heap = s.heap_id();
-        if let Some(handle_heap) = self.heap.filter(|&id| id != this_heap) {
+        if !self.serves(s) {
             return Err(GcError::ForeignHandle {
-                handle_heap,
-                this_heap,
+                handle_heap: self.heap.unwrap_or_default(),
+                this_heap: s.heap_id(),
             });
         }
-        self.heap = Some(this_heap);
+        self.heap = Some(s.heap_id());
         self.purge(s);
         self.reserve_one(s);
         let hash = self.hasher.hash_one(bytes);

@@ -270,11 +270,11 @@ impl<'s, 'a> Vm<'s, 'a> {
     fn run(&mut self, s: &mut Scope<'s>, script: Handle<'_, Function>) -> Result<(), LoxError> {
         let started = s.scope(|s| -> Result<(), GcError> {
             let upvalues = s.alloc_slice::<Option<Handle<'_, Upvalue>>>([])?;
-            let chunk = s.get(script).chunk;
+            let (arity, chunk) = (s.get(script).arity, s.get(script).chunk);
             let closure = s.alloc_init(ClosureInit {
                 function: Some(script),
                 upvalues: Some(upvalues),
-                arity: 0,
+                arity,
                 chunk,
             })?;
             s.vec_push(self.stack, ValueInit::Closure(Some(closure)));
