@@ -243,6 +243,14 @@ impl ObjPtr {
         NonNull::new(ptr).map(ObjPtr)
     }
 
+    /// # Safety
+    /// `ptr` is not null.
+    #[inline(always)]
+    pub(crate) unsafe fn new_unchecked(ptr: *mut u8) -> ObjPtr {
+        // SAFETY: forwarded from the caller.
+        ObjPtr(unsafe { NonNull::new_unchecked(ptr) })
+    }
+
     #[inline(always)]
     pub(crate) fn as_ptr(self) -> *mut u8 {
         self.0.as_ptr()

@@ -125,6 +125,41 @@ fn nested_scopes_pop_their_handles_and_outer_handles_stay_usable() {
 }
 
 #[test]
+fn escape_keeps_exactly_the_returned_object_in_the_enclosing_scope() {
+    let mut heap = Heap::new(Config::default().with_debug_level(2)).unwrap();
+    heap.scope(|s| {
+        let outer = s.alloc(node(1)).unwrap();
+        // The result is the third of five temporaries: it takes the inner scope's first slot.
+        let third = s.escape(|inner| {
+            let made: Vec<_> = (10..15).map(|i| inner.alloc(node(i)).unwrap()).collect();
+            made[2]
+        });
+        // A second escape right after must not reuse the first one's slot.
+        let second = s.escape(|inner| {
+            inner.alloc(node(20)).unwrap();
+            inner.alloc(node(21)).unwrap()
+        });
+        // An escape of an enclosing scope's object (its closure cannot return the enclosing
+        // handle itself: the closure's scope may be any shorter one).
+        let again = s.escape(|inner| inner.dup(outer));
+        // A fallible escape whose handle comes from a nested scope's escape.
+        let nested: Result<Handle<'_, Node>, GcError> =
+            s.try_escape(|inner| Ok(inner.escape(|deeper| deeper.alloc(node(30)).unwrap())));
+        let nested = nested.unwrap();
+        s.collect_major();
+        assert_eq!(s.get(outer).value, 1);
+        assert_eq!(s.get(third).value, 12);
+        assert_eq!(s.get(second).value, 21);
+        assert_eq!(s.get(again).value, 1);
+        assert!(s.ptr_eq(again, outer));
+        assert_eq!(s.get(nested).value, 30);
+        // Only the four distinct objects stay rooted: the temporaries died.
+        assert_eq!(s.stats().old_bytes, 4 * 24);
+        assert!(s.verify().is_ok());
+    });
+}
+
+#[test]
 fn a_heap_can_move_to_another_thread() {
     let mut heap = Heap::new(Config::default()).unwrap();
     heap.scope(|s| {

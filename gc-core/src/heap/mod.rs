@@ -227,6 +227,40 @@ impl HeapInner {
         size: usize,
         needs_drop: bool,
     ) -> Result<ObjPtr, GcError> {
+        match self.alloc_young_fast(info, size, needs_drop) {
+            Some(obj) => Ok(obj),
+            None => self.alloc_object_slow(info, size, needs_drop),
+        }
+    }
+
+    /// The allocation fast path alone: a nursery object of `size` bytes, header written, when
+    /// no stress tick is due and the nursery has room now. `None` sends the caller to the rest
+    /// of [`HeapInner::alloc_object`]. The object is young, so a caller that initialises it
+    /// knows without reading its header that it needs no barrier.
+    #[inline(always)]
+    pub(crate) fn alloc_young_fast(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        needs_drop: bool,
+    ) -> Option<ObjPtr> {
+        if self.stress_countdown != 0 || size >= LARGE_OBJECT_THRESHOLD {
+            return None;
+        }
+        let obj = self.nursery.try_alloc(size)?;
+        self.stats.objects_allocated += 1;
+        Some(self.init_young(obj, info, needs_drop))
+    }
+
+    /// [`HeapInner::alloc_object`] once its fast path failed: the stress tick, a full nursery,
+    /// a large object.
+    #[inline(never)]
+    fn alloc_object_slow(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        needs_drop: bool,
+    ) -> Result<ObjPtr, GcError> {
         if self.stress_countdown != 0 {
             self.stress_tick();
         }

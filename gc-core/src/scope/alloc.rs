@@ -67,6 +67,25 @@ impl<'s> Scope<'s> {
             return self.deliver_then(Err(e));
         }
         let size = const { fixed_object_size::<T>() };
+        match self
+            .heap
+            .alloc_young_fast(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+        {
+            Some(obj) => {
+                // SAFETY: as in `alloc`; the handles were checked to be this heap's; nothing
+                // collected. The object is young, so it needs no barrier.
+                unsafe { self.write_value::<T>(obj, init) };
+                Ok(self.finish_alloc(obj))
+            }
+            None => self.alloc_init_slow::<T>(init),
+        }
+    }
+
+    /// [`Scope::alloc_init_of`] past the allocator's fast path (which may collect, and may give
+    /// an object born old): out of line, so the fast path's caller stays small.
+    #[inline(never)]
+    fn alloc_init_slow<T: Trace>(&mut self, init: T::Init<'_>) -> Result<Handle<'s, T>, GcError> {
+        let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
             .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
@@ -119,6 +138,19 @@ impl<'s> Scope<'s> {
     /// `init` for this heap.
     #[inline(always)]
     unsafe fn write_init<T: Trace>(&mut self, obj: ObjPtr, init: T::Init<'_>) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.write_value::<T>(obj, init);
+            self.heap.after_init(obj);
+        }
+    }
+
+    /// [`Scope::write_init`] without the barrier, for an object known to be young.
+    ///
+    /// # Safety
+    /// As for `write_init`.
+    #[inline(always)]
+    unsafe fn write_value<T: Trace>(&mut self, obj: ObjPtr, init: T::Init<'_>) {
         let resolver = crate::init::Resolver {
             handles: &self.heap.mutator().handles,
         };
@@ -127,7 +159,6 @@ impl<'s> Scope<'s> {
         unsafe {
             let value = T::build(init, &resolver);
             obj.payload().cast::<T>().write(value);
-            self.heap.after_init(obj);
         }
     }
 

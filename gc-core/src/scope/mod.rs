@@ -152,11 +152,7 @@ impl<'s> Scope<'s> {
         let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
         let index = handles.len() as u32;
         handles.push(ptr);
-        Handle {
-            index,
-            heap: self.heap.id,
-            _marker: PhantomData,
-        }
+        self.handle_at(index)
     }
 
     #[inline(always)]
@@ -383,14 +379,39 @@ impl<'s> Scope<'s> {
     ) -> Handle<'s, T> {
         // `try_escape` without its `Result`, which the hottest callers (a tree built bottom-up
         // escapes once per node) would otherwise pass through memory and test.
-        let ptr = {
-            let mut inner = Scope::enter(self.heap);
-            let h = f(&mut inner);
-            panic_on(inner.resolve(h)).as_ptr()
-            // The inner scope ends here: its handles are popped.
-        };
-        // Nothing can collect between the resolve and this push (no allocation).
-        self.push(ptr)
+        let mut inner = Scope::enter(self.heap);
+        let h = f(&mut inner);
+        let ptr = panic_on(inner.resolve(h)).as_ptr();
+        let index = inner.exit_keeping(ptr);
+        self.handle_at(index)
+    }
+
+    /// Ends this scope keeping one object rooted, in the scope's first slot (the enclosing
+    /// scope's next one): the handle stack is cut after that slot rather than popped and
+    /// pushed again. Returns the slot's index. Nothing can collect between the caller's
+    /// resolve that gave `ptr` and this store (no allocation).
+    #[inline(always)]
+    fn exit_keeping(mut self, ptr: *mut u8) -> u32 {
+        let handles = &mut self.heap.mutator.get_mut().handles;
+        let index = self.base;
+        if index < handles.len() {
+            handles[index] = ptr;
+        } else {
+            handles.push(ptr); // the scope rooted nothing: the result was an outer handle
+        }
+        // The drop keeps the slot.
+        self.base = index + 1;
+        index as u32
+    }
+
+    /// The handle of this scope at stack slot `index`.
+    #[inline(always)]
+    fn handle_at<T: ?Sized>(&self, index: u32) -> Handle<'s, T> {
+        Handle {
+            index,
+            heap: self.heap.id,
+            _marker: PhantomData,
+        }
     }
 
     /// [`Scope::escape`] for closures that can fail: the error passes through, the handle is
@@ -399,14 +420,11 @@ impl<'s> Scope<'s> {
         &mut self,
         f: impl for<'i> FnOnce(&mut Scope<'i>) -> Result<Handle<'i, T>, E>,
     ) -> Result<Handle<'s, T>, E> {
-        let ptr = {
-            let mut inner = Scope::enter(self.heap);
-            let h = f(&mut inner)?;
-            inner.resolve(h)?.as_ptr()
-            // The inner scope ends here: its handles are popped.
-        };
-        // Nothing can collect between the resolve and this push (no allocation), so `ptr` is
-        // still the object's address; the handle takes the first slot the inner scope used.
-        Ok(self.push(ptr))
+        let mut inner = Scope::enter(self.heap);
+        let h = f(&mut inner)?;
+        let ptr = inner.resolve(h)?.as_ptr();
+        // The handle takes the first slot the inner scope used.
+        let index = inner.exit_keeping(ptr);
+        Ok(self.handle_at(index))
     }
 }
