@@ -169,6 +169,7 @@ impl TypeInfo {
             magic: TYPE_MAGIC,
             name: std::any::type_name::<GcSlice<T>>,
             fixed_size: 0,
+            small: None,
             var_size: Some(slice_size::<T>),
             trace: if T::NEEDS_TRACE {
                 Some(slice_trace::<T>)
@@ -262,6 +263,7 @@ impl TypeInfo {
             magic: TYPE_MAGIC,
             name: std::any::type_name::<VecStorage<T>>,
             fixed_size: 0,
+            small: None,
             var_size: Some(storage_size::<T>),
             trace: if T::NEEDS_TRACE {
                 Some(storage_trace::<T>)
@@ -329,6 +331,7 @@ impl TypeInfo {
             magic: TYPE_MAGIC,
             name: std::any::type_name::<GcVec<T>>,
             fixed_size: std::mem::size_of::<Member<VecStorage<T>>>(),
+            small: crate::object::SmallShape::of(std::mem::size_of::<Member<VecStorage<T>>>()),
             var_size: None,
             trace: Some(vec_trace::<T>),
             ref_words: None,

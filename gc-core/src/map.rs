@@ -208,6 +208,7 @@ impl TypeInfo {
             magic: TYPE_MAGIC,
             name: std::any::type_name::<GcMap<K, V>>,
             fixed_size: std::mem::size_of::<MapHeader<K, V>>(),
+            small: crate::object::SmallShape::of(std::mem::size_of::<MapHeader<K, V>>()),
             var_size: None,
             trace: Some(map_trace::<K, V>),
             ref_words: None,

@@ -86,6 +86,9 @@ pub struct TypeInfo {
     pub(crate) fixed_size: usize,
     /// Payload size of variable-size types, computed from the payload.
     pub(crate) var_size: Option<unsafe fn(*const u8) -> usize>,
+    /// For a fixed-size type whose objects fit an old-generation slot: their size and size
+    /// class, precomputed for promotion (see [`SmallShape`]); `None` for other types.
+    pub(crate) small: Option<SmallShape>,
     /// Visits the payload's references; `None` when the type holds none.
     pub(crate) trace: Option<unsafe fn(*const u8, &mut Tracer<'_>)>,
     /// The payload words that hold references, when they are known ([`crate::Trace::REF_WORDS`]
@@ -104,6 +107,30 @@ pub struct TypeInfo {
     pub(crate) pin_target: Option<unsafe fn(*mut u8) -> *mut u8>,
 }
 
+/// The size (header included) and old-generation size class of every object of a fixed-size
+/// type, computed when its `TypeInfo` is built. A minor collection promotes most objects: with
+/// these it reads one word of the type's descriptor where it computed the size from the payload
+/// size (overflow checks, rounding, the minimum) and then looked the class up in a table, a
+/// chain of dependent steps between the header's load and the slot's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SmallShape {
+    pub(crate) size: u32,
+    pub(crate) class: u8,
+}
+
+impl SmallShape {
+    /// The shape of objects with `payload` bytes of payload, if they fit a small slot.
+    pub(crate) const fn of(payload: usize) -> Option<SmallShape> {
+        match object_size(payload) {
+            Some(size) if size <= crate::old_space::MAX_SMALL => Some(SmallShape {
+                size: size as u32,
+                class: crate::old_space::class_of(size) as u8,
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl TypeInfo {
     /// Builds the description of a fixed-size type.
     pub(crate) const fn fixed<T: crate::Trace>() -> TypeInfo {
@@ -116,6 +143,7 @@ impl TypeInfo {
             name: std::any::type_name::<T>,
             fixed_size: std::mem::size_of::<T>(),
             var_size: None,
+            small: SmallShape::of(std::mem::size_of::<T>()),
             trace: if T::NEEDS_TRACE {
                 Some(trace_erased::<T>)
             } else {
@@ -525,6 +553,29 @@ mod tests {
         ref_words: None,
         ..TypeInfo::fixed::<Pair>()
     };
+
+    #[test]
+    fn small_shapes_agree_with_the_computed_size_and_class() {
+        let max = crate::old_space::MAX_SMALL;
+        for payload in 0..=max {
+            let size = object_size(payload).unwrap();
+            match SmallShape::of(payload) {
+                Some(shape) => {
+                    assert_eq!(shape.size as usize, size, "payload {payload}");
+                    assert_eq!(shape.class as usize, crate::old_space::class_of(size));
+                    assert!(crate::old_space::SIZE_CLASSES[shape.class as usize] as usize >= size);
+                }
+                None => assert!(size > max, "payload {payload} fits a slot"),
+            }
+        }
+        assert_eq!(
+            SmallShape::of(max),
+            None,
+            "a header more than the largest slot"
+        );
+        assert_eq!(PAIR.small, SmallShape::of(16));
+        assert_eq!(PAIR.small.unwrap().size, 24);
+    }
 
     /// A hand-made object: a header, then two words holding `first` and `second`.
     fn object(

@@ -71,10 +71,24 @@ impl SlotVisitor for Evacuator<'_> {
                 }
                 return;
             }
-            // SAFETY: obj is a live, unforwarded nursery object.
-            let size = unsafe { obj.size() };
             let drops = flags.contains(HeaderFlags::NEEDS_DROP);
-            let Some(to) = self.old.alloc_promoted(size, drops) else {
+            // SAFETY: obj is a live, unforwarded nursery object.
+            let (size, to) = match unsafe { obj.type_info() }.small {
+                // Size and class read from the type (see `SmallShape`).
+                Some(shape) => {
+                    let size = shape.size as usize;
+                    // SAFETY: as above.
+                    debug_assert_eq!(size, unsafe { obj.size() });
+                    let class = shape.class as usize;
+                    (size, self.old.alloc_promoted_in(class, drops))
+                }
+                None => {
+                    // SAFETY: as above.
+                    let size = unsafe { obj.size() };
+                    (size, self.old.alloc_promoted(size, drops))
+                }
+            };
+            let Some(to) = to else {
                 // Cannot leave a minor collection half done: memory is exhausted for good.
                 std::process::abort();
             };

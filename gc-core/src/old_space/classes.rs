@@ -35,7 +35,7 @@ const CLASS_OF: [u8; MAX_SMALL / 8 + 1] = {
 
 /// The class of an object of `size` bytes (at most [`MAX_SMALL`]).
 #[inline(always)]
-pub(crate) fn class_of(size: usize) -> usize {
+pub(crate) const fn class_of(size: usize) -> usize {
     CLASS_OF[size.div_ceil(8)] as usize
 }
 

@@ -134,7 +134,8 @@ pub(crate) struct OldSpace {
     #[cfg(test)]
     skew_ms: u64,
     /// Promotion's open run of each size class (see `runs.rs`).
-    runs: Vec<runs::Run>,
+    /// One run per size class (an array: indexing it needs no length loaded).
+    runs: [runs::Run; classes::CLASSES],
     /// The committed bits of every arena, counted (see `accounting.rs`): kept as pages change
     /// so that reading the footprint after each minor collection costs nothing per arena.
     committed_pages: usize,
@@ -158,7 +159,7 @@ impl OldSpace {
             epoch: std::time::Instant::now(),
             #[cfg(test)]
             skew_ms: 0,
-            runs: vec![runs::Run::EMPTY; SIZE_CLASSES.len()],
+            runs: [runs::Run::EMPTY; classes::CLASSES],
             committed_pages: 0,
         }
     }

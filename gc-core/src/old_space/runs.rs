@@ -57,7 +57,13 @@ impl OldSpace {
     #[inline(always)]
     pub(crate) fn alloc_promoted(&mut self, size: usize, drops: bool) -> Option<ObjPtr> {
         debug_assert!(size <= MAX_SMALL);
-        let class = class_of(size);
+        self.alloc_promoted_in(class_of(size), drops)
+    }
+
+    /// [`OldSpace::alloc_promoted`] for an object whose size class is known: `class_of` of its
+    /// size.
+    #[inline(always)]
+    pub(crate) fn alloc_promoted_in(&mut self, class: usize, drops: bool) -> Option<ObjPtr> {
         match self.take_from_run(class, drops) {
             Some(slot) => Some(slot),
             None => self.alloc_promoted_in_new_run(class, drops),
