@@ -134,8 +134,9 @@ pub(crate) struct OldSpace {
     #[cfg(test)]
     skew_ms: u64,
     /// Promotion's open run of each size class (see `runs.rs`).
-    /// One run per size class (an array: indexing it needs no length loaded).
-    runs: [runs::Run; classes::CLASSES],
+    /// One run per size class. (An array here, inline, made major collections of splay
+    /// twice as slow, for a reason not found; the vector costs a load of its length.)
+    runs: Vec<runs::Run>,
     /// The committed bits of every arena, counted (see `accounting.rs`): kept as pages change
     /// so that reading the footprint after each minor collection costs nothing per arena.
     committed_pages: usize,
@@ -159,7 +160,7 @@ impl OldSpace {
             epoch: std::time::Instant::now(),
             #[cfg(test)]
             skew_ms: 0,
-            runs: [runs::Run::EMPTY; classes::CLASSES],
+            runs: vec![runs::Run::EMPTY; classes::CLASSES],
             committed_pages: 0,
         }
     }
