@@ -133,9 +133,9 @@ pub(crate) struct OldSpace {
     /// Milliseconds added to the clock (tests make time pass with it).
     #[cfg(test)]
     skew_ms: u64,
-    /// Promotion's open run of each size class (see `runs.rs`).
-    /// One run per size class. (An array here, inline, made major collections of splay
-    /// twice as slow, for a reason not found; the vector costs a load of its length.)
+    /// Promotion's open run of each size class (see `runs.rs`). (An array here, inline in the
+    /// struct, made splay's major collections twice as slow, for a reason not found; the
+    /// vector costs a load of its length.)
     runs: Vec<runs::Run>,
     /// The committed bits of every arena, counted (see `accounting.rs`): kept as pages change
     /// so that reading the footprint after each minor collection costs nothing per arena.
