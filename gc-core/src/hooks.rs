@@ -85,11 +85,13 @@ impl Scope<'_> {
         }
         let Some(mut hooks) = heap.hooks.take() else {
             heap.recorder.discard_pending();
+            heap.sync_alloc_fast();
             return;
         };
         let generation = heap.hooks_generation;
         heap.delivering = true;
         let pending = heap.recorder.take_pending();
+        heap.sync_alloc_fast();
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.scope(|s| {
                 let still = |s: &mut Scope<'_>| s.heap_mut().hooks_generation == generation;
@@ -112,6 +114,8 @@ impl Scope<'_> {
         }));
         let heap = self.heap_mut();
         heap.delivering = false;
+        // Events the hooks caused wait for the next allocation (never recursive).
+        heap.sync_alloc_fast();
         if heap.hooks_generation == generation {
             heap.hooks = Some(hooks); // not replaced or removed meanwhile: stays installed
         }

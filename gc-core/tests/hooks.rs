@@ -374,6 +374,62 @@ fn events_during_a_hook_accumulate_and_arrive_at_the_next_opportunity() {
 }
 
 #[test]
+fn events_during_a_hook_arrive_at_the_next_one_step_allocation_too() {
+    // `alloc_init` has its own fast path, which skips the test for waiting events: events
+    // waiting must turn that path off, so the next allocation still delivers them.
+    let mut heap = verified(Config::default());
+    heap.set_hooks(Reentrant { deliveries: vec![] });
+    heap.collect_minor(); // delivers 1; the hook causes 3 more
+    heap.scope(|s| {
+        s.alloc_init(NodeInit {
+            value: 1,
+            next: None,
+        })
+        .unwrap(); // the next opportunity
+        s.alloc_init(NodeInit {
+            value: 2,
+            next: None,
+        })
+        .unwrap(); // nothing waits: the fast path again
+    });
+    let hooks = heap.remove_hooks().unwrap();
+    let r = (hooks as Box<dyn std::any::Any>)
+        .downcast::<Reentrant>()
+        .unwrap();
+    assert_eq!(r.deliveries, vec![1, 3]);
+}
+
+/// Counts the major collections delivered.
+struct MajorCount(u64);
+
+impl GcHooks for MajorCount {
+    fn on_major(&mut self, _s: &mut Scope<'_>, m: &Accumulated<MajorEvent>) {
+        self.0 += m.count;
+    }
+}
+
+#[test]
+fn events_of_a_collection_outside_any_scope_arrive_at_the_next_one_step_allocation() {
+    // `freeze` collects with no scope to deliver from: the event waits, and the next
+    // allocation, even one through `alloc_init`'s fast path, must deliver it.
+    let mut heap = verified(Config::default());
+    heap.set_hooks(MajorCount(0));
+    heap.freeze();
+    heap.scope(|s| {
+        s.alloc_init(NodeInit {
+            value: 1,
+            next: None,
+        })
+        .unwrap();
+    });
+    let hooks = heap.remove_hooks().unwrap();
+    let count = (hooks as Box<dyn std::any::Any>)
+        .downcast::<MajorCount>()
+        .unwrap();
+    assert_eq!(count.0, 1);
+}
+
+#[test]
 fn merged_events_sum_durations_and_keep_min_max_and_the_last_fields() {
     let rec = Recording::default();
     let mut heap = verified(Config::default());

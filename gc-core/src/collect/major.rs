@@ -257,30 +257,28 @@ impl HeapInner {
         self.stats.major_collections += 1;
         let duration = start.elapsed();
         self.stats.major_pause.record(duration);
-        self.recorder
-            .record(gc_hooks::Event::MajorStep(gc_hooks::MajorStepEvent {
-                old_state: gc_hooks::MajorState::Idle,
-                new_state: gc_hooks::MajorState::Done,
-                done: true,
-                duration,
-            }));
-        self.recorder
-            .record(gc_hooks::Event::Major(gc_hooks::MajorEvent {
-                number: self.stats.major_collections,
-                at,
-                duration,
-                arenas_before: arenas_before as u64,
-                arenas_after: self.old.arena_count() as u64,
-                arena_bytes_before: arena_bytes_before as u64,
-                arena_bytes_after: self.old.bytes_in_use() as u64,
-                large_bytes_before: large_bytes_before as u64,
-                large_bytes_after: self.large.bytes() as u64,
-                bytes_freed: bytes_freed as u64,
-                pinned_objects: self.pins.pinned_objects() as u64,
-                memory_before: memory_before as u64,
-                memory_after: self.memory_in_use() as u64,
-                sticky,
-            }));
+        self.record_event(gc_hooks::Event::MajorStep(gc_hooks::MajorStepEvent {
+            old_state: gc_hooks::MajorState::Idle,
+            new_state: gc_hooks::MajorState::Done,
+            done: true,
+            duration,
+        }));
+        self.record_event(gc_hooks::Event::Major(gc_hooks::MajorEvent {
+            number: self.stats.major_collections,
+            at,
+            duration,
+            arenas_before: arenas_before as u64,
+            arenas_after: self.old.arena_count() as u64,
+            arena_bytes_before: arena_bytes_before as u64,
+            arena_bytes_after: self.old.bytes_in_use() as u64,
+            large_bytes_before: large_bytes_before as u64,
+            large_bytes_after: self.large.bytes() as u64,
+            bytes_freed: bytes_freed as u64,
+            pinned_objects: self.pins.pinned_objects() as u64,
+            memory_before: memory_before as u64,
+            memory_after: self.memory_in_use() as u64,
+            sticky,
+        }));
         self.in_major = false;
         if self.config.debug_level() >= 1 {
             self.assert_verified("major collection");

@@ -292,18 +292,17 @@ impl HeapInner {
                 unsafe { obj.remove_flags(HeaderFlags::TRACK_YOUNG) };
             }
         }
-        self.recorder
-            .record(gc_hooks::Event::Minor(gc_hooks::MinorEvent {
-                number: self.stats.minor_collections,
-                at,
-                duration,
-                memory_before: memory_before as u64,
-                memory_after: self.memory_in_use() as u64,
-                surviving_bytes: promoted_bytes + pinned_bytes as u64,
-                promoted_bytes,
-                pinned_objects: self.pins.young_pinned() as u64,
-                nursery_size: self.nursery.usable() as u64,
-            }));
+        self.record_event(gc_hooks::Event::Minor(gc_hooks::MinorEvent {
+            number: self.stats.minor_collections,
+            at,
+            duration,
+            memory_before: memory_before as u64,
+            memory_after: self.memory_in_use() as u64,
+            surviving_bytes: promoted_bytes + pinned_bytes as u64,
+            promoted_bytes,
+            pinned_objects: self.pins.young_pinned() as u64,
+            nursery_size: self.nursery.usable() as u64,
+        }));
         match self.config.debug_level() {
             3.. => self.assert_verified("minor collection"),
             2 => {

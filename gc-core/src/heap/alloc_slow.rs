@@ -161,12 +161,11 @@ impl HeapInner {
     }
 
     fn out_of_memory(&mut self, requested: usize, reason: &'static str) -> GcError {
-        self.recorder
-            .record(gc_hooks::Event::OutOfMemory(gc_hooks::OutOfMemoryEvent {
-                requested: requested as u64,
-                in_use: self.footprint() as u64,
-                limit: self.config.max_heap().unwrap_or(0) as u64,
-            }));
+        self.record_event(gc_hooks::Event::OutOfMemory(gc_hooks::OutOfMemoryEvent {
+            requested: requested as u64,
+            in_use: self.footprint() as u64,
+            limit: self.config.max_heap().unwrap_or(0) as u64,
+        }));
         GcError::OutOfMemory {
             requested,
             in_use: self.footprint(),

@@ -13,7 +13,8 @@
 //!
 //! **Allocation.** The inlined fast path bumps the nursery pointer and writes the header; only
 //! types with drop glue also append to `young_drop` (decided at compile time). Everything else
-//! — a full nursery, a large object, stress mode — is the out-of-line slow path
+//! — a full nursery, a large object, stress mode, hook events waiting for delivery (one flag,
+//! `alloc_fast_off`, turns the fast path off for the last two) — is the out-of-line slow path
 //! (`alloc_slow`), and *any* allocation may collect. Objects larger than the whole nursery go
 //! straight to the old generation.
 //!
@@ -32,6 +33,8 @@
 //!   young object is in the store log (`collect/major.rs` relies on it);
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
+//! - `alloc_fast_off` is set exactly when a stress tick is due at every allocation or the
+//!   recorder holds events for the hooks (the fast path checks it in debug builds);
 //! - every non-null handle slot refers to a live object of this heap.
 
 use std::cell::UnsafeCell;
@@ -113,6 +116,12 @@ pub(crate) struct HeapInner {
     /// Memory the embedder holds outside the heap, counted towards the next major collection.
     pub(crate) pressure: usize,
     pub(crate) stress_countdown: u32,
+    /// The allocation fast path is off: a stress tick is due at every allocation, or hook events
+    /// wait for delivery (the next allocation delivers them, and only the slow path's callers
+    /// look). Kept equal to `stress_countdown != 0 || recorder.has_pending()` by
+    /// [`HeapInner::record_event`] and [`HeapInner::sync_alloc_fast`], so that the fast path
+    /// tests one flag and never the recorder.
+    pub(crate) alloc_fast_off: bool,
     /// Gray objects of the running collection (kept to reuse its capacity).
     pub(crate) gray: Vec<ObjPtr>,
     /// `pins.young_releases()` when the nursery's gaps were last rebuilt: while it is unchanged,
@@ -166,6 +175,7 @@ impl HeapInner {
             delivering: false,
             in_major: false,
             stress_countdown: config.stress().unwrap_or(0),
+            alloc_fast_off: config.stress().is_some_and(|n| n != 0),
             config,
             nursery,
             old: OldSpace::new(),
@@ -244,7 +254,11 @@ impl HeapInner {
         size: usize,
         needs_drop: bool,
     ) -> Option<ObjPtr> {
-        if self.stress_countdown != 0 || size >= LARGE_OBJECT_THRESHOLD {
+        debug_assert_eq!(
+            self.alloc_fast_off,
+            self.stress_countdown != 0 || self.recorder.has_pending()
+        );
+        if self.alloc_fast_off || size >= LARGE_OBJECT_THRESHOLD {
             return None;
         }
         let obj = self.nursery.try_alloc(size)?;
@@ -304,6 +318,18 @@ impl HeapInner {
             self.young_drop.push(obj);
         }
         obj
+    }
+
+    /// Records a collector event for the sinks and the hooks; the allocation fast path stays off
+    /// until it is delivered.
+    pub(crate) fn record_event(&mut self, event: gc_hooks::Event) {
+        self.recorder.record(event);
+        self.alloc_fast_off = true;
+    }
+
+    /// Recomputes [`HeapInner::alloc_fast_off`] after pending events were taken or discarded.
+    pub(crate) fn sync_alloc_fast(&mut self) {
+        self.alloc_fast_off = self.stress_countdown != 0 || self.recorder.has_pending();
     }
 
     #[cold]
@@ -568,3 +594,6 @@ impl Drop for HeapInner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -75,7 +75,8 @@ impl<'s> Scope<'s> {
                 // SAFETY: as in `alloc`; the handles were checked to be this heap's; nothing
                 // collected. The object is young, so it needs no barrier.
                 unsafe { self.write_value::<T>(obj, init) };
-                Ok(self.finish_alloc(obj))
+                // No event waits (the fast path was on), so there is nothing to deliver.
+                Ok(self.push(obj.as_ptr()))
             }
             None => self.alloc_init_slow::<T>(init),
         }

@@ -63,8 +63,7 @@ impl<'s> Scope<'s> {
             Refusal::Disabled => (GcError::PinningDisabled, gc_hooks::PinRefusal::Disabled),
         };
         self.heap
-            .recorder
-            .record(gc_hooks::Event::PinRefused(gc_hooks::PinRefusedEvent {
+            .record_event(gc_hooks::Event::PinRefused(gc_hooks::PinRefusedEvent {
                 reason,
                 limit: max as u64,
                 pinned_objects: self.heap.pins.young_pinned() as u64,

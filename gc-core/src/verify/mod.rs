@@ -379,6 +379,22 @@ impl HeapInner {
                 ),
             });
         }
+        // The allocation fast path's switch (`heap/mod.rs`): off exactly while a stress tick is
+        // due at every allocation or hook events wait, or an allocation would skip their delivery.
+        let fast_off = heap.stress_countdown != 0 || heap.recorder.has_pending();
+        if heap.alloc_fast_off != fast_off {
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "the allocation fast path is {} while {}",
+                    if heap.alloc_fast_off { "off" } else { "on" },
+                    if fast_off {
+                        "a stress tick is due or hook events wait"
+                    } else {
+                        "nothing asks for the slow path"
+                    }
+                ),
+            });
+        }
         for (obj, space) in &all {
             // SAFETY: obj is an allocated object of this heap.
             let young_flag = unsafe { obj.flags() }.contains(HeaderFlags::YOUNG_LARGE);
