@@ -10,6 +10,24 @@ impl<'s> Scope<'s> {
     #[inline]
     pub fn alloc<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
         let size = const { fixed_object_size::<T>() };
+        match self
+            .heap
+            .alloc_young_fast(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+        {
+            Some(obj) => {
+                // SAFETY: as below.
+                unsafe { obj.payload().cast::<T>().write(value) };
+                // No event waits (the fast path was on), so there is nothing to deliver.
+                Ok(self.push(obj.as_ptr()))
+            }
+            None => self.alloc_slow_value(value),
+        }
+    }
+
+    /// [`Scope::alloc`] past the allocator's fast path (which may collect): out of line.
+    #[inline(never)]
+    fn alloc_slow_value<T: Trace>(&mut self, value: T) -> Result<Handle<'s, T>, GcError> {
+        let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
             .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
