@@ -34,7 +34,8 @@
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
 //! - `alloc_fast_off` is set exactly when a stress tick is due at every allocation or the
-//!   recorder holds events for the hooks (the fast path checks it in debug builds);
+//!   recorder holds events for the hooks (the verifier checks it, and so does the fast path in
+//!   debug builds);
 //! - every non-null handle slot refers to a live object of this heap.
 
 use std::cell::UnsafeCell;
