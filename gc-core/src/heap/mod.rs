@@ -267,10 +267,11 @@ impl HeapInner {
         Some(self.init_young(obj, info, needs_drop))
     }
 
-    /// [`HeapInner::alloc_object`] once its fast path failed: the stress tick, a full nursery,
-    /// a large object.
+    /// [`HeapInner::alloc_object`] once its fast path ([`HeapInner::alloc_young_fast`]) failed:
+    /// the stress tick, waiting hook events, a full nursery, a large object. Callers that tried
+    /// the fast path themselves come here directly rather than trying it again.
     #[inline(never)]
-    fn alloc_object_slow(
+    pub(crate) fn alloc_object_slow(
         &mut self,
         info: &'static TypeInfo,
         size: usize,

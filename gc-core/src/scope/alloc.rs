@@ -15,7 +15,9 @@ impl<'s> Scope<'s> {
             .alloc_young_fast(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
         {
             Some(obj) => {
-                // SAFETY: as below.
+                // SAFETY: the nursery gave `size` bytes whose payload is uninitialised and
+                // aligned to 8, and T's alignment is at most 8 (checked when T::TYPE_INFO was
+                // built).
                 unsafe { obj.payload().cast::<T>().write(value) };
                 // No event waits (the fast path was on), so there is nothing to deliver.
                 Ok(self.push(obj.as_ptr()))
@@ -30,12 +32,12 @@ impl<'s> Scope<'s> {
         let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
-            .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+            .alloc_object_slow(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
         {
             Ok(obj) => obj,
             Err(e) => return self.deliver_then(Err(e)),
         };
-        // SAFETY: alloc_object returned `size` bytes whose payload is uninitialised and
+        // SAFETY: the allocator returned `size` bytes whose payload is uninitialised and
         // aligned to 8, and T's alignment is at most 8 (checked when T::TYPE_INFO was built).
         unsafe { obj.payload().cast::<T>().write(value) };
         Ok(self.finish_alloc(obj))
@@ -107,7 +109,7 @@ impl<'s> Scope<'s> {
         let size = const { fixed_object_size::<T>() };
         let obj = match self
             .heap
-            .alloc_object(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
+            .alloc_object_slow(T::TYPE_INFO, size, std::mem::needs_drop::<T>())
         {
             Ok(obj) => obj,
             Err(e) => return self.deliver_then(Err(e)),
