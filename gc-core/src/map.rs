@@ -8,27 +8,41 @@
 //! member with the key's current address.
 //!
 //! ```text
-//!   GcMap<K, V>:  [ table ][ count ][ tombstones ]
-//!                     │
+//!   GcMap<K, V>:  [ table ][ count ][ tombstones ][ capacity | length | slot × capacity ]
+//!                     │                            └── the inline table (a small map's) ──┘
 //!                     ▼   VecStorage<Slot<K, V>> (every slot initialised)
-//!                 [ hash | key: Member<K> | value: Option<V> ] …   (empty, tombstone or full)
+//!                 [ capacity | length | slot × capacity ]
+//!   a slot:       [ hash | key: Member<K> | value: Option<V> ]   (empty, tombstone or full)
 //! ```
 //!
 //! Open addressing with linear probing over a power-of-two table, at most seven eighths full
-//! (live entries plus tombstones; small tables are probed in a cache line or two). Growth (and cleaning out tombstones) allocates a new table in
-//! the heap, moves the entries with the store path's bulk entry and sets the old table's
-//! length to zero, as a `GcVec` does; removal leaves a tombstone. Values are stored inline (any
-//! `V: Trace`), written from mirrors.
+//! (live entries plus tombstones; small tables are probed in a cache line or two). Growth (and
+//! cleaning out tombstones) allocates a new table in the heap, moves the entries with the store
+//! path's bulk entry and sets the old table's length to zero, as a `GcVec` does; removal leaves
+//! a tombstone. Values are stored inline (any `V: Trace`), written from mirrors.
+//!
+//! **The inline table.** Most maps of an interpreter are small (an instance's fields, a small
+//! class's methods), and were two objects: the map and its table, allocated together and read
+//! one after the other on every lookup. A map made for at most three entries carries its first
+//! table inside itself instead, laid out as a table object's payload is (`capacity`, `length`,
+//! the slots), with a null `table` member: one allocation instead of two, and one load fewer
+//! on every access. When it grows, the entries move to an out-of-line table as they would
+//! from any table, and the inline table's length drops to zero (its words stay, unused: a
+//! map that grew past three entries keeps those bytes, as a grown vector's old storage would
+//! until it died). A map made for more entries starts out of line, with no inline slots.
 //!
 //! Invariants: a full slot's hash is its key's identity hash and its key is non-null; `count`
-//! is the number of full slots and `tombstones` the number of tombstones; the table's length
-//! (its capacity) is a power of two and `count + tombstones <= 7/8` of it, so an empty slot
-//! always ends a probe.
+//! is the number of full slots and `tombstones` the number of tombstones; the table in use
+//! (the inline one when `table` is null, else the out-of-line one) has a length equal to its
+//! capacity, a power of two, and `count + tombstones <= 7/8` of it, so an empty slot always
+//! ends a probe; when `table` is null the inline table has at least 4 slots, and when it is
+//! not, the inline table's length is zero (its slots are dead: traced, dropped and read by
+//! nothing).
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::inline::VecStorage;
+use crate::inline::{storage_elements, VecStorage, STORAGE_HEADER};
 use crate::member::Member;
 use crate::object::{ObjPtr, TypeInfo, TYPE_MAGIC};
 use crate::scan::ScanEntries;
@@ -183,38 +197,120 @@ impl Default for MapHint {
     }
 }
 
-/// The payload of a map object.
+/// The start of a map payload: what every map has, before its inline slots (see the module
+/// documentation).
 #[repr(C)]
 pub(crate) struct MapHeader<K: ?Sized, V> {
+    /// The out-of-line table; null while the map uses its inline table.
     pub(crate) table: Member<VecStorage<Slot<K, V>>>,
     pub(crate) count: usize,
     pub(crate) tombstones: usize,
+    /// The inline table's capacity (zero for a map made out of line), then its length: the
+    /// two words a table object's payload starts with, so that the inline table is read as
+    /// one ([`MAP_INLINE_TABLE`]).
+    pub(crate) inline_capacity: usize,
+    pub(crate) inline_len: usize,
+}
+
+/// Where a map payload's inline table starts (its capacity word): the inline table from there on
+/// is laid out as a table object's payload.
+pub(crate) const MAP_INLINE_TABLE: usize = 3 * 8;
+
+/// Where a map payload's inline slots start.
+pub(crate) const MAP_INLINE_SLOTS: usize = MAP_INLINE_TABLE + STORAGE_HEADER;
+
+/// The inline table's length word, counted in words from the payload's start.
+const MAP_INLINE_LEN_WORD: usize = MAP_INLINE_TABLE / 8 + 1;
+
+/// The payload bytes of a map with `inline_slots` inline slots (`None` on overflow).
+pub(crate) const fn map_payload_size<K: ?Sized, V>(inline_slots: usize) -> Option<usize> {
+    match inline_slots.checked_mul(std::mem::size_of::<Slot<K, V>>()) {
+        Some(bytes) => bytes.checked_add(MAP_INLINE_SLOTS),
+        None => None,
+    }
 }
 
 /// # Safety
 /// `payload` points to a live map payload.
-unsafe fn map_trace<K: ?Sized + 'static, V>(payload: *const u8, tracer: &mut Tracer<'_>) {
+unsafe fn map_size<K: ?Sized, V>(payload: *const u8) -> usize {
+    // SAFETY: forwarded from the caller: the inline capacity word is initialised.
+    let capacity = unsafe { (*payload.cast::<MapHeader<K, V>>()).inline_capacity };
+    MAP_INLINE_SLOTS + capacity * std::mem::size_of::<Slot<K, V>>()
+}
+
+/// The live inline slots of a map payload (none once the map has an out-of-line table).
+///
+/// # Safety
+/// `payload` points to a live map payload; the slice is not used after the map moves or dies,
+/// or after its inline length changes.
+unsafe fn inline_slots<'a, K: ?Sized, V>(payload: *const u8) -> &'a [Slot<K, V>] {
+    // SAFETY: forwarded from the caller: the first `inline_len` inline slots are initialised.
+    unsafe {
+        let len = (*payload.cast::<MapHeader<K, V>>()).inline_len;
+        std::slice::from_raw_parts(payload.add(MAP_INLINE_SLOTS).cast::<Slot<K, V>>(), len)
+    }
+}
+
+/// # Safety
+/// `payload` points to a live map payload.
+unsafe fn map_trace<K: ?Sized + 'static, V: Trace>(payload: *const u8, tracer: &mut Tracer<'_>) {
     // SAFETY: forwarded from the caller.
-    tracer.member(unsafe { &(*payload.cast::<MapHeader<K, V>>()).table });
+    unsafe {
+        tracer.member(&(*payload.cast::<MapHeader<K, V>>()).table);
+        for slot in inline_slots::<K, V>(payload) {
+            slot.trace(tracer);
+        }
+    }
+}
+
+/// # Safety
+/// `payload` points to a dead map payload, dropped exactly once.
+unsafe fn map_drop<K: ?Sized, V>(payload: *mut u8) {
+    // SAFETY: forwarded from the caller: the first `inline_len` inline slots are initialised
+    // and never used again (a map that moved its entries out of line has inline length zero).
+    unsafe {
+        let len = (*payload.cast::<MapHeader<K, V>>()).inline_len;
+        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+            payload.add(MAP_INLINE_SLOTS).cast::<Slot<K, V>>(),
+            len,
+        ));
+    }
 }
 
 fn map_data<K: ?Sized, V>(payload: *mut u8) -> (*mut u8, usize) {
     (payload, std::mem::size_of::<MapHeader<K, V>>())
 }
 
+/// How a map payload's references lie: the table member (the first word), then the live
+/// inline slots, counted by the inline length word.
+type MapScan<K, V> = crate::scan::Then<
+    crate::scan::Fixed<Member<VecStorage<Slot<K, V>>>>,
+    crate::scan::Elements<Slot<K, V>, MAP_INLINE_LEN_WORD, MAP_INLINE_SLOTS>,
+>;
+
 impl TypeInfo {
     const fn map<K: ?Sized + 'static, V: Trace>() -> TypeInfo {
+        // The inline table is where the constants say, whatever K and V are.
+        assert!(std::mem::offset_of!(MapHeader<K, V>, inline_capacity) == MAP_INLINE_TABLE);
+        assert!(std::mem::size_of::<MapHeader<K, V>>() == MAP_INLINE_SLOTS);
+        assert!(
+            std::mem::align_of::<Slot<K, V>>() <= crate::object::OBJECT_ALIGN,
+            "Pinion heap types must have an alignment of at most 8 bytes"
+        );
         TypeInfo {
             magic: TYPE_MAGIC,
             name: std::any::type_name::<GcMap<K, V>>,
-            fixed_size: std::mem::size_of::<MapHeader<K, V>>(),
-            small: crate::object::SmallShape::of(std::mem::size_of::<MapHeader<K, V>>()),
-            var_size: None,
+            fixed_size: 0,
+            small: None,
+            var_size: Some(map_size::<K, V>),
             trace: Some(map_trace::<K, V>),
             ref_words: None,
-            // `repr(C)`: the table's member is the first word, the rest are counts.
-            scan: ScanEntries::of::<crate::scan::Fixed<Member<VecStorage<Slot<K, V>>>>>(),
-            drop: None,
+            scan: ScanEntries::of::<MapScan<K, V>>(),
+            drop: if std::mem::needs_drop::<V>() {
+                Some(map_drop::<K, V>)
+            } else {
+                None
+            },
             data: map_data::<K, V>,
             pin_target: None,
         }
@@ -285,17 +381,46 @@ impl<K: ?Sized + 'static, V: Trace> crate::GcObject for GcMap<K, V> {
     type Ref<'a> = MapView<'a, K, V>;
     #[inline]
     unsafe fn read<'a>(payload: *const u8) -> MapView<'a, K, V> {
-        // SAFETY: forwarded from the caller: the table member refers to the live table.
+        // SAFETY: forwarded from the caller: the table in use is the live inline table or the
+        // live table object the member refers to, laid out alike.
         unsafe {
-            let header = &*payload.cast::<MapHeader<K, V>>();
-            let table = ObjPtr::new(header.table.slot().get()).expect("a map always has a table");
+            let (_, holder, storage) = table_in_use::<K, V>(payload.cast_mut());
             MapView {
-                slots: <VecStorage<Slot<K, V>> as crate::GcObject>::read(table.payload()),
-                count: header.count,
-                table,
+                slots: storage_elements::<Slot<K, V>>(storage),
+                count: (*payload.cast::<MapHeader<K, V>>()).count,
+                table: holder,
                 map: ObjPtr::new(payload.sub(crate::HEADER_SIZE).cast_mut())
                     .expect("a payload follows its header"),
             }
         }
+    }
+}
+
+/// The table a live map uses: (the map object, the object holding the slots (the map itself
+/// while its table is inline, else its table object), and the table's storage payload, which
+/// starts with the capacity and length words).
+///
+/// # Safety
+/// `payload` points to a live `GcMap<K, V>` payload.
+#[inline(always)]
+pub(crate) unsafe fn table_in_use<K: ?Sized, V>(payload: *mut u8) -> (ObjPtr, ObjPtr, *mut u8) {
+    // SAFETY: forwarded from the caller; a payload follows its object's header, and a
+    // non-null table member refers to a live table object. Both choices are computed and one
+    // is selected (no branch for the processor to predict on every lookup).
+    unsafe {
+        let map = payload.sub(crate::HEADER_SIZE);
+        let table = (*payload.cast::<MapHeader<K, V>>()).table.slot().get();
+        let inline = table.is_null();
+        let holder = if inline { map } else { table };
+        let storage = if inline {
+            payload.add(MAP_INLINE_TABLE)
+        } else {
+            table.add(crate::HEADER_SIZE)
+        };
+        (
+            ObjPtr::new_unchecked(map),
+            ObjPtr::new_unchecked(holder),
+            storage,
+        )
     }
 }

@@ -15,6 +15,7 @@
 //!   words it names: a compile-time constant, so the loop disappears;
 //! - a `GcArray`: a length word, then references;
 //! - inline-value slices and vector storage: their live elements, each as above;
+//! - a map: its table member, then its inline table's live slots ([`Then`] the two);
 //! - anything else (enums, hand-written `Trace`): through `trace`, with the visitor still
 //!   statically known inside the call.
 //!
@@ -203,6 +204,21 @@ impl<T: Trace> ScanShape for Fixed<T> {
         if T::NEEDS_TRACE {
             // SAFETY: forwarded from the caller: the payload is a T.
             unsafe { scan_value::<T, V>(payload, visitor) }
+        }
+    }
+}
+
+/// A payload with the references of shape `A`, then those of shape `B` (both read from the
+/// same payload: a map's table member, then its inline slots).
+pub(crate) struct Then<A, B>(PhantomData<(A, B)>);
+
+impl<A: ScanShape, B: ScanShape> ScanShape for Then<A, B> {
+    #[inline(always)]
+    unsafe fn scan<V: SlotVisitor>(payload: *mut u8, visitor: &mut V) {
+        // SAFETY: forwarded from the caller: the payload has both shapes' references.
+        unsafe {
+            A::scan(payload, visitor);
+            B::scan(payload, visitor);
         }
     }
 }

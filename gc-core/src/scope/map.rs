@@ -2,10 +2,10 @@
 //! the reads are in `map_lookup.rs`, the table (its probe, allocation and growth) in
 //! `map_table.rs`.
 
-use super::map_table::{parts, probe, table_size};
+use super::map_table::{parts, probe, table_size, MIN_TABLE_SLOTS};
 use super::*;
 use crate::init::Resolver;
-use crate::inline::{VecStorage, STORAGE_HEADER};
+use crate::inline::VecStorage;
 use crate::map::{GcMap, MapHeader, MapHint, MapView, Slot, SlotState};
 
 /// What [`Scope::put_copy_in_room`] did, or what it needs before it can.
@@ -21,34 +21,55 @@ enum PutInRoom {
 }
 
 impl<'s> Scope<'s> {
-    /// Allocates an empty identity map with room for about `capacity` entries. See [`GcMap`].
+    /// Allocates an empty identity map with room for about `capacity` entries. See [`GcMap`]:
+    /// a map for at most three entries is one object, its table inline.
     pub fn alloc_map<K: ?Sized + 'static, V: Trace>(
         &mut self,
         capacity: usize,
     ) -> Result<Handle<'s, GcMap<K, V>>, GcError> {
         let slots = table_size(capacity)?;
-        let size = const { crate::object::fixed_object_size::<MapHeader<K, V>>() };
+        if slots == MIN_TABLE_SLOTS {
+            // A fresh map refers to nothing: no barrier to run, even when born old.
+            let obj = self.alloc_inline_map::<K, V>()?;
+            return Ok(self.finish_alloc(obj));
+        }
+        let size = const {
+            match crate::map::map_payload_size::<K, V>(0) {
+                Some(payload) => match crate::object::object_size(payload) {
+                    Some(size) => size,
+                    None => panic!("a map header larger than the address space"),
+                },
+                None => panic!("a map header larger than the address space"),
+            }
+        };
         let table = self.alloc_table::<K, V>(slots)?;
         // The header goes in the nursery beside the table when there is room (nothing can
         // collect then); otherwise the table is rooted while the header is allocated.
-        let (obj, table) = match self.heap.try_alloc_young(GcMap::<K, V>::TYPE_INFO, size) {
+        let young = match GcMap::<K, V>::TYPE_INFO.drop {
+            None => self.heap.try_alloc_young(GcMap::<K, V>::TYPE_INFO, size),
+            Some(_) => None,
+        };
+        let (obj, table) = match young {
             Some(obj) => (obj, table),
             None => self.scope(|s| {
                 let table: Handle<'_, VecStorage<Slot<K, V>>> = s.push(table.as_ptr());
-                match s.heap.alloc_object(GcMap::<K, V>::TYPE_INFO, size, false) {
+                let drops = GcMap::<K, V>::TYPE_INFO.drop.is_some();
+                match s.heap.alloc_object(GcMap::<K, V>::TYPE_INFO, size, drops) {
                     Ok(obj) => Ok((obj, s.resolve(table)?)), // the table may have moved
                     Err(e) => s.deliver_then(Err(e)),
                 }
             })?,
         };
-        // SAFETY: obj is a fresh map: its payload is a header, written now with a live table of
-        // this heap (nothing allocated since it was resolved); the barrier runs if it was born
-        // old.
+        // SAFETY: obj is a fresh map without inline slots: its payload is a header, written
+        // now with a live table of this heap (nothing allocated since it was resolved); the
+        // barrier runs if it was born old.
         unsafe {
             obj.payload().cast::<MapHeader<K, V>>().write(MapHeader {
                 table: Member::from_ptr(table.as_ptr()),
                 count: 0,
                 tombstones: 0,
+                inline_capacity: 0,
+                inline_len: 0,
             });
             self.heap.after_init(obj);
         }
@@ -311,7 +332,7 @@ impl<'s> Scope<'s> {
         // at the one reference the store makes (the key's was recorded when it was inserted).
         // The view is not used again.
         unsafe {
-            let slots = table.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
+            let slots = map.slots().as_ptr().cast_mut();
             let value_field = &raw mut (*slots.add(i)).value;
             let _old = self.heap.replace_value(table, value_field, Some(value));
         }

@@ -4,11 +4,14 @@
 //!
 //! Invariants: a table's capacity is a power of two, at least 4; every slot is initialised
 //! (empty, tombstone or full); at most seven eighths of the slots are full or tombstones, so
-//! a probe always ends at an empty slot.
+//! a probe always ends at an empty slot. A map's inline table (see `map.rs`) is a table like
+//! any other while the map uses it.
 
 use super::*;
 use crate::inline::{VecStorage, STORAGE_HEADER};
-use crate::map::{GcMap, MapHeader, Slot, SlotState};
+use crate::map::{
+    map_payload_size, table_in_use, GcMap, MapHeader, Slot, SlotState, MAP_INLINE_TABLE,
+};
 
 /// The smallest table: room for three entries.
 pub(super) const MIN_TABLE_SLOTS: usize = 4;
@@ -70,26 +73,52 @@ pub(super) unsafe fn probe<K: ?Sized, V>(
     }
 }
 
-/// The table of a live map, as raw parts: (map payload, table object, first slot, capacity).
+/// The table a live map uses, as raw parts: (map header, the object holding the slots (the
+/// map itself while its table is inline, else its table object), first slot, capacity).
 ///
 /// # Safety
 /// `map` is a live `GcMap<K, V>`.
+#[inline(always)]
 pub(super) unsafe fn parts<K: ?Sized, V>(
     map: ObjPtr,
 ) -> (*mut MapHeader<K, V>, ObjPtr, *mut Slot<K, V>, usize) {
-    // SAFETY: forwarded from the caller: the header's table member refers to a live table
-    // whose length is its capacity.
+    // SAFETY: forwarded from the caller: the table in use is initialised and its length is its
+    // capacity.
     unsafe {
-        let header = map.payload().cast::<MapHeader<K, V>>();
-        let table = ObjPtr::new((*header).table.slot().get()).expect("a map always has a table");
-        let payload = table.payload();
-        let capacity = payload.cast::<usize>().add(1).read();
+        let (_, holder, storage) = table_in_use::<K, V>(map.payload());
+        let capacity = storage.cast::<usize>().add(1).read();
         (
-            header,
-            table,
-            payload.add(STORAGE_HEADER).cast::<Slot<K, V>>(),
+            map.payload().cast::<MapHeader<K, V>>(),
+            holder,
+            storage.add(STORAGE_HEADER).cast::<Slot<K, V>>(),
             capacity,
         )
+    }
+}
+
+/// Writes the two words and the `slots` empty slots of a fresh table at `storage` (a table
+/// object's payload, or a map's inline table).
+///
+/// # Safety
+/// `storage` is valid for writes of the two words and `slots` slots, and 8-byte aligned; what
+/// it held is overwritten without being dropped.
+#[inline(always)]
+unsafe fn write_empty_table<K: ?Sized, V>(storage: *mut u8, slots: usize) {
+    // SAFETY: forwarded from the caller; an empty slot holds no reference.
+    unsafe {
+        storage.cast::<usize>().write(slots);
+        storage.cast::<usize>().add(1).write(slots);
+        let first = storage.add(STORAGE_HEADER).cast::<Slot<K, V>>();
+        if slots == MIN_TABLE_SLOTS {
+            // The common size, written without a loop (a constant count unrolls).
+            for i in 0..MIN_TABLE_SLOTS {
+                Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
+            }
+        } else {
+            for i in 0..slots {
+                Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
+            }
+        }
     }
 }
 
@@ -104,25 +133,35 @@ impl<'s> Scope<'s> {
             .and_then(|b| b.checked_add(STORAGE_HEADER))
             .ok_or(GcError::SizeOverflow("map capacity"))?;
         let table = self.alloc_var(VecStorage::<Slot<K, V>>::TYPE_INFO, bytes)?;
-        // SAFETY: the payload has the capacity and length words and room for `slots` slots,
-        // all written here (an empty slot holds no reference).
-        unsafe {
-            let payload = table.payload();
-            payload.cast::<usize>().write(slots);
-            payload.cast::<usize>().add(1).write(slots);
-            let first = payload.add(STORAGE_HEADER).cast::<Slot<K, V>>();
-            if slots == MIN_TABLE_SLOTS {
-                // The common size, written without a loop (a constant count unrolls).
-                for i in 0..MIN_TABLE_SLOTS {
-                    Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
-                }
-            } else {
-                for i in 0..slots {
-                    Slot::write_vacant(first.add(i), Slot::<K, V>::EMPTY_HASH);
-                }
-            }
-        }
+        // SAFETY: the payload has the capacity and length words and room for `slots` slots.
+        unsafe { write_empty_table::<K, V>(table.payload(), slots) };
         Ok(table)
+    }
+
+    /// A map with an inline table of [`MIN_TABLE_SLOTS`] empty slots: one object. May collect;
+    /// not rooted.
+    pub(super) fn alloc_inline_map<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+    ) -> Result<ObjPtr, GcError> {
+        let bytes = const {
+            match map_payload_size::<K, V>(MIN_TABLE_SLOTS) {
+                Some(bytes) => bytes,
+                None => panic!("a map slot larger than the address space"),
+            }
+        };
+        let map = self.alloc_var(GcMap::<K, V>::TYPE_INFO, bytes)?;
+        // SAFETY: the payload is a map header followed by room for the inline table's
+        // `MIN_TABLE_SLOTS` slots: the header is written with a null table member (the inline
+        // table is in use) and the inline table is written whole.
+        unsafe {
+            let payload = map.payload();
+            let header = payload.cast::<MapHeader<K, V>>();
+            std::ptr::addr_of_mut!((*header).table).write(Member::null());
+            std::ptr::addr_of_mut!((*header).count).write(0);
+            std::ptr::addr_of_mut!((*header).tombstones).write(0);
+            write_empty_table::<K, V>(payload.add(MAP_INLINE_TABLE), MIN_TABLE_SLOTS);
+        }
+        Ok(map)
     }
 
     /// Moves the map's entries into a new table sized for `entries` (dropping the tombstones).
@@ -139,7 +178,8 @@ impl<'s> Scope<'s> {
         // store-path copy of one slot over an empty one), the old table's length drops to zero
         // so its death drops nothing, and the map's member is written through the store path.
         unsafe {
-            let (header, old, from, capacity) = parts::<K, V>(map);
+            let (header, _, from, capacity) = parts::<K, V>(map);
+            let (_, _, old_storage) = table_in_use::<K, V>(map.payload());
             let to = fresh.payload().add(STORAGE_HEADER).cast::<Slot<K, V>>();
             for i in 0..capacity {
                 let slot = from.add(i);
@@ -150,7 +190,8 @@ impl<'s> Scope<'s> {
                     self.heap.store_copy(fresh, to.add(at), slot, 1);
                 }
             }
-            old.payload().cast::<usize>().add(1).write(0);
+            // The old table (inline or not) keeps no entry: its length drops to zero.
+            old_storage.cast::<usize>().add(1).write(0);
             (*header).tombstones = 0;
             self.heap
                 .store_ref(map, (*header).table.slot(), fresh.as_ptr());
