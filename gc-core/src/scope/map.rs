@@ -391,7 +391,8 @@ impl<'s> Scope<'s> {
     }
 
     /// Checks the handles, gives the key an identity hash if it has none and grows the table if
-    /// one more entry would overfill it (which may collect); returns the key's hash.
+    /// one more entry would overfill it and the key is not in it already (which may collect);
+    /// returns the key's hash.
     fn prepare_insert<K: ?Sized + 'static, V: Trace>(
         &mut self,
         m: Handle<'_, GcMap<K, V>>,
@@ -402,12 +403,21 @@ impl<'s> Scope<'s> {
         let young = self.heap.nursery.contains(key_obj.addr());
         // SAFETY: key_obj is a live, unforwarded object of this heap.
         let hash = unsafe { self.heap.identity.hash(key_obj, young) };
-        // SAFETY: map is a live GcMap<K, V>.
-        let (count, tombstones, capacity) = unsafe {
-            let (header, _, _, capacity) = parts::<K, V>(map);
-            ((*header).count, (*header).tombstones, capacity)
+        // SAFETY: map is a live GcMap<K, V>; its table has an empty slot.
+        let (count, needs_room) = unsafe {
+            let (header, _, slots, capacity) = parts::<K, V>(map);
+            let (count, tombstones) = ((*header).count, (*header).tombstones);
+            // A key already there is replaced in place: the table grows only for a new one
+            // (a small map keeps its inline table when an entry is written again).
+            let full = (count + tombstones + 1) * 8 > capacity * 7;
+            let present = || {
+                probe(slots, capacity, hash, key_obj.as_ptr())
+                    .found
+                    .is_some()
+            };
+            (count, full && !present())
         };
-        if (count + tombstones + 1) * 8 > capacity * 7 {
+        if needs_room {
             self.rehash::<K, V>(m, count + 1)?;
         }
         Ok(hash)
