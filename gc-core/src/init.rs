@@ -51,8 +51,13 @@ impl Resolver<'_> {
     #[inline(always)]
     pub(crate) unsafe fn member<U: ?Sized>(&self, h: Option<Handle<'_, U>>) -> Member<U> {
         match h {
-            // A live handle's slot holds its object's current address.
-            Some(h) => Member::from_ptr(self.handles[h.index as usize]),
+            Some(h) => {
+                debug_assert!((h.index as usize) < self.handles.len());
+                // SAFETY: a live handle of this heap (the caller's check) indexes a slot below
+                // the handle stack's length, which holds its object's current address (the
+                // invariants of `scope/mod.rs`).
+                Member::from_ptr(unsafe { *self.handles.get_unchecked(h.index as usize) })
+            }
             None => Member::null(),
         }
     }

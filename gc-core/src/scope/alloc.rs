@@ -20,7 +20,7 @@ impl<'s> Scope<'s> {
                 // built).
                 unsafe { obj.payload().cast::<T>().write(value) };
                 // No event waits (the fast path was on), so there is nothing to deliver.
-                Ok(self.push(obj.as_ptr()))
+                Ok(self.push(obj))
             }
             None => self.alloc_slow_value(value),
         }
@@ -96,7 +96,7 @@ impl<'s> Scope<'s> {
                 // collected. The object is young, so it needs no barrier.
                 unsafe { self.write_value::<T>(obj, init) };
                 // No event waits (the fast path was on), so there is nothing to deliver.
-                Ok(self.push(obj.as_ptr()))
+                Ok(self.push(obj))
             }
             None => self.alloc_init_slow::<T>(init),
         }

@@ -71,8 +71,7 @@ impl<'s> Scope<'s> {
             index,
             len: members.len(),
         })?;
-        let ptr = m.slot().get();
-        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+        Ok(ObjPtr::new(m.slot().get()).map(|obj| self.push(obj)))
     }
 
     /// Stores `value` at `index` of an array, with the write barrier.

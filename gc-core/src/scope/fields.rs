@@ -65,7 +65,7 @@ impl<'s> Scope<'s> {
             Self::check_inside::<T, U>(obj, member)?;
             member.slot().get()
         };
-        Ok((!ptr.is_null()).then(|| self.push(ptr)))
+        Ok(ObjPtr::new(ptr).map(|obj| self.push(obj)))
     }
 
     /// Stores `value` into the reference field of `h`'s object that `field` selects, with the

@@ -70,7 +70,7 @@ impl<'s> Scope<'s> {
         if !self.heap.weak.owns(weak) {
             return Err(GcError::ForeignMember);
         }
-        Ok(self.heap.weak.get(weak).map(|obj| self.push(obj.as_ptr())))
+        Ok(self.heap.weak.get(weak).map(|obj| self.push(obj)))
     }
 
     /// Whether the weak reference's object is still alive (it is cleared by the collection

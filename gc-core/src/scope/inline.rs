@@ -72,7 +72,7 @@ impl<'s> Scope<'s> {
     ) -> Result<Handle<'s, GcVec<T>>, GcError> {
         self.try_escape(|s| {
             let storage = s.alloc_storage::<T>(capacity)?;
-            let storage: Handle<'_, VecStorage<T>> = s.push(storage.as_ptr());
+            let storage: Handle<'_, VecStorage<T>> = s.push(storage);
             let size = const { crate::object::fixed_object_size::<Member<VecStorage<T>>>() };
             let obj = match s.heap.alloc_object(GcVec::<T>::TYPE_INFO, size, false) {
                 Ok(obj) => obj,

@@ -52,7 +52,7 @@ impl<'s> Scope<'s> {
         let (obj, table) = match young {
             Some(obj) => (obj, table),
             None => self.scope(|s| {
-                let table: Handle<'_, VecStorage<Slot<K, V>>> = s.push(table.as_ptr());
+                let table: Handle<'_, VecStorage<Slot<K, V>>> = s.push(table);
                 let drops = GcMap::<K, V>::TYPE_INFO.drop.is_some();
                 match s.heap.alloc_object(GcMap::<K, V>::TYPE_INFO, size, drops) {
                     Ok(obj) => Ok((obj, s.resolve(table)?)), // the table may have moved
@@ -187,7 +187,7 @@ impl<'s> Scope<'s> {
                 PutInRoom::NeedsGrowth(map, entries) => {
                     // The map is rooted while its table grows; everything is found again after.
                     self.scope(|t| {
-                        let m: Handle<'_, GcMap<K, V>> = t.push(map.as_ptr());
+                        let m: Handle<'_, GcMap<K, V>> = t.push(map);
                         t.rehash::<K, V>(m, entries)
                     })?;
                 }

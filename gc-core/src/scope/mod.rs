@@ -17,6 +17,14 @@
 //!   `Member` exists only inside the heap where collections update it;
 //! - handles are neither `Send` nor `Sync`, and a `Heap` is `Send` but not `Sync`.
 //!
+//! Invariants (the handle stack): every slot below the stack's length holds a non-null object
+//! pointer (a push takes an [`ObjPtr`]; a store into a slot writes a resolved object; a
+//! collection rewrites a slot with the object's new address); a scope truncates the stack only
+//! to its own base, when it ends, and the handles it made end with it (their lifetime is the
+//! scope's). So a handle of this heap that safe code can name indexes a slot below the length,
+//! which holds its object: [`Scope::resolve`] reads that slot without testing the index or the
+//! pointer again (debug builds assert both).
+//!
 //! Methods that can be misused have two forms: `try_x` returns a [`GcError`], `x` panics with
 //! that error's message (like slice indexing and `get`).
 
@@ -130,7 +138,7 @@ impl<'s> Scope<'s> {
     /// object is rooted first).
     #[inline(always)]
     fn finish_alloc<T: ?Sized>(&mut self, obj: ObjPtr) -> Handle<'s, T> {
-        let h = self.push(obj.as_ptr());
+        let h = self.push(obj);
         if self.heap.recorder.has_pending() {
             self.deliver_hooks();
         }
@@ -147,14 +155,15 @@ impl<'s> Scope<'s> {
     }
 
     #[inline(always)]
-    fn push<T: ?Sized>(&self, ptr: *mut u8) -> Handle<'s, T> {
+    fn push<T: ?Sized>(&self, obj: ObjPtr) -> Handle<'s, T> {
         // SAFETY: no other reference into the mutator state is live during this push.
         let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
         let index = handles.len() as u32;
-        handles.push(ptr);
+        handles.push(obj.as_ptr());
         self.handle_at(index)
     }
 
+    /// The object a handle of this heap refers to, or [`GcError::ForeignHandle`].
     #[inline(always)]
     fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
         if h.heap != self.heap.id {
@@ -163,8 +172,19 @@ impl<'s> Scope<'s> {
                 this_heap: self.heap.id.get(),
             });
         }
-        let ptr = self.heap.mutator().handles[h.index as usize];
-        Ok(ObjPtr::new(ptr).expect("a live handle's slot is filled"))
+        let handles = &self.heap.mutator().handles;
+        debug_assert!(
+            handles.get(h.index as usize).is_some_and(|p| !p.is_null()),
+            "a live handle indexes a filled slot"
+        );
+        // SAFETY: `h` is a handle of this heap that safe code holds, so its scope is live and
+        // its slot lies below the stack's length and holds a non-null object pointer (the
+        // invariants of this module).
+        unsafe {
+            Ok(ObjPtr::new_unchecked(
+                *handles.get_unchecked(h.index as usize),
+            ))
+        }
     }
 
     /// The address a store writes for `value`: its object, or null for `None`.
@@ -231,8 +251,7 @@ impl<'s> Scope<'s> {
     /// # Panics
     /// When `h` belongs to another heap.
     pub fn dup<T: ?Sized>(&self, h: Handle<'_, T>) -> Handle<'s, T> {
-        let ptr = panic_on(self.resolve(h)).as_ptr();
-        self.push(ptr)
+        self.push(panic_on(self.resolve(h)))
     }
 
     /// Roots the target of a member reached through [`Scope::deref`] or [`Scope::array`].
@@ -257,7 +276,7 @@ impl<'s> Scope<'s> {
         // A non-null member lives inside some heap and refers to an object of that same heap,
         // so checking that the target is ours proves the member is ours too.
         if self.heap.owns_referent(obj) {
-            Ok(Some(self.push(obj.as_ptr())))
+            Ok(Some(self.push(obj)))
         } else {
             Err(GcError::ForeignMember)
         }
@@ -381,8 +400,8 @@ impl<'s> Scope<'s> {
         // escapes once per node) would otherwise pass through memory and test.
         let mut inner = Scope::enter(self.heap);
         let h = f(&mut inner);
-        let ptr = panic_on(inner.resolve(h)).as_ptr();
-        let index = inner.exit_keeping(ptr);
+        let obj = panic_on(inner.resolve(h));
+        let index = inner.exit_keeping(obj);
         self.handle_at(index)
     }
 
@@ -391,13 +410,14 @@ impl<'s> Scope<'s> {
     /// pushed again. Returns the slot's index. Nothing can collect between the caller's
     /// resolve that gave `ptr` and this store (no allocation).
     #[inline(always)]
-    fn exit_keeping(mut self, ptr: *mut u8) -> u32 {
+    fn exit_keeping(mut self, obj: ObjPtr) -> u32 {
         let handles = &mut self.heap.mutator.get_mut().handles;
         let index = self.base;
         if index < handles.len() {
-            handles[index] = ptr;
+            handles[index] = obj.as_ptr();
         } else {
-            handles.push(ptr); // the scope rooted nothing: the result was an outer handle
+            // The scope rooted nothing: the result was an outer handle.
+            handles.push(obj.as_ptr());
         }
         // The drop keeps the slot.
         self.base = index + 1;
@@ -422,9 +442,9 @@ impl<'s> Scope<'s> {
     ) -> Result<Handle<'s, T>, E> {
         let mut inner = Scope::enter(self.heap);
         let h = f(&mut inner)?;
-        let ptr = inner.resolve(h)?.as_ptr();
+        let obj = inner.resolve(h)?;
         // The handle takes the first slot the inner scope used.
-        let index = inner.exit_keeping(ptr);
+        let index = inner.exit_keeping(obj);
         Ok(self.handle_at(index))
     }
 }

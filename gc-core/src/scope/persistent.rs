@@ -20,7 +20,7 @@ impl<'s> Scope<'s> {
     /// Errors: [`GcError::ForeignHandle`] when the root belongs to another heap.
     pub fn persistent<T: ?Sized>(&self, root: &Persistent<T>) -> Result<Handle<'s, T>, GcError> {
         self.check_persistent(root)?;
-        Ok(self.push(self.heap.persistent.get(root).as_ptr()))
+        Ok(self.push(self.heap.persistent.get(root)))
     }
 
     /// Points a persistent root at `h`'s object (the root's old object may die).

@@ -21,7 +21,8 @@ impl<'s> Scope<'s> {
     /// collection since it was reported by a root provider or its object was pinned by a live
     /// guard).
     pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
-        self.push(raw.as_ptr())
+        // SAFETY: a RawGc is non-null; the caller promises it is a live object of this heap.
+        self.push(unsafe { ObjPtr::new_unchecked(raw.as_ptr()) })
     }
 
     /// The registered root provider `id`, if it has type `P`.
