@@ -223,13 +223,20 @@ impl<'s> Scope<'s> {
         index: usize,
         value: T::Init<'_>,
     ) -> Result<(), GcError> {
-        let len = self.get(self.checked(v)?).len();
+        let storage = self.storage_of(v)?;
+        // SAFETY: storage is a live VecStorage<T>.
+        let (_, len, capacity) = unsafe { storage_parts::<T>(storage) };
         if index > len {
             return Err(out_of_bounds(index, len));
         }
         T::check_heap(&value, self.heap.id.get())?;
-        self.vec_reserve(v, 1)?;
-        let storage = self.storage_of(v)?;
+        // The storage found above, unless it is full: growth (which may collect) replaces it.
+        let storage = if len < capacity {
+            storage
+        } else {
+            self.vec_reserve(v, 1)?;
+            self.storage_of(v)?
+        };
         let resolver = Resolver {
             handles: &self.heap.mutator().handles,
         };
