@@ -183,6 +183,7 @@ static BYTES_INFO: TypeInfo = TypeInfo {
     drop: None,
     data: bytes_data,
     pin_target: None,
+    check: None,
 };
 
 static ARRAY_INFO: TypeInfo = TypeInfo {
@@ -197,6 +198,7 @@ static ARRAY_INFO: TypeInfo = TypeInfo {
     drop: None,
     data: array_data,
     pin_target: None,
+    check: None,
 };
 
 impl GcObject for GcBytes {

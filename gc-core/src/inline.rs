@@ -185,6 +185,7 @@ impl TypeInfo {
             },
             data: slice_data::<T>,
             pin_target: None,
+            check: None,
         }
     }
 }
@@ -279,6 +280,7 @@ impl TypeInfo {
             },
             data: storage_data::<T>,
             pin_target: None,
+            check: None,
         }
     }
 }
@@ -340,6 +342,7 @@ impl TypeInfo {
             drop: None,
             data: vec_data::<T>,
             pin_target: Some(vec_storage_object::<T>),
+            check: None,
         }
     }
 }

@@ -37,7 +37,9 @@
 //! capacity, a power of two, and `count + tombstones <= 7/8` of it, so an empty slot always
 //! ends a probe; when `table` is null the inline table has at least 4 slots, and when it is
 //! not, the inline table's length is zero (its slots are dead: traced, dropped and read by
-//! nothing).
+//! nothing). The verifier checks all but the first through the map type's `TypeInfo::check`
+//! (`map_check`); the first, which needs the heap's identity table, is what the map tests check
+//! by finding every key again after collections move them.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -281,6 +283,71 @@ fn map_data<K: ?Sized, V>(payload: *mut u8) -> (*mut u8, usize) {
     (payload, std::mem::size_of::<MapHeader<K, V>>())
 }
 
+/// The smallest table: room for three entries.
+pub(crate) const MIN_TABLE_SLOTS: usize = 4;
+
+/// The invariants of this module a map keeps in its own payload (the verifier's check, through
+/// its type's `TypeInfo::check`): which table is in use and its length, the counts, the load.
+/// (That a full slot's hash is its key's identity hash needs the heap's identity table: the
+/// map operations' tests check it by finding every key after moves.)
+///
+/// # Safety
+/// `payload` points to a live map payload whose table member, when non-null, refers to a
+/// live table object.
+unsafe fn map_check<K: ?Sized, V>(payload: *const u8) -> Option<String> {
+    // SAFETY: forwarded from the caller; the header's words are initialised.
+    let header = unsafe { &*payload.cast::<MapHeader<K, V>>() };
+    let inline = header.table.is_null();
+    // SAFETY: as above.
+    let (_, _, storage) = unsafe { table_in_use::<K, V>(payload.cast_mut()) };
+    // SAFETY: a table in use starts with its capacity and length words.
+    let (capacity, len) = unsafe {
+        (
+            storage.cast::<usize>().read(),
+            storage.cast::<usize>().add(1).read(),
+        )
+    };
+    if inline && header.inline_capacity < MIN_TABLE_SLOTS {
+        return Some(format!(
+            "a map uses an inline table of {} slots",
+            header.inline_capacity
+        ));
+    }
+    if !inline && header.inline_len != 0 {
+        return Some(format!(
+            "a map with an out-of-line table keeps {} inline slots live",
+            header.inline_len
+        ));
+    }
+    if len != capacity || len < MIN_TABLE_SLOTS || !len.is_power_of_two() {
+        return Some(format!(
+            "a map's table has length {len} and capacity {capacity} (equal, a power of two, \
+             at least {MIN_TABLE_SLOTS})"
+        ));
+    }
+    // SAFETY: the table in use has `len` initialised slots.
+    let slots = unsafe { storage_elements::<Slot<K, V>>(storage) };
+    let (mut full, mut tombs) = (0, 0);
+    for slot in slots {
+        match slot.state() {
+            SlotState::Full(..) => full += 1,
+            SlotState::Tomb => tombs += 1,
+            SlotState::Empty => {}
+        }
+    }
+    if (full, tombs) != (header.count, header.tombstones) {
+        return Some(format!(
+            "a map counts {} entries and {} tombstones, its table holds {full} and {tombs}",
+            header.count, header.tombstones
+        ));
+    }
+    ((full + tombs) * 8 > len * 7).then(|| {
+        format!(
+            "a map's table of {len} slots holds {full} entries and {tombs} tombstones: over 7/8"
+        )
+    })
+}
+
 /// How a map payload's references lie: the table member (the first word), then the live
 /// inline slots, counted by the inline length word.
 type MapScan<K, V> = crate::scan::Then<
@@ -313,6 +380,7 @@ impl TypeInfo {
             },
             data: map_data::<K, V>,
             pin_target: None,
+            check: Some(map_check::<K, V>),
         }
     }
 }
@@ -422,5 +490,72 @@ pub(crate) unsafe fn table_in_use<K: ?Sized, V>(payload: *mut u8) -> (ObjPtr, Ob
             ObjPtr::new_unchecked(holder),
             storage,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Heap, Violation};
+
+    /// The verifier's problems, as text.
+    fn problems(s: &mut crate::Scope<'_>) -> Vec<String> {
+        s.verify()
+            .violations
+            .into_iter()
+            .map(|v| match v {
+                Violation::BadHeader { problem, .. } => problem,
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_verifier_reports_a_map_whose_table_or_counts_are_broken() {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        heap.scope(|s| {
+            let map = s.alloc_map::<u64, u64>(0).unwrap();
+            let keys: Vec<_> = (0..5u64).map(|i| s.alloc(i).unwrap()).collect();
+            for &k in &keys[..2] {
+                s.map_insert(map, k, 7).unwrap();
+            }
+            let header = s
+                .to_raw(map)
+                .as_ptr()
+                .wrapping_add(crate::HEADER_SIZE)
+                .cast::<MapHeader<u64, u64>>();
+            // Changes a word of the live, rooted map's header; nothing collects in between, and
+            // each change is undone before anything else runs.
+            let poke = |change: &dyn Fn(&mut MapHeader<u64, u64>)| {
+                // SAFETY: `header` is the payload of the live map, not otherwise borrowed now.
+                change(unsafe { &mut *header })
+            };
+            assert!(problems(s).is_empty());
+            poke(&|h| h.count = 3);
+            let found = problems(s);
+            assert!(
+                found.iter().any(|p| p.contains("counts 3 entries")),
+                "{found:?}"
+            );
+            poke(&|h| h.count = 2);
+            poke(&|h| h.inline_len = 2);
+            let found = problems(s);
+            assert!(found.iter().any(|p| p.contains("length 2")), "{found:?}");
+            poke(&|h| h.inline_len = MIN_TABLE_SLOTS);
+            assert!(problems(s).is_empty());
+            // Out of line: the inline slots must be dead.
+            for &k in &keys[2..] {
+                s.map_insert(map, k, 7).unwrap();
+            }
+            assert!(problems(s).is_empty());
+            poke(&|h| h.inline_len = MIN_TABLE_SLOTS);
+            let found = problems(s);
+            assert!(
+                found.iter().any(|p| p.contains("keeps 4 inline slots")),
+                "{found:?}"
+            );
+            poke(&|h| h.inline_len = 0);
+            assert!(problems(s).is_empty());
+        });
     }
 }

@@ -105,6 +105,10 @@ pub struct TypeInfo {
     /// For a type whose data lives in another object (a growable vector's storage): that
     /// object, which a pin on this one pins instead.
     pub(crate) pin_target: Option<unsafe fn(*mut u8) -> *mut u8>,
+    /// Checks the invariants a type keeps inside its own payload (a map's table and counts),
+    /// for the verifier: a description of what is broken, or `None`. `None` for the types
+    /// whose payload has no invariant of its own.
+    pub(crate) check: Option<unsafe fn(*const u8) -> Option<String>>,
 }
 
 /// The size (header included) and old-generation size class of every object of a fixed-size
@@ -158,6 +162,7 @@ impl TypeInfo {
             },
             data: fixed_data::<T>,
             pin_target: None,
+            check: None,
         }
     }
 

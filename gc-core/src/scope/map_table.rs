@@ -13,8 +13,7 @@ use crate::map::{
     map_payload_size, table_in_use, GcMap, MapHeader, Slot, SlotState, MAP_INLINE_TABLE,
 };
 
-/// The smallest table: room for three entries.
-pub(super) const MIN_TABLE_SLOTS: usize = 4;
+pub(super) use crate::map::MIN_TABLE_SLOTS;
 
 /// Where a key is, or would go, in a table.
 pub(super) struct Probe {

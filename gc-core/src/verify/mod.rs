@@ -21,6 +21,8 @@
 //!   fresh or young one is logged;
 //! - *scan entries*: the collectors' scan of a reachable object (its type's scan entries)
 //!   visits exactly the slots its `trace` reports;
+//! - *a type's own payload*: what its `TypeInfo::check` tests (a map: which table is in use, its
+//!   length, the entry and tombstone counts, at most 7/8 full);
 //! - *header flags*: a valid type descriptor (magic), `NEEDS_DROP` exactly when the type has
 //!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
 //!   exactly for those listed as young, `TRACK_YOUNG` and `LOG_STORES` only on old objects, `SURVIVED` and
@@ -52,7 +54,7 @@ mod scan_check;
 mod sticky;
 mod young;
 
-use scan_check::scan_disagrees;
+use scan_check::{payload_broken, scan_disagrees};
 
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -579,7 +581,7 @@ impl HeapInner {
             // SAFETY: obj is a live, unforwarded object; Collect only reads slots.
             unsafe { obj.trace(&mut Tracer::new(&mut Collect { out: &mut children })) };
             // SAFETY: as above.
-            if let Some(problem) = unsafe { scan_disagrees(obj) } {
+            if let Some(problem) = unsafe { scan_disagrees(obj).or_else(|| payload_broken(obj)) } {
                 checker
                     .report
                     .push(Violation::BadHeader { at: addr, problem });

@@ -1,7 +1,9 @@
-//! The verifier's check of the scan entries: the slots the collectors' scan of an object visits
-//! (its type's `ScanEntries`, see the `scan` module) are exactly those its `trace` reports, and
-//! every one of them lies at a word its type's `ref_words` names, when it names them (evacuation
-//! skips the scan of a copy whose named words are all null: `ObjPtr::may_refer`).
+//! The verifier's checks of a payload against its type. The scan entries: the slots the
+//! collectors' scan of an object visits (its type's `ScanEntries`, see the `scan` module) are
+//! exactly those its `trace` reports, and every one of them lies at a word its type's
+//! `ref_words` names, when it names them (evacuation skips the scan of a copy whose named words
+//! are all null: `ObjPtr::may_refer`). And the invariants a type keeps inside its own payload,
+//! through its `TypeInfo::check` (a map's table and counts, see `map.rs`).
 
 use crate::object::ObjPtr;
 use crate::scan::SlotList;
@@ -53,6 +55,18 @@ pub(super) unsafe fn scan_disagrees(obj: ObjPtr) -> Option<String> {
             unnamed
         )
     })
+}
+
+/// What the type of `obj` finds broken in its payload (its `TypeInfo::check`), or `None`.
+///
+/// # Safety
+/// `obj` is a live, unforwarded object with a valid header.
+pub(super) unsafe fn payload_broken(obj: ObjPtr) -> Option<String> {
+    // SAFETY: forwarded from the caller.
+    let info = unsafe { obj.type_info() };
+    // SAFETY: the payload of a live object of that type.
+    let problem = unsafe { (info.check?)(obj.payload()) }?;
+    Some(format!("{}: {problem}", info.name()))
 }
 
 #[cfg(test)]
