@@ -25,8 +25,8 @@
 //! class's methods), and were two objects: the map and its table, allocated together and read
 //! one after the other on every lookup. A map made for at most three entries carries its first
 //! table inside itself instead, laid out as a table object's payload is (`capacity`, `length`,
-//! the slots), with a null `table` member: one allocation instead of two, and one load fewer
-//! on every access. When it grows, the entries move to an out-of-line table as they would
+//! the slots), with a null `table` member: one allocation instead of two, and no second
+//! object for an access to reach (the member is still read, to choose the table). When it grows, the entries move to an out-of-line table as they would
 //! from any table, and the inline table's length drops to zero (its words stay, unused: a
 //! map that grew past three entries keeps those bytes, as a grown vector's old storage would
 //! until it died). A map made for more entries starts out of line, with no inline slots.
