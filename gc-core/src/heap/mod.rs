@@ -36,7 +36,8 @@
 //! - `alloc_fast_off` is set exactly when a stress tick is due at every allocation or the
 //!   recorder holds events for the hooks (the verifier checks it, and so does the fast path in
 //!   debug builds);
-//! - every non-null handle slot refers to a live object of this heap.
+//! - every handle slot refers to a live object of this heap (none is null: a push takes an
+//!   `ObjPtr`; the verifier reports a null slot as a dangling root).
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};

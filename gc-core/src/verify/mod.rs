@@ -283,10 +283,10 @@ impl HeapInner {
     /// objects are checked with the pins).
     fn gather_roots(&mut self) -> Vec<(String, usize)> {
         let mut roots: Vec<(String, usize)> = Vec::new();
+        // Every handle slot holds an object (a null one is reported: `Scope::resolve` reads a
+        // slot without testing it).
         for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate() {
-            if !slot.is_null() {
-                roots.push((format!("handle {i}"), slot.addr()));
-            }
+            roots.push((format!("handle {i}"), slot.addr()));
         }
         let mut provided = Vec::new();
         let mut collect = Collect { out: &mut provided };
