@@ -1,0 +1,82 @@
+//! Unit tests of the object model: sizes, shapes, copies, headers.
+
+use super::*;
+use crate::Member;
+
+type Pair = [Member<u64>; 2];
+
+static PAIR: TypeInfo = TypeInfo::fixed::<Pair>();
+static NUMBER: TypeInfo = TypeInfo::fixed::<u64>();
+/// `Pair` as a type whose reference words are unknown (as for enums and arrays).
+static UNKNOWN_WORDS: TypeInfo = TypeInfo {
+    ref_words: None,
+    ..TypeInfo::fixed::<Pair>()
+};
+
+#[test]
+fn small_shapes_agree_with_the_computed_size_and_class() {
+    let max = crate::old_space::MAX_SMALL;
+    for payload in 0..=max {
+        let size = object_size(payload).unwrap();
+        match SmallShape::of(payload) {
+            Some(shape) => {
+                assert_eq!(shape.size as usize, size, "payload {payload}");
+                assert_eq!(shape.class as usize, crate::old_space::class_of(size));
+                assert!(crate::old_space::SIZE_CLASSES[shape.class as usize] as usize >= size);
+            }
+            None => assert!(size > max, "payload {payload} fits a slot"),
+        }
+    }
+    assert_eq!(
+        SmallShape::of(max),
+        None,
+        "a header more than the largest slot"
+    );
+    assert_eq!(PAIR.small, SmallShape::of(16));
+    assert_eq!(PAIR.small.unwrap().size, 24);
+}
+
+/// A hand-made object: a header, then two words holding `first` and `second`.
+fn object(info: &'static TypeInfo, words: &mut [*mut u8; 3], first: bool, second: bool) -> ObjPtr {
+    let obj = ObjPtr::new(words.as_mut_ptr().cast()).unwrap();
+    // SAFETY: the buffer holds a header and two payload words; every write goes through
+    // the object's own pointer, which later reads use.
+    unsafe {
+        obj.init_header(info, HeaderFlags::empty());
+        let slots = obj.payload().cast::<*mut u8>();
+        slots.write(if first {
+            obj.as_ptr()
+        } else {
+            std::ptr::null_mut()
+        });
+        slots.add(1).write(if second {
+            obj.as_ptr()
+        } else {
+            std::ptr::null_mut()
+        });
+    }
+    obj
+}
+
+#[test]
+fn an_object_may_refer_unless_its_known_reference_words_are_all_null() {
+    let mut words = [std::ptr::null_mut(); 3];
+    for (first, second) in [(false, false), (true, false), (false, true), (true, true)] {
+        let obj = object(&PAIR, &mut words, first, second);
+        let mut seen = Vec::new();
+        // SAFETY: a valid hand-made object.
+        let refers = unsafe { obj.may_refer(|target| seen.push(target)) };
+        assert_eq!(refers, first || second, "{first} {second}");
+        // Every non-null reference word, and nothing else, is handed over.
+        assert_eq!(seen.len(), usize::from(first) + usize::from(second));
+        assert!(seen.iter().all(|&target| target == obj.as_ptr()));
+    }
+    // Unknown words: the scan decides, so the object may refer whatever its words hold.
+    let obj = object(&UNKNOWN_WORDS, &mut words, false, false);
+    // SAFETY: as above.
+    assert!(unsafe { obj.may_refer(|_| ()) });
+    // A type without references never refers, whatever its payload holds.
+    let obj = object(&NUMBER, &mut words, true, true);
+    // SAFETY: as above (a u64's payload is one word; the second is never read).
+    assert!(!unsafe { obj.may_refer(|_| panic!("a leaf has no reference")) });
+}
