@@ -9,11 +9,13 @@
 //! grow, and every error) end the view: [`Vm::execute`] runs them with the scope itself and
 //! opens a new view after them.
 
+use std::cell::Cell;
+
 use gc_core::{GcError, MapHint, Scope, VecView};
 
 use crate::calls::{not_callable, FRAME_SLOTS};
 use crate::classes::{field_of, name};
-use crate::object::{is_falsey, values_equal, write_value, Value};
+use crate::object::{is_falsey, values_equal, write_value, Value, NO_CLASS};
 use crate::opcode::Op;
 use crate::vm::{gc_fault, overflow, Fault, Vm};
 
@@ -211,18 +213,23 @@ impl<'s, 'a> Vm<'s, 'a> {
                     }
                 }
                 op::SET_PROPERTY | op::SET_PROPERTY_POP => {
-                    // Assigns a field, or defines one while the fields' table has room; a table
-                    // that must grow (which allocates) and errors are the slow path's.
+                    // A field is defined here only on instances of the class whose methods the
+                    // site last checked for the name (the slow path checks the others':
+                    // `Vm::check_field_name`).
                     let index = code.byte() as usize;
                     let constants = self.constants;
                     let hint = &code.hints[at];
+                    let checked = self.chunk.checked_classes.get(at).map_or(NO_CLASS, Cell::get);
                     let assigned = len >= 2
-                        && v.map_set_copy(Some(hint), |sc, values| {
+                        && v.map_update_copy(Some(hint), |sc, values| {
                             let Value::Instance(instance) = &values[len - 2] else {
                                 return None;
                             };
-                            let fields = sc.deref(&sc.deref(instance)?.fields)?;
-                            Some((fields, name(sc, constants, index)?, &values[len - 1]))
+                            let instance = sc.deref(instance)?;
+                            let may_define = sc.deref(&instance.class)?.id == checked;
+                            let fields = sc.deref(&instance.fields)?;
+                            let name = name(sc, constants, index)?;
+                            Some((fields, name, &values[len - 1], may_define))
                         })
                         .map_err(gc_fault)?;
                     if !assigned {

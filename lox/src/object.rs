@@ -17,6 +17,8 @@
 //! | bound method | [`BoundMethod`]: receiver and method |
 //! | call frame | its closure and a `Value::Frame` record, in the value stack just above the frame's parameters |
 
+use std::cell::Cell;
+
 use gc_core::{GcBytes, GcMap, GcSlice, MapHint, Member, Scope, Trace};
 
 /// A Lox value.
@@ -81,13 +83,24 @@ pub struct Chunk {
     /// The numbers among the function's constants, by constant index (`None` for the others,
     /// which only the heap holds): a numeric constant is pushed without touching the heap.
     pub numbers: Box<[Option<f64>]>,
+    /// One class id per byte of `code`, used by `SET_PROPERTY` at that position: the class whose
+    /// methods were last checked for the instruction's field name ([`NO_CLASS`]: none yet).
+    /// The instruction defines fields on the stack view only for instances of that class; the
+    /// others take the slow path, which checks (`Class::shadowed`).
+    pub checked_classes: Box<[Cell<u64>]>,
 }
+
+/// [`Chunk::checked_classes`] before any check: no class has this id.
+pub const NO_CLASS: u64 = u64::MAX;
 
 impl Chunk {
     /// Makes the inline caches and the table of numbers once the code is complete.
     pub fn finish(&mut self, numbers: impl IntoIterator<Item = Option<f64>>) {
         self.numbers = numbers.into_iter().collect();
         self.hints = std::iter::repeat_with(MapHint::new)
+            .take(self.code.len())
+            .collect();
+        self.checked_classes = std::iter::repeat_with(|| Cell::new(NO_CLASS))
             .take(self.code.len())
             .collect();
     }
@@ -141,6 +154,14 @@ pub struct Class {
     /// instantiation calls, kept where a call finds it without a lookup, as `Value`s are kept
     /// elsewhere, so that the call copies it onto the stack as it is.
     pub initializer: Value,
+    /// A number no other class of the interpreter has: classes move, so the per-site caches
+    /// of the bytecode name a class by it ([`Chunk::checked_classes`]).
+    pub id: u64,
+    /// Whether an instance of the class has (or had) a field named like one of its methods.
+    /// Only then does an invocation look at the receiver's fields before its class's methods
+    /// (`classes.rs`): the methods are all defined before the first instance exists, and every
+    /// field definition checks its name against them once per site and class.
+    pub shadowed: bool,
 }
 
 /// An instance.

@@ -71,6 +71,8 @@ pub struct Lox {
     globals: Persistent<GcMap<GcBytes, Value>>,
     start: Instant,
     limits: Limits,
+    /// Classes made so far, in every run: the next class's id (`Class::id`).
+    classes_made: u64,
 }
 
 impl std::fmt::Debug for Lox {
@@ -105,6 +107,7 @@ impl Lox {
             globals,
             start: Instant::now(),
             limits: Limits::default(),
+            classes_made: 0,
         })
     }
 
@@ -132,6 +135,7 @@ impl Lox {
             globals,
             start,
             limits,
+            classes_made,
         } = self;
         // Errors are collected and written at the end (after the output the program made);
         // `print` writes as it runs.
@@ -147,6 +151,7 @@ impl Lox {
                 code,
                 start: *start,
                 limits: *limits,
+                classes_made,
                 out,
                 err: &mut errors,
             };
@@ -174,6 +179,7 @@ struct Outside<'a> {
     code: &'a [Chunk],
     start: Instant,
     limits: Limits,
+    classes_made: &'a mut u64,
     out: &'a mut dyn Write,
     err: &'a mut Vec<u8>,
 }
@@ -189,6 +195,8 @@ pub(crate) struct Vm<'s, 'a> {
     pub(crate) err: &'a mut Vec<u8>,
     pub(crate) start: Instant,
     pub(crate) steps: Option<u64>,
+    /// The interpreter's count of classes made (the next class's id).
+    pub(crate) classes_made: &'a mut u64,
     pub(crate) stack: Handle<'s, GcVec<Value>>,
     /// One entry per running frame (its record is in the value stack): what its caller
     /// resumes with.
@@ -227,6 +235,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             code,
             start,
             limits,
+            classes_made,
             out,
             err,
         } = outside;
@@ -251,6 +260,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             err,
             start,
             steps: limits.steps,
+            classes_made,
             stack,
             callers: Vec::with_capacity(FRAMES_MAX),
             functions: vec![None; code.len()],

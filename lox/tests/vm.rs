@@ -367,3 +367,80 @@ fn every_call_counts_once_against_the_step_budget() {
     assert_eq!(result, Err(LoxError::Runtime));
     assert!(err.starts_with("Execution budget exhausted."), "{err}");
 }
+
+/// An invocation skips the receiver's fields unless its class is marked as having an instance
+/// with a field named like one of its methods; every way a field gets defined must mark it.
+#[test]
+fn a_field_named_like_a_method_is_called_however_and_wherever_it_was_defined() {
+    let program = r#"
+        fun field() { return "field"; }
+        class A {
+          init() { this.x = 1; }
+          m() { return "method"; }
+          n() { return "method n"; }
+        }
+        class B < A {}
+        class C { m() { return "C method"; } }
+        // One site defines `m` on instances of several classes: a check made for one class
+        // says nothing about the next.
+        fun setM(o) { o.m = field; }
+        var a = A();
+        print a.m();
+        setM(C()); // checked for C first
+        setM(a); // then for A, whose method it shadows
+        print a.m();
+        print A().m(); // another instance keeps the method
+        // Defined when the fields' table must grow (the slow path's definition).
+        var b = B();
+        b.p = 1; b.q = 2; b.r = 3; b.s = 4;
+        b.n = field;
+        print b.n();
+        print B().n();
+        // An inherited method shadowed on a subclass's instance, by a site that defined the
+        // same name on the superclass's instances before.
+        var b2 = B();
+        setM(b2);
+        print b2.m();
+        // Replacing a field keeps it shadowing; a site that replaced first defines later.
+        fun setN(o, f) { o.n = f; }
+        fun other() { return "other"; }
+        setN(b, other);
+        print b.n();
+        var c = C();
+        print c.m();
+        setN(c, field); // C has no method `n`: nothing shadowed
+        print c.m();
+        print c.n();
+    "#;
+    let (result, out, err) = run(program);
+    assert_eq!(result, Ok(()), "{err}");
+    assert_eq!(
+        out,
+        "method\nfield\nmethod\nfield\nmethod n\nfield\nother\nC method\nC method\nfield\n"
+    );
+}
+
+/// A function compiled before a class exists defines a field named like one of the class's
+/// methods in a later run (a REPL's later line): the check is made when the field is defined,
+/// against the class the instance has then.
+#[test]
+fn a_field_defined_by_code_older_than_the_class_still_shadows_its_method() {
+    let mut lox = Lox::new(gc_core::Config::default().with_nursery_size(4096)).unwrap();
+    let mut out = Vec::new();
+    let lines = [
+        "fun setFoo(o, f) { o.foo = f; } fun field() { return \"field\"; }",
+        "class A { foo() { return \"method\"; } }",
+        "var a = A(); print a.foo(); setFoo(a, field); print a.foo();",
+        "class D { foo() { return \"D method\"; } } var d = D(); print d.foo();",
+        "setFoo(d, field); print d.foo(); print A().foo();",
+    ];
+    for line in lines {
+        let mut err = Vec::new();
+        let result = lox.interpret(line, &mut out, &mut err);
+        assert_eq!(result, Ok(()), "{}", String::from_utf8_lossy(&err));
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "method\nfield\nD method\nfield\nmethod\n"
+    );
+}

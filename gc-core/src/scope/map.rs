@@ -14,10 +14,19 @@ enum PutInRoom {
     Written(bool),
     /// `locate` found nothing (or a null key).
     NotFound,
+    /// The key is not in the map, and `locate` did not allow a new entry.
+    NotAllowed,
     /// The key has no identity hash yet (giving it one may allocate in the side table).
     NeedsHash(ObjPtr),
     /// The table of this map must grow to hold this many entries first.
     NeedsGrowth(ObjPtr, usize),
+}
+
+/// A locator's find, allowed to insert (the locators of [`Scope::map_put_copy`] and
+/// [`Scope::map_set_copy`] always are).
+#[inline(always)]
+fn allowed<A, B, C>(found: Option<(A, B, C)>) -> Option<(A, B, C, bool)> {
+    found.map(|(map, key, value)| (map, key, value, true))
 }
 
 impl<'s> Scope<'s> {
@@ -173,9 +182,9 @@ impl<'s> Scope<'s> {
         // Normally one pass, or two when the table grows; a `locate` that finds a different
         // full map after every growth is stopped after a few.
         for _ in 0..4 {
-            match self.put_copy_in_room(hint, &locate)? {
+            match self.put_copy_in_room(hint, &|s| allowed(locate(s)))? {
                 PutInRoom::Written(replaced) => return Ok(Some(replaced)),
-                PutInRoom::NotFound => return Ok(None),
+                PutInRoom::NotFound | PutInRoom::NotAllowed => return Ok(None),
                 PutInRoom::NeedsHash(key) => {
                     // SAFETY: key is a live, unforwarded object of this heap (nothing ran
                     // since it was found).
@@ -239,6 +248,57 @@ impl<'s> Scope<'s> {
         locate: impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<bool, GcError> {
         Ok(matches!(
+            self.put_copy_in_room(hint, &|s| allowed(locate(s)))?,
+            PutInRoom::Written(_)
+        ))
+    }
+
+    /// [`Scope::map_set_copy`] whose locator also says whether a key new to the map may be
+    /// inserted (its fourth element): an entry that exists is replaced either way. An
+    /// interpreter stores into a field on every assignment, but has something to check only
+    /// when the assignment defines one (the key is new: a field named like a method, say);
+    /// this tells the two apart with the one lookup the store makes anyway. `Ok(false)`,
+    /// writing nothing, also when the key is absent and the locator did not allow it.
+    ///
+    /// ```
+    /// use gc_core::{Config, GcBytes, GcMap, Heap, Member, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Set { fields: Member<GcMap<GcBytes, f64>>, name: Member<GcBytes>, value: f64 }
+    ///
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let fields = s.alloc_map(0).unwrap();
+    ///     let x = s.alloc_bytes(b"x").unwrap();
+    ///     let op = s.alloc_init(SetInit { fields: Some(fields), name: Some(x), value: 1.0 }).unwrap();
+    ///     let update = |s: &mut gc_core::Scope<'_>, insert: bool| {
+    ///         s.map_update_copy(None, |s| {
+    ///             let op = s.get(op);
+    ///             Some((s.deref(&op.fields)?, &op.name, &op.value, insert))
+    ///         })
+    ///     };
+    ///     s.map_insert(fields, x, 0.0).unwrap();
+    ///     assert_eq!(update(s, false), Ok(true)); // replaced: `x` is a key
+    ///     assert_eq!(s.map_get(fields, x), Some(&1.0));
+    ///     s.map_remove(fields, x);
+    ///     assert_eq!(update(s, false), Ok(false)); // `x` is new, and not allowed
+    ///     assert_eq!(s.map_get(fields, x), None);
+    ///     assert_eq!(update(s, true), Ok(true)); // inserted
+    ///     assert_eq!(s.map_get(fields, x), Some(&1.0));
+    /// });
+    /// ```
+    ///
+    /// Errors: [`GcError::ForeignMember`] when the map, the key or the value belongs to another
+    /// heap (nothing is written).
+    #[inline]
+    pub fn map_update_copy<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        hint: Option<&MapHint>,
+        locate: impl for<'a> Fn(
+            &'a Scope<'s>,
+        ) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V, bool)>,
+    ) -> Result<bool, GcError> {
+        Ok(matches!(
             self.put_copy_in_room(hint, &locate)?,
             PutInRoom::Written(_)
         ))
@@ -250,16 +310,21 @@ impl<'s> Scope<'s> {
     fn put_copy_in_room<K: ?Sized + 'static, V: Trace>(
         &mut self,
         hint: Option<&MapHint>,
-        locate: &impl for<'a> Fn(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+        locate: &impl for<'a> Fn(
+            &'a Scope<'s>,
+        ) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V, bool)>,
     ) -> Result<PutInRoom, GcError> {
         let (map, key, hash, vacant, source) = {
-            let Some((map, key, value)) = locate(self) else {
+            let Some((map, key, value, may_insert)) = locate(self) else {
                 return Ok(PutInRoom::NotFound);
             };
             let (at, hash) = self.find_slot(&map, key, hint);
             if let Some(i) = at.found {
                 self.replace_at(&map, i, value)?;
                 return Ok(PutInRoom::Written(true));
+            }
+            if !may_insert {
+                return Ok(PutInRoom::NotAllowed);
             }
             let Some(key) = ObjPtr::new(key.slot().get()) else {
                 return Ok(PutInRoom::NotFound);

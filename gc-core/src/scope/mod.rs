@@ -56,6 +56,7 @@ mod pinning;
 mod raw;
 mod slice;
 mod view;
+mod view_stores;
 
 pub use view::VecView;
 

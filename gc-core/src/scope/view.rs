@@ -55,7 +55,7 @@ use crate::inline::GcVec;
 // wide load and stalled, on every view made (a third of a Lox VM's `run` loop).
 #[repr(C)]
 pub struct VecView<'v, 's, T: Trace> {
-    scope: &'v mut Scope<'s>,
+    pub(super) scope: &'v mut Scope<'s>,
     len: usize,
     storage: ObjPtr,
     first: *mut T,
@@ -165,7 +165,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// into this vector's storage (writes into other objects, or through the storage's own
     /// pointer after the slice's last use, are fine), and not after it returns.
     #[inline(always)]
-    unsafe fn detached_elements<'a>(&self) -> &'a [T] {
+    pub(super) unsafe fn detached_elements<'a>(&self) -> &'a [T] {
         // SAFETY: the first `len` elements are initialised; the caller bounds the slice's use.
         unsafe { std::slice::from_raw_parts(self.first, self.len) }
     }
@@ -222,7 +222,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// Writes the view's length into the storage, for anything that reads the vector
     /// through the scope.
     #[inline]
-    fn sync_len(&self) {
+    pub(super) fn sync_len(&self) {
         // SAFETY: the storage is live (the view keeps collections away) and its first
         // `self.len` elements are initialised.
         unsafe {
@@ -404,64 +404,6 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         };
         self.set_len(self.len + 1);
         Ok(true)
-    }
-
-    /// [`Scope::map_replace_copy`] while the view is open (the locator also gets the view's
-    /// elements, to copy one of them): replacing an existing entry allocates nothing, so the
-    /// view stays valid. An interpreter assigns a global or a field from its stack this way.
-    #[inline]
-    pub fn map_replace_copy<K: ?Sized + 'static, V: Trace>(
-        &mut self,
-        hint: Option<&crate::MapHint>,
-        locate: impl for<'a> FnOnce(
-            &'a Scope<'s>,
-            &'a [T],
-        ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
-    ) -> Result<bool, GcError> {
-        // SAFETY: the slice is only read during the call, which writes into a map's table,
-        // never this vector's storage.
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .map_replace_copy(hint, move |sc| locate(sc, elements))
-    }
-
-    /// [`Scope::map_set_copy`] while the view is open (the locator also gets the view's
-    /// elements): it replaces an entry, or inserts one into a table with room, and allocates
-    /// nothing either way, so the view stays valid. An interpreter defines a field from its
-    /// stack this way (`Ok(false)`: the scope's [`Scope::map_put_copy`] must do it).
-    #[inline]
-    pub fn map_set_copy<K: ?Sized + 'static, V: Trace>(
-        &mut self,
-        hint: Option<&crate::MapHint>,
-        locate: impl for<'a> Fn(
-            &'a Scope<'s>,
-            &'a [T],
-        ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
-    ) -> Result<bool, GcError> {
-        // SAFETY: as in `map_replace_copy`.
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .map_set_copy(hint, move |sc| locate(sc, elements))
-    }
-
-    /// [`Scope::slice_replace_copy`] while the view is open (the locator also gets the view's
-    /// elements): it allocates nothing, so the view stays valid. An interpreter assigns a
-    /// closed-over variable from its stack this way.
-    #[inline]
-    pub fn slice_replace_copy<U: Trace>(
-        &mut self,
-        locate: impl for<'a> FnOnce(
-            &'a Scope<'s>,
-            &'a [T],
-        ) -> Option<(&'a Member<crate::GcSlice<U>>, usize, &'a U)>,
-    ) -> Result<bool, GcError> {
-        // SAFETY: as in `map_replace_copy` (a fixed-length array is never a vector's storage).
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .slice_replace_copy(move |sc| locate(sc, elements))
     }
 
     /// Lends the scope to `f`, for work that may allocate (and so collect and move objects,
