@@ -339,7 +339,7 @@ proptest! {
     /// collections in between.
     #[test]
     fn member_map_operations_match_a_model(
-        ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..4, 0usize..3), 1..80)
+        ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..5, 0usize..3), 1..80)
     ) {
         let mut heap = common::verified();
         heap.scope(|s| {
@@ -383,6 +383,20 @@ proptest! {
                         }).unwrap();
                         let had = model[object].contains_key(&name);
                         prop_assert!(set || !had, "an existing entry is always replaced");
+                        if set {
+                            model[object].insert(name, number);
+                        }
+                    }
+                    3 => {
+                        // As `map_set_copy`, inserting only when the locator allows it.
+                        let may_insert = step % 3 != 0;
+                        let set = s.vec_view(source).map_update_copy(Some(hint), |s, values| {
+                            let fields = s.deref(&s.get(obj).fields)?;
+                            Some((fields, &s.get(names)[name], &values[0], may_insert))
+                        }).unwrap();
+                        let had = model[object].contains_key(&name);
+                        prop_assert!(set || !had, "an existing entry is always replaced");
+                        prop_assert!(had || may_insert || !set, "inserted though not allowed");
                         if set {
                             model[object].insert(name, number);
                         }

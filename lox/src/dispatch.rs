@@ -219,7 +219,11 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let index = code.byte() as usize;
                     let constants = self.constants;
                     let hint = &code.hints[at];
-                    let checked = self.chunk.checked_classes.get(at).map_or(NO_CLASS, Cell::get);
+                    let checked = self
+                        .chunk
+                        .checked_classes
+                        .get(at)
+                        .map_or(NO_CLASS, Cell::get);
                     let assigned = len >= 2
                         && v.map_update_copy(Some(hint), |sc, values| {
                             let Value::Instance(instance) = &values[len - 2] else {
