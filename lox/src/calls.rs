@@ -1,30 +1,28 @@
 //! Calls, returns and upvalues (clox's `callValue`, `call`, `captureUpvalue`, `closeUpvalues`).
 //!
-//! **Frames live in the value stack.** A call pushes two values above the callee's arguments:
-//! a copy of the callee's closure (which roots it while the frame runs; for a method, copied
-//! from its class) and a frame record (`Value::Frame`) saying where the caller resumes (its ip,
-//! and how far below this frame's closure the caller's closure lies). Nothing already on the
-//! stack moves: a call is two pushes, done on the dispatch loop's view of the stack without
-//! leaving it. The callee's bytecode and a handle to its constants become current: both are
-//! cached per function (by chunk index) from its first call in the run, the handle rooted
-//! then, so a call roots and rebinds nothing. What the caller resumes with (its bytecode, its
-//! constants' handle, its base, and what its record says: its closure's slot and its ip) is
-//! cached too, in a Rust-side list with one entry per running frame ([`Caller`]): it holds no
-//! reference into the heap that is not a handle, and all of it could be found again from the
-//! records and the closures they locate. A return copies the result over the callee's slot 0
-//! and makes the caller's frame current again from that entry, reading no object. A runtime
-//! error's stack trace walks the records down.
+//! **Frames live in the value stack, and their callers in a list.** A call pushes one value
+//! above the callee's arguments: a copy of the callee's closure (which roots it while the frame runs; for a method, copied
+//! from its class). Nothing already on the stack moves: a call is one push, done on the
+//! dispatch loop's view of the stack without leaving it. The callee's bytecode and a handle to
+//! its constants become current: both are cached per function (by chunk index) from its first
+//! call in the run, the handle rooted then, so a call roots and rebinds nothing. Where the
+//! caller resumes (its bytecode, its constants' handle, its base, its closure's slot and its
+//! ip) goes into a Rust-side list with one entry per running frame ([`Caller`], clox's
+//! `frames` array): it holds no reference into the heap that is not a handle. A return copies
+//! the result over the callee's slot 0 and makes the caller's frame current again from that
+//! entry, reading no object. A runtime error's stack trace walks the list down, reading each
+//! frame's closure from its slot. (The stack held a scalar record of the same facts above each
+//! closure until the list was all that read them: one push and two range checks a call.)
 //!
 //! ```text
-//!   … caller's frame … | callee/this | args | closure | Frame(back, return ip) | locals …
+//!   … caller's frame … | callee/this | args | closure | locals …
 //!                        ^ base                ^ frame
 //! ```
 //!
 //! So slot 0 and the parameters are addressed from the base (`GET_PARAM`), and the locals the
-//! body declares from two slots further up (`GET_LOCAL`): the compiler numbers both in one
-//! sequence, as clox does, and picks the instruction. Placing the closure and the record below
-//! the callee instead, as this VM first did, moved the callee and every argument up two slots
-//! on each call.
+//! body declares from one slot further up (`GET_LOCAL`): the compiler numbers both in one
+//! sequence, as clox does, and picks the instruction. Placing the closure below the callee
+//! instead, as this VM first did, moved the callee and every argument up on each call.
 //!
 //! **Upvalues.** An upvalue is a one-element `GcSlice<Value>`. While the variable it captures
 //! is on the stack it holds `Value::Open(slot)`, so reads and writes go to the stack slot; the
@@ -44,9 +42,9 @@ pub(crate) fn not_callable() -> Fault {
     "Can only call functions and classes.".into()
 }
 
-/// Stack slots a frame takes below its base: a copy of its closure (which roots it while it
-/// runs) and its record.
-pub(crate) const FRAME_SLOTS: usize = 2;
+/// Stack slots a frame takes between its parameters and its body's locals: a copy of its
+/// closure (which roots it while it runs).
+pub(crate) const FRAME_SLOTS: usize = 1;
 
 /// The value stack, viewed.
 pub(crate) type Stack<'v, 's> = VecView<'v, 's, Value>;
@@ -59,16 +57,16 @@ pub(crate) struct FunctionCode<'s, 'a> {
     pub(crate) constants: Handle<'s, GcSlice<Value>>,
 }
 
-/// What a call caches of its caller for the return: its bytecode, the handle to its constants
-/// and its base, which its closure would give (at two dereferences and a rebound handle a
-/// return), and its closure's slot and ip, which the frame record says (debug builds check
-/// that they agree).
+/// What a call keeps of its caller for the return: its bytecode, the handle to its constants
+/// and its base (which its closure would give, at two dereferences and a rebound handle a
+/// return), its closure's slot and where it resumes.
 #[derive(Clone, Copy)]
 pub(crate) struct Caller<'s, 'a> {
     pub(crate) code: FunctionCode<'s, 'a>,
     pub(crate) base: usize,
-    /// The slot of the caller's closure, and where it resumes (both also in the record).
+    /// The slot of the caller's closure.
     pub(crate) frame: usize,
+    /// Where the caller resumes.
     pub(crate) ip: usize,
 }
 
@@ -175,8 +173,8 @@ impl<'s> Vm<'s, '_> {
 
     /// Enters the closure `locate` finds (a `Value::Closure` anywhere in the heap, given the
     /// value in slot `slot`: the callee, or the receiver of a method), with the `argc`
-    /// arguments above that slot, which becomes the new frame's base: a copy of the closure and
-    /// a frame record are pushed, and the callee becomes current. `Ok(false)`, leaving the
+    /// arguments above that slot, which becomes the new frame's base: a copy of the closure is
+    /// pushed, and the callee becomes current. `Ok(false)`, leaving the
     /// stack as it was, when `locate` finds none.
     #[inline]
     pub(crate) fn enter_frame(
@@ -218,8 +216,8 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// Enters the closure on top of the stack (a copy of the one in slot `callee`), called with
-    /// the `argc` arguments above slot `slot` (the new frame's base) and below the closure: its
-    /// record is pushed and it becomes current.
+    /// the `argc` arguments above slot `slot` (the new frame's base) and below the closure: the
+    /// caller is listed and the callee becomes current.
     #[inline(always)]
     pub(crate) fn enter_pushed(
         &mut self,
@@ -231,10 +229,6 @@ impl<'s> Vm<'s, '_> {
         let frame = v.len() - 1;
         // From here an error ends the run, whose trace walks the frames below (the current
         // frame is still the caller's), so what the slots above hold no longer matters.
-        let back = u16::try_from(frame - self.frame).map_err(|_| overflow())?;
-        let return_ip = u32::try_from(self.ip).map_err(|_| overflow())?;
-        v.push(Value::Frame(back, return_ip))
-            .map_err(|_| overflow())?;
         let sc = v.scope();
         let closure = match &v[callee] {
             Value::Closure(m) => sc.deref(m),
@@ -291,7 +285,7 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// The stack slot of the current frame's local `index`, as the compiler numbers locals
-    /// (slot 0, the parameters, then the body's locals: the latter lie above the record).
+    /// (slot 0, the parameters, then the body's locals: the latter lie above the closure).
     pub(crate) fn local_slot(&self, index: u8) -> usize {
         let arity = self.frame - self.base - 1;
         self.slot_of(usize::from(index) > arity, index)
@@ -313,18 +307,11 @@ impl<'s> Vm<'s, '_> {
     }
 
     /// Returns from the current frame, whose upvalues are closed: the result replaces the
-    /// frame's closure, record and slots, and the caller resumes. `Ok(true)` when the script
+    /// frame's closure and slots, and the caller resumes. `Ok(true)` when the script
     /// itself returned.
     #[inline(always)]
     pub(crate) fn leave_frame(&mut self, v: &mut Stack<'_, 's>) -> Result<bool, Fault> {
-        let (base, frame) = (self.base, self.frame);
-        debug_assert!(
-            self.callers.len() < 2
-                || matches!(v[frame + 1], Value::Frame(back, ip)
-                    if frame - back as usize == self.callers[self.callers.len() - 1].frame
-                        && ip as usize == self.callers[self.callers.len() - 1].ip),
-            "the cached caller disagrees with the frame record"
-        );
+        let base = self.base;
         let top = v.len() - 1;
         v.copy(top, base).map_err(gc_fault)?;
         v.truncate(base + 1);
@@ -333,8 +320,8 @@ impl<'s> Vm<'s, '_> {
             v.truncate(0);
             return Ok(true);
         }
-        // What the record says (where the caller's closure lies, where it resumes) and what
-        // its closure would give (bytecode, constants, base), as the call cached it.
+        // Where the caller's closure lies and where it resumes, and what its closure would
+        // give (bytecode, constants, base), as the call listed them.
         self.chunk = caller.code.chunk;
         self.constants = caller.code.constants;
         self.base = caller.base;

@@ -88,8 +88,8 @@ impl<'s, 'a> Vm<'s, 'a> {
     }
 
     /// Runs instructions on the stack view until one needs the scope itself (returned with its
-    /// operands still unread) or the script returns. Calls and returns run here too: frames
-    /// are records in the stack.
+    /// operands still unread) or the script returns. Calls and returns run here too: a frame
+    /// is its closure's slot in the stack and an entry in the list of callers.
     #[inline(never)]
     fn run_on_stack(&mut self, v: &mut VecView<'_, 's, Value>) -> Result<Next, Fault> {
         // The bytecode and the ip in locals (registers), written back when the view ends.
@@ -371,7 +371,7 @@ impl<'s, 'a> Vm<'s, 'a> {
     }
 
     /// The stack slot of a `GET`/`SET` instruction's operand: from the frame's base for slot 0
-    /// and the parameters, from above the frame's closure and record for a body's `local`.
+    /// and the parameters, from above the frame's closure for a body's `local`.
     #[inline(always)]
     pub(crate) fn slot_of(&self, local: bool, operand: u8) -> usize {
         let above = if local { FRAME_SLOTS } else { 0 };

@@ -15,7 +15,7 @@
 //! | class | [`Class`]: name, methods (`GcMap<GcBytes, Value>`) and initialiser (`init`, also a method) |
 //! | instance | [`Instance`]: class and fields (`GcMap<GcBytes, Value>`) |
 //! | bound method | [`BoundMethod`]: receiver and method |
-//! | call frame | its closure and a `Value::Frame` record, in the value stack just above the frame's parameters |
+//! | call frame | a copy of its closure in the value stack just above the frame's parameters (where the caller resumes is in the VM's list of callers, outside the heap) |
 
 use std::cell::Cell;
 
@@ -51,13 +51,9 @@ pub enum Value {
     BoundMethod(Member<BoundMethod>),
     /// Only in an upvalue, while it is open: the stack slot it captures (never a Lox value).
     Open(u32),
-    /// Only in the value stack, just above a copy of a frame's closure (which lies above the
-    /// frame's parameters): where the caller resumes, that is how far below this frame's
-    /// closure the caller's closure is, and the caller's ip. Never a Lox value.
-    Frame(u16, u32),
 }
 
-// A frame record fits beside the tag, so values stay two words.
+// A tag word and a payload word.
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 /// The native functions.
@@ -249,7 +245,6 @@ pub fn write_value(s: &Scope<'_>, value: &Value, out: &mut Vec<u8>) {
             write_function(s, function, out)
         }
         Value::Open(_) => out.extend_from_slice(b"<upvalue>"),
-        Value::Frame(..) => out.extend_from_slice(b"<frame>"),
     }
 }
 

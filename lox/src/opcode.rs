@@ -13,8 +13,8 @@ pub(crate) enum Op {
     GetParam,
     SetParam,
     /// A local declared in the body: operand = its index in the compiler's locals (which
-    /// counts slot 0 and the parameters), the frame's closure and record lying between the
-    /// parameters and it (`calls.rs`).
+    /// counts slot 0 and the parameters), the frame's closure lying between the parameters and
+    /// it (`calls.rs`).
     GetLocal,
     SetLocal,
     /// `SetParam`, then `Pop`: an assignment statement to a parameter (the compiler fuses the

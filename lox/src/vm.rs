@@ -1,8 +1,9 @@
 //! The virtual machine: runs a compiled script (clox's `vm.c`).
 //!
 //! **Where everything lives.** The value stack is a `GcVec<Value>` of fixed capacity (its
-//! storage allocated once per run), traced only up to its top; the call frames are records in
-//! it (`calls.rs`); open upvalues a `GcVec` of members sorted by stack slot; the globals a
+//! storage allocated once per run), traced only up to its top; each call frame's closure lies
+//! in it, between the frame's parameters and its locals, and where the caller resumes is in a
+//! Rust-side list (`calls.rs`); open upvalues a `GcVec` of members sorted by stack slot; the globals a
 //! `GcMap<GcBytes, Value>` kept in a persistent root between runs (a REPL's lines). Bytecode is
 //! immutable and lives outside the heap (a [`Chunk`] in the interpreter's code table), so the
 //! dispatch loop reads it without a scope. Everything the loop holds across an allocation is
@@ -30,9 +31,9 @@ use crate::strings::Strings;
 
 /// Most call frames (clox's `FRAMES_MAX`).
 pub const FRAMES_MAX: usize = 64;
-/// Value-stack slots: clox's `STACK_MAX` (256 per frame), and two more per frame for its
-/// closure and record.
-pub const STACK_MAX: usize = FRAMES_MAX * 258;
+/// Value-stack slots: clox's `STACK_MAX` (256 per frame), and one more per frame for its
+/// closure.
+pub const STACK_MAX: usize = FRAMES_MAX * 257;
 
 /// How a run failed (the messages were written to the error output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,8 +199,7 @@ pub(crate) struct Vm<'s, 'a> {
     /// The interpreter's count of classes made (the next class's id).
     pub(crate) classes_made: &'a mut u64,
     pub(crate) stack: Handle<'s, GcVec<Value>>,
-    /// One entry per running frame (its record is in the value stack): what its caller
-    /// resumes with.
+    /// One entry per running frame: what its caller resumes with (clox's `frames`).
     pub(crate) callers: Vec<Caller<'s, 'a>>,
     /// Each function's bytecode and constants, by chunk index, from its first call in the
     /// run: a call takes a handle it has instead of rebinding one.
@@ -218,7 +218,7 @@ pub(crate) struct Vm<'s, 'a> {
     pub(crate) ip: usize,
     /// The current frame's slot 0 (the callee, or `this`).
     pub(crate) base: usize,
-    /// The slot of the current frame's closure (its record lies just above).
+    /// The slot of the current frame's closure.
     pub(crate) frame: usize,
 }
 
@@ -309,16 +309,14 @@ impl<'s, 'a> Vm<'s, 'a> {
         self.err.extend_from_slice(message.as_bytes());
         self.err.push(b'\n');
         let stack = s.get(self.stack);
-        // Each frame's record lies just above its closure, and says where its caller resumes.
-        let (mut frame, mut ip) = (self.frame, self.ip);
-        for _ in 0..self.callers.len() {
-            let (Some(Value::Closure(closure)), Some(Value::Frame(back, return_ip))) =
-                (stack.get(frame), stack.get(frame + 1))
-            else {
+        // The running frame, then each caller down to the script's frame (the list's first
+        // entry stands for the run's start, below the script).
+        let callers = self.callers.iter().skip(1).rev();
+        let frames = std::iter::once((self.frame, self.ip)).chain(callers.map(|c| (c.frame, c.ip)));
+        for (frame, frame_ip) in frames {
+            let Some(Value::Closure(closure)) = stack.get(frame) else {
                 break;
             };
-            let frame_ip = std::mem::replace(&mut ip, *return_ip as usize);
-            frame -= *back as usize;
             let Some(closure) = s.deref(closure) else {
                 continue;
             };

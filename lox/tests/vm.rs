@@ -160,11 +160,11 @@ fn deep_nesting_is_a_compile_error_not_a_crash() {
     }
 }
 
-/// Slot 0 and the parameters lie below a frame's closure and record, the body's locals above
-/// them: a function with every local slot in use reads, writes and captures both kinds, and a
+/// Slot 0 and the parameters lie below a frame's closure, the body's locals above it: a
+/// function with every local slot in use reads, writes and captures both kinds, and a
 /// runtime error in a method called through `super` and a bound method traces every frame.
 #[test]
-fn parameters_and_locals_on_either_side_of_the_frame_record() {
+fn parameters_and_locals_on_either_side_of_the_frames_closure() {
     let locals: String = (0..250).map(|i| format!("var l{i} = {i};\n")).collect();
     let source = format!(
         "fun f(a, b, c) {{\n var first = a;\n{locals} l249 = l249 + b;\n a = a + 1;\n\

@@ -241,8 +241,8 @@ impl<'src, 's> Compiler<'_, 'src, 's> {
     pub(super) fn named_variable(&mut self, name: Token<'src>, can_assign: bool) {
         let depth = self.functions.len() - 1;
         let (get, set, arg) = if let Some(i) = self.resolve_local(depth, name.lexeme) {
-            // Slot 0 and the parameters lie below the frame's closure and record, the body's
-            // locals above them (`calls.rs`).
+            // Slot 0 and the parameters lie below the frame's closure, the body's locals above
+            // it (`calls.rs`).
             if i as u32 <= self.function().arity {
                 (Op::GetParam, Op::SetParam, i)
             } else {
