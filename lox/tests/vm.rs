@@ -18,6 +18,18 @@ fn run(source: &str) -> (Result<(), LoxError>, String, String) {
     )
 }
 
+/// Runs `lines` one after the other in `lox` (a REPL's lines), each expected to succeed, and
+/// returns what they printed.
+fn run_lines(lox: &mut Lox, lines: &[&str]) -> String {
+    let mut out = Vec::new();
+    for line in lines {
+        let mut err = Vec::new();
+        let result = lox.interpret(line, &mut out, &mut err);
+        assert_eq!(result, Ok(()), "{line}: {}", String::from_utf8_lossy(&err));
+    }
+    String::from_utf8(out).unwrap()
+}
+
 fn lox_file(source: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("program.lox");
@@ -54,17 +66,13 @@ fn the_repl_keeps_globals_from_line_to_line() {
 #[test]
 fn interned_strings_and_classes_survive_from_one_run_to_the_next() {
     let mut lox = Lox::new(gc_core::Config::default().with_nursery_size(4096)).unwrap();
-    let mut out = Vec::new();
     let lines = [
         "class Box { init(v) { this.v = v; } get() { return this.v; } }",
         "var boxes = nil; for (var i = 0; i < 2000; i = i + 1) { var b = Box(\"x\" + \"y\"); boxes = b; }",
         "print boxes.get() == \"xy\";",
         "print Box(\"z\").get();",
     ];
-    for line in lines {
-        lox.interpret(line, &mut out, &mut std::io::sink()).unwrap();
-    }
-    assert_eq!(String::from_utf8(out).unwrap(), "true\nz\n");
+    assert_eq!(run_lines(&mut lox, &lines), "true\nz\n");
     assert!(lox.heap_mut().stats().minor_collections > 0);
     assert!(lox.heap_mut().verify().violations.is_empty());
 }
@@ -199,16 +207,7 @@ fn a_return_resumes_with_the_callers_constants_across_collections_and_runs() {
         "class C { init(n) { this.s = \"[\" + outer(n) + \"]\"; } get() { return \"(\" + this.s + \")\"; } }",
         "print C(2).get(); print outer(0);",
     ];
-    let mut out = Vec::new();
-    for line in lines {
-        let mut err = Vec::new();
-        let result = lox.interpret(line, &mut out, &mut err);
-        assert_eq!(result, Ok(()), "{}", String::from_utf8_lossy(&err));
-    }
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "<iii>\n<i>\n([<ii>])\n<>\n"
-    );
+    assert_eq!(run_lines(&mut lox, &lines), "<iii>\n<i>\n([<ii>])\n<>\n");
     assert!(lox.heap_mut().stats().minor_collections > 0);
 }
 
@@ -426,7 +425,6 @@ fn a_field_named_like_a_method_is_called_however_and_wherever_it_was_defined() {
 #[test]
 fn a_field_defined_by_code_older_than_the_class_still_shadows_its_method() {
     let mut lox = Lox::new(gc_core::Config::default().with_nursery_size(4096)).unwrap();
-    let mut out = Vec::new();
     let lines = [
         "fun setFoo(o, f) { o.foo = f; } fun field() { return \"field\"; }",
         "class A { foo() { return \"method\"; } }",
@@ -434,13 +432,8 @@ fn a_field_defined_by_code_older_than_the_class_still_shadows_its_method() {
         "class D { foo() { return \"D method\"; } } var d = D(); print d.foo();",
         "setFoo(d, field); print d.foo(); print A().foo();",
     ];
-    for line in lines {
-        let mut err = Vec::new();
-        let result = lox.interpret(line, &mut out, &mut err);
-        assert_eq!(result, Ok(()), "{}", String::from_utf8_lossy(&err));
-    }
     assert_eq!(
-        String::from_utf8(out).unwrap(),
+        run_lines(&mut lox, &lines),
         "method\nfield\nD method\nfield\nmethod\n"
     );
 }

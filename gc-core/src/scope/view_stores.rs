@@ -6,6 +6,21 @@
 use super::*;
 
 impl<'v, 's, T: Trace> VecView<'v, 's, T> {
+    /// Lends the scope and the elements to `f`, the view's length written into the vector
+    /// first (for anything that reads the vector through the scope). The slice's lifetime is
+    /// the caller's to choose, as for `detached_elements`: a locator's result borrows from it.
+    ///
+    /// # Safety
+    /// `f` writes nothing into this vector's storage (only into other objects: a map's table,
+    /// an array's element), and the slice is not used after `f` returns.
+    #[inline(always)]
+    unsafe fn lend_elements<'e, R>(&mut self, f: impl FnOnce(&mut Scope<'s>, &'e [T]) -> R) -> R {
+        // SAFETY: the slice lives while `f` runs, which the caller bounds to writes elsewhere.
+        let elements = unsafe { self.detached_elements() };
+        self.sync_len();
+        f(self.scope, elements)
+    }
+
     /// [`Scope::map_replace_copy`] while the view is open (the locator also gets the view's
     /// elements, to copy one of them): replacing an existing entry allocates nothing, so the
     /// view stays valid. An interpreter assigns a global or a field from its stack this way.
@@ -18,12 +33,10 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             &'a [T],
         ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<bool, GcError> {
-        // SAFETY: the slice is only read during the call, which writes into a map's table,
-        // never this vector's storage.
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .map_replace_copy(hint, move |sc| locate(sc, elements))
+        // SAFETY: replacing an entry writes into the map's table, never this vector's storage.
+        unsafe {
+            self.lend_elements(|sc, elements| sc.map_replace_copy(hint, |s| locate(s, elements)))
+        }
     }
 
     /// [`Scope::map_set_copy`] while the view is open (the locator also gets the view's
@@ -40,10 +53,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
     ) -> Result<bool, GcError> {
         // SAFETY: as in `map_replace_copy`.
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .map_set_copy(hint, move |sc| locate(sc, elements))
+        unsafe { self.lend_elements(|sc, elements| sc.map_set_copy(hint, |s| locate(s, elements))) }
     }
 
     /// [`Scope::map_update_copy`] while the view is open (the locator also gets the view's
@@ -60,10 +70,9 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V, bool)>,
     ) -> Result<bool, GcError> {
         // SAFETY: as in `map_replace_copy`.
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .map_update_copy(hint, move |sc| locate(sc, elements))
+        unsafe {
+            self.lend_elements(|sc, elements| sc.map_update_copy(hint, |s| locate(s, elements)))
+        }
     }
 
     /// [`Scope::slice_replace_copy`] while the view is open (the locator also gets the view's
@@ -77,10 +86,8 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
             &'a [T],
         ) -> Option<(&'a Member<crate::GcSlice<U>>, usize, &'a U)>,
     ) -> Result<bool, GcError> {
-        // SAFETY: as in `map_replace_copy` (a fixed-length array is never a vector's storage).
-        let elements = unsafe { self.detached_elements() };
-        self.sync_len();
-        self.scope
-            .slice_replace_copy(move |sc| locate(sc, elements))
+        // SAFETY: the store writes into a fixed-length array's element, never a vector's
+        // storage.
+        unsafe { self.lend_elements(|sc, elements| sc.slice_replace_copy(|s| locate(s, elements))) }
     }
 }
