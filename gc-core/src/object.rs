@@ -366,6 +366,18 @@ impl ObjPtr {
         unsafe { self.set_flags(self.flags() - flags) }
     }
 
+    /// Whether the object's type is `info` and none of the flags `without` is set: one test of
+    /// the header word (a type info's low bits are zero, and its other bits are the header's).
+    ///
+    /// # Safety
+    /// `self` points to an unforwarded object header written by `init_header`.
+    #[inline(always)]
+    pub(crate) unsafe fn is_of_type(self, info: &'static TypeInfo, without: HeaderFlags) -> bool {
+        // SAFETY: forwarded from the caller.
+        let word = unsafe { self.header() }.addr();
+        word & !(FLAG_MASK & !without.bits()) == (info as *const TypeInfo).addr()
+    }
+
     /// The object's type.
     ///
     /// # Safety

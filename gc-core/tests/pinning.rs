@@ -563,3 +563,50 @@ fn random_pins_never_unpinned_leave_no_pin_behind() {
     assert_eq!(heap.stats().pinning.pins, pins);
     assert!(heap.verify().is_ok());
 }
+
+/// A minor collection scans a run of promoted copies of one type in one call (a list's
+/// nodes, here): a node in the middle of the run that refers to a pinned nursery object
+/// must still be remembered (the verifier after every collection checks it), and the run
+/// goes on after it.
+#[test]
+fn a_copy_in_the_middle_of_a_run_that_refers_to_a_pinned_object_is_remembered() {
+    let mut heap = heap_with(Config::default().with_nursery_size(256 * 1024));
+    heap.scope(|s| {
+        let len = scaled(2000) as u64;
+        let pinned_at = [3, len / 2, len - 2];
+        // A list built in the nursery, each node pushed in front: every node is promoted by
+        // the next minor collection, depth first, one run of `Node` copies.
+        let head = s.alloc(node(len)).unwrap();
+        let mut pins = Vec::new();
+        for i in (0..len).rev() {
+            let pin = s.scope(|t| {
+                let n = t.alloc(node(i)).unwrap();
+                let next = t.load(head, |h| &h.next);
+                t.set(n, |n| &n.next, next);
+                t.set(head, |h| &h.next, Some(n));
+                pinned_at.contains(&i).then(|| {
+                    let buf = t.alloc_bytes(format!("buf {i}").as_bytes()).unwrap();
+                    t.set(n, |n| &n.buf, Some(buf));
+                    t.pin(buf).unwrap()
+                })
+            });
+            pins.extend(pin);
+        }
+        s.collect_minor(); // the list is promoted; three of its nodes keep pinned referents
+        s.collect_minor(); // the remembered nodes are scanned again: the pins still hold
+        drop(pins);
+        s.collect_minor(); // the buffers move now, through the remembered nodes
+        let mut at = s.load(head, |h| &h.next);
+        let mut seen = Vec::new();
+        while let Some(n) = at {
+            let (value, buf) = (s.get(n).value, s.load(n, |n| &n.buf));
+            if let Some(buf) = buf {
+                assert_eq!(s.bytes(buf), format!("buf {value}").as_bytes());
+                seen.push(value);
+            }
+            at = s.load(n, |n| &n.next);
+        }
+        assert_eq!(seen, pinned_at);
+        assert!(s.verify().is_ok());
+    });
+}

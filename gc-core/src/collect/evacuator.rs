@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use crate::object::{copy_object, HeaderFlags, ObjPtr};
+use crate::object::{copy_object, HeaderFlags, ObjPtr, TypeInfo};
 use crate::old_space::OldSpace;
 use crate::trace::SlotVisitor;
 
@@ -148,6 +148,40 @@ impl SlotVisitor for Evacuator<'_> {
 }
 
 impl Evacuator<'_> {
+    /// Starts the scan of one object whose [`Evacuator::holder_keeps_young`] is asked after.
+    #[inline(always)]
+    pub(crate) fn start_holder(&mut self) {
+        self.holder_keeps_young = false;
+    }
+
+    /// Whether the object scanned since [`Evacuator::start_holder`] refers to a pinned nursery
+    /// object (which stays young: that object, if old, stays remembered).
+    #[inline(always)]
+    pub(crate) fn holder_keeps_young(&self) -> bool {
+        self.holder_keeps_young
+    }
+
+    /// Takes the gray stack's top object when it continues a run of copies of type `info`
+    /// (`scan::minor_run_entry`): a promoted copy (outside the nursery, not a young large
+    /// object, which the gray loop handles itself) whose type info is `info`. One header load
+    /// answers all three.
+    ///
+    /// # Safety
+    /// The gray stack holds live, unforwarded objects.
+    #[inline(always)]
+    pub(crate) unsafe fn next_in_run(&mut self, info: &'static TypeInfo) -> Option<ObjPtr> {
+        let &next = self.gray.last()?;
+        let copy = next.addr().wrapping_sub(self.nursery_start) >= self.nursery_len;
+        // SAFETY: forwarded from the caller: `next` is live and unforwarded, so its header is
+        // its type info and flags.
+        let same = copy && unsafe { next.is_of_type(info, HeaderFlags::YOUNG_LARGE) };
+        if !same {
+            return None;
+        }
+        self.gray.pop();
+        Some(next)
+    }
+
     /// Traces `obj` and reports whether it still refers to a pinned nursery object.
     ///
     /// # Safety

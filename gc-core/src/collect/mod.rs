@@ -157,11 +157,13 @@ impl HeapInner {
                             | HeaderFlags::LOG_STORES,
                     );
                 }
-                if ev.trace_holder(obj) {
+                // A copy (or a young large object): scanned with the run of copies of its
+                // type above it on the stack, in one call.
+                if let Some(holder) = (obj.type_info().scan.minor_run)(obj, &mut ev) {
                     // It keeps a pinned young referent: remembered, and so logged.
-                    obj.remove_flags(HeaderFlags::TRACK_YOUNG);
-                    remembered.push(obj);
-                    HeapInner::log_stores(obj, &mut mutator.store_log);
+                    holder.remove_flags(HeaderFlags::TRACK_YOUNG);
+                    remembered.push(holder);
+                    HeapInner::log_stores(holder, &mut mutator.store_log);
                 }
             }
         }
