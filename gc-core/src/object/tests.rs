@@ -80,3 +80,21 @@ fn an_object_may_refer_unless_its_known_reference_words_are_all_null() {
     // SAFETY: as above (a u64's payload is one word; the second is never read).
     assert!(!unsafe { obj.may_refer(|_| panic!("a leaf has no reference")) });
 }
+
+#[test]
+fn a_header_names_its_type_whatever_its_flags_but_the_excluded_ones() {
+    let mut words = [std::ptr::null_mut(); 3];
+    let obj = object(&PAIR, &mut words, false, false);
+    // SAFETY: a valid hand-made object; flags are set through its own pointer.
+    unsafe {
+        assert!(obj.is_of_type(&PAIR, HeaderFlags::empty()));
+        assert!(!obj.is_of_type(&NUMBER, HeaderFlags::empty()));
+        assert!(!obj.is_of_type(&UNKNOWN_WORDS, HeaderFlags::empty()));
+        // Flags that are not excluded do not matter; an excluded one that is set does.
+        obj.insert_flags(HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES);
+        assert!(obj.is_of_type(&PAIR, HeaderFlags::YOUNG_LARGE));
+        obj.insert_flags(HeaderFlags::YOUNG_LARGE);
+        assert!(!obj.is_of_type(&PAIR, HeaderFlags::YOUNG_LARGE));
+        assert!(obj.is_of_type(&PAIR, HeaderFlags::empty()));
+    }
+}
