@@ -187,9 +187,9 @@ impl Evacuator<'_> {
     /// # Safety
     /// `obj` is a live, unforwarded object.
     pub(super) unsafe fn trace_holder(&mut self, obj: ObjPtr) -> bool {
-        self.holder_keeps_young = false;
+        self.start_holder();
         // SAFETY: forwarded from the caller.
         unsafe { (obj.type_info().scan.minor)(obj.payload(), self) };
-        self.holder_keeps_young
+        self.holder_keeps_young()
     }
 }
