@@ -14,8 +14,13 @@
 //! Children run with every `PINION_GC_*` variable cleared, so that Pinion runs with its
 //! defaults; `pinion-4m` is Pinion with `PINION_GC_NURSERY=4MB` set for that child only (the
 //! JVM's `-Xmn4m`). The JVM peers (`java-serial`: `-XX:+UseSerialGC` with default sizing;
-//! `java-serial-4m`: also `-Xmn4m`) run the same algorithm from `benches/java/`, compiled
-//! with `javac` into the target directory on first use (see `benches::jvm`).
+//! `java-serial-4m`: also `-Xmn4m`; `java-serial-boxrss`: `-Xmx` set to the peak resident
+//! memory of the `box` peer's run just before it in the same round, rounded up to a megabyte,
+//! so the JVM's heap gets no more memory than `Box` needed for the whole process) run the same
+//! algorithm from `benches/java/`, compiled with `javac` into the target directory on first
+//! use (see `benches::jvm`). `java-serial-boxrss` needs `box` among the peers (it runs before
+//! the JVM peers in every round); a JVM that runs out of heap under that cap is reported `n/a`
+//! with its exit status.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -27,9 +32,17 @@ use benches::workloads::{self, PEERS, WORKLOADS};
 use clap::Parser;
 
 /// Peers the driver runs itself rather than through `workloads::run`: Pinion with a fixed
-/// 4 MB nursery, and the JVM's serial collector with default sizing and with a 4 MB young
-/// generation.
-const DRIVER_PEERS: [&str; 3] = ["pinion-4m", "java-serial", "java-serial-4m"];
+/// 4 MB nursery, and the JVM's serial collector with default sizing, with a 4 MB young
+/// generation, and with its heap capped at `box`'s peak resident memory.
+const DRIVER_PEERS: [&str; 4] = [
+    "pinion-4m",
+    "java-serial",
+    "java-serial-4m",
+    JAVA_AT_BOX_RSS,
+];
+
+/// The JVM peer whose `-Xmx` is the `box` peer's peak resident memory in the same round.
+const JAVA_AT_BOX_RSS: &str = "java-serial-boxrss";
 
 /// Every peer, in the order the table prints them.
 fn all_peers() -> Vec<&'static str> {
@@ -41,6 +54,7 @@ fn all_peers() -> Vec<&'static str> {
         .unwrap_or(peers.len());
     peers.insert(json, DRIVER_PEERS[1]);
     peers.insert(json + 1, DRIVER_PEERS[2]);
+    peers.insert(json + 2, DRIVER_PEERS[3]);
     peers
 }
 
@@ -119,12 +133,18 @@ fn main() {
     if let Some(Ok(jvm)) = &jvm {
         println!("compare: JVM peers: {}", jvm.describe());
     }
+    let box_index = peers.iter().position(|p| p == "box");
     for round in 0..args.rounds.max(1) {
         for (i, peer) in peers.iter().enumerate() {
             if unavailable[i].is_some() {
                 continue;
             }
-            let launch = match launch(peer, args.baseline.as_deref(), jvm.as_ref()) {
+            // `box`'s peak memory in this round, when it ran before this peer.
+            let box_rss = box_index
+                .filter(|&b| b < i)
+                .and_then(|b| runs[b].get(round))
+                .map(|run| run.peak_rss_mb);
+            let launch = match launch(peer, args.baseline.as_deref(), jvm.as_ref(), box_rss) {
                 Ok(launch) => launch,
                 Err(reason) => {
                     unavailable[i] = Some(reason);
@@ -149,8 +169,12 @@ enum Launch {
         peer: &'static str,
         env: Option<(&'static str, &'static str)>,
     },
-    /// The JVM running the workload's Java class with these options.
-    Java { command: Command },
+    /// The JVM running the workload's Java class with these options; `heap_cap` is its `-Xmx`
+    /// option when it has one (named when the heap runs out).
+    Java {
+        command: Command,
+        heap_cap: Option<String>,
+    },
 }
 
 /// How `peer` starts, or why it cannot.
@@ -158,6 +182,7 @@ fn launch(
     peer: &str,
     baseline: Option<&std::path::Path>,
     jvm: Option<&Result<jvm::Jvm, String>>,
+    box_rss_mb: Option<f64>,
 ) -> Result<Launch, String> {
     let this = || std::env::current_exe().map_err(|e| e.to_string());
     Ok(match peer {
@@ -171,19 +196,24 @@ fn launch(
             peer: "pinion",
             env: Some(("PINION_GC_NURSERY", "4MB")),
         },
-        "java-serial" | "java-serial-4m" => {
+        "java-serial" | "java-serial-4m" | JAVA_AT_BOX_RSS => {
             let jvm = match jvm {
                 Some(Ok(jvm)) => jvm,
                 Some(Err(reason)) => return Err(reason.clone()),
                 None => return Err("the JVM was not prepared".into()),
             };
-            let young: &[&str] = if peer == "java-serial-4m" {
-                &["-Xmn4m"]
-            } else {
-                &[]
+            let cap = match peer {
+                JAVA_AT_BOX_RSS => Some(heap_cap(box_rss_mb)?),
+                _ => None,
+            };
+            let sizing: Vec<&str> = match (peer, &cap) {
+                ("java-serial-4m", _) => vec!["-Xmn4m"],
+                (_, Some(cap)) => vec![cap.as_str()],
+                _ => Vec::new(),
             };
             Launch::Java {
-                command: jvm.command(&["-XX:+UseSerialGC"], young),
+                command: jvm.command(&["-XX:+UseSerialGC"], &sizing),
+                heap_cap: cap,
             }
         }
         other => Launch::Rust {
@@ -195,6 +225,17 @@ fn launch(
             env: None,
         },
     })
+}
+
+/// The JVM option capping its heap at `box`'s peak resident memory, rounded up to a megabyte.
+fn heap_cap(box_rss_mb: Option<f64>) -> Result<String, String> {
+    match box_rss_mb {
+        Some(mb) if mb > 0.0 => Ok(format!("-Xmx{}m", mb.ceil() as u64)),
+        _ => Err(format!(
+            "{JAVA_AT_BOX_RSS} needs the box peer's peak memory from the same round: \
+             add box to --peers"
+        )),
+    }
 }
 
 /// Raises the soft stack limit, which the children inherit, to 4 GiB (or the hard limit): the
@@ -243,6 +284,7 @@ fn spawn(
     expected: &[String],
     timeout: f64,
 ) -> Result<Run, String> {
+    let mut heap_cap = None;
     let mut command = match launch {
         Launch::Rust { exe, peer, env } => {
             let mut command = Command::new(exe);
@@ -258,8 +300,16 @@ fn spawn(
             }
             command
         }
-        Launch::Java { mut command } => {
+        Launch::Java {
+            mut command,
+            heap_cap: cap,
+        } => {
             command.arg(size.to_string());
+            if cap.is_some() {
+                // A capped heap may run out: its error is read to say so.
+                command.stderr(Stdio::piped());
+            }
+            heap_cap = cap;
             command
         }
     };
@@ -272,13 +322,28 @@ fn spawn(
         let mut out = String::new();
         stdout.read_to_string(&mut out).map(|_| out)
     });
+    // A capped JVM's error output, passed on as it is, kept to tell an exhausted heap.
+    let errors = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            eprint!("{text}");
+            text
+        })
+    });
     let reaped = reap(child.id(), timeout)?;
     let out = reader
         .join()
         .expect("reader thread")
         .map_err(|e| e.to_string())?;
+    let errors = errors.map(|e| e.join().expect("error reader thread"));
     if reaped.status == TIMED_OUT {
         return Err(format!("timed out after {timeout} s"));
+    }
+    if let (Some(cap), Some(errors)) = (&heap_cap, &errors) {
+        if reaped.status != 0 && errors.contains("java.lang.OutOfMemoryError") {
+            return Err(format!("out of memory under {cap}"));
+        }
     }
     let (stat_lines, lines): (Vec<&str>, Vec<&str>) =
         out.lines().partition(|l| l.starts_with("stat: "));
@@ -326,7 +391,7 @@ fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {
     let pinion_index = peers.iter().position(|p| p == "pinion");
     let pinion = pinion_index.and_then(|i| medians[i]);
     println!(
-        "{:<15} {:>10} {:>12} {:>13} {:>12} {:>14}",
+        "{:<18} {:>10} {:>12} {:>13} {:>12} {:>14}",
         "peer", "median s", "peak RSS MB", "minor faults", "time/pinion", "memory/pinion"
     );
     let mut ratios = Vec::new();
@@ -337,14 +402,14 @@ fn report(peers: &[String], runs: &[Vec<Run>], unavailable: &[Option<String>]) {
                     Some((ps, pm, _)) => (format!("{:.2}", secs / ps), format!("{:.2}", mb / pm)),
                     None => ("-".into(), "-".into()),
                 };
-                println!("{peer:<15} {secs:>10.4} {mb:>12.1} {faults:>13.0} {tr:>12} {mr:>14}");
+                println!("{peer:<18} {secs:>10.4} {mb:>12.1} {faults:>13.0} {tr:>12} {mr:>14}");
                 if peer != "pinion" && pinion.is_some() {
                     ratios.push(format!("{peer}/pinion={tr}"));
                 }
             }
             (_, reason) => {
                 let reason = reason.as_deref().unwrap_or("no run completed");
-                println!("{peer:<15} n/a ({reason})");
+                println!("{peer:<18} n/a ({reason})");
             }
         }
     }
@@ -388,7 +453,7 @@ fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
     if names.is_empty() {
         return;
     }
-    print!("{:<15}", "peer");
+    print!("{:<18}", "peer");
     for name in &names {
         print!(" {name:>16}");
     }
@@ -397,7 +462,7 @@ fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
         if runs.is_empty() {
             continue;
         }
-        print!("{peer:<15}");
+        print!("{peer:<18}");
         for name in &names {
             let values: Vec<f64> = runs
                 .iter()
@@ -410,5 +475,32 @@ fn report_stats(peers: &[String], runs: &[Vec<Run>]) {
             }
         }
         println!();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jvm_heap_cap_is_box_s_peak_memory_rounded_up_to_a_megabyte() {
+        assert_eq!(heap_cap(Some(258.7)).unwrap(), "-Xmx259m");
+        assert_eq!(heap_cap(Some(259.0)).unwrap(), "-Xmx259m");
+        let missing = heap_cap(None).unwrap_err();
+        assert!(missing.contains("add box to --peers"), "{missing}");
+        assert!(heap_cap(Some(0.0)).is_err(), "no run measured nothing");
+    }
+
+    #[test]
+    fn every_driver_peer_is_offered_once() {
+        let peers = all_peers();
+        for peer in DRIVER_PEERS {
+            assert_eq!(peers.iter().filter(|p| **p == peer).count(), 1, "{peer}");
+        }
+        let position = |name: &str| peers.iter().position(|p| *p == name).unwrap();
+        assert!(
+            position("box") < position(JAVA_AT_BOX_RSS),
+            "box runs before the peer that reads its memory"
+        );
     }
 }
