@@ -18,9 +18,9 @@
 //! memory of the `box` peer's run just before it in the same round, rounded up to a megabyte,
 //! so the JVM's heap gets no more memory than `Box` needed for the whole process) run the same
 //! algorithm from `benches/java/`, compiled with `javac` into the target directory on first
-//! use (see `benches::jvm`). `java-serial-boxrss` needs `box` among the peers (it runs before
-//! the JVM peers in every round); a JVM that runs out of heap under that cap is reported `n/a`
-//! with its exit status.
+//! use (see `benches::jvm`). `java-serial-boxrss` needs a `box` run (it comes before the JVM
+//! peers in every round); a JVM whose heap runs out under that cap is reported
+//! `n/a (out of memory under -XmxNm)`.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -232,8 +232,8 @@ fn heap_cap(box_rss_mb: Option<f64>) -> Result<String, String> {
     match box_rss_mb {
         Some(mb) if mb > 0.0 => Ok(format!("-Xmx{}m", mb.ceil() as u64)),
         _ => Err(format!(
-            "{JAVA_AT_BOX_RSS} needs the box peer's peak memory from the same round: \
-             add box to --peers"
+            "{JAVA_AT_BOX_RSS} needs the peak memory of a box run earlier in the same round \
+             (box among --peers, and able to run this workload)"
         )),
     }
 }
@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(heap_cap(Some(258.7)).unwrap(), "-Xmx259m");
         assert_eq!(heap_cap(Some(259.0)).unwrap(), "-Xmx259m");
         let missing = heap_cap(None).unwrap_err();
-        assert!(missing.contains("add box to --peers"), "{missing}");
+        assert!(missing.contains("box among --peers"), "{missing}");
         assert!(heap_cap(Some(0.0)).is_err(), "no run measured nothing");
     }
 
