@@ -166,7 +166,7 @@ impl<'s> Vm<'s, '_> {
             _ => None,
         })?;
         if !called && argc != 0 {
-            return Err(format!("Expected 0 arguments but got {argc}."));
+            return Err(format!("Expected 0 arguments but got {argc}.").into());
         }
         Ok(())
     }
@@ -242,7 +242,7 @@ impl<'s> Vm<'s, '_> {
         );
         let arity = closure.arity as usize;
         if arity != argc {
-            return Err(format!("Expected {arity} arguments but got {argc}."));
+            return Err(format!("Expected {arity} arguments but got {argc}.").into());
         }
         if self.callers.len() == FRAMES_MAX {
             return Err(overflow());

@@ -76,7 +76,7 @@ pub(crate) fn method_of<'b>(
 
 impl<'s> Vm<'s, '_> {
     fn undefined_property(&self, s: &Scope<'_>, index: usize) -> Fault {
-        format!("Undefined property '{}'.", self.constant_text(s, index))
+        format!("Undefined property '{}'.", self.constant_text(s, index)).into()
     }
 
     /// `instance.name` when the instance has no such field (the stack loop reads fields):

@@ -163,7 +163,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                         .map_err(gc_fault)?;
                     if !found {
                         let name = self.constant_text(v.scope(), index);
-                        return Err(format!("Undefined variable '{name}'."));
+                        return Err(format!("Undefined variable '{name}'.").into());
                     }
                 }
                 op::GET_PROPERTY => {

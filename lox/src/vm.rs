@@ -172,7 +172,35 @@ impl Lox {
 }
 
 /// Why the loop stopped with an error: the message (the stack trace is added by `runtime_error`).
-pub(crate) type Fault = String;
+///
+/// Boxed, so that it is one pointer: every instruction that can fail returns a `Result` with
+/// it, and a `Result<bool, Fault>` or `Result<(), Fault>` then comes back in registers rather
+/// than through memory (a `String` made each call's result three words, written and read back
+/// on every call). Errors are rare; the box costs only them.
+// A thin pointer on purpose: `Box<str>` would be two words.
+#[allow(clippy::box_collection)]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Fault(Box<String>);
+
+impl From<String> for Fault {
+    #[cold]
+    fn from(message: String) -> Fault {
+        Fault(Box::new(message))
+    }
+}
+
+impl From<&str> for Fault {
+    #[cold]
+    fn from(message: &str) -> Fault {
+        Fault(Box::new(message.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// What a run uses outside the heap.
 struct Outside<'a> {
@@ -298,7 +326,7 @@ impl<'s, 'a> Vm<'s, 'a> {
         match result {
             Ok(()) => Ok(()),
             Err(message) => {
-                self.runtime_error(s, &message);
+                self.runtime_error(s, &message.0);
                 Err(LoxError::Runtime)
             }
         }
@@ -412,10 +440,9 @@ impl<'s, 'a> Vm<'s, 'a> {
         });
         match assigned {
             Ok(true) => Ok(()),
-            Ok(false) => Err(format!(
-                "Undefined variable '{}'.",
-                self.constant_text(s, index)
-            )),
+            Ok(false) => {
+                Err(format!("Undefined variable '{}'.", self.constant_text(s, index)).into())
+            }
             Err(e) => Err(gc_fault(e)),
         }
     }
@@ -435,7 +462,7 @@ pub(crate) fn gc_fault(e: GcError) -> Fault {
         GcError::OutOfMemory { .. } => out_of_memory(),
         // The only bounds the VM can reach are the value stack's and the frames' capacity.
         GcError::IndexOutOfBounds { .. } => overflow(),
-        other => other.to_string(),
+        other => other.to_string().into(),
     }
 }
 
@@ -443,5 +470,21 @@ pub(crate) fn gc_fault(e: GcError) -> Fault {
 pub(crate) fn call_native(native: Native, start: Instant) -> Value {
     match native {
         Native::Clock => Value::Number(start.elapsed().as_secs_f64()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_is_one_pointer_and_a_call_s_result_two_registers() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Fault>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Fault>>(), size_of::<usize>());
+        assert!(size_of::<Result<bool, Fault>>() <= 2 * size_of::<usize>());
+        let fault: Fault = format!("Expected {} arguments but got {}.", 1, 2).into();
+        assert_eq!(fault.to_string(), "Expected 1 arguments but got 2.");
+        assert_eq!(Fault::from("Stack overflow."), overflow());
     }
 }
