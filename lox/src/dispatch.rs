@@ -252,24 +252,31 @@ impl<'s, 'a> Vm<'s, 'a> {
                     v.truncate(len - 1);
                     v.set(len - 2, Value::Bool(equal)).map_err(gc_fault)?;
                 }
-                op::GREATER | op::LESS | op::SUBTRACT | op::MULTIPLY | op::DIVIDE | op::ADD => {
-                    let (Value::Number(a), Value::Number(b)) = (&v[len - 2], &v[len - 1]) else {
-                        if instruction == op::ADD {
-                            return Ok(Next::Slow(Op::Add)); // strings, or an error: `concatenate` decides
-                        }
-                        return Err("Operands must be numbers.".into());
+                op::ADD => {
+                    let Some((a, b)) = numbers(v, len) else {
+                        return Ok(Next::Slow(Op::Add)); // strings, or an error: `concatenate` decides
                     };
-                    let (a, b) = (*a, *b);
-                    let result = match instruction {
-                        op::GREATER => Value::Bool(a > b),
-                        op::LESS => Value::Bool(a < b),
-                        op::ADD => Value::Number(a + b),
-                        op::SUBTRACT => Value::Number(a - b),
-                        op::MULTIPLY => Value::Number(a * b),
-                        _ => Value::Number(a / b),
-                    };
-                    v.truncate(len - 1);
-                    v.set(len - 2, result).map_err(gc_fault)?;
+                    binary(v, len, Value::Number(a + b))?;
+                }
+                op::SUBTRACT => {
+                    let (a, b) = numbers(v, len).ok_or_else(not_numbers)?;
+                    binary(v, len, Value::Number(a - b))?;
+                }
+                op::LESS => {
+                    let (a, b) = numbers(v, len).ok_or_else(not_numbers)?;
+                    binary(v, len, Value::Bool(a < b))?;
+                }
+                op::GREATER => {
+                    let (a, b) = numbers(v, len).ok_or_else(not_numbers)?;
+                    binary(v, len, Value::Bool(a > b))?;
+                }
+                op::MULTIPLY => {
+                    let (a, b) = numbers(v, len).ok_or_else(not_numbers)?;
+                    binary(v, len, Value::Number(a * b))?;
+                }
+                op::DIVIDE => {
+                    let (a, b) = numbers(v, len).ok_or_else(not_numbers)?;
+                    binary(v, len, Value::Number(a / b))?;
                 }
                 op::NOT => {
                     let result = is_falsey(&v[len - 1]);
@@ -435,6 +442,28 @@ impl<'s, 'a> Vm<'s, 'a> {
         )
         .map(|_| ())
     }
+}
+
+/// The two numbers on top of the stack, if both are numbers.
+#[inline(always)]
+fn numbers(v: &VecView<'_, '_, Value>, len: usize) -> Option<(f64, f64)> {
+    match (&v[len - 2], &v[len - 1]) {
+        (Value::Number(a), Value::Number(b)) => Some((*a, *b)),
+        _ => None,
+    }
+}
+
+/// A binary operator's result replaces its two operands.
+#[inline(always)]
+fn binary(v: &mut VecView<'_, '_, Value>, len: usize, result: Value) -> Result<(), Fault> {
+    v.truncate(len - 1);
+    v.set(len - 2, result).map_err(gc_fault)
+}
+
+/// The error of an arithmetic or comparison operator given something else than numbers.
+#[cold]
+fn not_numbers() -> Fault {
+    "Operands must be numbers.".into()
 }
 
 /// What the stack loop hands over.
