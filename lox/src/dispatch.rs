@@ -139,16 +139,31 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::TRUE => v.push(Value::Bool(true)).map_err(|_| overflow())?,
                 op::FALSE => v.push(Value::Bool(false)).map_err(|_| overflow())?,
                 op::POP => v.truncate(len - 1),
-                op::GET_PARAM | op::GET_LOCAL => {
-                    let slot = self.slot_of(instruction == op::GET_LOCAL, code.byte());
+                // One arm per instruction, each with its slot's offset as a constant (a shared
+                // arm tested the instruction again for it).
+                op::GET_PARAM => {
+                    let slot = self.slot_of(false, code.byte());
                     v.push_copy(slot).map_err(gc_fault)?;
                 }
-                op::SET_PARAM | op::SET_LOCAL => {
-                    let slot = self.slot_of(instruction == op::SET_LOCAL, code.byte());
+                op::GET_LOCAL => {
+                    let slot = self.slot_of(true, code.byte());
+                    v.push_copy(slot).map_err(gc_fault)?;
+                }
+                op::SET_PARAM => {
+                    let slot = self.slot_of(false, code.byte());
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                 }
-                op::SET_PARAM_POP | op::SET_LOCAL_POP => {
-                    let slot = self.slot_of(instruction == op::SET_LOCAL_POP, code.byte());
+                op::SET_LOCAL => {
+                    let slot = self.slot_of(true, code.byte());
+                    v.copy(len - 1, slot).map_err(gc_fault)?;
+                }
+                op::SET_PARAM_POP => {
+                    let slot = self.slot_of(false, code.byte());
+                    v.copy(len - 1, slot).map_err(gc_fault)?;
+                    v.truncate(len - 1);
+                }
+                op::SET_LOCAL_POP => {
+                    let slot = self.slot_of(true, code.byte());
                     v.copy(len - 1, slot).map_err(gc_fault)?;
                     v.truncate(len - 1);
                 }
