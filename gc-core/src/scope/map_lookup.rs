@@ -3,7 +3,7 @@
 
 use super::map_table::{parts, probe, Probe};
 use super::*;
-use crate::map::{GcMap, MapHint, MapView, SlotState};
+use crate::map::{GcMap, MapHint, MapView, Slot};
 
 impl<'s> Scope<'s> {
     /// The value stored under `key`, borrowed from the scope; `None` when the key is absent.
@@ -78,44 +78,39 @@ impl<'s> Scope<'s> {
         key: &Member<K>,
         hint: Option<&MapHint>,
     ) -> Option<&'a V> {
-        let i = self.slot_of(&map, key, hint)?;
-        match map.slots()[i].state() {
-            SlotState::Full(_, value) => Some(value),
-            _ => None,
-        }
-    }
-
-    /// The slot of `key` in `map`, trying `hint` first and updating it.
-    ///
-    /// A small table (an instance's fields, a small class's methods) is scanned for the key's
-    /// address instead of probed: a few comparisons in one or two cache lines, and a miss (an
-    /// interpreter's `invoke` looks for a field of the method's name first) costs no identity
-    /// hash, which the probe needs.
-    #[inline]
-    pub(super) fn slot_of<K: ?Sized + 'static, V: Trace>(
-        &self,
-        map: &MapView<'_, K, V>,
-        key: &Member<K>,
-        hint: Option<&MapHint>,
-    ) -> Option<usize> {
         let key = ObjPtr::new(key.slot().get())?;
-        if let Some(i) = hinted(map, key, hint) {
-            return Some(i);
+        let slots = map.slots();
+        // The hint's slot, when it holds the key, is full: its value is the answer (no second
+        // look at the slot's state).
+        if let Some(slot) = hint.and_then(MapHint::get).and_then(|i| slots.get(i)) {
+            if slot.key.slot().get() == key.as_ptr() {
+                if let Some(value) = &slot.value {
+                    return Some(value);
+                }
+            }
         }
-        self.look_up_slot(map, key, hint)
+        let i = self.look_up_slot(slots, key, hint)?;
+        // A found slot holds the key, so it is full (a removal leaves no value).
+        slots.get(i)?.value.as_ref()
     }
 
-    /// [`Scope::slot_of`] past the hint (a call of its own, like [`Scope::probe_slot`]).
+    /// [`Scope::map_lookup`] past the hint: the slot of `key`, updating `hint` (a call of its
+    /// own, like [`Scope::probe_slot`]). A small table (an instance's fields, a small class's
+    /// methods) is scanned for the key's address instead of probed: a few comparisons in one or
+    /// two cache lines, and a miss (an interpreter's `invoke` looks for a field of the method's
+    /// name first) costs no identity hash, which the probe needs. It takes the table's slots,
+    /// not the map's view, so that a lookup whose hint holds never builds the rest of the view
+    /// (the object holding the table, which only stores need): when a call took the view, the
+    /// view was made whole before the hint was tried.
     #[inline(never)]
     fn look_up_slot<K: ?Sized + 'static, V: Trace>(
         &self,
-        map: &MapView<'_, K, V>,
+        slots: &[Slot<K, V>],
         key: ObjPtr,
         hint: Option<&MapHint>,
     ) -> Option<usize> {
-        let slots = map.slots();
         if slots.len() > SCANNED_TABLE_SLOTS {
-            return self.probe_slot(map, key, hint).0.found;
+            return self.probe_slot(slots, key, hint).0.found;
         }
         // A key is in at most one full slot: an identity map compares addresses.
         let i = slots.iter().position(|slot| holds(slot, key))?;
@@ -149,18 +144,17 @@ impl<'s> Scope<'s> {
             };
             return (at, None);
         }
-        self.probe_slot(map, key, hint)
+        self.probe_slot(map.slots(), key, hint)
     }
 
     /// [`Scope::find_slot`] past the hint: the key's identity hash, then the probe.
     #[inline(never)]
     fn probe_slot<K: ?Sized + 'static, V: Trace>(
         &self,
-        map: &MapView<'_, K, V>,
+        slots: &[Slot<K, V>],
         key: ObjPtr,
         hint: Option<&MapHint>,
     ) -> (Probe, Option<u64>) {
-        let slots = map.slots();
         // SAFETY: a non-null member refers to a live object (this heap's or, when misused,
         // another heap's, whose header is only read); a key without an identity hash is in no
         // map. The slots are a live table with an empty slot.
@@ -197,7 +191,7 @@ impl<'s> Scope<'s> {
 }
 
 /// Tables of at most this many slots are scanned rather than probed by lookups
-/// ([`Scope::slot_of`]): the table [`Scope::alloc_map`] makes for up to 3 entries has 4, the
+/// ([`Scope::look_up_slot`]): the table [`Scope::alloc_map`] makes for up to 3 entries has 4, the
 /// next size 8.
 const SCANNED_TABLE_SLOTS: usize = 8;
 
