@@ -118,11 +118,22 @@ fn rebind_refused(e: GcError) -> ! {
     panic!("{e}")
 }
 
+/// The panicking form of a `try_x` method's result. The panic is a call of its own, off the
+/// hot path: inlined, its message's formatting kept the caller's values alive for it (a hot
+/// loop spilled them to the stack on every iteration, for a path it never takes).
+#[inline(always)]
 fn panic_on<T>(result: Result<T, GcError>) -> T {
     match result {
         Ok(v) => v,
-        Err(e) => panic!("{e}"),
+        Err(e) => misuse(e),
     }
+}
+
+/// Panics with a misuse's message (see [`panic_on`]).
+#[cold]
+#[inline(never)]
+fn misuse(e: GcError) -> ! {
+    panic!("{e}")
 }
 
 impl<'s> Scope<'s> {
@@ -209,7 +220,11 @@ impl<'s> Scope<'s> {
     /// `GcVec<T>` as `&[T]` (a vector's live elements).
     #[inline]
     pub fn get<T: GcObject>(&self, h: Handle<'_, T>) -> T::Ref<'_> {
-        panic_on(self.try_get(h))
+        // The handle is checked before the view is made, so the failure carries no view (a
+        // view in the failing path's result was kept alive, spilled, in every caller's loop).
+        let obj = panic_on(self.resolve(h));
+        // SAFETY: as in `try_get`.
+        unsafe { T::read(obj.payload()) }
     }
 
     /// The object behind `h`, or [`GcError::ForeignHandle`].
