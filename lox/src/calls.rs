@@ -156,8 +156,7 @@ impl<'s> Vm<'s, '_> {
                     class,
                     fields: Some(fields),
                 })?;
-                t.vec_view(stack)
-                    .set_init(slot, ValueInit::Instance(Some(instance)))
+                t.try_vec_set(stack, slot, ValueInit::Instance(Some(instance)))
             })
         })
         .map_err(gc_fault)?;
