@@ -12,8 +12,9 @@
 //!   the objects it sweeps. Pinned objects do not move, so their entries stay put until they
 //!   are unpinned and moved like any other young object (the situation behind two of PyPy's
 //!   2024 pinning bugs, where a hash kept in a "shadow" went out of step with the object);
-//! - a hash is unique among the heap's objects for the heap's whole life (it is never reused),
-//!   so it also serves as `id()`.
+//! - a hash is unique among the objects of every heap of the process for the process's whole
+//!   life (one counter serves all heaps, and no value is given twice), so it also serves as
+//!   `id()`, and a hash kept outside the heap ([`Identity`]) names one object and no other.
 //!
 //! Cost: one hash-map entry (about 16 bytes plus map overhead) per hashed object, a map lookup
 //! per request, and, per collection, work proportional to the hashed objects that moved or
@@ -27,9 +28,42 @@
 //! an entry of the table.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::addr_map::AddrMap;
 use crate::object::{HeaderFlags, ObjPtr};
+
+/// An object's identity, as [`Scope::identity`](crate::Scope::identity) gives it: its identity
+/// hash, a plain number that stays true while the object lives, however often it moves. So an
+/// interpreter keeps an identity outside the heap (in its bytecode, beside each name constant)
+/// and looks the name up in a map by it ([`MapKey::Identity`](crate::MapKey)) without reaching
+/// the name object first. No two objects of the process ever share a hash, so a map entry whose
+/// hash equals an identity's is that object's entry, and an identity of another heap's object
+/// finds nothing in this heap's maps.
+///
+/// ```
+/// use gc_core::{Config, GcBytes, Heap, MapKey};
+///
+/// let mut heap = Heap::new(Config::default()).unwrap();
+/// heap.scope(|s| {
+///     let globals = s.alloc_map::<GcBytes, f64>(0).unwrap();
+///     let name = s.alloc_bytes(b"pi").unwrap();
+///     s.map_insert(globals, name, 3.14).unwrap();
+///     let pi = s.identity(name);
+///     s.collect_major(); // the name and the map move; the identity still finds the entry
+///     assert_eq!(s.map_lookup(s.get(globals), MapKey::Identity(pi), None), Some(&3.14));
+///     assert_eq!(pi.hash(), s.identity_hash(name));
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Identity(pub(crate) u64);
+
+impl Identity {
+    /// The identity hash (what [`Scope::identity_hash`](crate::Scope::identity_hash) returns).
+    pub fn hash(self) -> u64 {
+        self.0
+    }
+}
 
 pub(crate) struct IdentityTable {
     hashes: AddrMap<u64>,
@@ -37,7 +71,6 @@ pub(crate) struct IdentityTable {
     /// Every cached pair is also in `hashes`.
     recent: [Cell<(usize, u64)>; RECENT],
     young: Vec<ObjPtr>,
-    next: u64,
     /// Young hashed objects kept in place (pinned) by the last minor collection; only an
     /// injected fault looks at it.
     #[cfg(feature = "fault-injection")]
@@ -51,6 +84,18 @@ const RECENT: usize = 64;
 #[inline(always)]
 fn way(addr: usize) -> usize {
     ((addr >> 4) ^ (addr >> 10)) & (RECENT - 1)
+}
+
+/// The counter behind every identity hash of the process: one counter for all heaps, so that
+/// no two objects share a hash even across heaps (an [`Identity`] needs no heap id beside its
+/// hash to find nothing in another heap's maps). A fresh hash is one relaxed increment, once
+/// per object that asks; 2^64 increments do not run out.
+static NEXT_HASH: AtomicU64 = AtomicU64::new(0);
+
+/// A hash no object of the process had before: spread() is a bijection, so distinct counter
+/// values give distinct hashes.
+fn fresh_hash() -> u64 {
+    spread(NEXT_HASH.fetch_add(1, Ordering::Relaxed) + 1)
 }
 
 /// SplitMix64's finaliser: spreads consecutive counter values over all 64 bits.
@@ -67,7 +112,6 @@ impl IdentityTable {
             hashes: AddrMap::default(),
             recent: std::array::from_fn(|_| Cell::new((0, 0))),
             young: Vec::new(),
-            next: 0,
             #[cfg(feature = "fault-injection")]
             kept_pinned: std::collections::HashSet::new(),
         }
@@ -83,9 +127,7 @@ impl IdentityTable {
         if unsafe { obj.flags() }.contains(HeaderFlags::HASHED) {
             return self.cached(obj.addr());
         }
-        self.next += 1;
-        // spread() is a bijection, so distinct counter values give distinct hashes.
-        let hash = spread(self.next);
+        let hash = fresh_hash();
         self.hashes.insert(obj.addr(), hash);
         self.recent[way(obj.addr())].set((obj.addr(), hash));
         // SAFETY: forwarded from the caller.
@@ -149,8 +191,7 @@ impl IdentityTable {
                         && self.kept_pinned.contains(&obj.addr())
                     {
                         // The injected bug: the unpinned object's entry is re-created.
-                        self.next += 1;
-                        spread(self.next)
+                        fresh_hash()
                     } else {
                         hash
                     };

@@ -385,6 +385,47 @@ impl TypeInfo {
     }
 }
 
+/// The key of a map lookup or replacement: a member referring to the key object, or the key's
+/// [`Identity`](crate::Identity). An identity needs no object to be reached: an interpreter keeps
+/// one per name in its bytecode, and a lookup by it skips loading the name from the heap; a
+/// lookup by member reads the key's identity hash from the heap's table when it must probe.
+/// `From` makes either out of a `&Member<K>` or an `Identity`.
+pub enum MapKey<'k, K: ?Sized> {
+    /// The key object, through a member (null finds nothing).
+    Member(&'k Member<K>),
+    /// The key object's identity.
+    Identity(crate::Identity),
+}
+
+impl<K: ?Sized> std::fmt::Debug for MapKey<'_, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MapKey::Member(m) => write!(f, "MapKey::Member({:?})", m.slot().get()),
+            MapKey::Identity(id) => write!(f, "MapKey::Identity({id:?})"),
+        }
+    }
+}
+
+impl<K: ?Sized> Clone for MapKey<'_, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: ?Sized> Copy for MapKey<'_, K> {}
+
+impl<'k, K: ?Sized> From<&'k Member<K>> for MapKey<'k, K> {
+    fn from(member: &'k Member<K>) -> Self {
+        MapKey::Member(member)
+    }
+}
+
+impl<K: ?Sized> From<crate::Identity> for MapKey<'_, K> {
+    fn from(identity: crate::Identity) -> Self {
+        MapKey::Identity(identity)
+    }
+}
+
 /// A map read through a scope: its entries, borrowed from the scope. It is also how the
 /// scope's member-based map operations name a map (`Scope::map_lookup`,
 /// `Scope::map_replace_copy`), whether it was reached through a handle or a member.

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use gc_core::{Config, GcBytes, Handle, Heap, Member, Trace, Weak, WeakValueTable};
+use gc_core::{
+    Config, GcBytes, GcMap, Handle, Heap, Identity, MapKey, Member, Trace, Weak, WeakValueTable,
+};
 
 #[derive(Trace)]
 struct Node {
@@ -131,6 +133,35 @@ fn a_weak_valued_table_loses_its_dead_entries() {
         assert_eq!(interned.len(s), 1, "the dead entries disappeared");
         let got = interned.get(s, &b"keep".to_vec()).unwrap();
         assert_eq!(s.bytes(got), b"keep");
+    });
+}
+
+#[test]
+fn identities_are_unique_across_heaps_and_find_only_their_own_entries() {
+    // Two heaps that hash the same sequence of objects: their hashes still differ (one counter
+    // serves the process), so an identity taken in one heap finds nothing in the other's map.
+    fn x_in_a_map<'s>(s: &mut gc_core::Scope<'s>) -> (Handle<'s, GcMap<GcBytes, u64>>, Identity) {
+        let map = s.alloc_map(0).unwrap();
+        let name = s.alloc_bytes(b"x").unwrap();
+        s.map_insert(map, name, 7).unwrap();
+        let id = s.identity(name);
+        assert_eq!(id.hash(), s.identity_hash(name));
+        s.collect_minor(); // the name and the map move
+        assert_eq!(
+            s.map_lookup(s.get(map), MapKey::Identity(id), None),
+            Some(&7)
+        );
+        (map, id)
+    }
+    let id_a = heap().scope(|s| x_in_a_map(s).1);
+    heap().scope(|s| {
+        let (map, id_b) = x_in_a_map(s);
+        assert_ne!(id_a, id_b);
+        assert_eq!(s.map_lookup(s.get(map), MapKey::Identity(id_a), None), None);
+        assert_eq!(
+            s.map_lookup(s.get(map), MapKey::Identity(id_b), None),
+            Some(&7)
+        );
     });
 }
 

@@ -1,12 +1,14 @@
-//! The API a bytecode interpreter's hot paths use: map lookups and writes through members with
-//! inline-cache hints, `rebind_to`, and a `VecView`'s copies that read the view's own
+//! The API a bytecode interpreter's hot paths use: map lookups and writes through members or
+//! identities with inline-cache hints, `rebind_to`, and a `VecView`'s copies that read the view's own
 //! elements. Each against a plain model, across collections that move everything.
 
 mod common;
 
 use std::collections::HashMap;
 
-use gc_core::{GcBytes, GcMap, GcSlice, GcVec, Handle, MapHint, Member, Scope, Trace};
+use gc_core::{
+    GcBytes, GcMap, GcSlice, GcVec, Handle, Identity, MapHint, MapKey, Member, Scope, Trace,
+};
 use proptest::prelude::*;
 
 fn scaled(n: usize) -> usize {
@@ -111,10 +113,17 @@ fn a_hint_is_only_ever_a_shortcut() {
 fn lookups_find_what_is_there_in_tables_of_every_size_after_removals() {
     // Tables of up to 8 slots are scanned, larger ones probed (`scope/map_lookup.rs`): from 0
     // to 12 entries, half of them then removed (their slots become tombstones), every name
-    // is looked up with and without a hint, across a collection that moves every key.
+    // is looked up by member and by identity, with and without a hint, across a collection
+    // that moves every key.
     let mut heap = common::verified();
     heap.scope(|s| {
         let names = names(s, 13);
+        let ids: Vec<Identity> = (0..13)
+            .map(|i| {
+                let name = s.root(&s.get(names)[i]).unwrap();
+                s.identity(name)
+            })
+            .collect();
         for entries in 0..=12 {
             s.scope(|s| {
                 let fields = s.alloc_map(0).unwrap();
@@ -136,10 +145,15 @@ fn lookups_find_what_is_there_in_tables_of_every_size_after_removals() {
                     if round == 1 {
                         s.collect_minor();
                     }
-                    for name in 0..13 {
+                    for (name, &id) in ids.iter().enumerate() {
                         let present = name < entries && name % 2 == 1;
-                        for hint in [None, Some(&hint)] {
-                            let found = lookup(s, object, names, name, hint);
+                        let by_identity = [None, Some(&hint)].map(|hint| {
+                            let fields = s.deref(&s.get(object).fields).unwrap();
+                            s.map_lookup(fields, MapKey::Identity(id), hint)
+                        });
+                        let by_member =
+                            [None, Some(&hint)].map(|h| lookup(s, object, names, name, h));
+                        for found in by_member.into_iter().chain(by_identity) {
                             match found {
                                 Some(Value::Num(n)) => {
                                     assert!(present, "{entries} entries: {name} was removed");
@@ -168,7 +182,7 @@ fn replace_writes_only_existing_entries_and_allocates_nothing() {
         let replace = |s: &mut Scope<'_>, name: usize| {
             s.map_replace_copy(Some(&hint), |s| {
                 let fields = s.deref(&s.get(object).fields)?;
-                Some((fields, &s.get(names)[name], s.get(source)))
+                Some((fields, (&s.get(names)[name]).into(), s.get(source)))
             })
         };
         assert_eq!(replace(s, 0), Ok(false)); // absent: nothing written
@@ -318,7 +332,7 @@ fn a_young_value_replacing_an_entry_of_an_old_map_is_remembered() {
         let source = s.alloc_init(ValueInit::Str(Some(text))).unwrap();
         let replaced = s.map_replace_copy(None, |s| {
             let fields = s.deref(&s.get(object).fields)?;
-            Some((fields, &s.get(names)[1], s.get(source)))
+            Some((fields, (&s.get(names)[1]).into(), s.get(source)))
         });
         assert_eq!(replaced, Ok(true));
         s.collect_minor();
@@ -334,12 +348,12 @@ fn a_young_value_replacing_an_entry_of_an_old_map_is_remembered() {
 proptest! {
     #![proptest_config(common::proptest_config(48))]
 
-    /// Fields written and read through members and hints, against a `HashMap`, with hints
+    /// Fields written and read through members, identities and hints, against a `HashMap`, with hints
     /// shared between objects (as one bytecode instruction sees many instances) and
     /// collections in between.
     #[test]
     fn member_map_operations_match_a_model(
-        ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..5, 0usize..3), 1..80)
+        ops in proptest::collection::vec((0usize..3, 0usize..6, 0u8..7, 0usize..3), 1..80)
     ) {
         let mut heap = common::verified();
         heap.scope(|s| {
@@ -349,7 +363,14 @@ proptest! {
             s.vec_push(source, ValueInit::Nil);
             let hints: Vec<MapHint> = (0..3).map(|_| MapHint::new()).collect();
             let mut model: Vec<HashMap<usize, f64>> = vec![HashMap::new(); 3];
+            // A name's identity, taken the first time an operation by identity needs it (until
+            // then the name has no identity hash, as `map_set_copy` sees it).
+            let mut ids: Vec<Option<Identity>> = vec![None; 6];
             for (step, &(object, name, op, hint)) in ops.iter().enumerate() {
+                if op >= 5 && ids[name].is_none() {
+                    let key = s.root(&s.get(names)[name]).unwrap();
+                    ids[name] = Some(s.identity(key));
+                }
                 let hint = &hints[hint];
                 let number = step as f64;
                 s.vec_set(source, 0, ValueInit::Num(number));
@@ -366,7 +387,7 @@ proptest! {
                     1 => {
                         let replaced = s.map_replace_copy(Some(hint), |s| {
                             let fields = s.deref(&s.get(obj).fields)?;
-                            Some((fields, &s.get(names)[name], &s.get(source)[0]))
+                            Some((fields, (&s.get(names)[name]).into(), &s.get(source)[0]))
                         }).unwrap();
                         let had = model[object].contains_key(&name);
                         if had {
@@ -401,8 +422,25 @@ proptest! {
                             model[object].insert(name, number);
                         }
                     }
+                    5 => {
+                        let id = ids[name].unwrap();
+                        let replaced = s.map_replace_copy(Some(hint), |s| {
+                            let fields = s.deref(&s.get(obj).fields)?;
+                            Some((fields, MapKey::Identity(id), &s.get(source)[0]))
+                        }).unwrap();
+                        let had = model[object].contains_key(&name);
+                        if had {
+                            model[object].insert(name, number);
+                        }
+                        prop_assert_eq!(replaced, had);
+                    }
                     _ => {
-                        let found = lookup(s, objects[object], names, name, Some(hint));
+                        let found = if op == 6 {
+                            let fields = s.deref(&s.get(obj).fields).unwrap();
+                            s.map_lookup(fields, MapKey::Identity(ids[name].unwrap()), Some(hint))
+                        } else {
+                            lookup(s, obj, names, name, Some(hint))
+                        };
                         let want = model[object].get(&name);
                         match (found, want) {
                             (None, None) => {}

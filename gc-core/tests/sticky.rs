@@ -113,7 +113,7 @@ fn a_fresh_object_replacing_a_kept_maps_entry_survives_a_sticky_collection() {
         let replaced = s.map_replace_copy(None, |sc| {
             let entries = sc.get(map);
             let (name, _) = entries.iter().next()?;
-            Some((entries, name, &sc.get(carrier).next))
+            Some((entries, name.into(), &sc.get(carrier).next))
         });
         assert_eq!(replaced, Ok(true));
         s.set(carrier, |n| &n.next, None); // the map is the only way to the fresh object now

@@ -21,7 +21,7 @@
 //! of an unmarked class goes straight to the method (debug builds check that no field was
 //! skipped).
 
-use gc_core::{GcBytes, GcError, GcSlice, Handle, MapHint, MapView, Member, Scope};
+use gc_core::{GcBytes, GcError, GcSlice, Handle, MapHint, MapKey, MapView, Member, Scope};
 
 use crate::calls::Stack;
 use crate::object::{BoundMethodInit, Chunk, Class, ClassInit, Value, ValueInit};
@@ -51,10 +51,10 @@ fn class_of<'b>(sc: &'b Scope<'_>, instance: &'b Value) -> Option<&'b Member<Cla
 
 /// The field `name` of an instance.
 #[inline]
-pub(crate) fn field_of<'b>(
+pub(crate) fn field_of<'b, 'k>(
     sc: &'b Scope<'_>,
     instance: &'b Value,
-    name: &Member<GcBytes>,
+    name: impl Into<MapKey<'k, GcBytes>>,
     hint: &MapHint,
 ) -> Option<&'b Value> {
     match instance {
@@ -65,10 +65,10 @@ pub(crate) fn field_of<'b>(
 
 /// The method `name` of a class.
 #[inline]
-pub(crate) fn method_of<'b>(
+pub(crate) fn method_of<'b, 'k>(
     sc: &'b Scope<'_>,
     class: &'b Member<Class>,
-    name: &Member<GcBytes>,
+    name: impl Into<MapKey<'k, GcBytes>>,
     hint: &MapHint,
 ) -> Option<&'b Value> {
     sc.map_lookup(sc.deref(&sc.deref(class)?.methods)?, name, Some(hint))
@@ -191,9 +191,9 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         class: impl for<'b, 'x> Fn(&'b Scope<'x>) -> Option<&'b Member<Class>>,
     ) -> Result<(), Fault> {
-        let (stack, constants, hint) = (self.stack, self.constants, self.hint(at + 1));
+        let (stack, name, hint) = (self.stack, self.name(index), self.hint(at + 1));
         let bound = s.scope(|t| -> Result<bool, GcError> {
-            let method = class(t).and_then(|c| method_of(t, c, name(t, constants, index)?, hint));
+            let method = class(t).and_then(|c| method_of(t, c, name?, hint));
             let Some(method) = method.and_then(|m| match m {
                 Value::Closure(m) => t.root(m),
                 _ => None,
@@ -231,7 +231,7 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         argc: usize,
     ) -> Result<bool, Fault> {
-        let constants = self.constants;
+        let name = self.name(index);
         let (field_hint, method_hint) = (self.hint(at), self.hint(at + 1));
         let slot = v.len() - 1 - argc;
         // A field of that name (or a receiver that is no instance) finds no method here, and
@@ -239,7 +239,7 @@ impl<'s> Vm<'s, '_> {
         // marked `shadowed` can have such a field (`Vm::check_field_name`): the others' fields
         // are not looked at, which saved a fifth of a method call's instructions.
         self.enter_frame(v, slot, argc, |sc, receiver| {
-            let name = name(sc, constants, index)?;
+            let name = name?;
             let Value::Instance(instance) = receiver else {
                 return None;
             };
@@ -267,8 +267,7 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         argc: usize,
     ) -> Result<(), Fault> {
-        let (stack, constants) = (self.stack, self.constants);
-        let field_hint = self.hint(at);
+        let (stack, name, field_hint) = (self.stack, self.name(index), self.hint(at));
         let field = {
             let mut v = s.vec_view(stack);
             let slot = v.len() - 1 - argc;
@@ -276,7 +275,7 @@ impl<'s> Vm<'s, '_> {
                 return Err("Only instances have methods.".into());
             }
             v.copy_from(slot, |sc, values| {
-                field_of(sc, &values[slot], name(sc, constants, index)?, field_hint)
+                field_of(sc, &values[slot], name?, field_hint)
             })
             .map_err(gc_fault)?
         };
@@ -301,7 +300,7 @@ impl<'s> Vm<'s, '_> {
         index: usize,
         argc: usize,
     ) -> Result<bool, Fault> {
-        let (constants, hint) = (self.constants, self.hint(at));
+        let (name, hint) = (self.name(index), self.hint(at));
         let top = v.len() - 1;
         // The method takes the superclass's place on top, above the arguments: the frame
         // roots it from there on.
@@ -310,8 +309,7 @@ impl<'s> Vm<'s, '_> {
                 let Value::Class(class) = &values[top] else {
                     return None;
                 };
-                method_of(sc, class, name(sc, constants, index)?, hint)
-                    .filter(|m| matches!(m, Value::Closure(_)))
+                method_of(sc, class, name?, hint).filter(|m| matches!(m, Value::Closure(_)))
             })
             .map_err(gc_fault)?;
         if !found {

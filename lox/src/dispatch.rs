@@ -169,12 +169,11 @@ impl<'s, 'a> Vm<'s, 'a> {
                 }
                 op::GET_GLOBAL => {
                     let index = code.byte() as usize;
-                    let (constants, globals) = (self.constants, self.globals);
+                    let globals = self.globals;
+                    let name = self.name(index);
                     let hint = &code.hints[at];
                     let found = v
-                        .push_copy_from(|sc, _| {
-                            sc.map_lookup(sc.get(globals), name(sc, constants, index)?, Some(hint))
-                        })
+                        .push_copy_from(|sc, _| sc.map_lookup(sc.get(globals), name?, Some(hint)))
                         .map_err(gc_fault)?;
                     if !found {
                         let name = self.constant_text(v.scope(), index);
@@ -184,13 +183,11 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::GET_PROPERTY => {
                     // A field is read here; a method (which allocates a bound method) is not.
                     let index = code.byte() as usize;
-                    let constants = self.constants;
+                    let name = self.name(index);
                     let hint = &code.hints[at];
                     let top = len - 1;
                     let found = v
-                        .copy_from(top, |sc, values| {
-                            field_of(sc, &values[top], name(sc, constants, index)?, hint)
-                        })
+                        .copy_from(top, |sc, values| field_of(sc, &values[top], name?, hint))
                         .map_err(gc_fault)?;
                     if !found {
                         code.ip = at + 1; // `get_method` reads the operand again
@@ -211,12 +208,12 @@ impl<'s, 'a> Vm<'s, 'a> {
                 op::SET_GLOBAL | op::SET_GLOBAL_POP => {
                     // Assigns an existing global; an undefined one is the slow path's error.
                     let index = code.byte() as usize;
-                    let (constants, globals) = (self.constants, self.globals);
+                    let globals = self.globals;
+                    let name = self.name(index);
                     let hint = &code.hints[at];
                     let assigned = v
                         .map_replace_copy(Some(hint), |sc, values| {
-                            let name = name(sc, constants, index)?;
-                            Some((sc.get(globals), name, values.last()?))
+                            Some((sc.get(globals), name?.into(), values.last()?))
                         })
                         .map_err(gc_fault)?;
                     if !assigned {

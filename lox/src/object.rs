@@ -19,7 +19,7 @@
 
 use std::cell::Cell;
 
-use gc_core::{GcBytes, GcMap, GcSlice, MapHint, Member, Scope, Trace};
+use gc_core::{GcBytes, GcMap, GcSlice, Identity, MapHint, Member, Scope, Trace};
 
 /// A Lox value.
 ///
@@ -79,6 +79,10 @@ pub struct Chunk {
     /// The numbers among the function's constants, by constant index (`None` for the others,
     /// which only the heap holds): a numeric constant is pushed without touching the heap.
     pub numbers: Box<[Option<f64>]>,
+    /// The identities of the string constants, by constant index (`None` for the others): a
+    /// name is looked up in the globals, an instance's fields or a class's methods by its
+    /// identity, without reading the name's constant from the heap.
+    pub names: Box<[Option<Identity>]>,
     /// One class id per byte of `code`, used by `SET_PROPERTY` at that position: the class whose
     /// methods were last checked for the instruction's field name ([`NO_CLASS`]: none yet).
     /// The instruction defines fields on the stack view only for instances of that class; the
@@ -90,9 +94,14 @@ pub struct Chunk {
 pub const NO_CLASS: u64 = u64::MAX;
 
 impl Chunk {
-    /// Makes the inline caches and the table of numbers once the code is complete.
-    pub fn finish(&mut self, numbers: impl IntoIterator<Item = Option<f64>>) {
+    /// Makes the inline caches and the tables of numbers and names once the code is complete.
+    pub fn finish(
+        &mut self,
+        numbers: impl IntoIterator<Item = Option<f64>>,
+        names: impl IntoIterator<Item = Option<Identity>>,
+    ) {
         self.numbers = numbers.into_iter().collect();
+        self.names = names.into_iter().collect();
         self.hints = std::iter::repeat_with(MapHint::new)
             .take(self.code.len())
             .collect();

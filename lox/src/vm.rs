@@ -376,6 +376,14 @@ impl<'s, 'a> Vm<'s, 'a> {
         &chunk.hints[at]
     }
 
+    /// The identity of the current function's name constant `index` (`None` for a constant
+    /// that is no string).
+    #[inline]
+    pub(crate) fn name(&self, index: usize) -> Option<gc_core::Identity> {
+        let chunk: &'a Chunk = self.chunk;
+        chunk.names.get(index).copied().flatten()
+    }
+
     /// The text of string constant `index`.
     pub(crate) fn constant_text(&self, s: &Scope<'_>, index: usize) -> String {
         match s.get(self.constants).get(index) {
@@ -433,10 +441,9 @@ impl<'s, 'a> Vm<'s, 'a> {
         at: usize,
         index: usize,
     ) -> Result<(), Fault> {
-        let (constants, globals, stack) = (self.constants, self.globals, self.stack);
+        let (globals, stack, name) = (self.globals, self.stack, self.name(index));
         let assigned = s.map_replace_copy(Some(self.hint(at)), |sc| {
-            let name = crate::classes::name(sc, constants, index)?;
-            Some((sc.get(globals), name, sc.get(stack).last()?))
+            Some((sc.get(globals), name?.into(), sc.get(stack).last()?))
         });
         match assigned {
             Ok(true) => Ok(()),

@@ -3,8 +3,8 @@
 use super::*;
 
 impl<'s> Scope<'s> {
-    /// The object's identity hash: assigned on first request, unique among the heap's objects
-    /// for the heap's whole life, and unchanged when the object moves (so it also serves as
+    /// The object's identity hash: assigned on first request, unique among the objects of every
+    /// heap of the process for the process's whole life, and unchanged when the object moves (so it also serves as
     /// `id()`). Objects that never ask pay nothing.
     ///
     /// ```
@@ -27,6 +27,27 @@ impl<'s> Scope<'s> {
         let young = self.heap.nursery.contains(obj.addr());
         // SAFETY: obj is a live, unforwarded object of this heap.
         unsafe { self.heap.identity.hash(obj, young) }
+    }
+
+    /// The object's [`Identity`](crate::Identity): its identity hash (assigned on first
+    /// request, as [`Scope::identity_hash`] does), to look it up in maps as a key without
+    /// reaching it ([`MapKey::Identity`](crate::MapKey)).
+    ///
+    /// ```
+    /// # use gc_core::{Config, Heap};
+    /// let mut heap = Heap::new(Config::default()).unwrap();
+    /// heap.scope(|s| {
+    ///     let a = s.alloc(1u64).unwrap();
+    ///     let id = s.identity(a);
+    ///     s.collect_minor(); // `a` moves
+    ///     assert_eq!(s.identity(a), id);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When `h` belongs to another heap.
+    pub fn identity<T: ?Sized>(&mut self, h: Handle<'_, T>) -> crate::Identity {
+        crate::Identity(self.identity_hash(h))
     }
 
     /// A weak reference to the object: it does not keep the object alive.

@@ -6,7 +6,7 @@ use super::map_table::{parts, probe, table_size, MIN_TABLE_SLOTS};
 use super::*;
 use crate::init::Resolver;
 use crate::inline::VecStorage;
-use crate::map::{GcMap, MapHeader, MapHint, MapView, Slot, SlotState};
+use crate::map::{GcMap, MapHeader, MapHint, MapKey, MapView, Slot, SlotState};
 
 /// What [`Scope::put_copy_in_room`] did, or what it needs before it can.
 enum PutInRoom {
@@ -90,7 +90,9 @@ impl<'s> Scope<'s> {
     /// allocates, so an interpreter assigns a global or an instance's field without rooting
     /// anything. Returns `false`, writing nothing, when `locate` finds nothing or the key is
     /// not in the map (see [`Scope::map_put_copy`], which inserts). `hint` works as in
-    /// [`Scope::map_lookup`]. For value types without drop glue.
+    /// [`Scope::map_lookup`], and the key is a member or an identity ([`MapKey`]: since the
+    /// store never inserts, the key object itself is not needed). For value types without drop
+    /// glue.
     ///
     /// ```
     /// use gc_core::{Config, GcBytes, GcMap, Heap, Member, Trace};
@@ -106,7 +108,7 @@ impl<'s> Scope<'s> {
     ///     let assign = |s: &mut gc_core::Scope<'_>| {
     ///         s.map_replace_copy(None, |s| {
     ///             let stmt = s.get(stmt);
-    ///             Some((s.get(globals), &stmt.target, &stmt.value))
+    ///             Some((s.get(globals), (&stmt.target).into(), &stmt.value))
     ///         })
     ///     };
     ///     assert_eq!(assign(s), Ok(false)); // `a` is not defined yet
@@ -122,12 +124,12 @@ impl<'s> Scope<'s> {
     pub fn map_replace_copy<K: ?Sized + 'static, V: Trace>(
         &mut self,
         hint: Option<&MapHint>,
-        locate: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+        locate: impl for<'a> FnOnce(&'a Scope<'s>) -> Option<(MapView<'a, K, V>, MapKey<'a, K>, &'a V)>,
     ) -> Result<bool, GcError> {
         let Some((map, key, value)) = locate(self) else {
             return Ok(false);
         };
-        let Some(i) = self.find_slot(&map, key, hint).0.found else {
+        let Some(i) = self.slot_of_key(map.slots(), key, hint) else {
             return Ok(false);
         };
         self.replace_at(&map, i, value)?;

@@ -3,7 +3,7 @@
 
 use super::map_table::{parts, probe, Probe};
 use super::*;
-use crate::map::{GcMap, MapHint, MapView, Slot};
+use crate::map::{GcMap, MapHint, MapKey, MapView, Slot};
 
 impl<'s> Scope<'s> {
     /// The value stored under `key`, borrowed from the scope; `None` when the key is absent.
@@ -71,27 +71,76 @@ impl<'s> Scope<'s> {
     ///     }
     /// });
     /// ```
+    ///
+    /// The key is a member or an [`Identity`](crate::Identity) ([`MapKey`]): by identity, no
+    /// object is read to find the key (see the example there).
     #[inline]
-    pub fn map_lookup<'a, K: ?Sized + 'static, V: Trace>(
+    pub fn map_lookup<'a, 'k, K: ?Sized + 'static, V: Trace>(
         &'a self,
         map: MapView<'a, K, V>,
-        key: &Member<K>,
+        key: impl Into<MapKey<'k, K>>,
         hint: Option<&MapHint>,
     ) -> Option<&'a V> {
-        let key = ObjPtr::new(key.slot().get())?;
         let slots = map.slots();
-        // The hint's slot, when it holds the key, is full: its value is the answer (no second
-        // look at the slot's state).
-        if let Some(slot) = hint.and_then(MapHint::get).and_then(|i| slots.get(i)) {
-            if slot.key.slot().get() == key.as_ptr() {
-                if let Some(value) = &slot.value {
-                    return Some(value);
+        let i = match key.into() {
+            MapKey::Member(key) => {
+                let key = ObjPtr::new(key.slot().get())?;
+                // The hint's slot, when it holds the key, is full: its value is the answer (no
+                // second look at the slot's state).
+                if let Some(slot) = hint.and_then(MapHint::get).and_then(|i| slots.get(i)) {
+                    if slot.key.slot().get() == key.as_ptr() {
+                        if let Some(value) = &slot.value {
+                            return Some(value);
+                        }
+                    }
                 }
+                self.look_up_slot(slots, key, hint)?
             }
-        }
-        let i = self.look_up_slot(slots, key, hint)?;
+            MapKey::Identity(key) => {
+                // A full slot with the identity's hash holds its object: no two objects share
+                // one (not even two heaps' objects).
+                if let Some(slot) = hint.and_then(MapHint::get).and_then(|i| slots.get(i)) {
+                    if slot.hash == key.hash() {
+                        if let Some(value) = &slot.value {
+                            return Some(value);
+                        }
+                    }
+                }
+                look_up_hash(slots, key.hash(), hint)?
+            }
+        };
         // A found slot holds the key, so it is full (a removal leaves no value).
         slots.get(i)?.value.as_ref()
+    }
+
+    /// The full slot holding `key`, trying `hint` first (and updating it on a miss that
+    /// finds the key): what [`Scope::map_lookup`] does, giving the slot instead of its value,
+    /// for the stores that replace a value in place.
+    #[inline(always)]
+    pub(super) fn slot_of_key<K: ?Sized + 'static, V: Trace>(
+        &self,
+        slots: &[Slot<K, V>],
+        key: MapKey<'_, K>,
+        hint: Option<&MapHint>,
+    ) -> Option<usize> {
+        let hinted = hint.and_then(MapHint::get);
+        match key {
+            MapKey::Member(key) => {
+                let key = ObjPtr::new(key.slot().get())?;
+                if let Some(i) = hinted.filter(|&i| slots.get(i).is_some_and(|s| holds(s, key))) {
+                    return Some(i);
+                }
+                self.look_up_slot(slots, key, hint)
+            }
+            MapKey::Identity(key) => {
+                let hash = key.hash();
+                let full_with_hash = |s: &Slot<K, V>| s.hash == hash && s.value.is_some();
+                if let Some(i) = hinted.filter(|&i| slots.get(i).is_some_and(full_with_hash)) {
+                    return Some(i);
+                }
+                look_up_hash(slots, hash, hint)
+            }
+        }
     }
 
     /// [`Scope::map_lookup`] past the hint: the slot of `key`, updating `hint` (a call of its
@@ -210,4 +259,40 @@ fn hinted<K: ?Sized, V>(
 #[inline(always)]
 fn holds<K: ?Sized, V>(slot: &crate::map::Slot<K, V>, key: ObjPtr) -> bool {
     slot.key.slot().get() == key.as_ptr() && slot.value.is_some()
+}
+
+/// [`Scope::map_lookup`] by identity past the hint: the full slot with `hash`, updating `hint`.
+/// A small table is scanned, a larger one probed (a full slot's hash is its key's identity
+/// hash, unique in the heap, so the hash alone tells the key).
+#[inline(never)]
+fn look_up_hash<K: ?Sized, V>(
+    slots: &[Slot<K, V>],
+    hash: u64,
+    hint: Option<&MapHint>,
+) -> Option<usize> {
+    let full_with_hash = |slot: &Slot<K, V>| slot.hash == hash && slot.value.is_some();
+    let i = if slots.len() <= SCANNED_TABLE_SLOTS {
+        slots.iter().position(full_with_hash)?
+    } else {
+        // A table's capacity is a power of two with an empty slot (its invariants), so the
+        // probe ends.
+        let mask = slots.len() - 1;
+        let mut i = hash as usize & mask;
+        let mut probed = 0;
+        loop {
+            let slot = slots.get(i)?;
+            if full_with_hash(slot) {
+                break i;
+            }
+            probed += 1;
+            if probed == slots.len() || matches!(slot.state(), crate::map::SlotState::Empty) {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    };
+    if let Some(hint) = hint {
+        hint.set(i);
+    }
+    Some(i)
 }

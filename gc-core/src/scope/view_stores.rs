@@ -31,7 +31,8 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
         locate: impl for<'a> FnOnce(
             &'a Scope<'s>,
             &'a [T],
-        ) -> Option<(crate::MapView<'a, K, V>, &'a Member<K>, &'a V)>,
+        )
+            -> Option<(crate::MapView<'a, K, V>, crate::MapKey<'a, K>, &'a V)>,
     ) -> Result<bool, GcError> {
         // SAFETY: replacing an entry writes into the map's table, never this vector's storage.
         unsafe {

@@ -326,10 +326,21 @@ impl<'a, 'src, 's> Compiler<'a, 'src, 's> {
     fn end_function(&mut self) -> Option<(Handle<'s, Function>, Vec<UpvalueRef>)> {
         self.emit_return();
         let mut f = self.functions.pop().expect("a function is being compiled");
-        f.chunk.finish(f.constants.iter().map(|c| match c {
-            ValueInit::Number(n) => Some(*n),
-            _ => None,
-        }));
+        let names: Vec<_> = f
+            .constants
+            .iter()
+            .map(|c| match c {
+                ValueInit::Str(Some(name)) => Some(self.s.identity(*name)),
+                _ => None,
+            })
+            .collect();
+        f.chunk.finish(
+            f.constants.iter().map(|c| match c {
+                ValueInit::Number(n) => Some(*n),
+                _ => None,
+            }),
+            names,
+        );
         let chunk = self.code.len() as u32;
         self.code.push(f.chunk);
         let built = self.s.alloc_slice(f.constants).and_then(|constants| {
