@@ -11,11 +11,11 @@
 
 use std::cell::Cell;
 
-use gc_core::{GcError, MapHint, Scope, VecView};
+use gc_core::{GcError, Scope, VecView};
 
 use crate::calls::{not_callable, FRAME_SLOTS};
 use crate::classes::{field_of, name};
-use crate::object::{is_falsey, values_equal, write_value, Value, NO_CLASS};
+use crate::object::{is_falsey, values_equal, write_value, Chunk, Value, NO_CLASS};
 use crate::opcode::Op;
 use crate::vm::{gc_fault, overflow, Fault, Vm};
 
@@ -127,7 +127,7 @@ impl<'s, 'a> Vm<'s, 'a> {
             match instruction {
                 op::CONSTANT => {
                     let index = code.byte() as usize;
-                    if let Some(Some(n)) = code.numbers.get(index) {
+                    if let Some(Some(n)) = code.chunk.numbers.get(index) {
                         v.push(Value::Number(*n)).map_err(|_| overflow())?;
                     } else {
                         let constants = self.constants;
@@ -171,7 +171,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let index = code.byte() as usize;
                     let globals = self.globals;
                     let name = self.name(index);
-                    let hint = &code.hints[at];
+                    let hint = &code.chunk.hints[at];
                     let found = v
                         .push_copy_from(|sc, _| sc.map_lookup(sc.get(globals), name?, Some(hint)))
                         .map_err(gc_fault)?;
@@ -184,7 +184,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     // A field is read here; a method (which allocates a bound method) is not.
                     let index = code.byte() as usize;
                     let name = self.name(index);
-                    let hint = &code.hints[at];
+                    let hint = &code.chunk.hints[at];
                     let top = len - 1;
                     let found = v
                         .copy_from(top, |sc, values| field_of(sc, &values[top], name?, hint))
@@ -210,7 +210,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     let index = code.byte() as usize;
                     let globals = self.globals;
                     let name = self.name(index);
-                    let hint = &code.hints[at];
+                    let hint = &code.chunk.hints[at];
                     let assigned = v
                         .map_replace_copy(Some(hint), |sc, values| {
                             Some((sc.get(globals), name?.into(), values.last()?))
@@ -230,7 +230,7 @@ impl<'s, 'a> Vm<'s, 'a> {
                     // `Vm::check_field_name`).
                     let index = code.byte() as usize;
                     let constants = self.constants;
-                    let hint = &code.hints[at];
+                    let hint = &code.chunk.hints[at];
                     let checked = self
                         .chunk
                         .checked_classes
@@ -489,8 +489,7 @@ enum Next {
 /// The current function's bytecode and the ip, in locals for the loop.
 struct Code<'c> {
     bytes: &'c [u8],
-    hints: &'c [MapHint],
-    numbers: &'c [Option<f64>],
+    chunk: &'c Chunk,
     ip: usize,
 }
 
@@ -501,8 +500,7 @@ impl<'c> Code<'c> {
         let chunk = vm.chunk;
         Code {
             bytes: &chunk.code,
-            hints: &chunk.hints,
-            numbers: &chunk.numbers,
+            chunk,
             ip: vm.ip,
         }
     }
