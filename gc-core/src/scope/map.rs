@@ -32,16 +32,34 @@ fn allowed<A, B, C>(found: Option<(A, B, C)>) -> Option<(A, B, C, bool)> {
 impl<'s> Scope<'s> {
     /// Allocates an empty identity map with room for about `capacity` entries. See [`GcMap`]:
     /// a map for at most three entries is one object, its table inline.
+    ///
+    /// The small map (capacity 3 or less: an instance's fields) is allocated inline in the
+    /// caller, as `alloc_init` is; a larger one takes a call.
+    #[inline]
     pub fn alloc_map<K: ?Sized + 'static, V: Trace>(
         &mut self,
         capacity: usize,
     ) -> Result<Handle<'s, GcMap<K, V>>, GcError> {
-        let slots = table_size(capacity)?;
-        if slots == MIN_TABLE_SLOTS {
+        if table_size(capacity) == Ok(MIN_TABLE_SLOTS) {
             // A fresh map refers to nothing: no barrier to run, even when born old.
             let obj = self.alloc_inline_map::<K, V>()?;
             return Ok(self.finish_alloc(obj));
         }
+        self.alloc_large_map(capacity)
+    }
+
+    /// [`Scope::alloc_map`] for more than three entries (a table object of its own, or the
+    /// inline table when the capacity rounds down to it).
+    #[inline(never)]
+    fn alloc_large_map<K: ?Sized + 'static, V: Trace>(
+        &mut self,
+        capacity: usize,
+    ) -> Result<Handle<'s, GcMap<K, V>>, GcError> {
+        let slots = table_size(capacity)?;
+        debug_assert!(
+            slots > MIN_TABLE_SLOTS,
+            "a map for 4 entries or more has 8 slots or more"
+        );
         let size = const {
             match crate::map::map_payload_size::<K, V>(0) {
                 Some(payload) => match crate::object::object_size(payload) {

@@ -139,6 +139,7 @@ impl<'s> Scope<'s> {
 
     /// A map with an inline table of [`MIN_TABLE_SLOTS`] empty slots: one object. May collect;
     /// not rooted.
+    #[inline]
     pub(super) fn alloc_inline_map<K: ?Sized + 'static, V: Trace>(
         &mut self,
     ) -> Result<ObjPtr, GcError> {
