@@ -245,13 +245,21 @@ impl<'s> Vm<'s, '_> {
             };
             let instance = sc.deref(instance)?;
             let class = sc.deref(&instance.class)?;
-            let fields = sc.deref(&instance.fields)?;
-            if class.shadowed && sc.map_lookup(fields, name, Some(field_hint)).is_some() {
+            // The fields are reached only when they can shadow.
+            if class.shadowed
+                && sc
+                    .map_lookup(sc.deref(&instance.fields)?, name, Some(field_hint))
+                    .is_some()
+            {
                 return None;
             }
             let method = sc.map_lookup(sc.deref(&class.methods)?, name, Some(method_hint));
             debug_assert!(
-                class.shadowed || method.is_none() || sc.map_lookup(fields, name, None).is_none(),
+                class.shadowed
+                    || method.is_none()
+                    || sc
+                        .deref(&instance.fields)
+                        .is_none_or(|fields| sc.map_lookup(fields, name, None).is_none()),
                 "a field named like a method of a class not marked shadowed"
             );
             method
