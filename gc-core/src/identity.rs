@@ -2,8 +2,8 @@
 //!
 //! An interpreter needs `id()` and `hash()` for objects that a minor collection may move. A
 //! hash derived from the address would change when the object moves, so Pinion hands out a
-//! number from a per-heap counter on the first request and remembers it in a side table keyed
-//! by the object's current address:
+//! number from a process-wide counter on the first request and remembers it in a side table
+//! keyed by the object's current address:
 //!
 //! - objects that never ask pay nothing: no header word, no work on the allocation path;
 //! - an object that asked carries the `HASHED` header bit. A minor collection re-keys the

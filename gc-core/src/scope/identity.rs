@@ -4,8 +4,8 @@ use super::*;
 
 impl<'s> Scope<'s> {
     /// The object's identity hash: assigned on first request, unique among the objects of every
-    /// heap of the process for the process's whole life, and unchanged when the object moves (so it also serves as
-    /// `id()`). Objects that never ask pay nothing.
+    /// heap of the process for the process's whole life, and unchanged when the object moves
+    /// (so it also serves as `id()`). Objects that never ask pay nothing.
     ///
     /// ```
     /// # use gc_core::{Config, Heap};
