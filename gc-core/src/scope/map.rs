@@ -48,8 +48,8 @@ impl<'s> Scope<'s> {
         self.alloc_large_map(capacity)
     }
 
-    /// [`Scope::alloc_map`] for more than three entries (a table object of its own, or the
-    /// inline table when the capacity rounds down to it).
+    /// [`Scope::alloc_map`] for more than three entries: the map and a table object of its
+    /// own, with no inline slots.
     #[inline(never)]
     fn alloc_large_map<K: ?Sized + 'static, V: Trace>(
         &mut self,

@@ -263,7 +263,7 @@ fn holds<K: ?Sized, V>(slot: &crate::map::Slot<K, V>, key: ObjPtr) -> bool {
 
 /// [`Scope::map_lookup`] by identity past the hint: the full slot with `hash`, updating `hint`.
 /// A small table is scanned, a larger one probed (a full slot's hash is its key's identity
-/// hash, unique in the heap, so the hash alone tells the key).
+/// hash, unique in the process, so the hash alone tells the key).
 #[inline(never)]
 fn look_up_hash<K: ?Sized, V>(
     slots: &[Slot<K, V>],
@@ -275,7 +275,7 @@ fn look_up_hash<K: ?Sized, V>(
         slots.iter().position(full_with_hash)?
     } else {
         // A table's capacity is a power of two with an empty slot (its invariants), so the
-        // probe ends.
+        // probe ends; the count of slots probed bounds it even so.
         let mask = slots.len() - 1;
         let mut i = hash as usize & mask;
         let mut probed = 0;
