@@ -496,7 +496,7 @@ impl<'s> Scope<'s> {
             // (a small map keeps its inline table when an entry is written again).
             let full = (count + tombstones + 1) * 8 > capacity * 7;
             let present = || {
-                probe(slots, capacity, hash, key_obj.as_ptr())
+                probe(slots, capacity, hash, Some(key_obj.as_ptr()))
                     .found
                     .is_some()
             };
@@ -525,7 +525,7 @@ impl<'s> Scope<'s> {
         // SAFETY: forwarded from the caller; the probe gives the key's slot or where it goes.
         unsafe {
             let (_, _, slots, capacity) = parts::<K, V>(map);
-            let probe = probe(slots, capacity, hash, key_ptr);
+            let probe = probe(slots, capacity, hash, Some(key_ptr));
             let (index, replaced) = match probe.found {
                 Some(i) => (i, true),
                 None => (probe.vacant.expect("a table keeps an empty slot"), false),
@@ -591,7 +591,7 @@ impl<'s> Scope<'s> {
         // path and is dropped once the table is consistent.
         let old = unsafe {
             let (header, table, slots, capacity) = parts::<K, V>(map);
-            let Some(index) = probe(slots, capacity, hash, key.as_ptr()).found else {
+            let Some(index) = probe(slots, capacity, hash, Some(key.as_ptr())).found else {
                 return false;
             };
             let tomb = Slot::vacant(Slot::<K, V>::TOMB_HASH);

@@ -35,7 +35,7 @@ impl<'s> Scope<'s> {
         // tied to &self.
         unsafe {
             let (_, _, slots, capacity) = parts::<K, V>(map);
-            Ok(probe(slots, capacity, hash, key.as_ptr())
+            Ok(probe(slots, capacity, hash, Some(key.as_ptr()))
                 .found
                 .and_then(|i| (*slots.add(i)).value.as_ref()))
         }
@@ -134,8 +134,9 @@ impl<'s> Scope<'s> {
             }
             MapKey::Identity(key) => {
                 let hash = key.hash();
-                let full_with_hash = |s: &Slot<K, V>| s.hash == hash && s.value.is_some();
-                if let Some(i) = hinted.filter(|&i| slots.get(i).is_some_and(full_with_hash)) {
+                if let Some(i) =
+                    hinted.filter(|&i| slots.get(i).is_some_and(|s| holds_hash(s, hash)))
+                {
                     return Some(i);
                 }
                 look_up_hash(slots, hash, hint)
@@ -211,7 +212,7 @@ impl<'s> Scope<'s> {
             return (Probe::NOWHERE, None);
         };
         // SAFETY: as above.
-        let at = unsafe { probe(slots.as_ptr(), slots.len(), hash, key.as_ptr()) };
+        let at = unsafe { probe(slots.as_ptr(), slots.len(), hash, Some(key.as_ptr())) };
         if let (Some(i), Some(hint)) = (at.found, hint) {
             hint.set(i);
         }
@@ -270,29 +271,21 @@ fn look_up_hash<K: ?Sized, V>(
     hash: u64,
     hint: Option<&MapHint>,
 ) -> Option<usize> {
-    let full_with_hash = |slot: &Slot<K, V>| slot.hash == hash && slot.value.is_some();
     let i = if slots.len() <= SCANNED_TABLE_SLOTS {
-        slots.iter().position(full_with_hash)?
+        slots.iter().position(|slot| holds_hash(slot, hash))?
     } else {
-        // A table's capacity is a power of two with an empty slot (its invariants), so the
-        // probe ends; the count of slots probed bounds it even so.
-        let mask = slots.len() - 1;
-        let mut i = hash as usize & mask;
-        let mut probed = 0;
-        loop {
-            let slot = slots.get(i)?;
-            if full_with_hash(slot) {
-                break i;
-            }
-            probed += 1;
-            if probed == slots.len() || matches!(slot.state(), crate::map::SlotState::Empty) {
-                return None;
-            }
-            i = (i + 1) & mask;
-        }
+        // SAFETY: a view's slots are a live table's: every slot initialised, their number a
+        // power of two, one of them at least empty (the table's invariants).
+        unsafe { probe(slots.as_ptr(), slots.len(), hash, None) }.found?
     };
     if let Some(hint) = hint {
         hint.set(i);
     }
     Some(i)
+}
+
+/// Whether `slot` is full with the key whose identity hash is `hash`.
+#[inline(always)]
+fn holds_hash<K: ?Sized, V>(slot: &Slot<K, V>, hash: u64) -> bool {
+    slot.hash == hash && slot.value.is_some()
 }

@@ -32,7 +32,9 @@ impl Probe {
     };
 }
 
-/// Probes the table of `capacity` slots (a power of two) for `key` with `hash`.
+/// Probes the table of `capacity` slots (a power of two) for the key with `hash`: the object
+/// `key` when given, else whichever key has that hash (an identity hash belongs to one object
+/// of the process, so the hash alone tells a lookup by `Identity` its key).
 ///
 /// # Safety
 /// `slots` points to `capacity` initialised slots of a live table; `capacity` is a power of two
@@ -41,7 +43,7 @@ pub(super) unsafe fn probe<K: ?Sized, V>(
     slots: *const Slot<K, V>,
     capacity: usize,
     hash: u64,
-    key: *mut u8,
+    key: Option<*mut u8>,
 ) -> Probe {
     let mask = capacity - 1;
     let mut i = hash as usize & mask;
@@ -60,7 +62,7 @@ pub(super) unsafe fn probe<K: ?Sized, V>(
                 vacant.get_or_insert(i);
             }
             SlotState::Full(h, _) => {
-                if h == hash && slot.key.slot().get() == key {
+                if h == hash && key.is_none_or(|key| slot.key.slot().get() == key) {
                     return Probe {
                         found: Some(i),
                         vacant,
@@ -184,7 +186,7 @@ impl<'s> Scope<'s> {
             for i in 0..capacity {
                 let slot = from.add(i);
                 if let SlotState::Full(hash, _) = (*slot).state() {
-                    let at = probe(to, slots, hash, (*slot).key.slot().get())
+                    let at = probe(to, slots, hash, Some((*slot).key.slot().get()))
                         .vacant
                         .expect("a fresh table has room");
                     self.heap.store_copy(fresh, to.add(at), slot, 1);
