@@ -23,7 +23,9 @@
 //! heap (below). After a sticky one that found `fresh_live` of the `fresh` bytes live:
 //!
 //! ```text
-//! useful = fresh_live / (fresh - fresh_live) <= full_live / (full_threshold - full_live)
+//! marked = fresh_live + STICKY_MEMORY × marked        (the recent sticky collections' record,
+//! freed  = fresh - fresh_live + STICKY_MEMORY × freed   each weighing half per one since)
+//! useful = marked / freed <= full_live / (full_threshold - full_live)
 //! next one full when not useful,
 //!                 or live > full_live + (full_threshold - full_live) / 2,
 //!                 or MAX_STICKY_RUN sticky ones ran since the last full one
@@ -49,6 +51,13 @@
 //! growing (below), which explains the useless sticky collections: binary-trees builds its
 //! long-lived tree, whose sticky collections are useless, then lets short-lived trees die for
 //! seconds, which sticky collections handle at a tenth of a full one's pause.
+//!
+//! The test weighs the recent sticky collections, not the last one alone, and forgets them when
+//! a backoff starts (a sticky collection after one is judged afresh). Where structures larger
+//! than the nursery are built and dropped (binary-trees' deep trees), what a sticky collection
+//! finds live depends on how far the one being built had come: one that found most of it live,
+//! among useful ones, cost binary-trees 21 four full collections of 45 to 60 ms each, where
+//! sticky ones took 5 to 15 ms.
 //!
 //! **A growing heap** (a structure being built: a list, a tree kept for the whole run). A full
 //! collection that finds at least 7/8 of the old generation it looked at live saw one
@@ -80,6 +89,10 @@ pub(crate) const MAX_STICKY_RUN: u32 = 16;
 /// A full collection that finds at least this many eighths of the old generation live saw a
 /// growing heap, and so does a sticky one for its fresh objects (the module comment).
 const GROWING_LIVE_EIGHTHS: u32 = 7;
+
+/// The weight a sticky collection's figures keep in the usefulness test for each sticky
+/// collection that ran after it (the module comment).
+const STICKY_MEMORY: f64 = 0.5;
 
 /// Sticky collections that move the threshold in a row at most, before a full one measures the
 /// heap again (the module comment).
@@ -127,6 +140,11 @@ pub struct Pacer {
     growing: bool,
     /// Sticky collections since the last full one that moved the threshold (growing heap).
     growing_run: u32,
+    /// The fresh bytes the sticky collections since the last backoff marked and freed, each
+    /// collection's figures weighing `STICKY_MEMORY` times less per sticky collection since
+    /// (the usefulness test's record).
+    sticky_marked: f64,
+    sticky_freed: f64,
 }
 
 impl Pacer {
@@ -155,6 +173,8 @@ impl Pacer {
             backoff: 0,
             growing: false,
             growing_run: 0,
+            sticky_marked: 0.0,
+            sticky_freed: 0.0,
         }
     }
 
@@ -280,17 +300,23 @@ impl Pacer {
             return;
         }
         let freed = fresh.saturating_sub(fresh_live);
-        // Marked per byte freed, against the last full collection's live bytes per byte of
-        // headroom (cross-multiplied, in floating point: the products overflow no integer).
+        self.sticky_marked = self.sticky_marked * STICKY_MEMORY + fresh_live as f64;
+        self.sticky_freed = self.sticky_freed * STICKY_MEMORY + freed as f64;
+        // Marked per byte freed by the recent sticky collections, against the last full
+        // collection's live bytes per byte of headroom (cross-multiplied: no division by zero).
+        let (marked, freed) = (self.sticky_marked, self.sticky_freed);
         let useful = self.full.is_some_and(|(full_live, full_threshold)| {
             let headroom = full_threshold.saturating_sub(full_live);
-            fresh_live as f64 * headroom as f64 <= freed as f64 * full_live as f64
+            marked * headroom as f64 <= freed * full_live as f64
         });
         if useful {
             self.backoff = 0;
         } else {
             self.backoff = (self.backoff * 2).clamp(4, 64);
             self.skip_fulls = self.backoff;
+            // Sticky collections are judged afresh when they come back.
+            self.sticky_marked = 0.0;
+            self.sticky_freed = 0.0;
         }
         let within_headroom = self.full.is_some_and(|(full_live, full_threshold)| {
             live <= full_live + full_threshold.saturating_sub(full_live) / 2

@@ -149,6 +149,38 @@ fn at_most_max_sticky_run_sticky_collections_come_in_a_row() {
 }
 
 #[test]
+fn a_sticky_collection_that_bought_little_among_useful_ones_does_not_back_off() {
+    // Short-lived structures larger than the nursery (binary-trees' deep trees): what a sticky
+    // collection finds live depends on how far the structure being built had come, so one
+    // among useful ones may find much of its fresh objects live.
+    let mut p = steady_at(100 * MB); // 100 MB live per 82 MB of headroom
+    p.after_sticky(110 * MB, 80 * MB, 10 * MB);
+    p.after_sticky(115 * MB, 80 * MB, 15 * MB);
+    assert!(p.next_major_sticky());
+    // Alone it marked 45 MB to free 25 (1.8 per byte, against the full one's 1.2)...
+    p.after_sticky(135 * MB, 70 * MB, 45 * MB);
+    assert!(
+        p.next_major_sticky(),
+        "judged with the two before, it is useful"
+    );
+    // ...but a second one like it in a row is a phase, not a moment: the backoff starts.
+    p.after_sticky(140 * MB, 70 * MB, 60 * MB);
+    assert!(!p.next_major_sticky());
+    let mut skipped = 0;
+    loop {
+        p.after_major(100 * MB);
+        if p.next_major_sticky() {
+            break;
+        }
+        skipped += 1;
+    }
+    assert_eq!(skipped, 4, "the backoff: four full collections");
+    // Back from the backoff, a sticky collection is judged afresh: the record was dropped.
+    p.after_sticky(135 * MB, 70 * MB, 45 * MB);
+    assert!(!p.next_major_sticky());
+}
+
+#[test]
 fn sticky_collections_whose_fresh_objects_survive_back_off_exponentially() {
     let mut p = steady_at(20 * MB);
     // Splay-like: fresh nodes survive through dead kept ones; the full one frees them.
