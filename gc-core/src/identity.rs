@@ -246,6 +246,12 @@ impl IdentityTable {
         self.hashes.contains_key(&addr)
     }
 
+    /// The identity hash of the object at `addr`, if it has one (the verifier's question: it
+    /// reads the table, not the object's header).
+    pub(crate) fn get(&self, addr: usize) -> Option<u64> {
+        self.hashes.get(&addr).copied()
+    }
+
     pub(crate) fn young(&self) -> &[ObjPtr] {
         &self.young
     }

@@ -37,16 +37,15 @@
 //! capacity, a power of two, and `count + tombstones <= 7/8` of it, so an empty slot always
 //! ends a probe; when `table` is null the inline table has at least 4 slots, and when it is
 //! not, the inline table's length is zero (its slots are dead: traced, dropped and read by
-//! nothing). The verifier checks all but the first through the map type's `TypeInfo::check`
-//! (`map_check`); the first, which needs the heap's identity table, is what the map tests check
-//! by finding every key again after collections move them.
+//! nothing). The verifier checks them all through the map type's `TypeInfo::check`
+//! (`map_check`), the first against the heap's identity table.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::inline::{storage_elements, VecStorage, STORAGE_HEADER};
 use crate::member::Member;
-use crate::object::{ObjPtr, TypeInfo, TYPE_MAGIC};
+use crate::object::{IdentityOf, ObjPtr, TypeInfo, TYPE_MAGIC};
 use crate::scan::ScanEntries;
 use crate::trace::Tracer;
 use crate::Trace;
@@ -287,14 +286,18 @@ fn map_data<K: ?Sized, V>(payload: *mut u8) -> (*mut u8, usize) {
 pub(crate) const MIN_TABLE_SLOTS: usize = 4;
 
 /// The invariants of this module a map keeps in its own payload (the verifier's check, through
-/// its type's `TypeInfo::check`): which table is in use and its length, the counts, the load.
-/// (That a full slot's hash is its key's identity hash needs the heap's identity table: the
-/// map operations' tests check it by finding every key after moves.)
+/// its type's `TypeInfo::check`): which table is in use and its length, the counts, the load,
+/// and that every full slot holds its key's identity hash as `identity_of` reads it from the
+/// heap's identity table (a wrong hash hides the entry from every lookup, and a lookup by
+/// `Identity` trusts it to tell the key).
 ///
 /// # Safety
 /// `payload` points to a live map payload whose table member, when non-null, refers to a
 /// live table object.
-unsafe fn map_check<K: ?Sized, V>(payload: *const u8) -> Option<String> {
+unsafe fn map_check<K: ?Sized, V>(
+    payload: *const u8,
+    identity_of: IdentityOf<'_>,
+) -> Option<String> {
     // SAFETY: forwarded from the caller; the header's words are initialised.
     let header = unsafe { &*payload.cast::<MapHeader<K, V>>() };
     let inline = header.table.is_null();
@@ -330,7 +333,24 @@ unsafe fn map_check<K: ?Sized, V>(payload: *const u8) -> Option<String> {
     let (mut full, mut tombs) = (0, 0);
     for slot in slots {
         match slot.state() {
-            SlotState::Full(..) => full += 1,
+            SlotState::Full(hash, _) => {
+                full += 1;
+                let key = slot.key.slot().get();
+                match identity_of(key) {
+                    Some(identity) if identity == hash => {}
+                    Some(identity) => {
+                        return Some(format!(
+                            "a map's slot holds the hash {hash:#x} for the key {key:p}, whose \
+                             identity hash is {identity:#x}"
+                        ))
+                    }
+                    None => {
+                        return Some(format!(
+                            "a map's slot holds the key {key:p}, which has no identity hash"
+                        ))
+                    }
+                }
+            }
             SlotState::Tomb => tombs += 1,
             SlotState::Empty => {}
         }
@@ -596,6 +616,50 @@ mod tests {
                 "{found:?}"
             );
             poke(&|h| h.inline_len = 0);
+            assert!(problems(s).is_empty());
+        });
+    }
+
+    #[test]
+    fn the_verifier_reports_a_full_slot_whose_hash_is_not_its_keys_identity_hash() {
+        let mut heap = Heap::new(Config::default()).unwrap();
+        heap.scope(|s| {
+            let map = s.alloc_map::<u64, u64>(0).unwrap();
+            let key = s.alloc(1u64).unwrap();
+            s.map_insert(map, key, 7).unwrap();
+            let (payload, key_at) = (
+                s.to_raw(map).as_ptr().wrapping_add(crate::HEADER_SIZE),
+                s.to_raw(key).as_ptr(),
+            );
+            // SAFETY: the payload of the live, rooted map; its table in use has `len`
+            // initialised slots after the storage header, one of them the key's.
+            let slot = unsafe {
+                let (_, _, storage) = table_in_use::<u64, u64>(payload);
+                let len = storage.cast::<usize>().add(1).read();
+                let first = storage.add(STORAGE_HEADER).cast::<Slot<u64, u64>>();
+                (0..len)
+                    .map(|i| first.add(i))
+                    .find(|&slot| (*slot).key.slot().get() == key_at)
+                    .expect("the key's slot")
+            };
+            assert!(problems(s).is_empty());
+            // Another hash in the key's slot (not the empty or tombstone marker); nothing
+            // collects while it is there, and it is put back before anything else runs.
+            // SAFETY: the slot lies in the live map's table and is not otherwise borrowed now.
+            let hash = unsafe { (*slot).hash };
+            // SAFETY: as above.
+            unsafe { (*slot).hash = hash + 2 };
+            let found = problems(s);
+            assert!(
+                found.iter().any(|p| p.contains("whose identity hash is")),
+                "{found:?}"
+            );
+            // SAFETY: as above.
+            unsafe { (*slot).hash = hash };
+            assert!(problems(s).is_empty());
+            // Collections move the key and re-key its identity: the slot's hash still agrees.
+            s.collect_minor();
+            s.collect_major();
             assert!(problems(s).is_empty());
         });
     }

@@ -105,11 +105,15 @@ pub struct TypeInfo {
     /// For a type whose data lives in another object (a growable vector's storage): that
     /// object, which a pin on this one pins instead.
     pub(crate) pin_target: Option<unsafe fn(*mut u8) -> *mut u8>,
-    /// Checks the invariants a type keeps inside its own payload (a map's table and counts),
-    /// for the verifier: a description of what is broken, or `None`. `None` for the types
-    /// whose payload has no invariant of its own.
-    pub(crate) check: Option<unsafe fn(*const u8) -> Option<String>>,
+    /// Checks the invariants a type keeps inside its own payload (a map's table, counts and
+    /// hashes), for the verifier: a description of what is broken, or `None`. `None` for the
+    /// types whose payload has no invariant of its own.
+    pub(crate) check: Option<unsafe fn(*const u8, IdentityOf<'_>) -> Option<String>>,
 }
+
+/// The heap's identity hashes, as a payload check reads them ([`TypeInfo::check`]): the hash
+/// the identity table holds for the object at an address, or `None` when it holds none.
+pub(crate) type IdentityOf<'a> = &'a dyn Fn(*mut u8) -> Option<u64>;
 
 /// The size (header included) and old-generation size class of every object of a fixed-size
 /// type, computed when its `TypeInfo` is built. A minor collection promotes most objects: with

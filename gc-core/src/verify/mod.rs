@@ -22,7 +22,8 @@
 //! - *scan entries*: the collectors' scan of a reachable object (its type's scan entries)
 //!   visits exactly the slots its `trace` reports;
 //! - *a type's own payload*: what its `TypeInfo::check` tests (a map: which table is in use, its
-//!   length, the entry and tombstone counts, at most 7/8 full);
+//!   length, the entry and tombstone counts, at most 7/8 full, and every full slot's hash the
+//!   identity hash the heap's identity table holds for its key);
 //! - *header flags*: a valid type descriptor (magic), `NEEDS_DROP` exactly when the type has
 //!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
 //!   exactly for those listed as young, `TRACK_YOUNG` and `LOG_STORES` only on old objects, `SURVIVED` and
@@ -475,7 +476,11 @@ impl HeapInner {
             // SAFETY: obj is a live, unforwarded object; Collect only reads slots.
             unsafe { obj.trace(&mut Tracer::new(&mut Collect { out: &mut children })) };
             // SAFETY: as above.
-            if let Some(problem) = unsafe { scan_disagrees(obj).or_else(|| payload_broken(obj)) } {
+            let problem = unsafe {
+                scan_disagrees(obj)
+                    .or_else(|| payload_broken(obj, &|key| heap.identity.get(key.addr())))
+            };
+            if let Some(problem) = problem {
                 checker
                     .report
                     .push(Violation::BadHeader { at: addr, problem });

@@ -3,9 +3,9 @@
 //! exactly those its `trace` reports, and every one of them lies at a word its type's
 //! `ref_words` names, when it names them (evacuation skips the scan of a copy whose named words
 //! are all null: `ObjPtr::may_refer`). And the invariants a type keeps inside its own payload,
-//! through its `TypeInfo::check` (a map's table and counts, see `map.rs`).
+//! through its `TypeInfo::check` (a map's table, counts and hashes, see `map.rs`).
 
-use crate::object::ObjPtr;
+use crate::object::{IdentityOf, ObjPtr};
 use crate::scan::SlotList;
 use crate::trace::Tracer;
 
@@ -57,15 +57,16 @@ pub(super) unsafe fn scan_disagrees(obj: ObjPtr) -> Option<String> {
     })
 }
 
-/// What the type of `obj` finds broken in its payload (its `TypeInfo::check`), or `None`.
+/// What the type of `obj` finds broken in its payload (its `TypeInfo::check`, given the heap's
+/// identity hashes), or `None`.
 ///
 /// # Safety
 /// `obj` is a live, unforwarded object with a valid header.
-pub(super) unsafe fn payload_broken(obj: ObjPtr) -> Option<String> {
+pub(super) unsafe fn payload_broken(obj: ObjPtr, identity_of: IdentityOf<'_>) -> Option<String> {
     // SAFETY: forwarded from the caller.
     let info = unsafe { obj.type_info() };
     // SAFETY: the payload of a live object of that type.
-    let problem = unsafe { (info.check?)(obj.payload()) }?;
+    let problem = unsafe { (info.check?)(obj.payload(), identity_of) }?;
     Some(format!("{}: {problem}", info.name()))
 }
 
