@@ -9,7 +9,10 @@
 //! Invariants:
 //! - every object here has the `LARGE` flag, and `index` maps its address to its entry;
 //! - `bytes` is the sum of the mapping lengths;
-//! - mark bits live in the entries (side memory), not in the objects.
+//! - mark bits live in the entries (side memory), not in the objects;
+//! - a new object's memory is a fresh mapping (never one reused), so everything after its
+//!   header reads as zeros until it is written: allocations that promise zeros
+//!   (`Scope::alloc_array`, `Scope::alloc_bytes_zeroed`) write none there.
 
 use crate::addr_map::AddrMap;
 

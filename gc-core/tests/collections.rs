@@ -264,6 +264,47 @@ fn byte_strings_and_arrays_survive_moves() {
 }
 
 #[test]
+fn zeroed_allocations_read_as_zeros_in_every_space() {
+    // Large objects skip the zeroing (their mapping is fresh); nursery and old-space memory is
+    // reused, so it must be zeroed. Each size is allocated after the same memory held
+    // non-zero bytes that died.
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        for len in [64, gc_core::LARGE_OBJECT_THRESHOLD * 3] {
+            for round in 0..3 {
+                s.scope(|s| {
+                    let junk = s.alloc_bytes(&vec![0xAB; len]).unwrap();
+                    let junk_array = s.alloc_array::<Node>(len / 8).unwrap();
+                    let node = s
+                        .alloc(Node {
+                            value: 7,
+                            next: Member::null(),
+                        })
+                        .unwrap();
+                    s.array_set(junk_array, 0, Some(node));
+                    assert!(s.bytes(junk).iter().all(|&b| b == 0xAB));
+                });
+                if round == 1 {
+                    s.collect_major(); // what died is freed: the next round may reuse it
+                } else {
+                    s.collect_minor();
+                }
+                let bytes = s.alloc_bytes_zeroed(len).unwrap();
+                let array = s.alloc_array::<Node>(len / 8).unwrap();
+                assert!(
+                    s.bytes(bytes).iter().all(|&b| b == 0),
+                    "{len} bytes, round {round}"
+                );
+                assert!(
+                    s.array(array).iter().all(|m| s.deref(m).is_none()),
+                    "{len} bytes, round {round}"
+                );
+            }
+        }
+    });
+}
+
+#[test]
 fn objects_larger_than_a_tiny_nursery_are_born_old() {
     let mut heap = Heap::new(Config::default().with_nursery_size(256).with_debug_level(2)).unwrap();
     heap.scope(|s| {

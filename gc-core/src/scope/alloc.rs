@@ -217,7 +217,7 @@ impl<'s> Scope<'s> {
         // SAFETY: the payload has room for the length word and len bytes.
         unsafe {
             obj.payload().cast::<usize>().write(len);
-            std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, len);
+            zero_unless_fresh(obj, LEN_SIZE, len);
         }
         Ok(self.finish_alloc(obj))
     }
@@ -236,7 +236,7 @@ impl<'s> Scope<'s> {
         // is all zero bytes.
         unsafe {
             obj.payload().cast::<usize>().write(len);
-            std::ptr::write_bytes(obj.payload().add(LEN_SIZE), 0, bytes - LEN_SIZE);
+            zero_unless_fresh(obj, LEN_SIZE, bytes - LEN_SIZE);
         }
         Ok(self.finish_alloc(obj))
     }
@@ -297,4 +297,22 @@ impl<'s> Scope<'s> {
         unsafe { obj.payload().cast::<T>().write(value) };
         Ok(self.finish_alloc(obj))
     }
+}
+
+/// Zeroes `len` bytes of `obj`'s payload from byte `offset`, unless `obj` is a large object:
+/// its memory is a fresh mapping that reads as zeros already (`large.rs`), so a large array's
+/// pages are first touched when the program writes them, not once more before, and never when
+/// it does not.
+///
+/// # Safety
+/// `obj` is a new object whose payload has room for `offset + len` bytes and whose payload
+/// nothing has written since it was allocated, but for the bytes before `offset`.
+#[inline]
+unsafe fn zero_unless_fresh(obj: ObjPtr, offset: usize, len: usize) {
+    // SAFETY: forwarded from the caller: obj is a live object with a valid header.
+    if unsafe { obj.flags() }.contains(crate::object::HeaderFlags::LARGE) {
+        return;
+    }
+    // SAFETY: forwarded from the caller: the range lies inside the payload.
+    unsafe { std::ptr::write_bytes(obj.payload().add(offset), 0, len) };
 }
