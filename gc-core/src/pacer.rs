@@ -23,8 +23,8 @@
 //! heap (below). After a sticky one that found `fresh_live` of the `fresh` bytes live:
 //!
 //! ```text
-//! marked = fresh_live + STICKY_MEMORY × marked        (the recent sticky collections' record,
-//! freed  = fresh - fresh_live + STICKY_MEMORY × freed   each weighing half per one since)
+//! marked = fresh_live + STICKY_RECORD_DECAY × marked       (the recent sticky collections'
+//! freed  = fresh - fresh_live + STICKY_RECORD_DECAY × freed  record; the decay is 1/2)
 //! useful = marked / freed <= full_live / (full_threshold - full_live)
 //! next one full when not useful,
 //!                 or live > full_live + (full_threshold - full_live) / 2,
@@ -92,7 +92,7 @@ const GROWING_LIVE_EIGHTHS: u32 = 7;
 
 /// The weight a sticky collection's figures keep in the usefulness test for each sticky
 /// collection that ran after it (the module comment).
-const STICKY_MEMORY: f64 = 0.5;
+const STICKY_RECORD_DECAY: f64 = 0.5;
 
 /// Sticky collections that move the threshold in a row at most, before a full one measures the
 /// heap again (the module comment).
@@ -141,8 +141,8 @@ pub struct Pacer {
     /// Sticky collections since the last full one that moved the threshold (growing heap).
     growing_run: u32,
     /// The fresh bytes the sticky collections since the last backoff marked and freed, each
-    /// collection's figures weighing `STICKY_MEMORY` times less per sticky collection since
-    /// (the usefulness test's record).
+    /// collection's figures multiplied by `STICKY_RECORD_DECAY` for every sticky collection
+    /// since (the usefulness test's record).
     sticky_marked: f64,
     sticky_freed: f64,
 }
@@ -300,8 +300,8 @@ impl Pacer {
             return;
         }
         let freed = fresh.saturating_sub(fresh_live);
-        self.sticky_marked = self.sticky_marked * STICKY_MEMORY + fresh_live as f64;
-        self.sticky_freed = self.sticky_freed * STICKY_MEMORY + freed as f64;
+        self.sticky_marked = self.sticky_marked * STICKY_RECORD_DECAY + fresh_live as f64;
+        self.sticky_freed = self.sticky_freed * STICKY_RECORD_DECAY + freed as f64;
         // Marked per byte freed by the recent sticky collections, against the last full
         // collection's live bytes per byte of headroom (cross-multiplied: no division by zero).
         let (marked, freed) = (self.sticky_marked, self.sticky_freed);
