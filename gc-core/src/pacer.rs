@@ -53,11 +53,12 @@
 //! seconds, which sticky collections handle at a tenth of a full one's pause.
 //!
 //! The test weighs the recent sticky collections, not the last one alone, and forgets them when
-//! a backoff starts (a sticky collection after one is judged afresh). Where structures larger
-//! than the nursery are built and dropped (binary-trees' deep trees), what a sticky collection
-//! finds live depends on how far the one being built had come: one that found most of it live,
-//! among useful ones, cost binary-trees 21 four full collections of 45 to 60 ms each, where
-//! sticky ones took 5 to 15 ms.
+//! a backoff starts and when a full collection finds the heap halved or growing (a new phase,
+//! which also ends a backoff), so the sticky collection after either is judged afresh. Where
+//! structures larger than the nursery are built and dropped (binary-trees' deep trees), what a
+//! sticky collection finds live depends on how far the one being built had come: one that found
+//! most of it live, among useful ones, cost binary-trees 21 four full collections of 45 to 60 ms
+//! each, where sticky ones took 5 to 15 ms.
 //!
 //! **A growing heap** (a structure being built: a list, a tree kept for the whole run). A full
 //! collection that finds at least 7/8 of the old generation it looked at live saw one
@@ -254,6 +255,8 @@ impl Pacer {
         if halved || self.growing {
             self.backoff = 0;
             self.skip_fulls = 0;
+            // The sticky collections of the phase that ended say nothing of the next one.
+            self.forget_sticky_record();
         }
         self.apply_rules(live);
         self.full = Some((live, self.threshold));
@@ -315,14 +318,19 @@ impl Pacer {
             self.backoff = (self.backoff * 2).clamp(4, 64);
             self.skip_fulls = self.backoff;
             // Sticky collections are judged afresh when they come back.
-            self.sticky_marked = 0.0;
-            self.sticky_freed = 0.0;
+            self.forget_sticky_record();
         }
         let within_headroom = self.full.is_some_and(|(full_live, full_threshold)| {
             live <= full_live + full_threshold.saturating_sub(full_live) / 2
         });
         self.sticky_next =
             self.sticky && useful && within_headroom && self.sticky_run < MAX_STICKY_RUN;
+    }
+
+    /// Drops the usefulness test's record of recent sticky collections.
+    fn forget_sticky_record(&mut self) {
+        self.sticky_marked = 0.0;
+        self.sticky_freed = 0.0;
     }
 
     /// The bytes the last full major collection found live (`None` before the first one): the

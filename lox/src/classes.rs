@@ -5,10 +5,10 @@
 //! hashes the name's identity, not its bytes; reads and invocations look the name up by the
 //! `Identity` the chunk keeps for it (`Chunk::names`), without reading the constant from the
 //! heap, while a store that may define a field needs the name itself (the map keeps the key).
-//! Reading a field copies the value straight from
-//! the instance's map onto the stack (`VecView::copy_from`); writing one copies it from the
-//! stack into the map (`Scope::map_insert_copy`): a value never passes through Rust code that
-//! could keep it across a collection.
+//! Reading a field copies the value straight from the instance's map onto the stack
+//! (`VecView::copy_from`); writing one copies it from the stack into the map
+//! (`Scope::map_insert_copy`): a value never passes through Rust code that could keep it across
+//! a collection.
 //!
 //! **Invocations skip the fields when nothing can shadow.** `receiver.name(args)` calls a
 //! field of that name if the instance has one, else the class's method, so an invocation

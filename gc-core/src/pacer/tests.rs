@@ -181,6 +181,30 @@ fn a_sticky_collection_that_bought_little_among_useful_ones_does_not_back_off() 
 }
 
 #[test]
+fn a_full_collection_that_ends_a_phase_drops_the_sticky_record() {
+    let mut p = steady_at(100 * MB);
+    // Two sticky collections that freed nearly everything they looked at...
+    p.after_sticky(105 * MB, 80 * MB, 5 * MB);
+    p.after_sticky(110 * MB, 80 * MB, 5 * MB);
+    // ...then the heap halves: a new phase, whose sticky collections are judged on their own.
+    p.after_major(40 * MB);
+    assert!(p.next_major_sticky());
+    // Alone it marked 15 MB to free 5 (3 per byte, against the full one's 1.2): useless, where
+    // the record of the phase before would have called it useful.
+    p.after_sticky(50 * MB, 20 * MB, 15 * MB);
+    assert!(!p.next_major_sticky());
+    let mut skipped = 0;
+    loop {
+        p.after_major(40 * MB);
+        if p.next_major_sticky() {
+            break;
+        }
+        skipped += 1;
+    }
+    assert_eq!(skipped, 4, "the backoff: four full collections");
+}
+
+#[test]
 fn sticky_collections_whose_fresh_objects_survive_back_off_exponentially() {
     let mut p = steady_at(20 * MB);
     // Splay-like: fresh nodes survive through dead kept ones; the full one frees them.
