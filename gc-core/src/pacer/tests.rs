@@ -102,6 +102,19 @@ fn steady_at(live: usize) -> Pacer {
     p
 }
 
+/// Runs full collections of `live` bytes until the next automatic one may be sticky again;
+/// returns how many ran before the last (the backoff's length).
+fn backoff(p: &mut Pacer, live: usize) -> u32 {
+    let mut fulls = 0;
+    loop {
+        p.after_major(live);
+        if p.next_major_sticky() {
+            return fulls;
+        }
+        fulls += 1;
+    }
+}
+
 #[test]
 fn sticky_collections_never_move_the_threshold_and_give_way_to_full_ones() {
     let mut p = Pacer::new(1.82, 1.4, MB, usize::MAX, None);
@@ -166,15 +179,7 @@ fn a_sticky_collection_that_bought_little_among_useful_ones_does_not_back_off() 
     // ...but a second one like it in a row is a phase, not a moment: the backoff starts.
     p.after_sticky(140 * MB, 70 * MB, 60 * MB);
     assert!(!p.next_major_sticky());
-    let mut skipped = 0;
-    loop {
-        p.after_major(100 * MB);
-        if p.next_major_sticky() {
-            break;
-        }
-        skipped += 1;
-    }
-    assert_eq!(skipped, 4, "the backoff: four full collections");
+    assert_eq!(backoff(&mut p, 100 * MB), 4);
     // Back from the backoff, a sticky collection is judged afresh: the record was dropped.
     p.after_sticky(135 * MB, 70 * MB, 45 * MB);
     assert!(!p.next_major_sticky());
@@ -193,15 +198,7 @@ fn a_full_collection_that_ends_a_phase_drops_the_sticky_record() {
     // the record of the phase before would have called it useful.
     p.after_sticky(50 * MB, 20 * MB, 15 * MB);
     assert!(!p.next_major_sticky());
-    let mut skipped = 0;
-    loop {
-        p.after_major(40 * MB);
-        if p.next_major_sticky() {
-            break;
-        }
-        skipped += 1;
-    }
-    assert_eq!(skipped, 4, "the backoff: four full collections");
+    assert_eq!(backoff(&mut p, 40 * MB), 4);
 }
 
 #[test]
@@ -225,13 +222,7 @@ fn sticky_collections_whose_fresh_objects_survive_back_off_exponentially() {
     p.after_sticky(22 * MB, 17 * MB, 2 * MB);
     assert!(p.next_major_sticky());
     p.after_sticky(37 * MB, 15 * MB, 14 * MB);
-    p.after_major(20 * MB);
-    let mut skipped = 0;
-    while !p.next_major_sticky() {
-        skipped += 1;
-        p.after_major(20 * MB);
-    }
-    assert_eq!(skipped, 4, "the backoff starts again at 4");
+    assert_eq!(backoff(&mut p, 20 * MB), 4, "the backoff starts again at 4");
 }
 
 #[test]
