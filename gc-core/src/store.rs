@@ -27,7 +27,10 @@
 //! set on exactly the old objects that are not yet in the remembered set (PyPy's
 //! `GCFLAG_TRACK_YOUNG_PTRS`). Young objects never have it, so initialising or writing a young
 //! object costs one test. The slow path adds the object to the remembered set and clears the
-//! bit when the stored value is young (in the nursery, or a young large object).
+//! bit when the stored value is young (in the nursery, or a young large object). Before the
+//! call, one range test of the value's address (`BarrierFilter`: the nursery's region, or every
+//! address while young large objects exist or the heap is frozen) filters out the stores into
+//! a logged old object that cannot make it remember anything: most stores into old objects.
 //!
 //! **The store log.** Sticky major collections (`collect/major.rs`) need every old object
 //! written since the last major collection, whatever the value written: a kept (marked) object
@@ -72,7 +75,56 @@ impl SlotVisitor for RecordStores<'_> {
     }
 }
 
+/// The values whose store into an old, logged, unremembered object the barrier's fast path
+/// sends to its slow path: the addresses of the nursery's region, or every address (null
+/// included) while young large objects exist (young, yet outside the nursery) or the heap is
+/// frozen (the slow path records every store into a frozen object). One range test thus
+/// stands for three, and no young value is ever filtered out: the filter is refreshed
+/// ([`HeapInner::refresh_barrier_filter`]) whenever `young_large` or `frozen` changes, and the
+/// verifier checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BarrierFilter {
+    start: usize,
+    len: usize,
+}
+
+impl BarrierFilter {
+    /// The filter that admits the nursery's addresses alone.
+    pub(crate) fn young(nursery: &crate::nursery::Nursery) -> Self {
+        BarrierFilter {
+            start: nursery.start_addr(),
+            len: nursery.capacity(),
+        }
+    }
+
+    /// The filter that admits every address.
+    const EVERYTHING: BarrierFilter = BarrierFilter {
+        start: 0,
+        len: usize::MAX,
+    };
+
+    /// Whether a store of `value` is sent to the slow path.
+    #[inline(always)]
+    fn admits(self, value: *mut u8) -> bool {
+        value.addr().wrapping_sub(self.start) < self.len
+    }
+}
+
 impl HeapInner {
+    /// The barrier filter the heap's state calls for (see [`BarrierFilter`]).
+    pub(crate) fn wanted_barrier_filter(&self) -> BarrierFilter {
+        if self.frozen || !self.young_large.is_empty() {
+            BarrierFilter::EVERYTHING
+        } else {
+            BarrierFilter::young(&self.nursery)
+        }
+    }
+
+    /// Sets the barrier filter after `frozen` or `young_large` changed.
+    pub(crate) fn refresh_barrier_filter(&mut self) {
+        self.barrier_filter = self.wanted_barrier_filter();
+    }
+
     /// Stores `new` into `slot`, a reference slot inside `obj`, and runs the barrier.
     ///
     /// # Safety
@@ -323,16 +375,12 @@ impl HeapInner {
         let flags = unsafe { obj.flags() };
         if flags.intersects(BARRIER_BITS) {
             // An old object not yet remembered or not yet logged. The slow path has work only
-            // when the object is to be logged (a null store creates no reference), the value
-            // may be young, or the heap is frozen; the common old-to-old store into a logged
-            // object is filtered here, by the value's address, without a call or a read of the
-            // value's header (young large objects, the one young kind outside the nursery, are
-            // checked in the slow path, and only while there are any).
-            if flags.contains(HeaderFlags::LOG_STORES) && !value.is_null()
-                || self.frozen
-                || self.nursery.contains(value.addr())
-                || !self.young_large.is_empty()
-            {
+            // when the object is to be logged, the value may be young, or the heap is frozen;
+            // the common old-to-old store into a logged object is filtered here by one range
+            // test of the value's address (`BarrierFilter`), without a call or a read of the
+            // value's header. A null store into an object still to be logged takes the slow
+            // path, which logs nothing for it: rare, and one test fewer here.
+            if flags.contains(HeaderFlags::LOG_STORES) || self.barrier_filter.admits(value) {
                 // SAFETY: forwarded from the caller.
                 unsafe { self.write_barrier_slow(obj, value) }
             }

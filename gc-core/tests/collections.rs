@@ -202,6 +202,48 @@ fn old_to_young_reference_is_remembered_by_the_barrier() {
     });
 }
 
+#[derive(Trace)]
+struct Holder {
+    other: Member<Holder>,
+    bytes: Member<GcBytes>,
+}
+
+/// The barrier's fast path filters a store into a logged old object by the value's address;
+/// a young large object lies outside the nursery, and must still be remembered.
+#[test]
+fn a_young_large_object_stored_into_a_logged_old_object_is_remembered() {
+    let mut heap = small_heap();
+    heap.scope(|s| {
+        let holder = s
+            .alloc(Holder {
+                other: Member::null(),
+                bytes: Member::null(),
+            })
+            .unwrap();
+        let other = s
+            .alloc(Holder {
+                other: Member::null(),
+                bytes: Member::null(),
+            })
+            .unwrap();
+        s.collect_minor(); // both promoted
+        s.set(holder, |h| &h.other, Some(other)); // an old-to-old store logs `holder`
+        s.scope(|s| {
+            let mut text = vec![7u8; gc_core::LARGE_OBJECT_THRESHOLD];
+            text[0] = 42;
+            let large = s.alloc_bytes(&text).unwrap();
+            s.set(holder, |h| &h.bytes, Some(large));
+        });
+        // The only path to the large object is the old object's field.
+        s.collect_minor();
+        let large = s
+            .load(holder, |h| &h.bytes)
+            .expect("kept alive by the remembered set");
+        assert_eq!(s.bytes(large)[0], 42);
+        assert_eq!(s.bytes(large).len(), gc_core::LARGE_OBJECT_THRESHOLD);
+    });
+}
+
 #[test]
 fn collection_inside_an_allocation_keeps_the_references_of_the_value() {
     // Stress mode collects at every allocation, so each allocation below moves everything.

@@ -57,6 +57,10 @@ fn a_reference_stored_into_a_frozen_object_keeps_its_target_alive() {
         let held = s.alloc(node(1)).unwrap();
         s.array_set(table, 0, Some(held));
         s.freeze();
+        assert!(
+            s.verify().is_ok(),
+            "the barrier's filter follows the freeze"
+        );
         // After freezing: store a young object, and an old one, into the frozen table.
         s.scope(|s| {
             let young = s.alloc(node(2)).unwrap();
@@ -152,6 +156,10 @@ fn unfreeze_returns_frozen_memory_to_normal_collection() {
         "frozen garbage is kept while frozen"
     );
     heap.unfreeze();
+    assert!(
+        heap.verify().is_ok(),
+        "the barrier's filter follows the thaw"
+    );
     assert_eq!(heap.stats().frozen_bytes, 0);
     heap.collect_major();
     assert_eq!(heap.stats().old_bytes, 0, "and collected once unfrozen");

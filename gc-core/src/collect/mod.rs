@@ -229,7 +229,10 @@ impl HeapInner {
             }
         }
         self.young_drop = kept_drops;
-        for obj in std::mem::take(&mut self.young_large) {
+        let young_large = std::mem::take(&mut self.young_large);
+        // Before any drop glue runs (it may panic), so that the filter never lags the list.
+        self.refresh_barrier_filter();
+        for obj in young_large {
             // SAFETY: young_large holds young large objects, never forwarded; the reached ones
             // lost YOUNG_LARGE when they were scanned, the others are dead.
             unsafe {

@@ -43,6 +43,7 @@ impl HeapInner {
             // SAFETY: obj is a fresh mapping of at least `size` bytes.
             unsafe { obj.init_header(info, flags | HeaderFlags::LARGE | HeaderFlags::YOUNG_LARGE) };
             self.young_large.push(obj);
+            self.refresh_barrier_filter();
             self.stats.bytes_allocated += size as u64;
             return Ok(obj);
         }

@@ -33,6 +33,8 @@
 //!   young object is in the store log (`collect/major.rs` relies on it);
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
+//! - `barrier_filter` is the nursery's region while `young_large` is empty and the heap is not
+//!   frozen, and every address otherwise (`store.rs`; the verifier checks it);
 //! - `alloc_fast_off` is set exactly when a stress tick is due at every allocation or the
 //!   recorder holds events for the hooks (the verifier checks it, and so does the fast path in
 //!   debug builds);
@@ -112,6 +114,10 @@ pub(crate) struct HeapInner {
     pub(crate) minor_histogram: gc_hooks::PauseHistogram,
     /// `freeze` sealed the old generation and large objects that existed then.
     pub(crate) frozen: bool,
+    /// The values for which the write barrier's fast path calls its slow path when the object
+    /// written is old, logged and not remembered (`store.rs`); kept by
+    /// [`HeapInner::refresh_barrier_filter`] whenever `frozen` or `young_large` changes.
+    pub(crate) barrier_filter: crate::store::BarrierFilter,
     /// The mark bits hold what the last major collection found live (`collect/major.rs`): set
     /// by every major collection outside `freeze`, cleared by `freeze` and `unfreeze`.
     pub(crate) marks_kept: bool,
@@ -165,6 +171,7 @@ impl HeapInner {
         // Counted before the value exists, so that its drop (even on a failure below) always
         // has an increment to undo.
         LIVE_HEAPS.fetch_add(1, Ordering::Relaxed);
+        let barrier_filter = crate::store::BarrierFilter::young(&nursery);
         let mut heap = HeapInner {
             id,
             pins: PinTable::new(id.get()),
@@ -200,6 +207,7 @@ impl HeapInner {
             young_tail: None,
             last_minor_end: None,
             frozen: false,
+            barrier_filter,
             marks_kept: false,
             pressure: 0,
             gray: Vec::new(),
@@ -426,6 +434,7 @@ impl HeapInner {
         self.old.seal_all();
         self.large.set_sealed(true);
         self.frozen = true;
+        self.refresh_barrier_filter();
         // Sealed objects are neither marked nor swept: every major collection is full until one
         // runs after unfreeze (each sets `marks_kept` to `!frozen`).
         self.marks_kept = false;
@@ -446,6 +455,7 @@ impl HeapInner {
         self.old.unseal_all();
         self.large.set_sealed(false);
         self.frozen = false;
+        self.refresh_barrier_filter();
         // The sealed arenas' bits are as `freeze` left them: the next major collection is full.
         self.marks_kept = false;
         let state = self.mutator.get_mut();

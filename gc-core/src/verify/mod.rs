@@ -32,6 +32,9 @@
 //!   count of committed pages among them) agree with the bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
 //! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue, and every old
 //!   object with drop glue lies on a page the sweep hands over (`PageMeta::drops`);
+//! - *switches kept beside the state they stand for*: the allocation fast path's switch, and
+//!   the barrier filter (every address while young large objects exist or the heap is frozen,
+//!   the nursery's region otherwise);
 //! - *identity hashes*: `HASHED` is set exactly on the objects in the identity table, and the
 //!   table's young list holds exactly the hashed nursery objects;
 //! - *weak references*: every uncleared weak target is a valid object;
@@ -289,6 +292,20 @@ impl HeapInner {
                     } else {
                         "nothing asks for the slow path"
                     }
+                ),
+            });
+        }
+        // The barrier's filter (`store.rs`): it must admit every young value, so it is the
+        // nursery's region only while no young large object exists and the heap is not frozen.
+        if heap.barrier_filter != heap.wanted_barrier_filter() {
+            checker.report.push(Violation::BadSideList {
+                problem: format!(
+                    "the barrier filter is {:?} where the heap calls for {:?} (frozen: {}, \
+                     young large objects: {})",
+                    heap.barrier_filter,
+                    heap.wanted_barrier_filter(),
+                    heap.frozen,
+                    heap.young_large.len()
                 ),
             });
         }
