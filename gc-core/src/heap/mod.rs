@@ -56,6 +56,7 @@ use crate::roots::RootProvider;
 use crate::stats::HeapStats;
 
 mod alloc_slow;
+mod freeze;
 mod public;
 
 pub use public::Heap;
@@ -407,60 +408,6 @@ impl HeapInner {
             total_pause_ns: (s.minor_pause.total + s.major_pause.total).as_nanos() as u64,
             max_pause_ns: s.minor_pause.max.max(s.major_pause.max).as_nanos() as u64,
         });
-    }
-
-    /// Whether `obj` was sealed by `freeze` (it is never marked, swept or moved).
-    ///
-    /// # Safety
-    /// `obj` is a live, unforwarded object of this heap.
-    #[inline]
-    pub(crate) unsafe fn is_frozen(&self, obj: ObjPtr) -> bool {
-        if !self.frozen || self.nursery.contains(obj.addr()) {
-            return false;
-        }
-        // SAFETY: forwarded from the caller.
-        if unsafe { obj.flags() }.contains(HeaderFlags::LARGE) {
-            self.large.is_sealed(obj)
-        } else {
-            // SAFETY: a non-nursery, non-large object is an allocated old slot.
-            unsafe { self.old.is_sealed(obj) }
-        }
-    }
-
-    /// Runs a complete major collection, then seals every old-generation arena and large
-    /// object: later collections neither mark, sweep, nor write into them (see `Heap::freeze`).
-    pub(crate) fn freeze(&mut self) {
-        self.collect_major();
-        self.old.seal_all();
-        self.large.set_sealed(true);
-        self.frozen = true;
-        self.refresh_barrier_filter();
-        // Sealed objects are neither marked nor swept: every major collection is full until one
-        // runs after unfreeze (each sets `marks_kept` to `!frozen`).
-        self.marks_kept = false;
-        // The only frozen objects that point outside the frozen set are the old parents of
-        // pinned young objects (they are remembered now). Once such an object is unpinned and
-        // promoted, its parent leaves the remembered set, so it must stay a root for good, like
-        // a frozen object the program stores into.
-        let state = self.mutator.get_mut();
-        for &obj in &state.remembered {
-            if state.frozen_dirty_set.insert(obj.addr()) {
-                state.frozen_dirty.push(obj);
-            }
-        }
-    }
-
-    /// Returns the sealed memory to normal collection.
-    pub(crate) fn unfreeze(&mut self) {
-        self.old.unseal_all();
-        self.large.set_sealed(false);
-        self.frozen = false;
-        self.refresh_barrier_filter();
-        // The sealed arenas' bits are as `freeze` left them: the next major collection is full.
-        self.marks_kept = false;
-        let state = self.mutator.get_mut();
-        state.frozen_dirty.clear();
-        state.frozen_dirty_set.clear();
     }
 
     /// Runs a major collection and gives every free old-generation page back to the OS;

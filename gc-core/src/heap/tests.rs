@@ -53,6 +53,34 @@ fn the_verifier_reports_a_barrier_filter_out_of_step() {
 }
 
 #[test]
+fn the_verifier_reports_a_frozen_object_that_refers_out_of_the_frozen_set_unlisted() {
+    let mut heap = crate::Heap::new(Config::default()).unwrap();
+    let root = heap.scope(|s| {
+        let frozen = s.alloc_array::<crate::GcBytes>(1).unwrap();
+        s.freeze();
+        let young = s.alloc_bytes(b"thawed").unwrap();
+        s.array_set(frozen, 0, Some(young)); // the barrier lists `frozen`
+        s.collect_minor(); // `young` is promoted into an arena that is not sealed
+        assert!(s.verify().is_ok());
+        s.persist(frozen).unwrap()
+    });
+    let inner = &mut heap.inner;
+    let state = inner.mutator.get_mut();
+    state.frozen_dirty_set.clear();
+    state.frozen_dirty.clear();
+    let report = inner.verify();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| matches!(v, crate::Violation::BadSideList { problem }
+                if problem.contains("is no frozen root"))),
+        "{report:?}"
+    );
+    drop(root);
+}
+
+#[test]
 fn the_verifier_reports_a_null_handle_slot() {
     let mut heap = HeapInner::new(Config::default()).unwrap();
     heap.mutator.get_mut().handles.push(std::ptr::null_mut());

@@ -32,6 +32,8 @@
 //!   count of committed pages among them) agree with the bitmaps (a reachable free slot is caught by the first check), and no promotion run is open;
 //! - *side lists*: `young_drop` holds exactly the nursery objects with drop glue, and every old
 //!   object with drop glue lies on a page the sweep hands over (`PageMeta::drops`);
+//! - *frozen roots* (`heap/freeze.rs`): a frozen object that refers to an object not frozen is
+//!   listed in `frozen_dirty` (nothing else marks that object);
 //! - *switches kept beside the state they stand for*: the allocation fast path's switch, and
 //!   the barrier filter (every address while young large objects exist or the heap is frozen,
 //!   the nursery's region otherwise);
@@ -504,10 +506,23 @@ impl HeapInner {
             }
             let obj_is_old =
                 !heap.nursery.contains(addr) && !flags.contains(HeaderFlags::YOUNG_LARGE);
+            // SAFETY: as above.
+            let unlisted_frozen =
+                unsafe { heap.is_frozen(obj) } && !heap.mutator().frozen_dirty_set.contains(&addr);
             for &child in &children {
                 checker.report.references += 1;
                 match checker.classify(child) {
                     Ok(_) => {
+                        // SAFETY: the child is a valid object of this heap (classified).
+                        let thawed = |&c: &ObjPtr| !unsafe { heap.is_frozen(c) };
+                        if unlisted_frozen && by_addr.get(&child).is_some_and(thawed) {
+                            checker.report.push(Violation::BadSideList {
+                                problem: format!(
+                                    "frozen object {addr:#x} refers to {child:#x}, which is not \
+                                     frozen, and is no frozen root"
+                                ),
+                            });
+                        }
                         if obj_is_old
                             && checker.is_young(child)
                             && flags.contains(HeaderFlags::TRACK_YOUNG)
