@@ -214,18 +214,12 @@ struct Holder {
 fn a_young_large_object_stored_into_a_logged_old_object_is_remembered() {
     let mut heap = small_heap();
     heap.scope(|s| {
-        let holder = s
-            .alloc(Holder {
-                other: Member::null(),
-                bytes: Member::null(),
-            })
-            .unwrap();
-        let other = s
-            .alloc(Holder {
-                other: Member::null(),
-                bytes: Member::null(),
-            })
-            .unwrap();
+        let empty = || Holder {
+            other: Member::null(),
+            bytes: Member::null(),
+        };
+        let holder = s.alloc(empty()).unwrap();
+        let other = s.alloc(empty()).unwrap();
         s.collect_minor(); // both promoted
         s.set(holder, |h| &h.other, Some(other)); // an old-to-old store logs `holder`
         s.scope(|s| {

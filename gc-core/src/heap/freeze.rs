@@ -37,13 +37,7 @@ impl HeapInner {
     /// object: later collections neither mark, sweep, nor write into them (see `Heap::freeze`).
     pub(crate) fn freeze(&mut self) {
         self.collect_major();
-        self.old.seal_all();
-        self.large.set_sealed(true);
-        self.frozen = true;
-        self.refresh_barrier_filter();
-        // Sealed objects are neither marked nor swept: every major collection is full until one
-        // runs after unfreeze (each sets `marks_kept` to `!frozen`).
-        self.marks_kept = false;
+        self.set_frozen(true);
         // The only frozen objects that point outside the frozen set are the old parents of
         // pinned young objects (they are remembered now). Once such an object is unpinned and
         // promoted, its parent leaves the remembered set, so it must stay a root for good, like
@@ -58,14 +52,26 @@ impl HeapInner {
 
     /// Returns the sealed memory to normal collection.
     pub(crate) fn unfreeze(&mut self) {
-        self.old.unseal_all();
-        self.large.set_sealed(false);
-        self.frozen = false;
-        self.refresh_barrier_filter();
-        // The sealed arenas' bits are as `freeze` left them: the next major collection is full.
-        self.marks_kept = false;
+        self.set_frozen(false);
         let state = self.mutator.get_mut();
         state.frozen_dirty.clear();
         state.frozen_dirty_set.clear();
+    }
+
+    /// Seals (or unseals) every old-generation arena and large object, with the state that
+    /// follows: the flag, the barrier filter, and no kept marks. Sealed objects are neither
+    /// marked nor swept, and after `unfreeze` their bits are as `freeze` left them, so every
+    /// major collection is full until one runs after `unfreeze` (each sets `marks_kept` to
+    /// `!frozen`).
+    fn set_frozen(&mut self, frozen: bool) {
+        if frozen {
+            self.old.seal_all();
+        } else {
+            self.old.unseal_all();
+        }
+        self.large.set_sealed(frozen);
+        self.frozen = frozen;
+        self.refresh_barrier_filter();
+        self.marks_kept = false;
     }
 }

@@ -2,20 +2,25 @@
 
 use super::*;
 
-#[test]
-fn the_verifier_reports_a_fast_path_switch_out_of_step() {
-    let mut heap = HeapInner::new(Config::default()).unwrap();
-    assert!(heap.verify().is_ok());
-    heap.alloc_fast_off = true; // nothing asks for the slow path
+/// Asserts that the verifier reports a side-list problem whose text contains `what`.
+fn assert_side_list_problem(heap: &mut HeapInner, what: &str) {
     let report = heap.verify();
     assert!(
         report
             .violations
             .iter()
             .any(|v| matches!(v, crate::Violation::BadSideList { problem }
-                if problem.contains("fast path"))),
+                if problem.contains(what))),
         "{report:?}"
     );
+}
+
+#[test]
+fn the_verifier_reports_a_fast_path_switch_out_of_step() {
+    let mut heap = HeapInner::new(Config::default()).unwrap();
+    assert!(heap.verify().is_ok());
+    heap.alloc_fast_off = true; // nothing asks for the slow path
+    assert_side_list_problem(&mut heap, "fast path");
     heap.sync_alloc_fast();
     assert!(heap.verify().is_ok());
 }
@@ -31,15 +36,7 @@ fn the_verifier_reports_a_barrier_filter_out_of_step() {
     assert_eq!(inner.young_large.len(), 1);
     assert!(inner.verify().is_ok());
     inner.barrier_filter = crate::store::BarrierFilter::young(&inner.nursery);
-    let report = inner.verify();
-    assert!(
-        report
-            .violations
-            .iter()
-            .any(|v| matches!(v, crate::Violation::BadSideList { problem }
-                if problem.contains("barrier filter"))),
-        "{report:?}"
-    );
+    assert_side_list_problem(inner, "barrier filter");
     inner.refresh_barrier_filter();
     assert!(inner.verify().is_ok());
     // The minor collection frees the dead large object, and the filter narrows again.
@@ -68,15 +65,7 @@ fn the_verifier_reports_a_frozen_object_that_refers_out_of_the_frozen_set_unlist
     let state = inner.mutator.get_mut();
     state.frozen_dirty_set.clear();
     state.frozen_dirty.clear();
-    let report = inner.verify();
-    assert!(
-        report
-            .violations
-            .iter()
-            .any(|v| matches!(v, crate::Violation::BadSideList { problem }
-                if problem.contains("is no frozen root"))),
-        "{report:?}"
-    );
+    assert_side_list_problem(inner, "is no frozen root");
     drop(root);
 }
 
