@@ -425,18 +425,23 @@ impl<'s> Scope<'s> {
     /// scope's next one): the handle stack is cut after that slot rather than popped and
     /// pushed again. Returns the slot's index. Nothing can collect between the caller's
     /// resolve that gave `ptr` and this store (no allocation).
+    ///
+    /// The stack is cut here, before the store, and the scope's drop (which would cut it again)
+    /// does not run: cut after the store, the length was read a second time, since the store
+    /// could write it as far as the compiler knows (three instructions of every node a tree
+    /// built bottom-up escapes).
     #[inline(always)]
-    fn exit_keeping(mut self, obj: ObjPtr) -> u32 {
-        let handles = &mut self.heap.mutator.get_mut().handles;
+    fn exit_keeping(self, obj: ObjPtr) -> u32 {
         let index = self.base;
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let handles = &mut this.heap.mutator.get_mut().handles;
         if index < handles.len() {
+            handles.truncate(index + 1);
             handles[index] = obj.as_ptr();
         } else {
             // The scope rooted nothing: the result was an outer handle.
             handles.push(obj.as_ptr());
         }
-        // The drop keeps the slot.
-        self.base = index + 1;
         index as u32
     }
 
