@@ -28,7 +28,7 @@ use std::marker::PhantomData;
 use crate::builtin::LEN_SIZE;
 use crate::collect::{Evacuator, Marker};
 use crate::inline::STORAGE_HEADER;
-use crate::object::ObjPtr;
+use crate::object::{HeaderFlags, ObjPtr};
 use crate::trace::{SlotVisitor, Tracer};
 use crate::Trace;
 
@@ -42,6 +42,9 @@ pub(crate) struct ScanEntries {
     pub(crate) minor_run: unsafe fn(ObjPtr, &mut Evacuator<'_>) -> Option<ObjPtr>,
     /// Marks the targets of a payload's references (major collection).
     pub(crate) major: unsafe fn(*mut u8, &mut Marker<'_>),
+    /// Marks the targets of an object's references, then those of the objects the marker
+    /// hands out next while they are of the same type ([`major_run_entry`]).
+    pub(crate) major_run: unsafe fn(ObjPtr, &mut Marker<'_>) -> Option<ObjPtr>,
     /// Lists the addresses of a payload's reference slots (the verifier).
     pub(crate) slots: unsafe fn(*mut u8, &mut SlotList),
 }
@@ -59,6 +62,7 @@ impl ScanEntries {
             minor: minor_entry::<S>,
             minor_run: minor_run_entry::<S>,
             major: major_entry::<S>,
+            major_run: major_run_entry::<S>,
             slots: slots_entry::<S>,
         }
     }
@@ -109,6 +113,46 @@ unsafe fn minor_run_entry<S: ScanShape>(first: ObjPtr, ev: &mut Evacuator<'_>) -
 unsafe fn major_entry<S: ScanShape>(payload: *mut u8, marker: &mut Marker<'_>) {
     // SAFETY: forwarded from the caller.
     unsafe { S::scan(payload, marker) }
+}
+
+/// Scans `first`, a marked object the marker handed out, then, while the next object the
+/// marker hands out ([`Marker::next_to_scan`]) is of the same type, that one too: a run of
+/// objects of one type (a tree's nodes) costs one indirect call and one entry into this
+/// function, as in [`minor_run_entry`]. The entry's saves and loads of the marker's fields, and
+/// the exit's restores, were a third of a tree node's marking instructions when each object had
+/// its own call. Returns the object handed out that is of another type (not scanned yet), or
+/// `None` when marking is done.
+///
+/// A run goes on through objects whose type's run entry is this function, not only through
+/// objects of the very same `TypeInfo`: a type's `TYPE_INFO` is a constant, and the compiler
+/// may lay out more than one copy of it (a binary-trees build had two for its node, one for the
+/// leaves and one for the inner nodes, which cut every run after two objects). The comparison
+/// of the two functions' addresses can only err towards ending a run (a function with two
+/// addresses), or, where the linker folds functions of identical code into one, towards going
+/// on with a scan of identical code: either is correct.
+///
+/// # Safety
+/// `first` is a live, unforwarded object of a type with shape `S`; every object the marker
+/// holds is live and unforwarded.
+unsafe fn major_run_entry<S: ScanShape>(first: ObjPtr, marker: &mut Marker<'_>) -> Option<ObjPtr> {
+    // SAFETY: forwarded from the caller.
+    let same_type = unsafe { first.type_info() };
+    let mut obj = first;
+    loop {
+        // SAFETY: obj is a live, unforwarded object of a type with shape `S` (the caller's
+        // `first`, or a later one whose type's run entry is this function).
+        unsafe { S::scan(obj.payload(), marker) };
+        let next = marker.next_to_scan()?;
+        // SAFETY: forwarded from the caller (the marker's objects).
+        let same_shape = unsafe {
+            next.is_of_type(same_type, HeaderFlags::empty())
+                || std::ptr::fn_addr_eq(next.type_info().scan.major_run, same_type.scan.major_run)
+        };
+        if !same_shape {
+            return Some(next);
+        }
+        obj = next;
+    }
 }
 
 /// # Safety

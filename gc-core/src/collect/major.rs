@@ -35,7 +35,7 @@
 use std::cell::Cell;
 use std::time::Instant;
 
-use super::marker::{MarkQueue, LOCALITY, MARK_LOOKAHEAD};
+use super::marker::MarkQueue;
 use super::{visit_roots, Marker};
 use crate::abort::AbortOnUnwind;
 use crate::addr_map::AddrSet;
@@ -143,6 +143,8 @@ impl HeapInner {
             nursery_marked: &mut nursery_marked,
             stack: gray,
             cursor: MarkCursor::default(),
+            ahead: MarkQueue::new(),
+            last_block: 0,
         };
         visit_roots(&mut mutator.handles, pins, providers, &mut marker);
         for slot in persistent.all_roots() {
@@ -152,39 +154,14 @@ impl HeapInner {
             // SAFETY: frozen and kept objects are live and unforwarded; tracing only reads them.
             unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
         }
-        // The marker no longer reads an old object when it marks it (`old_space::marking`):
-        // it prefetches the object as it pushes it, and the object's one read is its scan
-        // here. An object far from the one scanned last waits in a small queue first, so that
-        // its scan finds it in cache instead of waiting on memory (a tree reached in random
-        // order, as in splay, otherwise stalls on every object); a near one is scanned at once,
-        // which keeps the depth-first walk over objects promoted together (binary trees) in
-        // address order, where a queue for everything measured twice as slow.
-        let mut ahead = MarkQueue::new();
-        let mut last_page = 0;
-        loop {
-            let obj = match marker.stack.pop() {
-                // Near the object scanned last: scan it now, depth first, as the objects were
-                // laid out when they were promoted together.
-                Some(obj) if obj.addr() & !(LOCALITY - 1) == last_page => obj,
-                // Far: it waits in the queue while its prefetch completes, and the queue's
-                // oldest, waiting the longest, is scanned if the queue is full.
-                Some(obj) => {
-                    if ahead.len() < MARK_LOOKAHEAD {
-                        ahead.push(obj);
-                        continue;
-                    }
-                    let oldest = ahead.pop().expect("the queue is full");
-                    ahead.push(obj);
-                    oldest
-                }
-                None => match ahead.pop() {
-                    Some(obj) => obj,
-                    None => break,
-                },
-            };
-            last_page = obj.addr() & !(LOCALITY - 1);
+        // The marker does not read an old object when it marks it (`old_space::marking`): it
+        // prefetches the object as it pushes it, and the object's one read is its scan here,
+        // in the order `Marker::next_to_scan` hands the objects out. Objects of one type in a
+        // row are scanned in one call of their type's run entry (`scan::major_run_entry`).
+        let mut next = marker.next_to_scan();
+        while let Some(obj) = next {
             // SAFETY: marked objects are live and unforwarded.
-            unsafe { (obj.type_info().scan.major)(obj.payload(), &mut marker) };
+            next = unsafe { (obj.type_info().scan.major_run)(obj, &mut marker) };
         }
         // Whether an object survived, by its address alone (nothing is read from the objects):
         // after the opening minor collection every object is old, large or a pinned nursery
