@@ -156,7 +156,7 @@ impl HeapInner {
         }
         // The marker does not read an old object when it marks it (`old_space::marking`): it
         // prefetches the object as it pushes it, and the object's one read is its scan here,
-        // in the order `Marker::next_to_scan` hands the objects out. Objects of one type in a
+        // in the order `Marker::next_to_scan` hands the objects out. Objects of one shape in a
         // row are scanned in one call of their type's run entry (`scan::major_run_entry`).
         let mut next = marker.next_to_scan();
         while let Some(obj) = next {
