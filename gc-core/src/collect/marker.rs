@@ -122,11 +122,11 @@ pub(super) const MARK_STACK_LEAF_LIMIT: usize = 4096;
 
 /// How many marked objects wait, prefetched, between the mark stack and their scan (a power of
 /// two).
-pub(super) const MARK_LOOKAHEAD: usize = 8;
+const MARK_LOOKAHEAD: usize = 8;
 
 /// Objects within one such aligned block of memory count as near each other for marking: an
 /// object near the one scanned last is scanned at once, the others wait in the queue.
-pub(super) const LOCALITY: usize = 4096;
+const LOCALITY: usize = 4096;
 
 /// The objects between the mark stack and their scan: a ring, oldest first. (Counters that only
 /// grow, masked on use: the cheapest ring, since it runs once per marked object.)
@@ -148,19 +148,19 @@ impl MarkQueue {
     }
 
     #[inline(always)]
-    pub(super) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.tail.wrapping_sub(self.head)
     }
 
     #[inline(always)]
-    pub(super) fn push(&mut self, obj: ObjPtr) {
+    fn push(&mut self, obj: ObjPtr) {
         debug_assert!(self.len() < MARK_LOOKAHEAD);
         self.objects[self.tail % MARK_LOOKAHEAD] = obj.as_ptr();
         self.tail = self.tail.wrapping_add(1);
     }
 
     #[inline(always)]
-    pub(super) fn pop(&mut self) -> Option<ObjPtr> {
+    fn pop(&mut self) -> Option<ObjPtr> {
         if self.len() == 0 {
             return None;
         }
