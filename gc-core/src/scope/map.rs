@@ -389,7 +389,11 @@ impl<'s> Scope<'s> {
     }
 
     /// Copies `value` over the value in full slot `i` of `map` (found a moment ago).
-    #[inline]
+    ///
+    /// Always inlined: left out of line in the Lox VM's dispatch loop, its call saved and
+    /// restored six registers at every field or global assignment (`p.x = i;` ran 297
+    /// instructions against 267 inlined).
+    #[inline(always)]
     fn replace_at<K: ?Sized + 'static, V: Trace>(
         &self,
         map: &MapView<'_, K, V>,
