@@ -49,6 +49,7 @@ mod gc_control;
 mod identity;
 mod inline;
 mod map;
+mod map_copy;
 mod map_lookup;
 mod map_table;
 mod persistent;
