@@ -1,7 +1,7 @@
 //! Map writes of a value copied from anywhere (`map_replace_copy`, `map_put_copy`,
 //! `map_set_copy`, `map_update_copy`): an interpreter's assignment of a global or a field, from
 //! its stack or another object, without a mirror and, where the entry exists, without
-//! allocating. Making maps and the mirror-based writes are in `map.rs`.
+//! allocating. Making maps, inserting (a mirror or a copy) and removing are in `map.rs`.
 
 use super::map_table::parts;
 use super::*;
