@@ -1,5 +1,5 @@
 //! Reading identity maps through a scope: lookups by key (with an optional inline-cache hint),
-//! membership and length. The table's layout and its probe are in `scope/map.rs`.
+//! membership and length. The table's layout and its probe are in `scope/map_table.rs`.
 
 use super::map_table::{parts, probe, Probe};
 use super::*;

@@ -1,6 +1,6 @@
 //! The table of an identity map (`GcMap<K, V>`, see `map.rs`): its probe, its raw parts, its
-//! allocation and its growth. The writes and reads that use it are in `scope/map.rs` and
-//! `scope/map_lookup.rs`.
+//! allocation and its growth. The writes and reads that use it are in `scope/map.rs`,
+//! `scope/map_copy.rs` and `scope/map_lookup.rs`.
 //!
 //! Invariants: a table's capacity is a power of two, at least 4; every slot is initialised
 //! (empty, tombstone or full); at most seven eighths of the slots are full or tombstones, so
