@@ -67,6 +67,12 @@ pub enum Fault {
     /// write-barrier bugs of CRuby's generational collector, whose old objects are skipped
     /// the same way).
     LoseStoreLogEntry,
+    /// A sticky major collection starts the store log again as a full one does: every logged
+    /// kept object gets its `LOG_STORES` bit back and leaves the log, even one that refers to a
+    /// fresh object the collection found live and left fresh. The next sticky collection then
+    /// frees that object while the kept one still refers to it (a remembered set cleared after a
+    /// collection that did not promote everything it covered).
+    ClearLogAfterSticky,
 }
 
 /// The catalogue: every fault with its command-line name, whether it needs pinning, and what
@@ -84,6 +90,7 @@ pub const CATALOGUE: &[(Fault, &str, bool, &str)] = &[
     (Fault::LeakPinOnRefusedUnpin, "leak-pin-on-refused-unpin", true, "an unpin refused through another heap's scope consumes the guard, so its pin never ends"),
     (Fault::FirstGapOnly, "first-gap-only", true, "after a collection only the first nursery gap is tried, and under MAX its failure is taken for out-of-memory"),
     (Fault::LoseStoreLogEntry, "lose-store-log-entry", false, "the barrier clears an old object's LOG_STORES bit without logging it, so a sticky major collection misses what it points to"),
+    (Fault::ClearLogAfterSticky, "clear-log-after-sticky", false, "a sticky major collection drops from the store log the kept objects that refer to its fresh survivors, so the next one frees them"),
 ];
 
 impl Fault {

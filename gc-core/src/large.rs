@@ -105,6 +105,26 @@ impl LargeSpace {
         }
     }
 
+    /// The addresses of the marked objects (a sticky collection's kept ones, saved before it
+    /// marks: `collect/sticky.rs`).
+    pub(crate) fn marked_addrs(&self) -> Vec<usize> {
+        self.objects
+            .iter()
+            .filter(|o| o.marked)
+            .map(|o| o.region.start().addr())
+            .collect()
+    }
+
+    /// Marks exactly the objects at `addrs` (saved by [`LargeSpace::marked_addrs`]; each is
+    /// still here, since a sweep frees only unmarked objects).
+    pub(crate) fn restore_marks(&mut self, addrs: &[usize]) {
+        self.clear_marks();
+        for addr in addrs {
+            let i = self.index[addr];
+            self.objects[i].marked = true;
+        }
+    }
+
     /// Seals (or unseals) every large object that exists now.
     pub(crate) fn set_sealed(&mut self, sealed: bool) {
         for o in &mut self.objects {

@@ -16,11 +16,14 @@
 //!
 //! **Sticky major collections** (`STICKY`, on by default; see `collect/major.rs`). After a full
 //! major collection the next automatic one may be *sticky*: it marks only what reached the old
-//! generation since the last major collection (*fresh* objects) and keeps everything that one
-//! found live, so the bytes it finds live (`live`) may include kept objects that died since,
+//! generation since the last full collection (*fresh* objects; a sticky collection's survivors
+//! stay fresh: `collect/sticky.rs`) and keeps everything that one found live, so the bytes it
+//! finds live (`live`) may include kept objects that died since,
 //! garbage nobody measured. So a sticky collection does not move the threshold (only full ones
 //! do, and peak memory stays bounded as without sticky collections), except in a *growing*
-//! heap (below). After a sticky one that found `fresh_live` of the `fresh` bytes live:
+//! heap (below). After a sticky one that found `fresh_live` of the `fresh` bytes live (`fresh`
+//! counts every byte that reached the old generation since the last full collection and is
+//! still there, earlier sticky collections' survivors included, whose marking is counted again):
 //!
 //! ```text
 //! marked = fresh_live + STICKY_RECORD_DECAY × marked       (the recent sticky collections'
@@ -32,8 +35,8 @@
 //! ```
 //!
 //! `full_live` and `full_threshold` are the live bytes and the threshold of the last full
-//! collection. When what the sticky ones keep has grown by more than half the headroom that one
-//! gave, the next one looks at everything again; and kept objects that died are found at least
+//! collection. When what a sticky one finds live has grown by more than half the headroom that
+//! one gave, the next one looks at everything again; and kept objects that died are found at least
 //! every `MAX_STICKY_RUN` (16) major collections, so a structure dropped as a whole (a server's
 //! spike) is given back even while everything else dies young.
 //!

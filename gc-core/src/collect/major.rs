@@ -12,9 +12,10 @@
 //! frees exactly the unmarked objects, so afterwards the bits are set on exactly the objects it
 //! found live: the *kept* objects. Objects that reach the old generation later (promoted, born
 //! old, young large objects that survive) start with clear bits: the *fresh* objects. A sticky
-//! collection leaves the bits as they are and marks from the roots and from the kept objects
-//! in the store log, stopping at kept objects, so its cost is that of the fresh objects that
-//! survive, not of the whole old generation; its sweep frees the unmarked, which are fresh.
+//! collection marks from the roots and from the kept objects in the store log, stopping at
+//! kept objects, so its cost is that of the fresh objects that survive, not of the whole old
+//! generation; its sweep frees the unmarked, which are fresh, and then it puts the bits back as
+//! they were before it marked, so its survivors stay fresh (`sticky.rs` says why).
 //! Kept objects that died since the last full collection wait for the next one (the pacer's
 //! rules decide when: `pacer.rs`). Automatic collections may be sticky; explicit ones,
 //! `freeze`, and those that make room under the heap limit are full, and while the heap is
@@ -22,13 +23,15 @@
 //!
 //! Why nothing live is freed: a fresh object is reachable from the roots through fresh objects
 //! only, or through some kept object that refers to it directly. That kept object got the
-//! reference after the last major collection (there were no fresh objects then), by a store
+//! reference after the last full collection (there were no fresh objects then), by a store
 //! (which logs it: `store.rs`) or by a minor collection promoting the referent of a remembered
 //! object (remembered objects are logged, and one still remembered after a major collection
-//! stays logged). So marking from the roots and from the kept objects in the log reaches it.
+//! stays logged), and a sticky collection leaves a logged kept object in the log while it
+//! refers to an object that is not kept. So marking from the roots and from the kept objects in
+//! the log reaches it.
 //!
 //! Invariants (with `heap/mod.rs`): outside a major collection, while `marks_kept` holds, an
-//! old object's mark bit is set exactly when the last major collection found it live (fresh
+//! old object's mark bit is set exactly when the last full major collection found it live (fresh
 //! objects' bits are clear, and a free slot's bit is clear); a kept object that refers to a
 //! fresh or young object is in the store log. The verifier checks both.
 
@@ -36,6 +39,7 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use super::marker::MarkQueue;
+use super::sticky::kept_refers_beyond_kept;
 use super::{visit_roots, Marker};
 use crate::abort::AbortOnUnwind;
 use crate::addr_map::AddrSet;
@@ -69,13 +73,16 @@ impl HeapInner {
         let large_bytes_before = self.large.bytes();
         self.in_major = true;
         self.collect_minor();
-        // Every byte the old generation gained since the last major collection is fresh (nothing
-        // old is freed between major collections).
-        let kept_before = self.stats.live_bytes_after_major;
+        // Every byte the old generation gained since the last full major collection is fresh
+        // (nothing old is freed between major collections, and sticky ones keep nothing:
+        // `sticky.rs`).
+        let kept_before = self.kept_bytes;
         let old_before = self.old_generation_bytes();
         let fresh = old_before.saturating_sub(kept_before);
         let guard = AbortOnUnwind::new("Trace::trace (or the collector itself)");
-        if !sticky {
+        if sticky {
+            self.kept_marks.save(&self.old, &self.large);
+        } else {
             self.old.clear_marks();
             self.large.clear_marks();
         }
@@ -91,6 +98,7 @@ impl HeapInner {
             stats,
             identity,
             weak,
+            kept_marks,
             ..
         } = self;
         let mut nursery_marked = AddrSet::default();
@@ -177,22 +185,9 @@ impl HeapInner {
         };
         // Remembered objects (old parents of pinned nursery objects) that died leave the set.
         mutator.remembered.retain(|obj| survives(obj.addr()));
-        // Every survivor is marked now, so the store log starts again: a logged survivor gets
-        // `LOG_STORES` back, except a remembered one (it lacks `TRACK_YOUNG`), which stays
-        // logged: the minor collection that promotes its pinned referent writes it.
-        let log = std::mem::take(&mut mutator.store_log);
-        for obj in log {
-            if survives(obj.addr()) {
-                // SAFETY: a surviving logged object is a live, unforwarded old object.
-                unsafe {
-                    if obj.flags().contains(HeaderFlags::TRACK_YOUNG) {
-                        obj.insert_flags(HeaderFlags::LOG_STORES);
-                    } else {
-                        mutator.store_log.push(obj);
-                    }
-                }
-            }
-        }
+        // The store log starts again from its survivors (sorted out after the sweep).
+        let mut logged = std::mem::take(&mut mutator.store_log);
+        logged.retain(|obj| survives(obj.addr()));
         // Weak references to unmarked objects are cleared before those objects are freed.
         weak.drain();
         weak.sweep(|_| true, |obj| survives(obj.addr()).then_some(obj));
@@ -208,6 +203,31 @@ impl HeapInner {
             unsafe { HeapInner::drop_dead(stats, obj) };
             bytes_freed += large.free(obj);
         }
+        if sticky {
+            // Its survivors stay fresh: only the kept objects stay marked (`sticky.rs`).
+            kept_marks.restore(old, large);
+        }
+        // After a full collection every survivor is kept; after a sticky one, the kept objects
+        // are those of the full one before. A logged survivor gets `LOG_STORES` back, except a
+        // remembered one (it lacks `TRACK_YOUNG`), which stays logged: the minor collection that
+        // promotes its pinned referent writes it; and except a kept one that still refers to an
+        // object that is not kept (only after a sticky collection: a fresh survivor), which the
+        // next sticky collection must mark from.
+        for obj in logged {
+            // SAFETY: a surviving logged object is a live, unforwarded old object.
+            unsafe {
+                let stays = !obj.flags().contains(HeaderFlags::TRACK_YOUNG)
+                    || (sticky
+                        && !fault_on!(ClearLogAfterSticky)
+                        && (old.survives_at(obj.addr(), false) || large.survives_at(obj.addr()))
+                        && kept_refers_beyond_kept(obj, old, large));
+                if stays {
+                    mutator.store_log.push(obj);
+                } else {
+                    obj.insert_flags(HeaderFlags::LOG_STORES);
+                }
+            }
+        }
 
         guard.disarm();
         let live = self.old_generation_bytes();
@@ -217,6 +237,7 @@ impl HeapInner {
             self.pacer.after_sticky(live, fresh, fresh_live);
             self.stats.sticky_major_collections += 1;
         } else {
+            self.kept_bytes = live;
             self.pacer.after_full(old_before, live);
         }
         self.marks_kept = !self.frozen;

@@ -46,9 +46,11 @@ use crate::trace::{SlotVisitor, Tracer};
 mod evacuator;
 mod major;
 mod marker;
+mod sticky;
 
 pub(crate) use evacuator::Evacuator;
 pub(crate) use marker::Marker;
+pub(crate) use sticky::KeptMarks;
 
 /// Visits every root of the heap: the handle stack, the pins and the root providers.
 fn visit_roots(

@@ -29,8 +29,9 @@
 //! - **store log**: every entry of `store_log` is a live old object without `LOG_STORES`, listed
 //!   once; every old object without `LOG_STORES` is in it; every remembered object is in it;
 //! - **kept marks** (while `marks_kept`): the old objects whose mark bit is set are the ones the
-//!   last major collection found live, and such an object that refers to an unmarked or a
-//!   young object is in the store log (`collect/major.rs` relies on it);
+//!   last full major collection found live (sticky ones put the marks back: `collect/sticky.rs`),
+//!   their bytes are `kept_bytes`, and such an object that refers to an unmarked or a young
+//!   object is in the store log (`collect/major.rs` relies on it);
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
 //! - `barrier_filter` is the nursery's region while `young_large` is empty and the heap is not
@@ -119,9 +120,14 @@ pub(crate) struct HeapInner {
     /// written is old, logged and not remembered (`store.rs`); kept by
     /// [`HeapInner::refresh_barrier_filter`] whenever `frozen` or `young_large` changes.
     pub(crate) barrier_filter: crate::store::BarrierFilter,
-    /// The mark bits hold what the last major collection found live (`collect/major.rs`): set
-    /// by every major collection outside `freeze`, cleared by `freeze` and `unfreeze`.
+    /// The mark bits hold what the last full major collection found live (`collect/major.rs`):
+    /// set by every major collection outside `freeze`, cleared by `freeze` and `unfreeze`.
     pub(crate) marks_kept: bool,
+    /// The bytes of the kept objects: the old generation's live bytes after the last full
+    /// major collection (sticky ones keep nothing more: `collect/sticky.rs`).
+    pub(crate) kept_bytes: usize,
+    /// The kept objects' marks, saved while a sticky collection marks (a buffer reused).
+    pub(crate) kept_marks: crate::collect::KeptMarks,
     /// Memory the embedder holds outside the heap, counted towards the next major collection.
     pub(crate) pressure: usize,
     pub(crate) stress_countdown: u32,
@@ -210,6 +216,8 @@ impl HeapInner {
             frozen: false,
             barrier_filter,
             marks_kept: false,
+            kept_bytes: 0,
+            kept_marks: crate::collect::KeptMarks::default(),
             pressure: 0,
             gray: Vec::new(),
             gaps_pin_epoch: 0,

@@ -93,3 +93,55 @@ impl OldSpace {
         }
     }
 }
+
+/// The mark bits of the pages that held marked objects when [`OldSpace::save_marks`] ran: the
+/// kept objects a sticky collection starts from, put back by [`OldSpace::restore_marks`] once
+/// it has swept (see `collect/sticky.rs`).
+#[derive(Default)]
+pub(crate) struct SavedMarks {
+    pages: Vec<(PageRef, [u64; BITMAP_WORDS])>,
+}
+
+/// A page of an unsealed arena, by index (arenas are neither created nor retired between the
+/// save and the restore: see [`OldSpace::save_marks`]).
+#[derive(Clone, Copy)]
+struct PageRef {
+    arena: u32,
+    page: u32,
+}
+
+impl OldSpace {
+    /// Saves the mark bits of every page of an unsealed arena that has one set. Between this
+    /// and [`OldSpace::restore_marks`] no arena may be created or retired (a major collection's
+    /// marking and sweep; the surplus is released after the restore).
+    pub(crate) fn save_marks(&self, saved: &mut SavedMarks) {
+        saved.pages.clear();
+        for (a, arena) in self.arenas.iter().enumerate().filter(|(_, a)| !a.sealed) {
+            for (p, meta) in arena.pages.iter().enumerate() {
+                if meta.class != NO_CLASS && meta.mark.iter().any(|&w| w != 0) {
+                    let at = PageRef {
+                        arena: a as u32,
+                        page: p as u32,
+                    };
+                    saved.pages.push((at, meta.mark));
+                }
+            }
+        }
+    }
+
+    /// Sets the mark bits of every unsealed arena back to what [`OldSpace::save_marks`] saved:
+    /// the objects marked since are unmarked again. Every object marked at the save must still
+    /// be allocated (a sweep frees only unmarked objects), so a mark bit stays on an allocated
+    /// slot.
+    pub(crate) fn restore_marks(&mut self, saved: &SavedMarks) {
+        self.clear_marks();
+        for (at, mark) in &saved.pages {
+            let meta = &mut self.arenas[at.arena as usize].pages[at.page as usize];
+            debug_assert!(
+                meta.class != NO_CLASS && (0..BITMAP_WORDS).all(|w| mark[w] & !meta.alloc[w] == 0),
+                "a saved mark on a slot the sweep freed"
+            );
+            meta.mark = *mark;
+        }
+    }
+}

@@ -55,9 +55,9 @@
 //!   with a free slot is either in `available[c]` or became non-full at the last sweep and was
 //!   listed then (so no free slot is unreachable by the allocator for long);
 //! - outside a major collection a mark bit is set only on an allocated slot, and (while the
-//!   heap keeps its marks: `collect/major.rs`) exactly on the objects the last major collection
-//!   found live; a slot that is allocated later starts with its bit clear, since the sweep
-//!   frees exactly the unmarked slots;
+//!   heap keeps its marks: `collect/major.rs`) exactly on the objects the last full major
+//!   collection found live (a sticky one's are put back: `SavedMarks`); a slot that is allocated
+//!   later starts with its bit clear, since the sweep frees exactly the unmarked slots;
 //! - `bytes_in_use` is the sum of slot sizes over allocated slots.
 
 use crate::object::ObjPtr;
@@ -81,7 +81,7 @@ mod tests;
 
 pub use classes::SIZE_CLASSES;
 pub(crate) use classes::{class_of, MAX_SMALL};
-pub(crate) use marking::MarkCursor;
+pub(crate) use marking::{MarkCursor, SavedMarks};
 use page::{PageId, PageMeta, NO_CLASS};
 
 /// The pages whose bits are set in `mask`, lowest first.
