@@ -296,7 +296,7 @@ impl Pacer {
     /// ```
     pub fn after_sticky(&mut self, live: usize, fresh: usize, fresh_live: usize) {
         self.sticky_run += 1;
-        if self.growing && mostly_live(fresh_live, fresh) && self.growing_run < GROWING_STICKY_RUN {
+        if self.sticky_measures_growth(fresh, fresh_live) {
             // A growing heap: the kept objects were almost all live at the last full
             // collection and what was promoted since stayed live, so `live` is taken as the
             // live data, as a full collection would have measured it.
@@ -328,6 +328,21 @@ impl Pacer {
         });
         self.sticky_next =
             self.sticky && useful && within_headroom && self.sticky_run < MAX_STICKY_RUN;
+    }
+
+    /// Whether a sticky collection that found `fresh_live` of the `fresh` bytes live saw a
+    /// growing heap, and so moves the threshold (the module comment): the heap also keeps its
+    /// survivors then, as a full collection's (`collect/sticky.rs`).
+    ///
+    /// ```
+    /// use gc_core::Pacer;
+    /// let mut p = Pacer::new(1.82, 1.4, 1000, usize::MAX, None);
+    /// p.after_full(10_000, 9_000); // 9/10 of the old generation live: growing
+    /// assert!(p.sticky_measures_growth(4_000, 3_600)); // 9/10 of the fresh bytes live
+    /// assert!(!p.sticky_measures_growth(4_000, 1_000));
+    /// ```
+    pub fn sticky_measures_growth(&self, fresh: usize, fresh_live: usize) -> bool {
+        self.growing && mostly_live(fresh_live, fresh) && self.growing_run < GROWING_STICKY_RUN
     }
 
     /// Drops the usefulness test's record of recent sticky collections.

@@ -31,7 +31,8 @@
 //! the log reaches it.
 //!
 //! Invariants (with `heap/mod.rs`): outside a major collection, while `marks_kept` holds, an
-//! old object's mark bit is set exactly when the last full major collection found it live (fresh
+//! old object's mark bit is set exactly when the last major collection that kept its survivors
+//! (a full one, or a sticky one in a growing heap: `sticky.rs`) found it live (fresh
 //! objects' bits are clear, and a free slot's bit is clear); a kept object that refers to a
 //! fresh or young object is in the store log. The verifier checks both.
 
@@ -73,9 +74,9 @@ impl HeapInner {
         let large_bytes_before = self.large.bytes();
         self.in_major = true;
         self.collect_minor();
-        // Every byte the old generation gained since the last full major collection is fresh
-        // (nothing old is freed between major collections, and sticky ones keep nothing:
-        // `sticky.rs`).
+        // Every byte the old generation gained since the last collection that kept its
+        // survivors is fresh (nothing old is freed between major collections, and the sticky
+        // ones between kept nothing: `sticky.rs`).
         let kept_before = self.kept_bytes;
         let old_before = self.old_generation_bytes();
         let fresh = old_before.saturating_sub(kept_before);
@@ -99,6 +100,7 @@ impl HeapInner {
             identity,
             weak,
             kept_marks,
+            pacer,
             ..
         } = self;
         let mut nursery_marked = AddrSet::default();
@@ -203,21 +205,27 @@ impl HeapInner {
             unsafe { HeapInner::drop_dead(stats, obj) };
             bytes_freed += large.free(obj);
         }
-        if sticky {
-            // Its survivors stay fresh: only the kept objects stay marked (`sticky.rs`).
+        // A sticky collection's survivors stay fresh: only the kept objects stay marked
+        // (`sticky.rs`). Except in a growing heap, where its live bytes stand for a full
+        // collection's (it moves the threshold: `pacer.rs`) and it keeps them as one would.
+        let keeps_survivors = !sticky || {
+            let live = old.bytes_in_use() + large.bytes();
+            pacer.sticky_measures_growth(fresh, live.saturating_sub(kept_before))
+        };
+        if !keeps_survivors {
             kept_marks.restore(old, large);
         }
-        // After a full collection every survivor is kept; after a sticky one, the kept objects
-        // are those of the full one before. A logged survivor gets `LOG_STORES` back, except a
+        // Now every survivor is kept, or (survivors left fresh) the kept objects are those of
+        // the last full collection. A logged survivor gets `LOG_STORES` back, except a
         // remembered one (it lacks `TRACK_YOUNG`), which stays logged: the minor collection that
         // promotes its pinned referent writes it; and except a kept one that still refers to an
-        // object that is not kept (only after a sticky collection: a fresh survivor), which the
-        // next sticky collection must mark from.
+        // object that is not kept (a fresh survivor), which the next sticky collection must mark
+        // from.
         for obj in logged {
             // SAFETY: a surviving logged object is a live, unforwarded old object.
             unsafe {
                 let stays = !obj.flags().contains(HeaderFlags::TRACK_YOUNG)
-                    || (sticky
+                    || (!keeps_survivors
                         && !fault_on!(ClearLogAfterSticky)
                         && (old.survives_at(obj.addr(), false) || large.survives_at(obj.addr()))
                         && kept_refers_beyond_kept(obj, old, large));
@@ -232,12 +240,14 @@ impl HeapInner {
         guard.disarm();
         let live = self.old_generation_bytes();
         self.stats.live_bytes_after_major = live;
+        if keeps_survivors {
+            self.kept_bytes = live;
+        }
         if sticky {
             let fresh_live = live.saturating_sub(kept_before);
             self.pacer.after_sticky(live, fresh, fresh_live);
             self.stats.sticky_major_collections += 1;
         } else {
-            self.kept_bytes = live;
             self.pacer.after_full(old_before, live);
         }
         self.marks_kept = !self.frozen;

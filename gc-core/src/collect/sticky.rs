@@ -1,9 +1,14 @@
-//! What a sticky major collection keeps: the kept objects only, never its own survivors.
+//! What a sticky major collection keeps: the kept objects, and its own survivors only in a
+//! growing heap.
 //!
 //! A sticky collection marks the fresh objects it reaches, sweeps the unmarked ones, and then
 //! puts the mark bits back as they were before it marked ([`KeptMarks`]): the fresh objects
-//! that survived stay *fresh*, so the next sticky collection looks at them again. Only a full
-//! collection turns survivors into kept objects.
+//! that survived stay *fresh*, so the next sticky collection looks at them again. A full
+//! collection turns its survivors into kept objects, and so does a sticky one that found a
+//! growing heap (the pacer's test, `Pacer::sticky_measures_growth`: most of the old generation
+//! live at the last full collection, most fresh bytes live now): it stands for a full
+//! collection there (it moves the threshold), what it promoted is expected to stay, and marking
+//! it again at every sticky collection would be the cost sticky collections exist to avoid.
 //!
 //! Why: a structure that is being built when a sticky collection runs (binary-trees' deep
 //! trees, a request's working set) is live then and dies soon after. Had the collection kept
@@ -22,8 +27,9 @@
 //! ([`kept_refers_beyond_kept`]).
 //!
 //! Invariant (with `major.rs`): between major collections, while the heap keeps its marks, the
-//! marked objects are exactly those the last *full* collection found live; sticky collections
-//! neither add nor remove any (they never free a marked object).
+//! marked objects are exactly those the last collection that kept its survivors found live;
+//! the sticky collections since neither added nor removed any (they never free a marked
+//! object), and `HeapInner::kept_bytes` is their size.
 
 use std::cell::Cell;
 

@@ -29,7 +29,8 @@
 //! - **store log**: every entry of `store_log` is a live old object without `LOG_STORES`, listed
 //!   once; every old object without `LOG_STORES` is in it; every remembered object is in it;
 //! - **kept marks** (while `marks_kept`): the old objects whose mark bit is set are the ones the
-//!   last full major collection found live (sticky ones put the marks back: `collect/sticky.rs`),
+//!   last major collection that kept its survivors found live (a full one, or a sticky one in a
+//!   growing heap; other sticky ones put the marks back: `collect/sticky.rs`),
 //!   their bytes are `kept_bytes`, and such an object that refers to an unmarked or a young
 //!   object is in the store log (`collect/major.rs` relies on it);
 //! - `young_drop` lists every nursery object whose type has drop glue, and nothing else;
@@ -120,11 +121,11 @@ pub(crate) struct HeapInner {
     /// written is old, logged and not remembered (`store.rs`); kept by
     /// [`HeapInner::refresh_barrier_filter`] whenever `frozen` or `young_large` changes.
     pub(crate) barrier_filter: crate::store::BarrierFilter,
-    /// The mark bits hold what the last full major collection found live (`collect/major.rs`):
+    /// The mark bits hold the kept objects (`collect/major.rs`, `collect/sticky.rs`):
     /// set by every major collection outside `freeze`, cleared by `freeze` and `unfreeze`.
     pub(crate) marks_kept: bool,
-    /// The bytes of the kept objects: the old generation's live bytes after the last full
-    /// major collection (sticky ones keep nothing more: `collect/sticky.rs`).
+    /// The bytes of the kept objects: the old generation's live bytes after the last major
+    /// collection that kept its survivors (`collect/sticky.rs`).
     pub(crate) kept_bytes: usize,
     /// The kept objects' marks, saved while a sticky collection marks (a buffer reused).
     pub(crate) kept_marks: crate::collect::KeptMarks,

@@ -55,8 +55,9 @@
 //!   with a free slot is either in `available[c]` or became non-full at the last sweep and was
 //!   listed then (so no free slot is unreachable by the allocator for long);
 //! - outside a major collection a mark bit is set only on an allocated slot, and (while the
-//!   heap keeps its marks: `collect/major.rs`) exactly on the objects the last full major
-//!   collection found live (a sticky one's are put back: `SavedMarks`); a slot that is allocated
+//!   heap keeps its marks: `collect/major.rs`) exactly on the objects the last major collection
+//!   that kept its survivors found live (a full one, or a sticky one in a growing heap; other
+//!   sticky ones put the bits back: `SavedMarks`); a slot that is allocated
 //!   later starts with its bit clear, since the sweep frees exactly the unmarked slots;
 //! - `bytes_in_use` is the sum of slot sizes over allocated slots.
 
