@@ -223,3 +223,42 @@ fn a_mark_cursor_follows_the_marks_across_pages_and_arenas() {
     let out = old.sweep(|_| {});
     assert_eq!(out.objects_freed, 2_000);
 }
+
+#[test]
+fn saved_marks_come_back_after_a_sweep_of_what_was_marked_since() {
+    // A sticky collection's bookkeeping (`collect/sticky.rs`): the kept objects' bits are
+    // saved, more objects are marked and the unmarked swept, and then only the kept objects'
+    // bits are set again; the survivors marked since stay allocated, unmarked.
+    let mut old = OldSpace::new();
+    let objs: Vec<ObjPtr> = (0..300)
+        .map(|i| old.alloc([24, 48][i % 2], false).unwrap())
+        .collect();
+    old.clear_marks();
+    let mut cursor = MarkCursor::default();
+    let kept: Vec<ObjPtr> = objs.iter().step_by(3).copied().collect();
+    for o in &kept {
+        // SAFETY: o is an allocated slot of this space.
+        unsafe { old.mark_if_here(*o, &mut cursor).unwrap() };
+    }
+    let mut saved = SavedMarks::default();
+    old.save_marks(&mut saved);
+    // The sticky collection marks every object at an index ending in 1 (fresh survivors).
+    let mut cursor = MarkCursor::default();
+    for o in objs.iter().skip(1).step_by(10) {
+        // SAFETY: as above.
+        unsafe { old.mark_if_here(*o, &mut cursor).unwrap() };
+    }
+    old.sweep(|_| {});
+    old.restore_marks(&saved);
+    for (i, o) in objs.iter().enumerate() {
+        let location = old.locate(o.addr()).unwrap();
+        let kept = i % 3 == 0;
+        assert_eq!(
+            location.allocated,
+            kept || i % 10 == 1,
+            "object {i} allocated"
+        );
+        assert_eq!(old.survives_at(o.addr(), false), kept, "object {i} marked");
+    }
+    assert!(old.check_free_lists().is_empty());
+}
