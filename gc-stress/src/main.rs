@@ -413,6 +413,11 @@ fn hunt_command(fault: &str, seconds: f64, seed: u64, out: PathBuf) -> ExitCode 
         "gc-stress: hunting {} fault(s), {seconds}s each, seed {seed}",
         faults.len()
     );
+    // A fault's panics (the verifier's, inside a collection) are its detections: each is
+    // caught, and the failure is reported and saved with its reproducer. The default hook would
+    // print every one with a backtrace, hundreds while a failure shrinks.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let mut all_found = true;
     for f in faults {
         let outcome = hunt(f, seconds, seed, &settings, out.clone());
@@ -426,6 +431,7 @@ fn hunt_command(fault: &str, seconds: f64, seed: u64, out: PathBuf) -> ExitCode 
                 }
         );
     }
+    std::panic::set_hook(default_hook);
     if all_found {
         ExitCode::SUCCESS
     } else {
