@@ -234,8 +234,8 @@ impl Config {
     }
 
     /// Whether automatic major collections may be *sticky* (`STICKY`, default on): mark only
-    /// what reached the old generation since the last major collection, keeping the objects
-    /// that one found live, and reclaim those only at the next full one (see
+    /// what reached the old generation since the last full major collection, keeping the
+    /// objects that one found live, and reclaim those only at the next full one (see
     /// `docs/tuning.md`, "Sticky major collections"). Off, every major collection marks the
     /// whole heap. Explicit ones ([`crate::Heap::collect_major`]) are always full.
     ///

@@ -40,7 +40,9 @@
 //! test, and the first non-null store into an old object since the last major collection takes
 //! the slow path once, which logs it. An object that enters the remembered set is logged too
 //! (`HeapInner::log_stores`): a minor collection rewrites a remembered object's references to
-//! the copies it promotes, which is a store as well.
+//! the copies it promotes, which is a store as well. A kept object logged before a sticky
+//! collection that still refers to an object that is not kept stays in the log after it
+//! (`collect/sticky.rs`: that collection's survivors stay fresh).
 //!
 //! **Initialisation.** A young object needs no barrier when it is first written (nothing old
 //! can be missing from the remembered set because of it); an object born old (allocated

@@ -86,7 +86,7 @@ pub struct MajorEvent {
     /// Heap memory in use after.
     pub memory_after: u64,
     /// Whether the collection was sticky: it marked only the objects that reached the old
-    /// generation since the previous major collection and kept the others.
+    /// generation since the last full major collection and kept the others.
     pub sticky: bool,
 }
 

@@ -69,8 +69,9 @@ pub use public::Heap;
 pub(crate) struct MutatorState {
     pub(crate) handles: Vec<*mut u8>,
     pub(crate) remembered: Vec<ObjPtr>,
-    /// Old objects written since the last major collection (or remembered), each once: the
-    /// roots a sticky major collection adds to the usual ones (`store.rs`, `collect/major.rs`).
+    /// Old objects written since the last major collection (or remembered, or kept and still
+    /// referring to a fresh object after a sticky one), each once: the roots a sticky major
+    /// collection adds to the usual ones (`store.rs`, `collect/major.rs`).
     pub(crate) store_log: Vec<ObjPtr>,
     /// Frozen objects the mutator stored into since `freeze` (each once): roots for every
     /// later collection, since collections do not trace frozen objects otherwise.
