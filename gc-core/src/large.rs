@@ -105,6 +105,16 @@ impl LargeSpace {
         }
     }
 
+    /// The bytes of the marked objects' mappings (the verifier's check of
+    /// `HeapInner::kept_bytes`).
+    pub(crate) fn marked_bytes(&self) -> usize {
+        self.objects
+            .iter()
+            .filter(|o| o.marked)
+            .map(|o| o.region.len())
+            .sum()
+    }
+
     /// The addresses of the marked objects (a sticky collection's kept ones, saved before it
     /// marks: `collect/sticky.rs`).
     pub(crate) fn marked_addrs(&self) -> Vec<usize> {

@@ -208,10 +208,10 @@ impl HeapInner {
         // A sticky collection's survivors stay fresh: only the kept objects stay marked
         // (`sticky.rs`). Except in a growing heap, where its live bytes stand for a full
         // collection's (it moves the threshold: `pacer.rs`) and it keeps them as one would.
-        let keeps_survivors = !sticky || {
-            let live = old.bytes_in_use() + large.bytes();
-            pacer.sticky_measures_growth(fresh, live.saturating_sub(kept_before))
-        };
+        // (`old_generation_bytes`, with `self` borrowed field by field.)
+        let live = old.bytes_in_use() + large.bytes();
+        let keeps_survivors =
+            !sticky || pacer.sticky_measures_growth(fresh, live.saturating_sub(kept_before));
         if !keeps_survivors {
             kept_marks.restore(old, large);
         }
@@ -238,7 +238,6 @@ impl HeapInner {
         }
 
         guard.disarm();
-        let live = self.old_generation_bytes();
         self.stats.live_bytes_after_major = live;
         if keeps_survivors {
             self.kept_bytes = live;

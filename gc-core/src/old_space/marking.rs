@@ -84,6 +84,21 @@ impl OldSpace {
         Some(was_clear)
     }
 
+    /// The bytes of the marked slots outside sealed arenas (the verifier's check of
+    /// `HeapInner::kept_bytes`).
+    pub(crate) fn marked_bytes(&self) -> usize {
+        self.arenas
+            .iter()
+            .filter(|a| !a.sealed)
+            .flat_map(|a| a.pages.iter())
+            .filter(|p| p.class != NO_CLASS)
+            .map(|p| {
+                let marked: u32 = p.mark.iter().map(|w| w.count_ones()).sum();
+                marked as usize * p.slot_size as usize
+            })
+            .sum()
+    }
+
     /// Clears every mark bit outside sealed arenas (a marking starts).
     pub(crate) fn clear_marks(&mut self) {
         for arena in self.arenas.iter_mut().filter(|a| !a.sealed) {

@@ -4,8 +4,11 @@
 //! - the store log lists each of its objects once, and they are exactly the old objects without
 //!   `LOG_STORES`; every remembered object is among them;
 //! - while the heap keeps its marks, an old object whose mark bit is set (kept by the last major
-//!   collection) and that refers to an unmarked old object or a young one is in the log: the
-//!   next sticky collection would otherwise free or miss that referent.
+//!   collection that kept its survivors) and that refers to an unmarked old object or a young
+//!   one is in the log: the next sticky collection would otherwise free or miss that referent;
+//! - while the heap keeps its marks, the marked objects' bytes are `kept_bytes`, from which the
+//!   next sticky collection counts its fresh bytes (a mark left on a sticky collection's
+//!   survivor, or one lost, shows here).
 //!
 //! The second check walks every kept object, reachable or not: a sticky collection keeps an
 //! unreachable kept object, and what it refers to must stay valid.
@@ -64,6 +67,15 @@ impl Checker<'_> {
         }
         if heap.marks_kept {
             self.check_kept_marks(all, &logged);
+            let marked = heap.old.marked_bytes() + heap.large.marked_bytes();
+            if marked != heap.kept_bytes {
+                self.report.push(Violation::BadSideList {
+                    problem: format!(
+                        "the marked objects hold {marked} bytes, the kept bytes say {}",
+                        heap.kept_bytes
+                    ),
+                });
+            }
         }
     }
 
