@@ -52,11 +52,11 @@ impl Resolver<'_> {
     pub(crate) unsafe fn member<U: ?Sized>(&self, h: Option<Handle<'_, U>>) -> Member<U> {
         match h {
             Some(h) => {
-                debug_assert!((h.index as usize) < self.handles.len());
+                debug_assert!((h.index() as usize) < self.handles.len());
                 // SAFETY: a live handle of this heap (the caller's check) indexes a slot below
                 // the handle stack's length, which holds its object's current address (the
                 // invariants of `scope/mod.rs`).
-                Member::from_ptr(unsafe { *self.handles.get_unchecked(h.index as usize) })
+                Member::from_ptr(unsafe { *self.handles.get_unchecked(h.index() as usize) })
             }
             None => Member::null(),
         }
@@ -143,8 +143,8 @@ unsafe impl<T: ?Sized + 'static> Init for Member<T> {
     #[inline(always)]
     fn check_heap(init: &Self::Init<'_>, heap: u32) -> Result<(), GcError> {
         match init {
-            Some(h) if h.heap.get() != heap => Err(GcError::ForeignHandle {
-                handle_heap: h.heap.get(),
+            Some(h) if h.heap_id() != heap => Err(GcError::ForeignHandle {
+                handle_heap: h.heap_id(),
                 this_heap: heap,
             }),
             _ => Ok(()),

@@ -27,7 +27,9 @@
 //!   the nursery's objects, which is how the verifier walks it;
 //! - the unused parts hold no object; with poisoning on, every byte of a gap was `POISON`
 //!   right after the last minor collection;
-//! - nothing outside a minor collection is forwarded.
+//! - nothing outside a minor collection is forwarded;
+//! - `fast_limit` is `limit` while the fast path is on and zero while it is off, so that the
+//!   inlined fast path ([`Nursery::try_alloc_fast`]) fails without testing a flag of its own.
 
 use crate::object::ObjPtr;
 use crate::page_source::Region;
@@ -50,6 +52,11 @@ pub(crate) struct Nursery {
     top: *mut u8,
     /// End of the current gap.
     limit: usize,
+    /// `limit`, or zero while the allocation fast path is off (the heap turns it off when
+    /// every allocation must take the slow path): one comparison then serves both tests, as a
+    /// JIT's inline allocation finds its limit lowered when the runtime wants it to call out.
+    fast_limit: usize,
+    fast_off: bool,
     usable: usize,
     /// High-water mark of `usable`, rounded up to OS pages (at most the region's length).
     committed: usize,
@@ -73,6 +80,8 @@ impl Nursery {
         let mut n = Nursery {
             top: region.start(),
             limit: region.start().addr(),
+            fast_limit: 0,
+            fast_off: false,
             committed: usable.next_multiple_of(PAGE).min(region.len()),
             region,
             usable,
@@ -104,6 +113,40 @@ impl Nursery {
         } else {
             None
         }
+    }
+
+    /// [`Nursery::try_alloc`] for the inlined allocation fast path: fails as well while the fast
+    /// path is off ([`Nursery::set_fast_path`]), with the same one comparison.
+    #[inline(always)]
+    pub(crate) fn try_alloc_fast(&mut self, size: usize) -> Option<ObjPtr> {
+        let top = self.top;
+        // No overflow: `top` lies in the address space's lower half and `size` is below the
+        // large-object threshold. A zero `fast_limit` fails every request.
+        if top.addr() + size <= self.fast_limit {
+            // SAFETY: top + size <= fast_limit = limit (the fast path is on) and the current gap
+            // lies inside the region, so top + size stays within (or one past) the region.
+            self.top = unsafe { top.add(size) };
+            crate::scan::prefetch_for_write(top.wrapping_add(ALLOCATE_PREFETCH_DISTANCE));
+            // SAFETY: top lies inside the region's mapping, so it is not null.
+            Some(unsafe { ObjPtr::new_unchecked(top) })
+        } else {
+            None
+        }
+    }
+
+    /// Turns the allocation fast path on or off ([`Nursery::try_alloc_fast`]).
+    pub(crate) fn set_fast_path(&mut self, on: bool) {
+        self.fast_off = !on;
+        self.sync_fast_limit();
+    }
+
+    /// Whether the allocation fast path is on.
+    pub(crate) fn fast_path_on(&self) -> bool {
+        !self.fast_off
+    }
+
+    fn sync_fast_limit(&mut self) {
+        self.fast_limit = if self.fast_off { 0 } else { self.limit };
     }
 
     /// Allocates `size` bytes in a gap after the current one (skipping those too small, which
@@ -147,6 +190,7 @@ impl Nursery {
         // SAFETY: gap offsets lie within the region.
         self.top = unsafe { self.region.start().add(start) };
         self.limit = self.region.start().addr() + end;
+        self.sync_fast_limit();
     }
 
     /// Recomputes the gaps from the pinned survivors and the usable size; the nursery must

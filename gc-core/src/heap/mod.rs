@@ -13,8 +13,9 @@
 //!
 //! **Allocation.** The inlined fast path bumps the nursery pointer and writes the header; only
 //! types with drop glue also append to `young_drop` (decided at compile time). Everything else
-//! — a full nursery, a large object, stress mode, hook events waiting for delivery (one flag,
-//! `alloc_fast_off`, turns the fast path off for the last two) — is the out-of-line slow path
+//! — a full nursery, a large object, stress mode, hook events waiting for delivery (the
+//! nursery's fast path switch, `Nursery::set_fast_path`, turns the fast path off for the last
+//! two at no cost to it: it lowers the limit the fast path compares with) — is the out-of-line slow path
 //! (`alloc_slow`), and *any* allocation may collect. Objects larger than the whole nursery go
 //! straight to the old generation.
 //!
@@ -37,7 +38,7 @@
 //! - `young_large` lists exactly the objects flagged `YOUNG_LARGE`;
 //! - `barrier_filter` is the nursery's region while `young_large` is empty and the heap is not
 //!   frozen, and every address otherwise (`store.rs`; the verifier checks it);
-//! - `alloc_fast_off` is set exactly when a stress tick is due at every allocation or the
+//! - the nursery's fast path is off exactly when a stress tick is due at every allocation or the
 //!   recorder holds events for the hooks (the verifier checks it, and so does the fast path in
 //!   debug builds);
 //! - every handle slot refers to a live object of this heap (none is null: a push takes an
@@ -133,12 +134,6 @@ pub(crate) struct HeapInner {
     /// Memory the embedder holds outside the heap, counted towards the next major collection.
     pub(crate) pressure: usize,
     pub(crate) stress_countdown: u32,
-    /// The allocation fast path is off: a stress tick is due at every allocation, or hook events
-    /// wait for delivery (the next allocation delivers them, and only the slow path's callers
-    /// look). Kept equal to `stress_countdown != 0 || recorder.has_pending()` by
-    /// [`HeapInner::record_event`] and [`HeapInner::sync_alloc_fast`], so that the fast path
-    /// tests one flag and never the recorder.
-    pub(crate) alloc_fast_off: bool,
     /// Gray objects of the running collection (kept to reuse its capacity).
     pub(crate) gray: Vec<ObjPtr>,
     /// `pins.young_releases()` when the nursery's gaps were last rebuilt: while it is unchanged,
@@ -193,7 +188,6 @@ impl HeapInner {
             delivering: false,
             in_major: false,
             stress_countdown: config.stress().unwrap_or(0),
-            alloc_fast_off: config.stress().is_some_and(|n| n != 0),
             config,
             nursery,
             old: OldSpace::new(),
@@ -226,6 +220,7 @@ impl HeapInner {
             bypass_since_drain: 0,
         };
         heap.refresh_nursery_limit();
+        heap.sync_alloc_fast();
         Ok(heap)
     }
 
@@ -276,13 +271,13 @@ impl HeapInner {
         needs_drop: bool,
     ) -> Option<ObjPtr> {
         debug_assert_eq!(
-            self.alloc_fast_off,
-            self.stress_countdown != 0 || self.recorder.has_pending()
+            self.nursery.fast_path_on(),
+            self.stress_countdown == 0 && !self.recorder.has_pending()
         );
-        if self.alloc_fast_off || size >= LARGE_OBJECT_THRESHOLD {
+        if size >= LARGE_OBJECT_THRESHOLD {
             return None;
         }
-        let obj = self.nursery.try_alloc(size)?;
+        let obj = self.nursery.try_alloc_fast(size)?;
         self.stats.objects_allocated += 1;
         Some(self.init_young(obj, info, needs_drop))
     }
@@ -346,12 +341,15 @@ impl HeapInner {
     /// until it is delivered.
     pub(crate) fn record_event(&mut self, event: gc_hooks::Event) {
         self.recorder.record(event);
-        self.alloc_fast_off = true;
+        self.nursery.set_fast_path(false);
     }
 
-    /// Recomputes [`HeapInner::alloc_fast_off`] after pending events were taken or discarded.
+    /// Turns the allocation fast path on or off after a stress tick or after pending events
+    /// were taken or discarded: off exactly while `stress_countdown != 0 ||
+    /// recorder.has_pending()`, so that the fast path never tests the recorder.
     pub(crate) fn sync_alloc_fast(&mut self) {
-        self.alloc_fast_off = self.stress_countdown != 0 || self.recorder.has_pending();
+        let on = self.stress_countdown == 0 && !self.recorder.has_pending();
+        self.nursery.set_fast_path(on);
     }
 
     #[cold]
@@ -378,7 +376,9 @@ impl HeapInner {
     }
 
     /// Whether this is the only heap alive, so that every member this thread can reach is
-    /// this heap's (see [`HeapInner::owns_referent`]).
+    /// this heap's (see [`HeapInner::owns_referent`]), and so is every handle: a handle borrows
+    /// the scope, and so the heap, it was made in, and is neither `Send` nor `Sync`, so the
+    /// same argument holds for it (`Scope::check_init` relies on it).
     #[inline(always)]
     pub(crate) fn alone() -> bool {
         LIVE_HEAPS.load(Ordering::Relaxed) == 1

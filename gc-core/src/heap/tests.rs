@@ -19,7 +19,7 @@ fn assert_side_list_problem(heap: &mut HeapInner, what: &str) {
 fn the_verifier_reports_a_fast_path_switch_out_of_step() {
     let mut heap = HeapInner::new(Config::default()).unwrap();
     assert!(heap.verify().is_ok());
-    heap.alloc_fast_off = true; // nothing asks for the slow path
+    heap.nursery.set_fast_path(false); // nothing asks for the slow path
     assert_side_list_problem(&mut heap, "fast path");
     heap.sync_alloc_fast();
     assert!(heap.verify().is_ok());

@@ -83,7 +83,7 @@ impl<'s> Scope<'s> {
     /// generic code: `s.alloc_init_of::<T>(mirror)`).
     #[inline]
     pub fn alloc_init_of<T: Trace>(&mut self, init: T::Init<'_>) -> Result<Handle<'s, T>, GcError> {
-        if let Err(e) = T::check_heap(&init, self.heap.id.get()) {
+        if let Err(e) = self.check_init::<T>(&init) {
             return self.deliver_then(Err(e));
         }
         let size = const { fixed_object_size::<T>() };
@@ -135,7 +135,7 @@ impl<'s> Scope<'s> {
         &mut self,
         init: T::Init<'_>,
     ) -> Result<Handle<'s, T>, GcError> {
-        if let Err(e) = T::check_heap(&init, self.heap.id.get()) {
+        if let Err(e) = self.check_init::<T>(&init) {
             return self.deliver_then(Err(e));
         }
         let size = const { fixed_object_size::<T>() };

@@ -144,7 +144,7 @@ impl<'s> Scope<'s> {
         init: V::Init<'_>,
     ) -> Result<(), GcError> {
         let obj = self.resolve(h)?;
-        V::check_heap(&init, self.heap.id.get())?;
+        self.check_init::<V>(&init)?;
         let offset = {
             // SAFETY: obj is a live T of this heap; the reference ends within this block.
             let object = unsafe { &*obj.payload().cast::<T>() };

@@ -229,7 +229,7 @@ impl<'s> Scope<'s> {
         if index > len {
             return Err(out_of_bounds(index, len));
         }
-        T::check_heap(&value, self.heap.id.get())?;
+        self.check_init::<T>(&value)?;
         // The storage found above, unless it is full: growth (which may collect) replaces it.
         let storage = if len < capacity {
             storage
@@ -272,7 +272,7 @@ impl<'s> Scope<'s> {
         value: T::Init<'_>,
     ) -> Result<(), GcError> {
         let storage = self.storage_of(v)?;
-        T::check_heap(&value, self.heap.id.get())?;
+        self.check_init::<T>(&value)?;
         // SAFETY: storage is a live VecStorage<T>.
         let (first, len, _) = unsafe { storage_parts::<T>(storage) };
         if index >= len {

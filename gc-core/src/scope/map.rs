@@ -119,7 +119,7 @@ impl<'s> Scope<'s> {
         key: Handle<'_, K>,
         value: V::Init<'_>,
     ) -> Result<bool, GcError> {
-        V::check_heap(&value, self.heap.id.get())?;
+        self.check_init::<V>(&value)?;
         let hash = self.prepare_insert(m, key)?;
         let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
         let resolver = Resolver {

@@ -68,11 +68,26 @@ pub use view::VecView;
 /// id is never zero, so an `Option<Handle>` takes eight bytes too: one register, not a value
 /// on the stack.
 pub struct Handle<'s, T: ?Sized> {
-    /// The handle's slot in the mutator's handle stack.
-    pub(crate) index: u32,
-    /// The id of the heap whose handle stack holds the slot (checked on every access).
-    pub(crate) heap: std::num::NonZeroU32,
+    /// The handle's slot in the mutator's handle stack in the high half, and in the low half
+    /// the id of the heap whose handle stack holds the slot (checked on access). One integer,
+    /// not two fields, so that a handle is one register and one store wherever it goes (two
+    /// 32-bit fields were passed in two registers and spilled with two stores).
+    bits: std::num::NonZeroU64,
     _marker: PhantomData<(&'s (), *const T)>,
+}
+
+impl<T: ?Sized> Handle<'_, T> {
+    /// The handle's slot in the mutator's handle stack.
+    #[inline(always)]
+    pub(crate) fn index(self) -> u32 {
+        (self.bits.get() >> 32) as u32
+    }
+
+    /// The id of the heap whose handle stack holds the slot.
+    #[inline(always)]
+    pub(crate) fn heap_id(self) -> u32 {
+        self.bits.get() as u32
+    }
 }
 
 impl<T: ?Sized> Clone for Handle<'_, T> {
@@ -85,7 +100,7 @@ impl<T: ?Sized> Copy for Handle<'_, T> {}
 
 impl<T: ?Sized> std::fmt::Debug for Handle<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Handle(heap #{}, slot {})", self.heap, self.index)
+        write!(f, "Handle(heap #{}, slot {})", self.heap_id(), self.index())
     }
 }
 
@@ -179,15 +194,17 @@ impl<'s> Scope<'s> {
     /// The object a handle of this heap refers to, or [`GcError::ForeignHandle`].
     #[inline(always)]
     fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
-        if h.heap != self.heap.id {
+        if h.heap_id() != self.heap.id.get() {
             return Err(GcError::ForeignHandle {
-                handle_heap: h.heap.get(),
+                handle_heap: h.heap_id(),
                 this_heap: self.heap.id.get(),
             });
         }
         let handles = &self.heap.mutator().handles;
         debug_assert!(
-            handles.get(h.index as usize).is_some_and(|p| !p.is_null()),
+            handles
+                .get(h.index() as usize)
+                .is_some_and(|p| !p.is_null()),
             "a live handle indexes a filled slot"
         );
         // SAFETY: `h` is a handle of this heap that safe code holds, so its scope is live and
@@ -195,8 +212,21 @@ impl<'s> Scope<'s> {
         // invariants of this module).
         unsafe {
             Ok(ObjPtr::new_unchecked(
-                *handles.get_unchecked(h.index as usize),
+                *handles.get_unchecked(h.index() as usize),
             ))
+        }
+    }
+
+    /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While this is
+    /// the only heap alive, every handle is this heap's (a handle borrows its heap, so a
+    /// dropped heap has none), and one test of the count of live heaps replaces a test per
+    /// handle: a node's two children cost one test, not two.
+    #[inline(always)]
+    pub(crate) fn check_init<T: crate::Init>(&self, init: &T::Init<'_>) -> Result<(), GcError> {
+        if HeapInner::alone() {
+            Ok(())
+        } else {
+            T::check_heap(init, self.heap.id.get())
         }
     }
 
@@ -326,7 +356,7 @@ impl<'s> Scope<'s> {
         let ptr = panic_on(self.resolve(source)).as_ptr();
         panic_on(self.resolve(target));
         // SAFETY: no other reference into the mutator state is live during this store.
-        unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = ptr;
+        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = ptr;
     }
 
     /// Makes `target` refer to the object a member (reached through [`Scope::deref`] or
@@ -357,9 +387,9 @@ impl<'s> Scope<'s> {
         let Some(obj) = ObjPtr::new(member.slot().get()) else {
             return false;
         };
-        if target.heap != self.heap.id {
+        if target.heap_id() != self.heap.id.get() {
             rebind_refused(GcError::ForeignHandle {
-                handle_heap: target.heap.get(),
+                handle_heap: target.heap_id(),
                 this_heap: self.heap.id.get(),
             });
         }
@@ -368,7 +398,7 @@ impl<'s> Scope<'s> {
         }
         // SAFETY: no other reference into the mutator state is live during this store; a
         // handle of this heap indexes a live slot (the bounds are checked anyway).
-        unsafe { self.heap.mutator_mut() }.handles[target.index as usize] = obj.as_ptr();
+        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = obj.as_ptr();
         true
     }
 
@@ -450,8 +480,7 @@ impl<'s> Scope<'s> {
     #[inline(always)]
     fn handle_at<T: ?Sized>(&self, index: u32) -> Handle<'s, T> {
         Handle {
-            index,
-            heap: self.heap.id,
+            bits: std::num::NonZeroU64::from(self.heap.id) | (u64::from(index) << 32),
             _marker: PhantomData,
         }
     }

@@ -29,7 +29,7 @@ impl<'s> Scope<'s> {
     ) -> Result<Handle<'s, GcSlice<T>>, GcError> {
         let mut items = Gathered::from_iter(items);
         for item in items.iter() {
-            if let Err(e) = T::check_heap(item, self.heap.id.get()) {
+            if let Err(e) = self.check_init::<T>(item) {
                 return self.deliver_then(Err(e));
             }
         }
@@ -77,7 +77,7 @@ impl<'s> Scope<'s> {
         value: T::Init<'_>,
     ) -> Result<(), GcError> {
         let obj = self.resolve(h)?;
-        T::check_heap(&value, self.heap.id.get())?;
+        self.check_init::<T>(&value)?;
         // SAFETY: obj is a live GcSlice<T>.
         let (first, len) = unsafe { slice_parts::<T>(obj) };
         if index >= len {

@@ -95,7 +95,7 @@ impl<'s> Scope<'s> {
             first,
             len,
             capacity,
-            vec: v.index,
+            vec: v.index(),
         }
     }
 
@@ -507,7 +507,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     // store of a built value, 4% of the Lox VM's `instantiation` benchmark).
     #[inline(always)]
     fn build(&self, init: T::Init<'_>) -> Result<T, GcError> {
-        T::check_heap(&init, self.scope.heap.id.get())?;
+        self.scope.check_init::<T>(&init)?;
         let resolver = Resolver {
             handles: &self.scope.heap.mutator().handles,
         };

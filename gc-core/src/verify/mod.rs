@@ -284,11 +284,11 @@ impl HeapInner {
         // The allocation fast path's switch (`heap/mod.rs`): off exactly while a stress tick is
         // due at every allocation or hook events wait, or an allocation would skip their delivery.
         let fast_off = heap.stress_countdown != 0 || heap.recorder.has_pending();
-        if heap.alloc_fast_off != fast_off {
+        if heap.nursery.fast_path_on() == fast_off {
             checker.report.push(Violation::BadSideList {
                 problem: format!(
                     "the allocation fast path is {} while {}",
-                    if heap.alloc_fast_off { "off" } else { "on" },
+                    if fast_off { "on" } else { "off" },
                     if fast_off {
                         "a stress tick is due or hook events wait"
                     } else {
