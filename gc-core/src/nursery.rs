@@ -417,3 +417,74 @@ impl Nursery {
         (out, corrupt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZE: usize = 16;
+
+    fn bumps(n: &mut Nursery, fast: bool) -> usize {
+        let mut count = 0;
+        while if fast {
+            n.try_alloc_fast(SIZE)
+        } else {
+            n.try_alloc(SIZE)
+        }
+        .is_some()
+        {
+            count += 1;
+        }
+        count
+    }
+
+    #[test]
+    fn the_fast_path_fills_the_gap_exactly() {
+        let mut n = Nursery::new(64 << 10, 8 << 10).unwrap();
+        assert!(n.fast_path_on());
+        assert_eq!(bumps(&mut n, true), (8 << 10) / SIZE);
+        assert!(
+            n.try_alloc(SIZE).is_none(),
+            "the slow path finds the gap full too"
+        );
+    }
+
+    #[test]
+    fn a_switched_off_fast_path_fails_where_the_slow_path_allocates() {
+        let mut n = Nursery::new(64 << 10, 8 << 10).unwrap();
+        n.set_fast_path(false);
+        assert!(n.try_alloc_fast(SIZE).is_none());
+        let first = n.try_alloc(SIZE).unwrap();
+        n.set_fast_path(true);
+        let second = n.try_alloc_fast(SIZE).unwrap();
+        assert_eq!(
+            second.addr(),
+            first.addr() + SIZE,
+            "the fast path bumps on from the slow one"
+        );
+        assert_eq!(bumps(&mut n, true), (8 << 10) / SIZE - 2);
+    }
+
+    #[test]
+    fn the_switch_survives_a_rebuild_of_the_gaps_and_the_limit_follows_it() {
+        let mut n = Nursery::new(64 << 10, 8 << 10).unwrap();
+        n.set_fast_path(false);
+        n.set_usable(16 << 10);
+        assert!(
+            n.try_alloc_fast(SIZE).is_none(),
+            "still off after the gaps were rebuilt"
+        );
+        n.set_fast_path(true);
+        assert_eq!(
+            bumps(&mut n, true),
+            (16 << 10) / SIZE,
+            "the fast limit is the new end"
+        );
+        n.set_usable(4 << 10);
+        assert_eq!(
+            bumps(&mut n, true),
+            (4 << 10) / SIZE,
+            "and follows a shrink"
+        );
+    }
+}

@@ -56,6 +56,8 @@ mod persistent;
 mod pinning;
 mod raw;
 mod slice;
+#[cfg(test)]
+mod tests;
 mod view;
 mod view_stores;
 
