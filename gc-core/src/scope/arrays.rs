@@ -94,8 +94,7 @@ impl<'s> Scope<'s> {
         index: usize,
         value: Option<Handle<'_, U>>,
     ) -> Result<(), GcError> {
-        let obj = self.resolve(h)?;
-        let target = self.resolve_target(value)?;
+        let (obj, target) = self.resolve_store(h, value)?;
         // SAFETY: obj is a live array; the slice ends within this block.
         let members = unsafe { array_members::<U>(obj.payload()) };
         let m = members.get(index).ok_or(GcError::IndexOutOfBounds {

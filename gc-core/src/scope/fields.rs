@@ -180,8 +180,7 @@ impl<'s> Scope<'s> {
         field: impl FnOnce(&T) -> Option<&Member<U>>,
         value: Option<Handle<'_, U>>,
     ) -> Result<(), GcError> {
-        let obj = self.resolve(h)?;
-        let target = self.resolve_target(value)?;
+        let (obj, target) = self.resolve_store(h, value)?;
         // SAFETY: obj is a live T of this heap; the reference ends within this function.
         let object = unsafe { &*obj.payload().cast::<T>() };
         let member = field(object).ok_or(GcError::WrongVariant)?;

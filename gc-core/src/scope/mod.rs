@@ -196,12 +196,61 @@ impl<'s> Scope<'s> {
     /// The object a handle of this heap refers to, or [`GcError::ForeignHandle`].
     #[inline(always)]
     fn resolve<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<ObjPtr, GcError> {
-        if h.heap_id() != self.heap.id.get() {
-            return Err(GcError::ForeignHandle {
+        self.check_handle(h)?;
+        // SAFETY: `h` is this heap's (checked just now).
+        Ok(unsafe { self.slot_object(h) })
+    }
+
+    /// The object `h` refers to and the address a store writes for `value` (null for `None`):
+    /// [`Scope::resolve`] for both, with one test of the count of live heaps, while this is
+    /// the only one, instead of a heap-id test per handle (see [`Scope::check_init`]).
+    #[inline(always)]
+    fn resolve_store<T: ?Sized, U: ?Sized>(
+        &self,
+        h: Handle<'_, T>,
+        value: Option<Handle<'_, U>>,
+    ) -> Result<(ObjPtr, *mut u8), GcError> {
+        if !HeapInner::alone() {
+            self.check_handle(h)?;
+            if let Some(v) = value {
+                self.check_handle(v)?;
+            }
+        }
+        // SAFETY: both handles are this heap's: checked above, or this is the only heap alive.
+        let obj = unsafe { self.slot_object(h) };
+        // The value's slot is read whether or not there is a value (`None` reads slot 0, which
+        // exists: `h` holds a slot) and masked to null for `None`: without a branch, which
+        // cost a taken jump on every store of a value.
+        let handles = &self.heap.mutator().handles;
+        let some = value.is_some();
+        let index = value.map_or(0, |v| v.index() as usize);
+        debug_assert!(index < handles.len());
+        // SAFETY: index is a slot of `value`, a handle of this heap (as for `h`), or 0, below
+        // `h`'s slot.
+        let slot = unsafe { *handles.get_unchecked(index) };
+        let mask = 0usize.wrapping_sub(usize::from(some));
+        Ok((obj, slot.map_addr(|a| a & mask)))
+    }
+
+    /// [`GcError::ForeignHandle`] unless `h` is a handle of this heap.
+    #[inline(always)]
+    fn check_handle<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<(), GcError> {
+        if h.heap_id() == self.heap.id.get() {
+            Ok(())
+        } else {
+            Err(GcError::ForeignHandle {
                 handle_heap: h.heap_id(),
                 this_heap: self.heap.id.get(),
-            });
+            })
         }
+    }
+
+    /// The object in `h`'s slot of the handle stack.
+    ///
+    /// # Safety
+    /// `h` is a handle of this heap.
+    #[inline(always)]
+    unsafe fn slot_object<T: ?Sized>(&self, h: Handle<'_, T>) -> ObjPtr {
         let handles = &self.heap.mutator().handles;
         debug_assert!(
             handles
@@ -209,14 +258,10 @@ impl<'s> Scope<'s> {
                 .is_some_and(|p| !p.is_null()),
             "a live handle indexes a filled slot"
         );
-        // SAFETY: `h` is a handle of this heap that safe code holds, so its scope is live and
-        // its slot lies below the stack's length and holds a non-null object pointer (the
-        // invariants of this module).
-        unsafe {
-            Ok(ObjPtr::new_unchecked(
-                *handles.get_unchecked(h.index() as usize),
-            ))
-        }
+        // SAFETY: `h` is a handle of this heap (the caller's promise) that safe code holds, so
+        // its scope is live and its slot lies below the stack's length and holds a non-null
+        // object pointer (the invariants of this module).
+        unsafe { ObjPtr::new_unchecked(*handles.get_unchecked(h.index() as usize)) }
     }
 
     /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While this is
@@ -229,15 +274,6 @@ impl<'s> Scope<'s> {
             Ok(())
         } else {
             T::check_heap(init, self.heap.id.get())
-        }
-    }
-
-    /// The address a store writes for `value`: its object, or null for `None`.
-    #[inline(always)]
-    fn resolve_target<T: ?Sized>(&self, value: Option<Handle<'_, T>>) -> Result<*mut u8, GcError> {
-        match value {
-            Some(v) => Ok(self.resolve(v)?.as_ptr()),
-            None => Ok(std::ptr::null_mut()),
         }
     }
 
