@@ -45,11 +45,28 @@ fn cross_heap_handles_are_refused_with_an_error() {
                 sb.try_load(ha, |n| &n.next),
                 Err(GcError::ForeignHandle { .. })
             ));
+            // A store checks the object's handle as well as the value's, with or without one.
+            for value in [Some(hb), None] {
+                assert!(matches!(
+                    sb.try_set(ha, |n| &n.next, value),
+                    Err(GcError::ForeignHandle { .. })
+                ));
+            }
+            let array = sb.alloc_array::<Node>(1).unwrap();
+            assert!(matches!(
+                sb.try_array_set(array, 0, Some(ha)),
+                Err(GcError::ForeignHandle { .. })
+            ));
+            assert!(sb.array(array)[0].is_null(), "nothing was written");
             assert!(sb.get(hb).next.is_null(), "nothing was written");
             let err = sb.try_get(ha).err().unwrap().to_string();
             assert!(err.contains("belongs to heap"), "{err}");
         });
         assert_eq!(sa.get(ha).value, 1);
+        assert!(
+            sa.get(ha).next.is_null(),
+            "the refused stores wrote nothing"
+        );
     });
 }
 
