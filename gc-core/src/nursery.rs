@@ -56,6 +56,7 @@ pub(crate) struct Nursery {
     /// every allocation must take the slow path): one comparison then serves both tests, as a
     /// JIT's inline allocation finds its limit lowered when the runtime wants it to call out.
     fast_limit: usize,
+    /// The allocation fast path is off ([`Nursery::set_fast_path`]).
     fast_off: bool,
     usable: usize,
     /// High-water mark of `usable`, rounded up to OS pages (at most the region's length).
@@ -99,17 +100,9 @@ impl Nursery {
     /// Bump-allocates `size` bytes (a multiple of 8) in the current gap.
     #[inline(always)]
     pub(crate) fn try_alloc(&mut self, size: usize) -> Option<ObjPtr> {
-        let top = self.top;
-        if size <= self.limit - top.addr() {
-            // SAFETY: size <= limit - top and the current gap lies inside the region, so
-            // top + size stays within (or one past) the region.
-            self.top = unsafe { top.add(size) };
-            // The line a few allocations ahead is fetched now, so that initialising the
-            // objects that land there does not wait on memory (HotSpot's `AllocatePrefetch`).
-            crate::scan::prefetch_for_write(top.wrapping_add(ALLOCATE_PREFETCH_DISTANCE));
-            // SAFETY: top lies inside the region's mapping, so it is not null (a test of it
-            // had cost two instructions of every allocation).
-            Some(unsafe { ObjPtr::new_unchecked(top) })
+        if size <= self.limit - self.top.addr() {
+            // SAFETY: the request fits between top and the current gap's end.
+            Some(unsafe { self.bump(size) })
         } else {
             None
         }
@@ -119,19 +112,34 @@ impl Nursery {
     /// path is off ([`Nursery::set_fast_path`]), with the same one comparison.
     #[inline(always)]
     pub(crate) fn try_alloc_fast(&mut self, size: usize) -> Option<ObjPtr> {
-        let top = self.top;
+        debug_assert!(size < crate::config::LARGE_OBJECT_THRESHOLD);
         // No overflow: `top` lies in the address space's lower half and `size` is below the
-        // large-object threshold. A zero `fast_limit` fails every request.
-        if top.addr() + size <= self.fast_limit {
-            // SAFETY: top + size <= fast_limit = limit (the fast path is on) and the current gap
-            // lies inside the region, so top + size stays within (or one past) the region.
-            self.top = unsafe { top.add(size) };
-            crate::scan::prefetch_for_write(top.wrapping_add(ALLOCATE_PREFETCH_DISTANCE));
-            // SAFETY: top lies inside the region's mapping, so it is not null.
-            Some(unsafe { ObjPtr::new_unchecked(top) })
+        // large-object threshold. A zero `fast_limit` fails every request. (The sum, not the
+        // room left, is compared, so that the room cannot wrap around a zero limit.)
+        if self.top.addr() + size <= self.fast_limit {
+            // SAFETY: top + size <= fast_limit, which is the current gap's end (it is not zero).
+            Some(unsafe { self.bump(size) })
         } else {
             None
         }
+    }
+
+    /// Hands out `top` and advances it by `size`.
+    ///
+    /// # Safety
+    /// `size` bytes fit between `top` and the current gap's end.
+    #[inline(always)]
+    unsafe fn bump(&mut self, size: usize) -> ObjPtr {
+        let top = self.top;
+        // SAFETY: the request fits in the current gap (the caller's promise), which lies inside
+        // the region, so top + size stays within (or one past) the region.
+        self.top = unsafe { top.add(size) };
+        // The line a few allocations ahead is fetched now, so that initialising the objects
+        // that land there does not wait on memory (HotSpot's `AllocatePrefetch`).
+        crate::scan::prefetch_for_write(top.wrapping_add(ALLOCATE_PREFETCH_DISTANCE));
+        // SAFETY: top lies inside the region's mapping, so it is not null (a test of it had
+        // cost two instructions of every allocation).
+        unsafe { ObjPtr::new_unchecked(top) }
     }
 
     /// Turns the allocation fast path on or off ([`Nursery::try_alloc_fast`]).

@@ -14,9 +14,9 @@
 //! **Allocation.** The inlined fast path bumps the nursery pointer and writes the header; only
 //! types with drop glue also append to `young_drop` (decided at compile time). Everything else
 //! — a full nursery, a large object, stress mode, hook events waiting for delivery (the
-//! nursery's fast path switch, `Nursery::set_fast_path`, turns the fast path off for the last
-//! two at no cost to it: it lowers the limit the fast path compares with) — is the out-of-line slow path
-//! (`alloc_slow`), and *any* allocation may collect. Objects larger than the whole nursery go
+//! nursery's switch, `Nursery::set_fast_path`, turns the fast path off for the last two at no
+//! cost to it: it lowers the limit the fast path compares with) — is the out-of-line slow
+//! path (`alloc_slow`), and *any* allocation may collect. Objects larger than the whole nursery go
 //! straight to the old generation.
 //!
 //! **Write barrier.** Every store of a reference into an object goes through the single store
