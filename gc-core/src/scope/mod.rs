@@ -264,9 +264,9 @@ impl<'s> Scope<'s> {
         unsafe { ObjPtr::new_unchecked(*handles.get_unchecked(h.index() as usize)) }
     }
 
-    /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While this is
-    /// the only heap alive, every handle is this heap's (a handle borrows its heap, so a
-    /// dropped heap has none), and one test of the count of live heaps replaces a test per
+    /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While
+    /// this is the only heap alive, every handle is this heap's (a handle borrows its heap, so
+    /// a dropped heap has none), and one test of the count of live heaps replaces a test per
     /// handle: a node's two children cost one test, not two.
     #[inline(always)]
     pub(crate) fn check_init<T: crate::Init>(&self, init: &T::Init<'_>) -> Result<(), GcError> {
