@@ -108,11 +108,7 @@ impl LargeSpace {
     /// The bytes of the marked objects' mappings (the verifier's check of
     /// `HeapInner::kept_bytes`).
     pub(crate) fn marked_bytes(&self) -> usize {
-        self.objects
-            .iter()
-            .filter(|o| o.marked)
-            .map(|o| o.region.len())
-            .sum()
+        self.bytes_of(|o| o.marked)
     }
 
     /// The addresses of the marked objects (a sticky collection's kept ones, saved before it
@@ -151,9 +147,14 @@ impl LargeSpace {
 
     /// Bytes of sealed large objects.
     pub(crate) fn sealed_bytes(&self) -> usize {
+        self.bytes_of(|o| o.sealed)
+    }
+
+    /// The bytes of the mappings of the objects `which` selects.
+    fn bytes_of(&self, which: impl Fn(&LargeObject) -> bool) -> usize {
         self.objects
             .iter()
-            .filter(|o| o.sealed)
+            .filter(|o| which(o))
             .map(|o| o.region.len())
             .sum()
     }

@@ -55,9 +55,8 @@ pub(crate) struct Nursery {
     /// `limit`, or zero while the allocation fast path is off (the heap turns it off when
     /// every allocation must take the slow path): one comparison then serves both tests, as a
     /// JIT's inline allocation finds its limit lowered when the runtime wants it to call out.
+    /// It is the switch too (`limit` is never zero: the region lies at a non-null address).
     fast_limit: usize,
-    /// The allocation fast path is off ([`Nursery::set_fast_path`]).
-    fast_off: bool,
     usable: usize,
     /// High-water mark of `usable`, rounded up to OS pages (at most the region's length).
     committed: usize,
@@ -81,8 +80,8 @@ impl Nursery {
         let mut n = Nursery {
             top: region.start(),
             limit: region.start().addr(),
-            fast_limit: 0,
-            fast_off: false,
+            // The fast path starts on: the gap's end replaces this non-zero value below.
+            fast_limit: region.start().addr(),
             committed: usable.next_multiple_of(PAGE).min(region.len()),
             region,
             usable,
@@ -144,17 +143,12 @@ impl Nursery {
 
     /// Turns the allocation fast path on or off ([`Nursery::try_alloc_fast`]).
     pub(crate) fn set_fast_path(&mut self, on: bool) {
-        self.fast_off = !on;
-        self.sync_fast_limit();
+        self.fast_limit = if on { self.limit } else { 0 };
     }
 
     /// Whether the allocation fast path is on.
     pub(crate) fn fast_path_on(&self) -> bool {
-        !self.fast_off
-    }
-
-    fn sync_fast_limit(&mut self) {
-        self.fast_limit = if self.fast_off { 0 } else { self.limit };
+        self.fast_limit != 0
     }
 
     /// Allocates `size` bytes in a gap after the current one (skipping those too small, which
@@ -198,7 +192,8 @@ impl Nursery {
         // SAFETY: gap offsets lie within the region.
         self.top = unsafe { self.region.start().add(start) };
         self.limit = self.region.start().addr() + end;
-        self.sync_fast_limit();
+        // The fast limit follows the gap's end while the fast path is on.
+        self.set_fast_path(self.fast_path_on());
     }
 
     /// Recomputes the gaps from the pinned survivors and the usable size; the nursery must
