@@ -315,6 +315,7 @@ unsafe fn vec_trace<T>(payload: *const u8, tracer: &mut Tracer<'_>) {
 
 /// # Safety
 /// `payload` points to a live `GcVec<T>` payload.
+/// Returns the reference to its storage object, which is that object's payload.
 unsafe fn vec_storage_object<T>(payload: *mut u8) -> *mut u8 {
     // SAFETY: forwarded from the caller; the storage member is never null.
     unsafe { vec_storage_member::<T>(payload) }.slot().get()
@@ -324,7 +325,7 @@ unsafe fn vec_storage_object<T>(payload: *mut u8) -> *mut u8 {
 /// `payload` points to a live `GcVec<T>` payload.
 unsafe fn vec_data<T>(payload: *mut u8) -> (*mut u8, usize) {
     // SAFETY: forwarded from the caller; the storage is a live object.
-    unsafe { storage_data::<T>(vec_storage_object::<T>(payload).add(crate::HEADER_SIZE)) }
+    unsafe { storage_data::<T>(vec_storage_object::<T>(payload)) }
 }
 
 impl TypeInfo {
@@ -354,8 +355,9 @@ impl<T: Trace> crate::GcObject for GcVec<T> {
     unsafe fn read<'a>(payload: *const u8) -> &'a [T] {
         // SAFETY: forwarded from the caller: the storage member refers to the live storage.
         unsafe {
+            // A reference is its object's payload address.
             let storage = vec_storage_member::<T>(payload).slot().get();
-            storage_elements::<T>(storage.add(crate::HEADER_SIZE))
+            storage_elements::<T>(storage)
         }
     }
 }

@@ -29,6 +29,15 @@ struct LargeObject {
     sealed: bool,
 }
 
+impl LargeObject {
+    /// The object the region holds, at its start.
+    fn object(&self) -> ObjPtr {
+        // SAFETY: the region was mapped for this one object, of at least `MIN_OBJECT_SIZE`
+        // bytes.
+        unsafe { ObjPtr::from_start(self.region.start()) }
+    }
+}
+
 pub(crate) struct LargeSpace {
     objects: Vec<LargeObject>,
     index: AddrMap<usize>,
@@ -56,7 +65,9 @@ impl LargeSpace {
     pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
         let len = size.checked_next_multiple_of(LARGE_ALIGN)?;
         let region = Region::new(len, LARGE_ALIGN)?;
-        let obj = ObjPtr::new(region.start())?;
+        // SAFETY: the region is a fresh mapping of at least `size` bytes, and every object is
+        // at least `MIN_OBJECT_SIZE`: the object begins at its start.
+        let obj = unsafe { ObjPtr::from_start(region.start()) };
         self.index.insert(obj.addr(), self.objects.len());
         self.objects.push(LargeObject {
             region,
@@ -164,15 +175,13 @@ impl LargeSpace {
         self.objects
             .iter()
             .filter(|o| !o.marked && !o.sealed)
-            .filter_map(|o| ObjPtr::new(o.region.start()))
+            .map(LargeObject::object)
             .collect()
     }
 
     pub(crate) fn for_each_object(&self, mut f: impl FnMut(ObjPtr)) {
         for o in &self.objects {
-            if let Some(obj) = ObjPtr::new(o.region.start()) {
-                f(obj);
-            }
+            f(o.object());
         }
     }
 }

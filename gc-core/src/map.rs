@@ -518,8 +518,8 @@ impl<K: ?Sized + 'static, V: Trace> crate::GcObject for GcMap<K, V> {
                 slots: storage_elements::<Slot<K, V>>(storage),
                 count: (*payload.cast::<MapHeader<K, V>>()).count,
                 table: holder,
-                map: ObjPtr::new(payload.sub(crate::HEADER_SIZE).cast_mut())
-                    .expect("a payload follows its header"),
+                // A reference is its object's payload address.
+                map: ObjPtr::from_ref_unchecked(payload.cast_mut()),
             }
         }
     }
@@ -533,22 +533,23 @@ impl<K: ?Sized + 'static, V: Trace> crate::GcObject for GcMap<K, V> {
 /// `payload` points to a live `GcMap<K, V>` payload.
 #[inline(always)]
 pub(crate) unsafe fn table_in_use<K: ?Sized, V>(payload: *mut u8) -> (ObjPtr, ObjPtr, *mut u8) {
-    // SAFETY: forwarded from the caller; a payload follows its object's header, and a
-    // non-null table member refers to a live table object. Both choices are computed and one
-    // is selected (no branch for the processor to predict on every lookup).
+    // SAFETY: forwarded from the caller; a reference is its object's payload address (so the
+    // map's is `payload`, and a table's is its storage), and a non-null table member refers to
+    // a live table object. Both choices are computed and one is selected (no branch for the
+    // processor to predict on every lookup).
     unsafe {
-        let map = payload.sub(crate::HEADER_SIZE);
+        let map = payload;
         let table = (*payload.cast::<MapHeader<K, V>>()).table.slot().get();
         let inline = table.is_null();
         let holder = if inline { map } else { table };
         let storage = if inline {
             payload.add(MAP_INLINE_TABLE)
         } else {
-            table.add(crate::HEADER_SIZE)
+            table
         };
         (
-            ObjPtr::new_unchecked(map),
-            ObjPtr::new_unchecked(holder),
+            ObjPtr::from_ref_unchecked(map),
+            ObjPtr::from_ref_unchecked(holder),
             storage,
         )
     }

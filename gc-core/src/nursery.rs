@@ -136,9 +136,10 @@ impl Nursery {
         // The line a few allocations ahead is fetched now, so that initialising the objects
         // that land there does not wait on memory (HotSpot's `AllocatePrefetch`).
         crate::scan::prefetch_for_write(top.wrapping_add(ALLOCATE_PREFETCH_DISTANCE));
-        // SAFETY: top lies inside the region's mapping, so it is not null (a test of it had
-        // cost two instructions of every allocation).
-        unsafe { ObjPtr::new_unchecked(top) }
+        // SAFETY: top is the start of `size` fresh bytes of the region (at least
+        // `MIN_OBJECT_SIZE`, as every object size is); no test of it for null (one had cost
+        // two instructions of every allocation).
+        unsafe { ObjPtr::from_start(top) }
     }
 
     /// Turns the allocation fast path on or off ([`Nursery::try_alloc_fast`]).
@@ -391,8 +392,11 @@ impl Nursery {
         for (start, end) in self.segments() {
             let mut p = self.region.start().with_addr(start);
             while p.addr() < end {
-                let obj = ObjPtr::new(p).expect("nursery pointers are non-null");
-                // SAFETY: p lies in a used segment, so its header word is readable.
+                // SAFETY: p lies in a used segment (8-aligned, below its end), at an object's
+                // header word, or in a corrupted heap at a word the test below rejects; the
+                // word is readable.
+                let obj = unsafe { ObjPtr::from_start(p) };
+                // SAFETY: as above.
                 let valid = unsafe { obj.has_valid_type() };
                 // SAFETY: the size is only read from a validated descriptor.
                 let size = valid.then(|| unsafe { obj.size() });

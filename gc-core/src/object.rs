@@ -1,13 +1,19 @@
 //! The object model: one header word, then the payload.
 //!
 //! ```text
-//!   ObjPtr ──► ┌───────────────────────────────┐
-//!              │ header: &TypeInfo | flags (8B) │  or, once copied: new address | FORWARDED
-//!              ├───────────────────────────────┤
+//!   start ──►  ┌───────────────────────────────┐
+//!              │ header: &TypeInfo | flags (8B) │  or, once copied: new reference | FORWARDED
+//!   ObjPtr ──► ├───────────────────────────────┤
 //!              │ payload (the Rust value, or    │  aligned to 8; its size comes from the
 //!              │ len + elements for arrays)     │  TypeInfo
 //!              └───────────────────────────────┘
 //! ```
+//!
+//! **References point at the payload.** A reference (an [`ObjPtr`], a member's or a handle's
+//! slot, a `RawGc`) holds the payload's address, so a view of the object is the reference
+//! itself: following a member is one load, with no header to step over and no null test to
+//! keep apart from it. The header sits one word before; the object's start, the address the
+//! spaces and side tables deal in, is [`ObjPtr::addr`].
 //!
 //! **Header.** A single pointer-sized word. `TypeInfo` is aligned to 512 bytes, so the low
 //! nine bits of its address are free for [`HeaderFlags`]. When a minor collection copies an
@@ -102,8 +108,8 @@ pub struct TypeInfo {
     /// The data a pin hands to C, from the payload: its address and length in bytes (the value
     /// of a fixed-size type, the bytes or elements after a length word).
     pub(crate) data: unsafe fn(*mut u8) -> (*mut u8, usize),
-    /// For a type whose data lives in another object (a growable vector's storage): that
-    /// object, which a pin on this one pins instead.
+    /// For a type whose data lives in another object (a growable vector's storage): the
+    /// reference to that object, which a pin on this one pins instead.
     pub(crate) pin_target: Option<unsafe fn(*mut u8) -> *mut u8>,
     /// Checks the invariants a type keeps inside its own payload (a map's table, counts and
     /// hashes), for the verifier: a description of what is broken, or `None`. `None` for the
@@ -269,41 +275,92 @@ pub(crate) unsafe fn copy_object(from: *const u8, to: *mut u8, size: usize) {
     }
 }
 
-/// Address of an object's header. Copy, comparable, no lifetime: only the collector and the
-/// scope's accessors turn it back into references.
+/// A reference to an object: the address of its payload, one header past the object's start.
+/// It is the value every reference slot holds (a member, a handle's slot, a `RawGc`, a
+/// forwarding word), so that following a reference to the payload is a load and nothing more
+/// (`Scope::deref` returns the slot's value as the view). Copy, comparable, no lifetime: only
+/// the collector and the scope's accessors turn it back into views.
+///
+/// The object's start (its header) is `HEADER_SIZE` bytes before; [`ObjPtr::addr`] is the
+/// start's address, the one the side tables (mark bits, pages, runs) index by. Because every
+/// object is at least [`MIN_OBJECT_SIZE`] bytes, a reference lies strictly inside its
+/// object's memory: a range test of a reference against a space's bounds (the nursery's, a
+/// mapping's) answers as a test of the start would.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct ObjPtr(NonNull<u8>);
 
 impl ObjPtr {
+    /// The object a slot's value refers to; `None` for a null slot.
     #[inline(always)]
-    pub(crate) fn new(ptr: *mut u8) -> Option<ObjPtr> {
-        NonNull::new(ptr).map(ObjPtr)
+    pub(crate) fn from_ref(reference: *mut u8) -> Option<ObjPtr> {
+        NonNull::new(reference).map(ObjPtr)
     }
 
     /// # Safety
-    /// `ptr` is not null.
+    /// `reference` is not null.
     #[inline(always)]
-    pub(crate) unsafe fn new_unchecked(ptr: *mut u8) -> ObjPtr {
+    pub(crate) unsafe fn from_ref_unchecked(reference: *mut u8) -> ObjPtr {
         // SAFETY: forwarded from the caller.
-        ObjPtr(unsafe { NonNull::new_unchecked(ptr) })
+        ObjPtr(unsafe { NonNull::new_unchecked(reference) })
     }
 
+    /// The object whose memory (header first) begins at `start`.
+    ///
+    /// # Safety
+    /// `start` is the address of an object's header word (written or to be written) inside a
+    /// heap mapping.
     #[inline(always)]
-    pub(crate) fn as_ptr(self) -> *mut u8 {
+    pub(crate) unsafe fn from_start(start: *mut u8) -> ObjPtr {
+        // SAFETY: the header word lies inside the mapping, so one header past its start is in
+        // bounds (or one past the end) and, being past a non-null address, non-null.
+        ObjPtr(unsafe { NonNull::new_unchecked(start.add(HEADER_SIZE)) })
+    }
+
+    /// The value a slot holds to refer to this object (the payload's address).
+    #[inline(always)]
+    pub(crate) fn to_ref(self) -> *mut u8 {
         self.0.as_ptr()
     }
 
+    /// The object's start: its header's address.
     #[inline(always)]
-    pub(crate) fn addr(self) -> usize {
-        self.0.as_ptr().addr()
+    pub(crate) fn start(self) -> *mut u8 {
+        // SAFETY: a reference is always one header past the start of the same object's
+        // memory (`from_ref`'s values were made by `from_start` or copied from one).
+        unsafe { self.0.as_ptr().sub(HEADER_SIZE) }
     }
 
-    /// The payload that follows the header.
+    /// The address of the object's start (see the type's comment).
+    #[inline(always)]
+    pub(crate) fn addr(self) -> usize {
+        self.0.as_ptr().addr() - HEADER_SIZE
+    }
+
+    /// Whether the object lies in the space of `len` bytes at address `start` (a space holds
+    /// whole objects). The reference itself is tested, which spares the hot range tests (the
+    /// nursery's, in every visit of a collection) the step back to the start: a reference
+    /// lies strictly inside its object, which lies wholly inside or wholly outside the space.
+    #[inline(always)]
+    pub(crate) fn lies_in(self, start: usize, len: usize) -> bool {
+        self.0.as_ptr().addr().wrapping_sub(start) < len
+    }
+
+    /// The start address of the object a slot's value refers to (0 for a null value): the key
+    /// of the address-keyed tables (pins, the identity table, the verifier's maps), which deal
+    /// in starts. It wraps rather than fails, so that the verifier can name a corrupt value.
+    #[inline(always)]
+    pub(crate) fn start_addr_of(reference: *mut u8) -> usize {
+        if reference.is_null() {
+            0
+        } else {
+            reference.addr().wrapping_sub(HEADER_SIZE)
+        }
+    }
+
+    /// The payload that follows the header: the reference itself.
     #[inline(always)]
     pub(crate) fn payload(self) -> *mut u8 {
-        // SAFETY: every object is at least a header followed by its payload, so one header
-        // past the start stays inside (or one past the end of) the object's allocation.
-        unsafe { self.0.as_ptr().add(HEADER_SIZE) }
+        self.0.as_ptr()
     }
 
     /// Raw header word.
@@ -313,7 +370,7 @@ impl ObjPtr {
     #[inline(always)]
     pub(crate) unsafe fn header(self) -> *mut u8 {
         // SAFETY: caller guarantees a readable, 8-aligned header word.
-        unsafe { *self.0.as_ptr().cast::<*mut u8>() }
+        unsafe { *self.start().cast::<*mut u8>() }
     }
 
     /// # Safety
@@ -321,7 +378,7 @@ impl ObjPtr {
     #[inline(always)]
     pub(crate) unsafe fn set_header(self, word: *mut u8) {
         // SAFETY: caller guarantees a writable, 8-aligned header word.
-        unsafe { *self.0.as_ptr().cast::<*mut u8>() = word }
+        unsafe { *self.start().cast::<*mut u8>() = word }
     }
 
     /// Writes a fresh header for a new object of type `info`.
@@ -435,7 +492,7 @@ impl ObjPtr {
         let forwarded = HeaderFlags::FORWARDED.bits();
         if word.addr() & forwarded != 0 {
             // Objects are only 8-aligned: clear the FORWARDED bit alone, not the whole mask.
-            ObjPtr::new(word.map_addr(|a| a & !forwarded))
+            ObjPtr::from_ref(word.map_addr(|a| a & !forwarded))
         } else {
             None
         }
@@ -447,7 +504,7 @@ impl ObjPtr {
     /// `self` is a nursery object whose contents have been copied to `to`.
     #[inline(always)]
     pub(crate) unsafe fn forward_to(self, to: ObjPtr) {
-        let word = to.as_ptr().map_addr(|a| a | HeaderFlags::FORWARDED.bits());
+        let word = to.to_ref().map_addr(|a| a | HeaderFlags::FORWARDED.bits());
         // SAFETY: forwarded from the caller.
         unsafe { self.set_header(word) }
     }

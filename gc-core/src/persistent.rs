@@ -163,7 +163,7 @@ impl PersistentTable {
             (self.slots.len() - 1) as u32
         });
         let slot = &mut self.slots[index as usize];
-        slot.obj = obj.as_ptr();
+        slot.obj = obj.to_ref();
         slot.occupied = true;
         self.occupied += 1;
         if young {
@@ -187,12 +187,12 @@ impl PersistentTable {
     pub(crate) fn get<T: ?Sized>(&self, root: &Persistent<T>) -> ObjPtr {
         let slot = &self.slots[root.index as usize];
         debug_assert!(slot.occupied && slot.generation == root.generation);
-        ObjPtr::new(slot.obj).expect("an occupied slot holds an object")
+        ObjPtr::from_ref(slot.obj).expect("an occupied slot holds an object")
     }
 
     /// Points `root` at `obj` (`young` when it is a young object).
     pub(crate) fn set<T: ?Sized>(&mut self, root: &Persistent<T>, obj: ObjPtr, young: bool) {
-        self.slots[root.index as usize].obj = obj.as_ptr();
+        self.slots[root.index as usize].obj = obj.to_ref();
         if young {
             self.young.push(root.index);
         }
@@ -220,7 +220,7 @@ impl PersistentTable {
     pub(crate) fn keep_young(&mut self, visited: Vec<u32>, is_young: impl Fn(usize) -> bool) {
         for index in visited {
             if let Some(slot) = self.slots.get(index as usize) {
-                if slot.occupied && is_young(slot.obj.addr()) {
+                if slot.occupied && is_young(ObjPtr::start_addr_of(slot.obj)) {
                     self.young.push(index);
                 }
             }
@@ -242,7 +242,7 @@ impl PersistentTable {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.occupied)
-            .map(|(i, s)| (s.obj.addr(), listed.contains(&(i as u32))))
+            .map(|(i, s)| (ObjPtr::start_addr_of(s.obj), listed.contains(&(i as u32))))
             .collect()
     }
 

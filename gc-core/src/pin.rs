@@ -250,7 +250,7 @@ impl PinTable {
             }
         };
         let slot = &mut self.slots[index as usize];
-        slot.obj = obj.as_ptr();
+        slot.obj = obj.to_ref();
         slot.active = true;
         self.stats.pins += 1;
         Ok(PinId {
@@ -267,7 +267,7 @@ impl PinTable {
             data,
             len,
             object: crate::roots::RawGc::new(
-                std::ptr::NonNull::new(obj.as_ptr()).expect("objects are non-null"),
+                std::ptr::NonNull::new(obj.to_ref()).expect("objects are non-null"),
             ),
             queue: Arc::clone(&self.queue),
             consumed: false,
@@ -289,8 +289,8 @@ impl PinTable {
         }
         slot.active = false;
         slot.generation = slot.generation.wrapping_add(1);
-        let addr = slot.obj.addr();
-        let obj = ObjPtr::new(slot.obj).expect("active pins hold objects");
+        let addr = ObjPtr::start_addr_of(slot.obj);
+        let obj = ObjPtr::from_ref(slot.obj).expect("active pins hold objects");
         self.free.push(id.index);
         let count = self
             .counts
@@ -340,8 +340,8 @@ impl PinTable {
         let mut seen = std::collections::HashSet::new();
         self.slots
             .iter()
-            .filter(|s| s.active && seen.insert(s.obj.addr()))
-            .filter_map(|s| ObjPtr::new(s.obj))
+            .filter(|s| s.active && seen.insert(ObjPtr::start_addr_of(s.obj)))
+            .filter_map(|s| ObjPtr::from_ref(s.obj))
             .collect()
     }
 
@@ -367,7 +367,7 @@ impl PinTable {
     pub(crate) fn active_counts(&self) -> AddrMap<u32> {
         let mut m = AddrMap::default();
         for s in self.slots.iter().filter(|s| s.active) {
-            *m.entry(s.obj.addr()).or_insert(0) += 1;
+            *m.entry(ObjPtr::start_addr_of(s.obj)).or_insert(0) += 1;
         }
         m
     }

@@ -323,8 +323,9 @@ impl ScanShape for Members {
                 // A target the visitor will not read is not fetched: the slot's own line,
                 // already loaded, stands in for it, so the choice is a select, not a branch
                 // the processor would mispredict on a random mix of young and old.
+                // (A visit reads the target's header, one word before the reference.)
                 let fetch = if visitor.reads_target(target) {
-                    target
+                    target.wrapping_sub(crate::HEADER_SIZE)
                 } else {
                     ahead.as_ptr().cast::<u8>()
                 };

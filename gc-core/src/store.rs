@@ -356,7 +356,7 @@ impl HeapInner {
     /// `ptr` is null or refers to a live object of this heap.
     #[inline]
     pub(crate) unsafe fn is_young(&self, ptr: *mut u8) -> bool {
-        match ObjPtr::new(ptr) {
+        match ObjPtr::from_ref(ptr) {
             None => false,
             Some(obj) => {
                 self.nursery.contains(obj.addr())

@@ -130,7 +130,7 @@ impl WeakTable {
             (self.slots.len() - 1) as u32
         });
         let slot = &mut self.slots[index as usize];
-        slot.target = target.as_ptr();
+        slot.target = target.to_ref();
         slot.occupied = true;
         Weak {
             index,
@@ -148,7 +148,7 @@ impl WeakTable {
         }
         let slot = self.slots.get(weak.index as usize)?;
         (slot.occupied && slot.generation == weak.generation)
-            .then(|| ObjPtr::new(slot.target))
+            .then(|| ObjPtr::from_ref(slot.target))
             .flatten()
     }
 
@@ -165,14 +165,14 @@ impl WeakTable {
         mut fate: impl FnMut(ObjPtr) -> Option<ObjPtr>,
     ) {
         for slot in self.slots.iter_mut().filter(|s| s.occupied) {
-            let Some(obj) = ObjPtr::new(slot.target) else {
+            let Some(obj) = ObjPtr::from_ref(slot.target) else {
                 continue;
             };
             if !affected(obj.addr()) {
                 continue;
             }
             match fate(obj) {
-                Some(to) => slot.target = to.as_ptr(),
+                Some(to) => slot.target = to.to_ref(),
                 None => {
                     slot.target = std::ptr::null_mut();
                     self.clears += 1;
@@ -186,7 +186,7 @@ impl WeakTable {
         self.slots
             .iter()
             .filter(|s| s.occupied && !s.target.is_null())
-            .map(|s| s.target.addr())
+            .map(|s| ObjPtr::start_addr_of(s.target))
     }
 
     /// Occupied slots (weak references that exist).

@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use crate::object::{copy_object, HeaderFlags, ObjPtr, TypeInfo};
+use crate::object::{copy_object, HeaderFlags, ObjPtr, TypeInfo, HEADER_SIZE};
 use crate::old_space::OldSpace;
 use crate::trace::SlotVisitor;
 
@@ -48,12 +48,14 @@ impl SlotVisitor for Evacuator<'_> {
     #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
         let ptr = slot.get();
-        let Some(obj) = ObjPtr::new(ptr) else { return };
-        if obj.addr().wrapping_sub(self.nursery_start) < self.nursery_len {
+        let Some(obj) = ObjPtr::from_ref(ptr) else {
+            return;
+        };
+        if obj.lies_in(self.nursery_start, self.nursery_len) {
             // SAFETY: a reference into the nursery refers to an object header there, either
             // live or already forwarded during this collection.
             if let Some(to) = unsafe { obj.forwardee() } {
-                slot.set(to.as_ptr());
+                slot.set(to.to_ref());
                 return;
             }
             // SAFETY: obj is a live, unforwarded nursery object.
@@ -90,7 +92,7 @@ impl SlotVisitor for Evacuator<'_> {
             let (header, info, may_refer) = unsafe {
                 let may_refer = obj.may_refer(|referent| {
                     if referent.addr().wrapping_sub(start) < len {
-                        crate::scan::prefetch(referent);
+                        crate::scan::prefetch(referent.wrapping_sub(HEADER_SIZE));
                     }
                 });
                 (obj.header(), obj.type_info(), may_refer)
@@ -121,7 +123,7 @@ impl SlotVisitor for Evacuator<'_> {
             // flags of an old object that may refer to young ones, and `obj` becomes a
             // forwarding stub.
             unsafe {
-                copy_object(obj.as_ptr(), to.as_ptr(), size);
+                copy_object(obj.start(), to.start(), size);
                 to.set_header(header);
                 obj.forward_to(to);
             }
@@ -130,7 +132,7 @@ impl SlotVisitor for Evacuator<'_> {
             if fault_on!(BarrierInHookRecording) && self.first_copy.is_none() {
                 self.first_copy = Some(to);
             }
-            slot.set(to.as_ptr());
+            slot.set(to.to_ref());
             // A copy whose references are all null (a tree's leaves) has nothing to scan: it
             // stays off the gray stack, which saves its scan call. It keeps `TRACK_YOUNG`, as a
             // scanned copy that refers to no pinned object does.
@@ -174,7 +176,7 @@ impl Evacuator<'_> {
     #[inline(always)]
     pub(crate) unsafe fn next_in_run(&mut self, info: &'static TypeInfo) -> Option<ObjPtr> {
         let &next = self.gray.last()?;
-        let copy = next.addr().wrapping_sub(self.nursery_start) >= self.nursery_len;
+        let copy = !next.lies_in(self.nursery_start, self.nursery_len);
         // SAFETY: forwarded from the caller: `next` is live and unforwarded, so its header is
         // its type info and flags.
         let same = copy && unsafe { next.is_of_type(info, HeaderFlags::YOUNG_LARGE) };

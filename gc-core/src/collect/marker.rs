@@ -72,10 +72,10 @@ impl SlotVisitor for Marker<'_> {
     // Inlined into every type's major-collection scan entry (the `scan` module).
     #[inline(always)]
     fn visit(&mut self, slot: &Cell<*mut u8>) {
-        let Some(obj) = ObjPtr::new(slot.get()) else {
+        let Some(obj) = ObjPtr::from_ref(slot.get()) else {
             return;
         };
-        let newly = if obj.addr().wrapping_sub(self.nursery.0) < self.nursery.1 {
+        let newly = if obj.lies_in(self.nursery.0, self.nursery.1) {
             // After the opening minor collection only pinned objects remain in the nursery.
             self.nursery_marked.insert(obj.addr())
         } else {
@@ -96,7 +96,7 @@ impl SlotVisitor for Marker<'_> {
                     {
                         return;
                     }
-                    crate::scan::prefetch(obj.as_ptr());
+                    crate::scan::prefetch(obj.start());
                     self.stack.push(obj);
                     return;
                 }
@@ -155,7 +155,7 @@ impl MarkQueue {
     #[inline(always)]
     fn push(&mut self, obj: ObjPtr) {
         debug_assert!(self.len() < MARK_LOOKAHEAD);
-        self.objects[self.tail % MARK_LOOKAHEAD] = obj.as_ptr();
+        self.objects[self.tail % MARK_LOOKAHEAD] = obj.to_ref();
         self.tail = self.tail.wrapping_add(1);
     }
 
@@ -166,6 +166,6 @@ impl MarkQueue {
         }
         let obj = self.objects[self.head % MARK_LOOKAHEAD];
         self.head = self.head.wrapping_add(1);
-        ObjPtr::new(obj)
+        ObjPtr::from_ref(obj)
     }
 }

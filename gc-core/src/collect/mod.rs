@@ -145,7 +145,7 @@ impl HeapInner {
             // or pinned nursery objects reached; none is forwarded.
             unsafe {
                 let flags = obj.flags();
-                let in_nursery = obj.addr().wrapping_sub(ev.nursery_start) < ev.nursery_len;
+                let in_nursery = obj.lies_in(ev.nursery_start, ev.nursery_len);
                 if in_nursery {
                     // A pinned object: it stays young, so it needs no remembering.
                     (obj.type_info().scan.minor)(obj.payload(), &mut ev);

@@ -95,7 +95,7 @@ impl SlotVisitor for BeyondKept<'_> {
         if target.is_null() || self.found {
             return;
         }
-        let addr = target.addr();
+        let addr = ObjPtr::start_addr_of(target);
         if !(self.old.survives_at(addr, false) || self.large.survives_at(addr)) {
             self.found = true;
         }

@@ -24,11 +24,8 @@ fn the_verifier_reports_a_map_whose_table_or_counts_are_broken() {
         for &k in &keys[..2] {
             s.map_insert(map, k, 7).unwrap();
         }
-        let header = s
-            .to_raw(map)
-            .as_ptr()
-            .wrapping_add(crate::HEADER_SIZE)
-            .cast::<MapHeader<u64, u64>>();
+        // A raw reference is the object's payload address.
+        let header = s.to_raw(map).as_ptr().cast::<MapHeader<u64, u64>>();
         // Changes a word of the live, rooted map's header; nothing collects in between, and
         // each change is undone before anything else runs.
         let poke = |change: &dyn Fn(&mut MapHeader<u64, u64>)| {
@@ -71,10 +68,7 @@ fn the_verifier_reports_a_full_slot_whose_hash_is_not_its_keys_identity_hash() {
         let map = s.alloc_map::<u64, u64>(0).unwrap();
         let key = s.alloc(1u64).unwrap();
         s.map_insert(map, key, 7).unwrap();
-        let (payload, key_at) = (
-            s.to_raw(map).as_ptr().wrapping_add(crate::HEADER_SIZE),
-            s.to_raw(key).as_ptr(),
-        );
+        let (payload, key_at) = (s.to_raw(map).as_ptr(), s.to_raw(key).as_ptr());
         // SAFETY: the payload of the live, rooted map; its table in use has `len`
         // initialised slots after the storage header, one of them the key's.
         let slot = unsafe {

@@ -38,24 +38,24 @@ fn small_shapes_agree_with_the_computed_size_and_class() {
 
 /// A hand-made object: a header, then two words holding `first` and `second`.
 fn object(info: &'static TypeInfo, words: &mut [*mut u8; 3], first: bool, second: bool) -> ObjPtr {
-    let obj = ObjPtr::new(words.as_mut_ptr().cast()).unwrap();
     // SAFETY: the buffer holds a header and two payload words; every write goes through
     // the object's own pointer, which later reads use.
     unsafe {
+        let obj = ObjPtr::from_start(words.as_mut_ptr().cast());
         obj.init_header(info, HeaderFlags::empty());
         let slots = obj.payload().cast::<*mut u8>();
         slots.write(if first {
-            obj.as_ptr()
+            obj.to_ref()
         } else {
             std::ptr::null_mut()
         });
         slots.add(1).write(if second {
-            obj.as_ptr()
+            obj.to_ref()
         } else {
             std::ptr::null_mut()
         });
+        obj
     }
-    obj
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn an_object_may_refer_unless_its_known_reference_words_are_all_null() {
         assert_eq!(refers, first || second, "{first} {second}");
         // Every non-null reference word, and nothing else, is handed over.
         assert_eq!(seen.len(), usize::from(first) + usize::from(second));
-        assert!(seen.iter().all(|&target| target == obj.as_ptr()));
+        assert!(seen.iter().all(|&target| target == obj.to_ref()));
     }
     // Unknown words: the scan decides, so the object may refer whatever its words hold.
     let obj = object(&UNKNOWN_WORDS, &mut words, false, false);

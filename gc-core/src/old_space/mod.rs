@@ -308,8 +308,9 @@ impl OldSpace {
         let arena = &self.arenas[id.arena as usize];
         let meta = &arena.pages[id.page as usize];
         let offset = id.page as usize * PAGE_SIZE + slot * meta.slot_size as usize;
-        // SAFETY: page < PAGES_PER_ARENA and slot < slots, so the offset is inside the arena.
-        ObjPtr::new(unsafe { arena.region.start().add(offset) }).expect("arena is non-null")
+        // SAFETY: page < PAGES_PER_ARENA and slot < slots, so the offset is inside the arena;
+        // a slot is at least `MIN_OBJECT_SIZE` bytes, room for one object.
+        unsafe { ObjPtr::from_start(arena.region.start().add(offset)) }
     }
 
     /// Allocates a slot for an object of `size` bytes (at most `max_small()`), which has drop
@@ -386,7 +387,7 @@ impl OldSpace {
         let base = obj.addr() & !(ARENA_SIZE - 1);
         // SAFETY: obj lies in an arena, whose first word is the arena index (invariant); the
         // pointer keeps the provenance of the arena's region.
-        let arena = unsafe { obj.as_ptr().with_addr(base).cast::<u32>().read() };
+        let arena = unsafe { obj.start().with_addr(base).cast::<u32>().read() };
         let offset = obj.addr() - base;
         let page = offset / PAGE_SIZE;
         let meta = &self.arenas[arena as usize].pages[page];

@@ -89,7 +89,9 @@ impl OldSpace {
             let page = run.page;
             self.arenas[page.arena as usize].pages[page.page as usize].drops = true;
         }
-        ObjPtr::new(slot)
+        // SAFETY: `left` was not zero, so `slot` is the start of a free slot of the run, at
+        // least `MIN_OBJECT_SIZE` bytes.
+        Some(unsafe { ObjPtr::from_start(slot) })
     }
 
     /// [`OldSpace::alloc_promoted`] once the class's run is used up: claims the next run, then
@@ -118,7 +120,7 @@ impl OldSpace {
                         self.available[class].pop();
                     }
                     self.runs[class] = Run {
-                        cursor: self.slot_ptr(id, first).as_ptr(),
+                        cursor: self.slot_ptr(id, first).start(),
                         left: count as u32,
                         slot_size,
                         page: id,

@@ -258,7 +258,7 @@ impl<'s> Scope<'s> {
         unsafe {
             let members = array_members::<U>(obj.payload());
             for (m, &h) in members.iter().zip(items) {
-                let target = self.resolve(h)?.as_ptr();
+                let target = self.resolve(h)?.to_ref();
                 self.heap.store_ref(obj, m.slot(), target);
             }
         }

@@ -71,7 +71,7 @@ impl<'s> Scope<'s> {
             index,
             len: members.len(),
         })?;
-        Ok(ObjPtr::new(m.slot().get()).map(|obj| self.push(obj)))
+        Ok(ObjPtr::from_ref(m.slot().get()).map(|obj| self.push(obj)))
     }
 
     /// Stores `value` at `index` of an array, with the write barrier.

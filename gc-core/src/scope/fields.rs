@@ -65,7 +65,7 @@ impl<'s> Scope<'s> {
             Self::check_inside::<T, U>(obj, member)?;
             member.slot().get()
         };
-        Ok(ObjPtr::new(ptr).map(|obj| self.push(obj)))
+        Ok(ObjPtr::from_ref(ptr).map(|obj| self.push(obj)))
     }
 
     /// Stores `value` into the reference field of `h`'s object that `field` selects, with the
@@ -275,7 +275,8 @@ mod tests {
     fn a_field_is_inside_exactly_when_all_of_it_lies_in_the_payload() {
         // A header word, then room for the pair and one member more on either side.
         let buffer: Vec<Member<u64>> = (0..5).map(|_| Member::null()).collect();
-        let obj = ObjPtr::new(buffer[0].slot().as_ptr().cast()).unwrap();
+        // SAFETY: buffer[0] stands for the header word (never read here).
+        let obj = unsafe { ObjPtr::from_start(buffer[0].slot().as_ptr().cast()) };
         // buffer[0] is the header; a pair's payload is buffer[1] and buffer[2].
         let inside = |i: usize| Scope::check_inside::<Pair, u64>(obj, &buffer[i]).is_ok();
         assert!(!inside(0), "the header is not a field");

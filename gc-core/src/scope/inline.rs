@@ -84,7 +84,7 @@ impl<'s> Scope<'s> {
             unsafe {
                 obj.payload()
                     .cast::<Member<VecStorage<T>>>()
-                    .write(Member::from_ptr(storage.as_ptr()));
+                    .write(Member::from_ptr(storage.to_ref()));
                 s.heap.after_init(obj);
             }
             Ok(s.finish_alloc(obj))
@@ -114,7 +114,7 @@ impl<'s> Scope<'s> {
         let storage = unsafe { vec_storage_member::<T>(obj.payload()) }
             .slot()
             .get();
-        Ok(ObjPtr::new(storage).expect("a vector always has a storage"))
+        Ok(ObjPtr::from_ref(storage).expect("a vector always has a storage"))
     }
 
     /// The number of elements.
@@ -174,7 +174,7 @@ impl<'s> Scope<'s> {
             set_storage_len(fresh, len);
             set_storage_len(old, 0);
             let member = vec_storage_member::<T>(vec_obj.payload());
-            self.heap.store_ref(vec_obj, member.slot(), fresh.as_ptr());
+            self.heap.store_ref(vec_obj, member.slot(), fresh.to_ref());
         }
         if self.heap.recorder.has_pending() {
             self.deliver_hooks();

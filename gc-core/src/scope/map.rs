@@ -72,7 +72,7 @@ impl<'s> Scope<'s> {
         // barrier runs if it was born old.
         unsafe {
             obj.payload().cast::<MapHeader<K, V>>().write(MapHeader {
-                table: Member::from_ptr(table.as_ptr()),
+                table: Member::from_ptr(table.to_ref()),
                 count: 0,
                 tombstones: 0,
                 inline_capacity: 0,
@@ -100,7 +100,7 @@ impl<'s> Scope<'s> {
         let Some(value) = self.copy_value(find)? else {
             return Ok(false);
         };
-        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
+        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.to_ref());
         // SAFETY: as in `map_insert`, with a checked copy for the value.
         let (replaced, old) = unsafe { self.put::<K, V>(map, hash, key_ptr, value) };
         drop(old);
@@ -121,7 +121,7 @@ impl<'s> Scope<'s> {
     ) -> Result<bool, GcError> {
         self.check_init::<V>(&value)?;
         let hash = self.prepare_insert(m, key)?;
-        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.as_ptr());
+        let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.to_ref());
         let resolver = Resolver {
             handles: &self.heap.mutator().handles,
         };
@@ -155,7 +155,7 @@ impl<'s> Scope<'s> {
             // (a small map keeps its inline table when an entry is written again).
             let full = (count + tombstones + 1) * 8 > capacity * 7;
             let present = || {
-                probe(slots, capacity, hash, Some(key_obj.as_ptr()))
+                probe(slots, capacity, hash, Some(key_obj.to_ref()))
                     .found
                     .is_some()
             };
@@ -250,7 +250,7 @@ impl<'s> Scope<'s> {
         // path and is dropped once the table is consistent.
         let old = unsafe {
             let (header, table, slots, capacity) = parts::<K, V>(map);
-            let Some(index) = probe(slots, capacity, hash, Some(key.as_ptr())).found else {
+            let Some(index) = probe(slots, capacity, hash, Some(key.to_ref())).found else {
                 return false;
             };
             let tomb = Slot::vacant(Slot::<K, V>::TOMB_HASH);

@@ -272,7 +272,7 @@ impl<'s> Scope<'s> {
             if !may_insert {
                 return Ok(PutInRoom::NotAllowed);
             }
-            let Some(key) = ObjPtr::new(key.slot().get()) else {
+            let Some(key) = ObjPtr::from_ref(key.slot().get()) else {
                 return Ok(PutInRoom::NotFound);
             };
             if !self.heap.owns_referent(map.map()) || !self.heap.owns_referent(key) {
@@ -306,7 +306,7 @@ impl<'s> Scope<'s> {
         // writes a value. The value has no drop glue, so a bitwise copy owns nothing twice.
         unsafe {
             let value = std::ptr::read(source);
-            drop(self.put_at::<K, V>(map, vacant, false, hash, key.as_ptr(), value));
+            drop(self.put_at::<K, V>(map, vacant, false, hash, key.to_ref(), value));
         }
         if let Some(hint) = hint {
             hint.set(vacant);

@@ -35,7 +35,7 @@ impl<'s> Scope<'s> {
         // tied to &self.
         unsafe {
             let (_, _, slots, capacity) = parts::<K, V>(map);
-            Ok(probe(slots, capacity, hash, Some(key.as_ptr()))
+            Ok(probe(slots, capacity, hash, Some(key.to_ref()))
                 .found
                 .and_then(|i| (*slots.add(i)).value.as_ref()))
         }
@@ -84,11 +84,11 @@ impl<'s> Scope<'s> {
         let slots = map.slots();
         let i = match key.into() {
             MapKey::Member(key) => {
-                let key = ObjPtr::new(key.slot().get())?;
+                let key = ObjPtr::from_ref(key.slot().get())?;
                 // The hint's slot, when it holds the key, is full: its value is the answer (no
                 // second look at the slot's state).
                 if let Some(slot) = hint.and_then(MapHint::get).and_then(|i| slots.get(i)) {
-                    if slot.key.slot().get() == key.as_ptr() {
+                    if slot.key.slot().get() == key.to_ref() {
                         if let Some(value) = &slot.value {
                             return Some(value);
                         }
@@ -126,7 +126,7 @@ impl<'s> Scope<'s> {
         let hinted = hint.and_then(MapHint::get);
         match key {
             MapKey::Member(key) => {
-                let key = ObjPtr::new(key.slot().get())?;
+                let key = ObjPtr::from_ref(key.slot().get())?;
                 if let Some(i) = hinted.filter(|&i| slots.get(i).is_some_and(|s| holds(s, key))) {
                     return Some(i);
                 }
@@ -184,7 +184,7 @@ impl<'s> Scope<'s> {
         key: &Member<K>,
         hint: Option<&MapHint>,
     ) -> (Probe, Option<u64>) {
-        let Some(key) = ObjPtr::new(key.slot().get()) else {
+        let Some(key) = ObjPtr::from_ref(key.slot().get()) else {
             return (Probe::NOWHERE, None);
         };
         if let Some(i) = hinted(map, key, hint) {
@@ -212,7 +212,7 @@ impl<'s> Scope<'s> {
             return (Probe::NOWHERE, None);
         };
         // SAFETY: as above.
-        let at = unsafe { probe(slots.as_ptr(), slots.len(), hash, Some(key.as_ptr())) };
+        let at = unsafe { probe(slots.as_ptr(), slots.len(), hash, Some(key.to_ref())) };
         if let (Some(i), Some(hint)) = (at.found, hint) {
             hint.set(i);
         }
@@ -259,7 +259,7 @@ fn hinted<K: ?Sized, V>(
 /// Whether `slot` is full with `key` (the slots a removal leaves keep no value).
 #[inline(always)]
 fn holds<K: ?Sized, V>(slot: &crate::map::Slot<K, V>, key: ObjPtr) -> bool {
-    slot.key.slot().get() == key.as_ptr() && slot.value.is_some()
+    slot.key.slot().get() == key.to_ref() && slot.value.is_some()
 }
 
 /// [`Scope::map_lookup`] by identity past the hint: the full slot with `hash`, updating `hint`.

@@ -196,7 +196,7 @@ impl<'s> Scope<'s> {
             old_storage.cast::<usize>().add(1).write(0);
             (*header).tombstones = 0;
             self.heap
-                .store_ref(map, (*header).table.slot(), fresh.as_ptr());
+                .store_ref(map, (*header).table.slot(), fresh.to_ref());
         }
         if self.heap.recorder.has_pending() {
             self.deliver_hooks();

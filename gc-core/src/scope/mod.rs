@@ -189,7 +189,7 @@ impl<'s> Scope<'s> {
         // SAFETY: no other reference into the mutator state is live during this push.
         let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
         let index = handles.len() as u32;
-        handles.push(obj.as_ptr());
+        handles.push(obj.to_ref());
         self.handle_at(index)
     }
 
@@ -261,7 +261,7 @@ impl<'s> Scope<'s> {
         // SAFETY: `h` is a handle of this heap (the caller's promise) that safe code holds, so
         // its scope is live and its slot lies below the stack's length and holds a non-null
         // object pointer (the invariants of this module).
-        unsafe { ObjPtr::new_unchecked(*handles.get_unchecked(h.index() as usize)) }
+        unsafe { ObjPtr::from_ref_unchecked(*handles.get_unchecked(h.index() as usize)) }
     }
 
     /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While
@@ -307,9 +307,11 @@ impl<'s> Scope<'s> {
 
     /// Follows a member without rooting its target: the view lives as long as both the scope
     /// borrow and the member borrow. The same call for every heap type (see [`Scope::get`]).
+    /// A member holds its target's payload address, so for a fixed-size type this is the
+    /// member's one load (the `Option` is the member's nullable pointer as it is).
     #[inline]
     pub fn deref<'a, U: GcObject>(&'a self, member: &'a Member<U>) -> Option<U::Ref<'a>> {
-        let obj = ObjPtr::new(member.slot().get())?;
+        let obj = ObjPtr::from_ref(member.slot().get())?;
         // SAFETY: a non-null member lives inside a heap object and refers to a live U of the
         // same heap; the borrows keep every collection of that heap away.
         Some(unsafe { U::read(obj.payload()) })
@@ -355,7 +357,7 @@ impl<'s> Scope<'s> {
         &self,
         member: &Member<U>,
     ) -> Result<Option<Handle<'s, U>>, GcError> {
-        let Some(obj) = ObjPtr::new(member.slot().get()) else {
+        let Some(obj) = ObjPtr::from_ref(member.slot().get()) else {
             return Ok(None);
         };
         // A non-null member lives inside some heap and refers to an object of that same heap,
@@ -391,7 +393,7 @@ impl<'s> Scope<'s> {
     /// # Panics
     /// When either handle belongs to another heap.
     pub fn rebind<T: ?Sized>(&self, target: Handle<'_, T>, source: Handle<'_, T>) {
-        let ptr = panic_on(self.resolve(source)).as_ptr();
+        let ptr = panic_on(self.resolve(source)).to_ref();
         panic_on(self.resolve(target));
         // SAFETY: no other reference into the mutator state is live during this store.
         unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = ptr;
@@ -422,7 +424,7 @@ impl<'s> Scope<'s> {
     /// When `target` or the member belongs to another heap.
     #[inline(always)]
     pub fn rebind_to<T: ?Sized>(&self, target: Handle<'_, T>, member: &Member<T>) -> bool {
-        let Some(obj) = ObjPtr::new(member.slot().get()) else {
+        let Some(obj) = ObjPtr::from_ref(member.slot().get()) else {
             return false;
         };
         if target.heap_id() != self.heap.id.get() {
@@ -436,7 +438,7 @@ impl<'s> Scope<'s> {
         }
         // SAFETY: no other reference into the mutator state is live during this store; a
         // handle of this heap indexes a live slot (the bounds are checked anyway).
-        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = obj.as_ptr();
+        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = obj.to_ref();
         true
     }
 
@@ -506,10 +508,10 @@ impl<'s> Scope<'s> {
         let handles = &mut this.heap.mutator.get_mut().handles;
         if index < handles.len() {
             handles.truncate(index + 1);
-            handles[index] = obj.as_ptr();
+            handles[index] = obj.to_ref();
         } else {
             // The scope rooted nothing: the result was an outer handle.
-            handles.push(obj.as_ptr());
+            handles.push(obj.to_ref());
         }
         index as u32
     }

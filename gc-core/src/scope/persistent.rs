@@ -11,7 +11,7 @@ impl<'s> Scope<'s> {
     pub fn persist<T: ?Sized>(&mut self, h: Handle<'_, T>) -> Result<Persistent<T>, GcError> {
         let obj = self.resolve(h)?;
         // SAFETY: obj is a live object of this heap.
-        let young = unsafe { self.heap.is_young(obj.as_ptr()) };
+        let young = unsafe { self.heap.is_young(obj.to_ref()) };
         Ok(self.heap.persistent.create(obj, young))
     }
 
@@ -34,7 +34,7 @@ impl<'s> Scope<'s> {
         self.check_persistent(root)?;
         let obj = self.resolve(h)?;
         // SAFETY: obj is a live object of this heap.
-        let young = unsafe { self.heap.is_young(obj.as_ptr()) };
+        let young = unsafe { self.heap.is_young(obj.to_ref()) };
         self.heap.persistent.set(root, obj, young);
         Ok(())
     }

@@ -41,7 +41,7 @@ impl<'s> Scope<'s> {
         match unsafe { obj.type_info() }.pin_target {
             // SAFETY: the type's own function, on a live payload of that type; the result is
             // a live object of this heap (the object holding the data).
-            Some(target) => ObjPtr::new(unsafe { target(obj.payload()) }).unwrap_or(obj),
+            Some(target) => ObjPtr::from_ref(unsafe { target(obj.payload()) }).unwrap_or(obj),
             None => obj,
         }
     }

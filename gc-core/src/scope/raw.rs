@@ -10,7 +10,7 @@ impl<'s> Scope<'s> {
     /// When `h` belongs to another heap.
     pub fn to_raw<T: ?Sized>(&self, h: Handle<'_, T>) -> RawGc {
         let obj = panic_on(self.resolve(h));
-        RawGc::new(NonNull::new(obj.as_ptr()).expect("objects are non-null"))
+        RawGc::new(NonNull::new(obj.to_ref()).expect("objects are non-null"))
     }
 
     /// Roots a raw reference in a handle.
@@ -22,7 +22,7 @@ impl<'s> Scope<'s> {
     /// guard).
     pub unsafe fn from_raw<T: ?Sized>(&self, raw: RawGc) -> Handle<'s, T> {
         // SAFETY: a RawGc is non-null; the caller promises it is a live object of this heap.
-        self.push(unsafe { ObjPtr::new_unchecked(raw.as_ptr()) })
+        self.push(unsafe { ObjPtr::from_ref_unchecked(raw.as_ptr()) })
     }
 
     /// The registered root provider `id`, if it has type `P`.

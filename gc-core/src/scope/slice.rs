@@ -164,7 +164,7 @@ impl<'s> Scope<'s> {
         let Some((slice, index, value)) = locate(self) else {
             return Ok(false);
         };
-        let Some(obj) = ObjPtr::new(slice.slot().get()) else {
+        let Some(obj) = ObjPtr::from_ref(slice.slot().get()) else {
             return Ok(false);
         };
         if !self.heap.owns_referent(obj) {

@@ -112,7 +112,7 @@ impl<'s> Scope<'s> {
         }
         impl crate::trace::SlotVisitor for Check<'_> {
             fn visit(&mut self, slot: &std::cell::Cell<*mut u8>) {
-                if let Some(obj) = ObjPtr::new(slot.get()) {
+                if let Some(obj) = ObjPtr::from_ref(slot.get()) {
                     self.foreign |= !self.heap.owns_referent(obj);
                 }
             }
@@ -455,13 +455,14 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     #[inline]
     fn reload(&mut self) {
         let obj = self.scope.heap.mutator().handles[self.vec as usize];
-        let obj = ObjPtr::new(obj).expect("a live handle's slot is filled");
+        let obj = ObjPtr::from_ref(obj).expect("a live handle's slot is filled");
         // SAFETY: the handle's slot still holds the vector (the view was made from it, and the
         // scope that owns the slot outlives the view); a vector always has a storage, live,
         // whose length the scope's operations kept exact.
         unsafe {
             let member = crate::inline::vec_storage_member::<T>(obj.payload());
-            self.storage = ObjPtr::new(member.slot().get()).expect("a vector always has a storage");
+            self.storage =
+                ObjPtr::from_ref(member.slot().get()).expect("a vector always has a storage");
             (self.first, self.len, self.capacity) = storage_parts::<T>(self.storage);
         }
     }

@@ -71,7 +71,7 @@ struct Collect<'a> {
 
 impl SlotVisitor for Collect<'_> {
     fn visit(&mut self, slot: &Cell<*mut u8>) {
-        self.out.push(slot.get().addr());
+        self.out.push(ObjPtr::start_addr_of(slot.get()));
     }
 }
 
@@ -186,7 +186,7 @@ impl HeapInner {
         // Every handle slot holds an object (a null one is reported: `Scope::resolve` reads a
         // slot without testing it).
         for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate() {
-            roots.push((format!("handle {i}"), slot.addr()));
+            roots.push((format!("handle {i}"), ObjPtr::start_addr_of(slot)));
         }
         let mut provided = Vec::new();
         let mut collect = Collect { out: &mut provided };
@@ -496,8 +496,9 @@ impl HeapInner {
             unsafe { obj.trace(&mut Tracer::new(&mut Collect { out: &mut children })) };
             // SAFETY: as above.
             let problem = unsafe {
-                scan_disagrees(obj)
-                    .or_else(|| payload_broken(obj, &|key| heap.identity.get(key.addr())))
+                scan_disagrees(obj).or_else(|| {
+                    payload_broken(obj, &|key| heap.identity.get(ObjPtr::start_addr_of(key)))
+                })
             };
             if let Some(problem) = problem {
                 checker

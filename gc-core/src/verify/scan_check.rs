@@ -94,14 +94,15 @@ mod tests {
 
     /// An object laid out by hand: a header, then two references to itself.
     fn object(info: &'static TypeInfo, words: &mut [*mut u8; 3]) -> ObjPtr {
-        let obj = ObjPtr::new(words.as_mut_ptr().cast()).unwrap();
+        // SAFETY: the buffer's first word is the header.
+        let obj = unsafe { ObjPtr::from_start(words.as_mut_ptr().cast()) };
         // SAFETY: the buffer holds a header and a Pair's two words; every write goes through
         // the object's own pointer, which later reads use.
         unsafe {
             obj.init_header(info, HeaderFlags::empty());
             let slots = obj.payload().cast::<*mut u8>();
-            slots.write(obj.as_ptr());
-            slots.add(1).write(obj.as_ptr());
+            slots.write(obj.to_ref());
+            slots.add(1).write(obj.to_ref());
         }
         obj
     }
