@@ -50,11 +50,14 @@ impl Resolver<'_> {
     /// runs.
     #[inline(always)]
     pub(crate) unsafe fn member<U: ?Sized>(&self, h: Option<Handle<'_, U>>) -> Member<U> {
+        // A match, not a read of the null slot for `None` (as stores do): a mirror's children
+        // are usually known to be present or absent where it is written, and then the match
+        // folds away, where the read of slot 0 stayed (two loads for a binary tree's leaf).
         match h {
             Some(h) => {
                 debug_assert!((h.index() as usize) < self.handles.len());
                 // SAFETY: a live handle of this heap (the caller's check) indexes a slot below
-                // the handle stack's length, which holds its object's current address (the
+                // the handle stack's length, which holds its object's current reference (the
                 // invariants of `scope/mod.rs`).
                 Member::from_ptr(unsafe { *self.handles.get_unchecked(h.index() as usize) })
             }

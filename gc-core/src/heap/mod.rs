@@ -193,7 +193,7 @@ impl HeapInner {
             old: OldSpace::new(),
             large: LargeSpace::new(),
             mutator: UnsafeCell::new(MutatorState {
-                handles: Vec::with_capacity(256),
+                handles: crate::scope::new_handle_stack(),
                 remembered: Vec::new(),
                 store_log: Vec::new(),
                 frozen_dirty: Vec::new(),

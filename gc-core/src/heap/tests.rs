@@ -77,10 +77,37 @@ fn the_verifier_reports_a_null_handle_slot() {
     assert!(
         report.violations.iter().any(
             |v| matches!(v, crate::Violation::DanglingReference { from, to: 0, .. }
-                if from == "handle 0")
+                if from == "handle 1")
         ),
         "{report:?}"
     );
-    heap.mutator.get_mut().handles.clear();
+    heap.mutator.get_mut().handles.truncate(1);
     assert!(heap.verify().is_ok());
+}
+
+#[test]
+fn the_verifier_reports_an_object_in_the_handle_stacks_null_slot() {
+    let mut heap = Heap::new(Config::default()).unwrap();
+    let mut stored_for_none = None;
+    heap.scope(|s| {
+        let target = s.alloc(7u64).unwrap();
+        let array = s.alloc_array::<u64>(1).unwrap();
+        // The slot `None` reads, corrupted: a store of `None` now writes the object.
+        let reference = s.to_raw(target).as_ptr();
+        // SAFETY: no reference into the mutator state is live here.
+        unsafe { s.heap_mut().mutator_mut() }.handles[0] = reference;
+        s.array_set(array, 0, None);
+        stored_for_none = Some(s.get(array)[0].slot().get() == reference);
+        assert!(!s.verify().is_ok());
+        // SAFETY: as above.
+        unsafe { s.heap_mut().mutator_mut() }.handles[0] = std::ptr::null_mut();
+        s.array_set(array, 0, None);
+        assert!(s.verify().is_ok());
+    });
+    assert_eq!(stored_for_none, Some(true), "`None` reads slot 0");
+    let inner = &mut heap.inner;
+    inner.mutator.get_mut().handles[0] = std::ptr::dangling_mut();
+    assert_side_list_problem(inner, "slot 0, which stands for no handle");
+    inner.mutator.get_mut().handles[0] = std::ptr::null_mut();
+    assert!(inner.verify().is_ok());
 }

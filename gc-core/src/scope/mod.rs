@@ -17,13 +17,17 @@
 //!   `Member` exists only inside the heap where collections update it;
 //! - handles are neither `Send` nor `Sync`, and a `Heap` is `Send` but not `Sync`.
 //!
-//! Invariants (the handle stack): every slot below the stack's length holds a non-null object
-//! pointer (a push takes an [`ObjPtr`]; a store into a slot writes a resolved object; a
-//! collection rewrites a slot with the object's new address); a scope truncates the stack only
-//! to its own base, when it ends, and the handles it made end with it (their lifetime is the
-//! scope's). So a handle of this heap that safe code can name indexes a slot below the length,
-//! which holds its object: [`Scope::resolve`] reads that slot without testing the index or the
-//! pointer again (debug builds assert both).
+//! Invariants (the handle stack): slot 0 is null for the heap's life and no handle indexes it
+//! (the stack is made with it, and every scope's base is above it), so an absent handle,
+//! `None`, whose packed word is 0 and so indexes slot 0, reads a null reference without a
+//! branch (the value of a store, `set` or `array_set`). Every other slot below the stack's
+//! length holds a non-null object reference (a push takes an [`ObjPtr`]; a store into a slot
+//! writes a resolved object; a collection rewrites a slot with the object's new address); a
+//! scope truncates the stack only to its own base, when it ends, and the handles it made end
+//! with it (their lifetime is the scope's). So a handle of this heap that safe code can name
+//! indexes a slot below the length, which holds its object: [`Scope::resolve`] reads that slot
+//! without testing the index or the pointer again (debug builds assert both). The verifier
+//! checks both halves.
 //!
 //! Methods that can be misused have two forms: `try_x` returns a [`GcError`], `x` panics with
 //! that error's message (like slice indexing and `get`).
@@ -154,6 +158,20 @@ fn misuse(e: GcError) -> ! {
     panic!("{e}")
 }
 
+/// A heap's handle stack, made with its null slot 0 (see the module's invariants).
+pub(crate) fn new_handle_stack() -> Vec<*mut u8> {
+    let mut handles = Vec::with_capacity(256);
+    handles.push(std::ptr::null_mut());
+    handles
+}
+
+/// The stack slot an optional handle indexes: its own, or the null slot 0 for `None`. The
+/// handle's packed word is 0 for `None`, so this is its upper half either way: no branch.
+#[inline(always)]
+fn slot_index<T: ?Sized>(h: Option<Handle<'_, T>>) -> usize {
+    h.map_or(0, |h| h.index() as usize)
+}
+
 impl<'s> Scope<'s> {
     pub(crate) fn enter(heap: &'s mut HeapInner) -> Scope<'s> {
         let base = heap.mutator.get_mut().handles.len();
@@ -218,18 +236,14 @@ impl<'s> Scope<'s> {
         }
         // SAFETY: both handles are this heap's: checked above, or this is the only heap alive.
         let obj = unsafe { self.slot_object(h) };
-        // The value's slot is read whether or not there is a value (`None` reads slot 0, which
-        // exists: `h` holds a slot) and masked to null for `None`: without a branch, which
-        // cost a taken jump on every store of a value.
+        // The value's slot is read whether or not there is a value: `None` reads the null
+        // slot 0. No branch (which cost a taken jump on every store of a value) and no mask.
         let handles = &self.heap.mutator().handles;
-        let some = value.is_some();
-        let index = value.map_or(0, |v| v.index() as usize);
+        let index = slot_index(value);
         debug_assert!(index < handles.len());
-        // SAFETY: index is a slot of `value`, a handle of this heap (as for `h`), or 0, below
-        // `h`'s slot.
-        let slot = unsafe { *handles.get_unchecked(index) };
-        let mask = 0usize.wrapping_sub(usize::from(some));
-        Ok((obj, slot.map_addr(|a| a & mask)))
+        // SAFETY: index is a slot of `value`, a handle of this heap (as for `h`), or the null
+        // slot 0 (the module's invariants).
+        Ok((obj, unsafe { *handles.get_unchecked(index) }))
     }
 
     /// [`GcError::ForeignHandle`] unless `h` is a handle of this heap.

@@ -8,9 +8,12 @@
 //! `--verify-heap`, it is how a crash in production gets diagnosed.
 //!
 //! Checks, by the invariant they come from:
-//! - *every reference points to a live object of the right space*: a root or member points
-//!   to the start of an object in the used part of the nursery, to an allocated slot start in
-//!   the old space, or to a large object; never into free memory;
+//! - *every reference points to a live object of the right space*: a root or member holds the
+//!   payload address of an object (one header past its start, `object.rs`) in the used part of
+//!   the nursery, of an allocated slot in the old space, or of a large object; never into free
+//!   memory, and never the object's start;
+//! - *the handle stack's null slot* (`scope/mod.rs`): slot 0 is null, every other slot holds
+//!   an object;
 //! - *nothing reachable is forwarded* outside a minor collection;
 //! - *old objects that point to young objects are remembered*: such an object lacks
 //!   `TRACK_YOUNG` and is in the remembered set;
@@ -115,6 +118,20 @@ impl Checker<'_> {
     }
 
     /// Checks one object's header against the space it lives in.
+    /// The handle stack's slot 0 is null: `None` reads it as the reference it stores (see
+    /// `scope/mod.rs`), so an object there would be stored for every `None`.
+    fn check_null_handle_slot(&mut self) {
+        let first = self.heap.mutator().handles.first().copied();
+        if first != Some(std::ptr::null_mut()) {
+            self.report.push(Violation::BadSideList {
+                problem: format!(
+                    "the handle stack's slot 0, which stands for no handle, holds {first:?} \
+                     instead of null"
+                ),
+            });
+        }
+    }
+
     fn check_header(&mut self, obj: ObjPtr, space: &Space) {
         let at = obj.addr();
         // SAFETY: obj is the start of an object of this heap (classified by the caller).
@@ -183,9 +200,10 @@ impl HeapInner {
     /// objects are checked with the pins).
     fn gather_roots(&mut self) -> Vec<(String, usize)> {
         let mut roots: Vec<(String, usize)> = Vec::new();
-        // Every handle slot holds an object (a null one is reported: `Scope::resolve` reads a
-        // slot without testing it).
-        for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate() {
+        // Every handle slot but the first holds an object (a null one is reported:
+        // `Scope::resolve` reads a slot without testing it); the first is null (see
+        // `Checker::check_null_handle_slot`).
+        for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate().skip(1) {
             roots.push((format!("handle {i}"), ObjPtr::start_addr_of(slot)));
         }
         let mut provided = Vec::new();
@@ -234,6 +252,7 @@ impl HeapInner {
             bad: HashSet::new(),
             report: VerifyReport::default(),
         };
+        checker.check_null_handle_slot();
 
         // Pass 1: every allocated object's header.
         // SAFETY: outside a minor collection no nursery object is forwarded.
