@@ -325,15 +325,16 @@ impl ObjPtr {
     /// The object's start: its header's address.
     #[inline(always)]
     pub(crate) fn start(self) -> *mut u8 {
-        // SAFETY: a reference is always one header past the start of the same object's
-        // memory (`from_ref`'s values were made by `from_start` or copied from one).
-        unsafe { self.0.as_ptr().sub(HEADER_SIZE) }
+        // A wrapping step back, not an in-bounds one: `from_ref` is safe and takes any slot
+        // value, so this must be sound for a corrupted one too (the verifier's inputs). For a
+        // real reference, one header past its object's start, it is the same instruction.
+        self.0.as_ptr().wrapping_sub(HEADER_SIZE)
     }
 
     /// The address of the object's start (see the type's comment).
     #[inline(always)]
     pub(crate) fn addr(self) -> usize {
-        self.0.as_ptr().addr() - HEADER_SIZE
+        self.start().addr()
     }
 
     /// Whether the object lies in the space of `len` bytes at address `start` (a space holds
