@@ -65,15 +65,14 @@ impl LargeSpace {
     pub(crate) fn alloc(&mut self, size: usize) -> Option<ObjPtr> {
         let len = size.checked_next_multiple_of(LARGE_ALIGN)?;
         let region = Region::new(len, LARGE_ALIGN)?;
-        // SAFETY: the region is a fresh mapping of at least `size` bytes, and every object is
-        // at least `MIN_OBJECT_SIZE`: the object begins at its start.
-        let obj = unsafe { ObjPtr::from_start(region.start()) };
-        self.index.insert(obj.addr(), self.objects.len());
-        self.objects.push(LargeObject {
+        let object = LargeObject {
             region,
             marked: false,
             sealed: false,
-        });
+        };
+        let obj = object.object();
+        self.index.insert(obj.addr(), self.objects.len());
+        self.objects.push(object);
         self.bytes += len;
         Some(obj)
     }

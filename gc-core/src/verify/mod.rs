@@ -117,7 +117,6 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks one object's header against the space it lives in.
     /// The handle stack's slot 0 is null: `None` reads it as the reference it stores (see
     /// `scope/mod.rs`), so an object there would be stored for every `None`.
     fn check_null_handle_slot(&mut self) {
@@ -132,6 +131,7 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks one object's header against the space it lives in.
     fn check_header(&mut self, obj: ObjPtr, space: &Space) {
         let at = obj.addr();
         // SAFETY: obj is the start of an object of this heap (classified by the caller).
