@@ -26,13 +26,16 @@
 //! reserved payload at once; that value is never visible to user code.
 
 use crate::error::GcError;
+use crate::handle_stack::HandleStack;
 use crate::member::Member;
 use crate::scope::Handle;
 
 /// Resolves the handles of a mirror to the current addresses of their objects, for
 /// [`Init::build`]. Only the heap makes one, right after reserving the object.
 pub struct Resolver<'a> {
-    pub(crate) handles: &'a [*mut u8],
+    /// Ties the resolver to the scope that made it: a handle is the address of its slot, so
+    /// resolving needs nothing else.
+    _scope: std::marker::PhantomData<&'a ()>,
 }
 
 impl std::fmt::Debug for Resolver<'_> {
@@ -42,6 +45,14 @@ impl std::fmt::Debug for Resolver<'_> {
 }
 
 impl Resolver<'_> {
+    /// A resolver for the handles of a checked mirror (only the heap makes one).
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        Resolver {
+            _scope: std::marker::PhantomData,
+        }
+    }
+
     /// The member a mirror's optional handle becomes.
     ///
     /// # Safety
@@ -50,17 +61,13 @@ impl Resolver<'_> {
     /// runs.
     #[inline(always)]
     pub(crate) unsafe fn member<U: ?Sized>(&self, h: Option<Handle<'_, U>>) -> Member<U> {
-        // A match, not a read of the null slot for `None` (as stores do): a mirror's children
+        // A match, not a read of the null word for `None` (as stores do): a mirror's children
         // are usually known to be present or absent where it is written, and then the match
-        // folds away, where the read of slot 0 stayed (two loads for a binary tree's leaf).
+        // folds away, where the read stayed (two loads for a binary tree's leaf).
         match h {
-            Some(h) => {
-                debug_assert!((h.index() as usize) < self.handles.len());
-                // SAFETY: a live handle of this heap (the caller's check) indexes a slot below
-                // the handle stack's length, which holds its object's current reference (the
-                // invariants of `scope/mod.rs`).
-                Member::from_ptr(unsafe { *self.handles.get_unchecked(h.index() as usize) })
-            }
+            // SAFETY: a live handle of this heap (the caller's check) names a live slot, which
+            // holds its object's current reference (the invariants of `scope/mod.rs`).
+            Some(h) => Member::from_ptr(unsafe { HandleStack::read(h.slot()) }),
             None => Member::null(),
         }
     }

@@ -288,6 +288,7 @@ mod env;
 mod error;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
+mod handle_stack;
 mod heap;
 mod heap_id;
 mod hooks;

@@ -156,7 +156,7 @@ impl HeapInner {
             ahead: MarkQueue::new(),
             last_block: 0,
         };
-        visit_roots(&mut mutator.handles, pins, providers, &mut marker);
+        visit_roots(&mutator.handles, pins, providers, &mut marker);
         for slot in persistent.all_roots() {
             marker.visit(Cell::from_mut(slot));
         }

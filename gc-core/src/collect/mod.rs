@@ -37,6 +37,7 @@ use std::time::Instant;
 
 use crate::abort::AbortOnUnwind;
 use crate::addr_map::AddrSet;
+use crate::handle_stack::HandleStack;
 use crate::heap::HeapInner;
 use crate::object::{HeaderFlags, ObjPtr};
 use crate::pin::PinTable;
@@ -54,14 +55,14 @@ pub(crate) use sticky::KeptMarks;
 
 /// Visits every root of the heap: the handle stack, the pins and the root providers.
 fn visit_roots(
-    handles: &mut [*mut u8],
+    handles: &HandleStack,
     pins: &mut PinTable,
     providers: &mut [Option<Box<dyn RootProvider>>],
     visitor: &mut dyn SlotVisitor,
 ) {
-    for slot in handles.iter_mut().chain(pins.roots()) {
-        if !slot.is_null() {
-            visitor.visit(Cell::from_mut(slot));
+    for slot in handles.live_slots().chain(pins.roots().map(Cell::from_mut)) {
+        if !slot.get().is_null() {
+            visitor.visit(slot);
         }
     }
     let mut tracer = Tracer::new(visitor);
@@ -108,7 +109,7 @@ impl HeapInner {
             promoted_bytes: 0,
             promoted_objects: 0,
         };
-        visit_roots(&mut mutator.handles, pins, providers, &mut ev);
+        visit_roots(&mutator.handles, pins, providers, &mut ev);
         // Persistent roots: only those that may refer to young objects.
         let young_persistent = persistent.take_young();
         for &index in &young_persistent {

@@ -68,7 +68,7 @@ pub use public::Heap;
 /// and remembered-set entries from the barrier. Touched only by the heap's own thread, never
 /// while a reference into it is held (no method calls user code while borrowing it).
 pub(crate) struct MutatorState {
-    pub(crate) handles: Vec<*mut u8>,
+    pub(crate) handles: crate::handle_stack::HandleStack,
     pub(crate) remembered: Vec<ObjPtr>,
     /// Old objects written since the last major collection (or remembered, or kept and still
     /// referring to a fresh object after a sticky one), each once: the roots a sticky major
@@ -193,7 +193,7 @@ impl HeapInner {
             old: OldSpace::new(),
             large: LargeSpace::new(),
             mutator: UnsafeCell::new(MutatorState {
-                handles: crate::scope::new_handle_stack(),
+                handles: crate::handle_stack::HandleStack::new(id),
                 remembered: Vec::new(),
                 store_log: Vec::new(),
                 frozen_dirty: Vec::new(),

@@ -172,9 +172,7 @@ impl<'s> Scope<'s> {
     /// As for `write_init`.
     #[inline(always)]
     unsafe fn write_value<T: Trace>(&mut self, obj: ObjPtr, init: T::Init<'_>) {
-        let resolver = crate::init::Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = crate::init::Resolver::new();
         // SAFETY: forwarded from the caller: the handles are this heap's and live (their
         // scopes enclose this one), the payload is T-sized and 8-aligned.
         unsafe {

@@ -156,9 +156,7 @@ impl<'s> Scope<'s> {
         // the shared reference the projection returned (which may not).
         // SAFETY: the field lies inside the payload (checked above).
         let dst = unsafe { obj.payload().add(offset) }.cast::<V>();
-        let resolver = crate::init::Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = crate::init::Resolver::new();
         // SAFETY: the mirror was checked for this heap, and the value goes straight into the
         // object. dst is an initialised V inside obj's payload (checked above): a field of the
         // object or of the variant it holds, which the write leaves as it is. The scope is

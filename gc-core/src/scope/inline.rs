@@ -237,9 +237,7 @@ impl<'s> Scope<'s> {
             self.vec_reserve(v, 1)?;
             self.storage_of(v)?
         };
-        let resolver = Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = Resolver::new();
         // SAFETY: the storage has room for len + 1 elements; elements [index, len) move up one
         // (a bulk copy within the storage), after which slot `index` holds a stale bitwise
         // copy, overwritten without being dropped; the mirror was checked and is resolved after
@@ -556,9 +554,7 @@ impl<'s> Scope<'s> {
         dst: *mut T,
         value: T::Init<'_>,
     ) -> T {
-        let resolver = Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = Resolver::new();
         // SAFETY: forwarded from the caller; no allocation happened since the handles were
         // resolved.
         unsafe { self.heap.store_value(obj, dst, T::build(value, &resolver)) }

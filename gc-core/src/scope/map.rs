@@ -122,9 +122,7 @@ impl<'s> Scope<'s> {
         self.check_init::<V>(&value)?;
         let hash = self.prepare_insert(m, key)?;
         let (map, key_ptr) = (self.resolve(m)?, self.resolve(key)?.to_ref());
-        let resolver = Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = Resolver::new();
         // SAFETY: the mirror was checked and is resolved after any allocation; `put` stores it
         // at once.
         let value = unsafe { V::build(value, &resolver) };

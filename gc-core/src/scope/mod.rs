@@ -1,8 +1,8 @@
 //! The safe API: handle scopes.
 //!
-//! Rust code reaches heap objects through [`Handle`]s: indices into the heap's handle stack,
-//! which is a root set the collector updates when objects move. Handles are created by a
-//! [`Scope`] and popped when it ends.
+//! Rust code reaches heap objects through [`Handle`]s: the addresses of slots of the heap's
+//! handle stack (`handle_stack.rs`), which is a root set the collector updates when objects
+//! move. Handles are created by a [`Scope`] and popped when it ends.
 //!
 //! Why this is sound when **any allocation may collect**:
 //! - reading gives `&T` borrowed from `&Scope`; allocating takes `&mut Scope`; so no reference
@@ -11,23 +11,22 @@
 //!   (`for<'s> FnOnce(&mut Scope<'s>)`), so a `Handle<'s, _>` cannot leave it: its slot is
 //!   never read after it is popped. [`Scope::escape`] hands one handle to the enclosing scope;
 //! - handles of an *enclosing* scope can be used in a nested one (they outlive it); a handle of
-//!   another heap is caught by a cheap identity check (each handle records its heap's id);
+//!   another heap is caught by an identity check (each block of handle slots records its
+//!   heap's id), made only while more than one heap is alive;
 //! - references are stored only through [`Scope::set`] and friends, which run the write
 //!   barrier and refuse a field that does not lie inside the object written, so a non-null
 //!   `Member` exists only inside the heap where collections update it;
 //! - handles are neither `Send` nor `Sync`, and a `Heap` is `Send` but not `Sync`.
 //!
-//! Invariants (the handle stack): slot 0 is null for the heap's life and no handle indexes it
-//! (the stack is made with it, and every scope's base is above it), so an absent handle,
-//! `None`, whose packed word is 0 and so indexes slot 0, reads a null reference without a
-//! branch (the value of a store, `set` or `array_set`). Every other slot below the stack's
-//! length holds a non-null object reference (a push takes an [`ObjPtr`]; a store into a slot
-//! writes a resolved object; a collection rewrites a slot with the object's new address); a
-//! scope truncates the stack only to its own base, when it ends, and the handles it made end
-//! with it (their lifetime is the scope's). So a handle of this heap that safe code can name
-//! indexes a slot below the length, which holds its object: [`Scope::resolve`] reads that slot
-//! without testing the index or the pointer again (debug builds assert both). The verifier
-//! checks both halves.
+//! Invariants (the handles; the stack keeps its own, see `handle_stack.rs`): every live slot
+//! holds a non-null object reference (a push takes an [`ObjPtr`]; a store into a slot writes a
+//! resolved object; a collection rewrites a slot with the object's new address); a scope cuts
+//! the stack back only to its own base, when it ends, and the handles it made end with it
+//! (their lifetime is the scope's). So a handle that safe code can name is the address of a
+//! live slot, which holds its object: [`Scope::resolve`] reads that slot without testing it
+//! again (debug builds assert it). An absent handle, `None`, is the null word, and a store of
+//! an optional handle reads a static null word in its place, without a branch. The verifier
+//! checks every live slot.
 //!
 //! Methods that can be misused have two forms: `try_x` returns a [`GcError`], `x` panics with
 //! that error's message (like slice indexing and `get`).
@@ -37,6 +36,7 @@ use std::ptr::NonNull;
 
 use crate::builtin::{array_members, GcArray, GcBytes, GcObject, LEN_SIZE};
 use crate::error::GcError;
+use crate::handle_stack::{HandleStack, Slot};
 use crate::heap::HeapInner;
 use crate::member::Member;
 use crate::object::{fixed_object_size, object_size, ObjPtr};
@@ -69,30 +69,30 @@ pub use view::VecView;
 
 /// A rooted reference to a heap object, valid for the scope `'s` that created it.
 ///
-/// `Copy`, eight bytes (a slot of the handle stack and the heap's id), neither `Send` nor
-/// `Sync`. The object it refers to stays alive and the handle follows it when it moves. A heap
-/// id is never zero, so an `Option<Handle>` takes eight bytes too: one register, not a value
-/// on the stack.
+/// `Copy`, eight bytes (the address of a slot of the heap's handle stack), neither `Send`
+/// nor `Sync`. The object it refers to stays alive and the handle follows it when it moves. A
+/// slot's address is never null, so an `Option<Handle>` takes eight bytes too: one register,
+/// not a value on the stack.
 pub struct Handle<'s, T: ?Sized> {
-    /// The handle's slot in the mutator's handle stack in the high half, and in the low half
-    /// the id of the heap whose handle stack holds the slot (checked on access). One integer,
-    /// not two fields, so that a handle is one register and one store wherever it goes (two
-    /// 32-bit fields were passed in two registers and spilled with two stores).
-    bits: std::num::NonZeroU64,
+    /// The handle's slot: reading the object is one load. The slot's block records the heap's
+    /// id, for the check that refuses another heap's handle.
+    slot: Slot,
     _marker: PhantomData<(&'s (), *const T)>,
 }
 
 impl<T: ?Sized> Handle<'_, T> {
-    /// The handle's slot in the mutator's handle stack.
+    /// The handle's slot in its heap's handle stack.
     #[inline(always)]
-    pub(crate) fn index(self) -> u32 {
-        (self.bits.get() >> 32) as u32
+    pub(crate) fn slot(self) -> Slot {
+        self.slot
     }
 
     /// The id of the heap whose handle stack holds the slot.
     #[inline(always)]
     pub(crate) fn heap_id(self) -> u32 {
-        self.bits.get() as u32
+        // SAFETY: a handle safe code holds names a live slot of a live stack: it cannot outlive
+        // its scope, and so its heap (the module's invariants).
+        unsafe { HandleStack::heap_id_of(self.slot) }
     }
 }
 
@@ -106,7 +106,7 @@ impl<T: ?Sized> Copy for Handle<'_, T> {}
 
 impl<T: ?Sized> std::fmt::Debug for Handle<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Handle(heap #{}, slot {})", self.heap_id(), self.index())
+        write!(f, "Handle(heap #{}, slot {:p})", self.heap_id(), self.slot)
     }
 }
 
@@ -116,7 +116,8 @@ impl<T: ?Sized> std::fmt::Debug for Handle<'_, T> {
 /// [`Scope::escape`].
 pub struct Scope<'s> {
     heap: &'s mut HeapInner,
-    base: usize,
+    /// The top of the handle stack when the scope began, to which its end cuts it back.
+    base: Slot,
 }
 
 impl std::fmt::Debug for Scope<'_> {
@@ -130,7 +131,9 @@ impl std::fmt::Debug for Scope<'_> {
 
 impl Drop for Scope<'_> {
     fn drop(&mut self) {
-        self.heap.mutator.get_mut().handles.truncate(self.base);
+        // SAFETY: `base` was the top when this scope began; the scopes nested in it have ended
+        // (they borrow it), and the handles it made end with it.
+        unsafe { self.heap.mutator.get_mut().handles.cut_to(self.base) };
     }
 }
 
@@ -158,23 +161,9 @@ fn misuse(e: GcError) -> ! {
     panic!("{e}")
 }
 
-/// A heap's handle stack, made with its null slot 0 (see the module's invariants).
-pub(crate) fn new_handle_stack() -> Vec<*mut u8> {
-    let mut handles = Vec::with_capacity(256);
-    handles.push(std::ptr::null_mut());
-    handles
-}
-
-/// The stack slot an optional handle indexes: its own, or the null slot 0 for `None`. The
-/// handle's packed word is 0 for `None`, so this is its upper half either way: no branch.
-#[inline(always)]
-fn slot_index<T: ?Sized>(h: Option<Handle<'_, T>>) -> usize {
-    h.map_or(0, |h| h.index() as usize)
-}
-
 impl<'s> Scope<'s> {
     pub(crate) fn enter(heap: &'s mut HeapInner) -> Scope<'s> {
-        let base = heap.mutator.get_mut().handles.len();
+        let base = heap.mutator.get_mut().handles.top();
         Scope { heap, base }
     }
 
@@ -205,10 +194,10 @@ impl<'s> Scope<'s> {
     #[inline(always)]
     fn push<T: ?Sized>(&self, obj: ObjPtr) -> Handle<'s, T> {
         // SAFETY: no other reference into the mutator state is live during this push.
-        let handles = &mut unsafe { self.heap.mutator_mut() }.handles;
-        let index = handles.len() as u32;
-        handles.push(obj.to_ref());
-        self.handle_at(index)
+        let slot = unsafe { self.heap.mutator_mut() }
+            .handles
+            .push(obj.to_ref());
+        self.handle_at(slot)
     }
 
     /// The object a handle of this heap refers to, or [`GcError::ForeignHandle`].
@@ -229,31 +218,42 @@ impl<'s> Scope<'s> {
         value: Option<Handle<'_, U>>,
     ) -> Result<(ObjPtr, *mut u8), GcError> {
         if !HeapInner::alone() {
-            self.check_handle(h)?;
+            self.check_heap_id(h)?;
             if let Some(v) = value {
-                self.check_handle(v)?;
+                self.check_heap_id(v)?;
             }
         }
         // SAFETY: both handles are this heap's: checked above, or this is the only heap alive.
         let obj = unsafe { self.slot_object(h) };
-        // The value's slot is read whether or not there is a value: `None` reads the null
-        // slot 0. No branch (which cost a taken jump on every store of a value) and no mask.
-        let handles = &self.heap.mutator().handles;
-        let index = slot_index(value);
-        debug_assert!(index < handles.len());
-        // SAFETY: index is a slot of `value`, a handle of this heap (as for `h`), or the null
-        // slot 0 (the module's invariants).
-        Ok((obj, unsafe { *handles.get_unchecked(index) }))
+        // The value's slot is read whether or not there is a value: `None` reads a static null
+        // word. No branch (which cost a taken jump on every store of a value).
+        // SAFETY: a value's slot is a live slot, as for `h`.
+        Ok((obj, unsafe {
+            HandleStack::read_optional(value.map(Handle::slot))
+        }))
     }
 
     /// [`GcError::ForeignHandle`] unless `h` is a handle of this heap.
     #[inline(always)]
     fn check_handle<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<(), GcError> {
-        if h.heap_id() == self.heap.id.get() {
+        // While this is the only heap alive, every handle is this heap's (see
+        // `HeapInner::alone`): one test of a global instead of a load of the slot's header.
+        if HeapInner::alone() {
+            Ok(())
+        } else {
+            self.check_heap_id(h)
+        }
+    }
+
+    /// [`Scope::check_handle`] by the id in the slot's block header alone.
+    #[inline(always)]
+    fn check_heap_id<T: ?Sized>(&self, h: Handle<'_, T>) -> Result<(), GcError> {
+        let handle_heap = h.heap_id();
+        if handle_heap == self.heap.id.get() {
             Ok(())
         } else {
             Err(GcError::ForeignHandle {
-                handle_heap: h.heap_id(),
+                handle_heap,
                 this_heap: self.heap.id.get(),
             })
         }
@@ -265,17 +265,13 @@ impl<'s> Scope<'s> {
     /// `h` is a handle of this heap.
     #[inline(always)]
     unsafe fn slot_object<T: ?Sized>(&self, h: Handle<'_, T>) -> ObjPtr {
-        let handles = &self.heap.mutator().handles;
-        debug_assert!(
-            handles
-                .get(h.index() as usize)
-                .is_some_and(|p| !p.is_null()),
-            "a live handle indexes a filled slot"
-        );
         // SAFETY: `h` is a handle of this heap (the caller's promise) that safe code holds, so
-        // its scope is live and its slot lies below the stack's length and holds a non-null
-        // object pointer (the invariants of this module).
-        unsafe { ObjPtr::from_ref_unchecked(*handles.get_unchecked(h.index() as usize)) }
+        // its scope is live and its slot is live, holding a non-null object reference (the
+        // invariants of this module).
+        let reference = unsafe { HandleStack::read(h.slot) };
+        debug_assert!(!reference.is_null(), "a live handle names a filled slot");
+        // SAFETY: as above.
+        unsafe { ObjPtr::from_ref_unchecked(reference) }
     }
 
     /// Refuses a mirror holding a handle of another heap ([`crate::Init::check_heap`]). While
@@ -409,8 +405,9 @@ impl<'s> Scope<'s> {
     pub fn rebind<T: ?Sized>(&self, target: Handle<'_, T>, source: Handle<'_, T>) {
         let ptr = panic_on(self.resolve(source)).to_ref();
         panic_on(self.resolve(target));
-        // SAFETY: no other reference into the mutator state is live during this store.
-        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = ptr;
+        // SAFETY: `target` is a handle of this heap (resolved just now), so a live slot, and no
+        // reference into its block is live.
+        unsafe { HandleStack::write(target.slot, ptr) };
     }
 
     /// Makes `target` refer to the object a member (reached through [`Scope::deref`] or
@@ -441,18 +438,15 @@ impl<'s> Scope<'s> {
         let Some(obj) = ObjPtr::from_ref(member.slot().get()) else {
             return false;
         };
-        if target.heap_id() != self.heap.id.get() {
-            rebind_refused(GcError::ForeignHandle {
-                handle_heap: target.heap_id(),
-                this_heap: self.heap.id.get(),
-            });
+        if let Err(e) = self.check_handle(target) {
+            rebind_refused(e);
         }
         if !self.heap.owns_referent(obj) {
             rebind_refused(GcError::ForeignMember);
         }
-        // SAFETY: no other reference into the mutator state is live during this store; a
-        // handle of this heap indexes a live slot (the bounds are checked anyway).
-        unsafe { self.heap.mutator_mut() }.handles[target.index() as usize] = obj.to_ref();
+        // SAFETY: `target` is a handle of this heap (checked just now), so a live slot, and no
+        // reference into its block is live.
+        unsafe { HandleStack::write(target.slot, obj.to_ref()) };
         true
     }
 
@@ -502,39 +496,30 @@ impl<'s> Scope<'s> {
         let mut inner = Scope::enter(self.heap);
         let h = f(&mut inner);
         let obj = panic_on(inner.resolve(h));
-        let index = inner.exit_keeping(obj);
-        self.handle_at(index)
+        let slot = inner.exit_keeping(obj);
+        self.handle_at(slot)
     }
 
     /// Ends this scope keeping one object rooted, in the scope's first slot (the enclosing
-    /// scope's next one): the handle stack is cut after that slot rather than popped and
-    /// pushed again. Returns the slot's index. Nothing can collect between the caller's
-    /// resolve that gave `ptr` and this store (no allocation).
-    ///
-    /// The stack is cut here, before the store, and the scope's drop (which would cut it again)
-    /// does not run: cut after the store, the length was read a second time, since the store
-    /// could write it as far as the compiler knows (three instructions of every node a tree
-    /// built bottom-up escapes).
+    /// scope's next one): the handle stack is cut back to that slot and the object pushed
+    /// there, and the scope's drop (which would cut it again) does not run. Returns the slot.
+    /// Nothing can collect between the caller's resolve that gave `obj` and this store (no
+    /// allocation).
     #[inline(always)]
-    fn exit_keeping(self, obj: ObjPtr) -> u32 {
-        let index = self.base;
+    fn exit_keeping(self, obj: ObjPtr) -> Slot {
+        let base = self.base;
         let mut this = std::mem::ManuallyDrop::new(self);
         let handles = &mut this.heap.mutator.get_mut().handles;
-        if index < handles.len() {
-            handles.truncate(index + 1);
-            handles[index] = obj.to_ref();
-        } else {
-            // The scope rooted nothing: the result was an outer handle.
-            handles.push(obj.to_ref());
-        }
-        index as u32
+        // SAFETY: as in the scope's drop: `base` was the top when it began, and its handles
+        // end here (the caller resolved the one it keeps).
+        unsafe { handles.cut_keeping(base, obj.to_ref()) }
     }
 
-    /// The handle of this scope at stack slot `index`.
+    /// The handle of this scope whose slot is `slot`, a live slot this scope pushed.
     #[inline(always)]
-    fn handle_at<T: ?Sized>(&self, index: u32) -> Handle<'s, T> {
+    fn handle_at<T: ?Sized>(&self, slot: Slot) -> Handle<'s, T> {
         Handle {
-            bits: std::num::NonZeroU64::from(self.heap.id) | (u64::from(index) << 32),
+            slot,
             _marker: PhantomData,
         }
     }
@@ -549,7 +534,7 @@ impl<'s> Scope<'s> {
         let h = f(&mut inner)?;
         let obj = inner.resolve(h)?;
         // The handle takes the first slot the inner scope used.
-        let index = inner.exit_keeping(obj);
-        Ok(self.handle_at(index))
+        let slot = inner.exit_keeping(obj);
+        Ok(self.handle_at(slot))
     }
 }

@@ -39,9 +39,7 @@ impl<'s> Scope<'s> {
             .and_then(|b| b.checked_add(LEN_SIZE))
             .ok_or(GcError::SizeOverflow("slice length"))?;
         let obj = self.alloc_var(GcSlice::<T>::TYPE_INFO, bytes)?;
-        let resolver = Resolver {
-            handles: &self.heap.mutator().handles,
-        };
+        let resolver = Resolver::new();
         // SAFETY: the payload has room for the length and `len` elements; the mirrors were
         // checked and are resolved now, after the allocation; `build` runs no user code, so the
         // elements are all written before anything can look at the object.

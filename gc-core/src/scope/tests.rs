@@ -1,15 +1,60 @@
 use crate::{Config, Heap};
 
 #[test]
-fn a_handle_keeps_its_whole_slot_index_and_heap_id_in_one_word() {
+fn a_handle_is_one_word_and_names_its_heap() {
+    let mut heap = Heap::new(Config::default()).unwrap();
+    let mut other = Heap::new(Config::default()).unwrap();
+    heap.scope(|s| {
+        let h = s.alloc(1u64).unwrap();
+        assert_eq!(h.heap_id(), s.heap_id());
+        assert_eq!(std::mem::size_of::<Option<super::Handle<'_, u64>>>(), 8);
+        other.scope(|o| {
+            // Two heaps alive: the check reads the slot's block header.
+            assert_eq!(
+                o.try_get(h).unwrap_err(),
+                crate::GcError::ForeignHandle {
+                    handle_heap: s.heap_id(),
+                    this_heap: o.heap_id()
+                }
+            );
+        });
+    });
+}
+
+#[test]
+fn handles_across_block_boundaries_keep_their_objects_through_collections() {
+    use crate::handle_stack::BLOCK_BYTES;
+    let per_block = BLOCK_BYTES / std::mem::size_of::<usize>() - 1;
     let mut heap = Heap::new(Config::default()).unwrap();
     heap.scope(|s| {
-        for index in [0, 1, 0x7fff_ffff, 0x8000_0000, u32::MAX] {
-            let h = s.handle_at::<u64>(index);
-            assert_eq!(h.index(), index);
-            assert_eq!(h.heap_id(), s.heap_id());
+        // Fill past two blocks, escaping one object out of a nested scope at every step, so
+        // that escapes and scope ends land on every offset, block ends among them.
+        let mut kept = Vec::new();
+        for i in 0..2 * per_block + 3 {
+            let h = s.escape(|inner| {
+                inner.alloc(0u64).unwrap();
+                inner.alloc(i as u64).unwrap()
+            });
+            kept.push(h);
+            if i % 500 == 0 {
+                s.collect_minor();
+            }
         }
-        assert_eq!(std::mem::size_of::<Option<super::Handle<'_, u64>>>(), 8);
+        s.collect_major();
+        assert!(s.verify().is_ok());
+        for (i, &h) in kept.iter().enumerate() {
+            assert_eq!(*s.get(h), i as u64);
+        }
+        // A nested scope that ends at a block boundary and one that crosses it again.
+        s.scope(|inner| {
+            let temporaries: Vec<_> = (0..per_block)
+                .map(|i| inner.alloc(i as u64).unwrap())
+                .collect();
+            inner.collect_minor();
+            assert_eq!(*inner.get(temporaries[per_block - 1]), per_block as u64 - 1);
+        });
+        assert_eq!(*s.get(kept[kept.len() - 1]), kept.len() as u64 - 1);
+        assert!(s.verify().is_ok());
     });
 }
 

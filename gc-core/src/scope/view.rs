@@ -62,7 +62,7 @@ pub struct VecView<'v, 's, T: Trace> {
     capacity: usize,
     /// The vector's handle slot (of this heap, checked when the view was made), to find the
     /// storage again after [`VecView::with_scope`].
-    vec: u32,
+    vec: crate::handle_stack::Slot,
 }
 
 impl<T: Trace> std::fmt::Debug for VecView<'_, '_, T> {
@@ -95,7 +95,7 @@ impl<'s> Scope<'s> {
             first,
             len,
             capacity,
-            vec: v.index(),
+            vec: v.slot(),
         }
     }
 
@@ -454,7 +454,9 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     /// Finds the vector's storage again, after the scope was lent out.
     #[inline]
     fn reload(&mut self) {
-        let obj = self.scope.heap.mutator().handles[self.vec as usize];
+        // SAFETY: the vector's handle outlives the view (it borrows the handle's scope), so its
+        // slot is live.
+        let obj = unsafe { crate::handle_stack::HandleStack::read(self.vec) };
         let obj = ObjPtr::from_ref(obj).expect("a live handle's slot is filled");
         // SAFETY: the handle's slot still holds the vector (the view was made from it, and the
         // scope that owns the slot outlives the view); a vector always has a storage, live,
@@ -509,9 +511,7 @@ impl<'v, 's, T: Trace> VecView<'v, 's, T> {
     #[inline(always)]
     fn build(&self, init: T::Init<'_>) -> Result<T, GcError> {
         self.scope.check_init::<T>(&init)?;
-        let resolver = Resolver {
-            handles: &self.scope.heap.mutator().handles,
-        };
+        let resolver = Resolver::new();
         // SAFETY: checked for this heap just now, and nothing can collect while the view lives;
         // the value goes straight into the storage.
         Ok(unsafe { T::build(init, &resolver) })

@@ -117,15 +117,16 @@ impl Checker<'_> {
         }
     }
 
-    /// The handle stack's slot 0 is null: `None` reads it as the reference it stores (see
-    /// `scope/mod.rs`), so an object there would be stored for every `None`.
-    fn check_null_handle_slot(&mut self) {
-        let first = self.heap.mutator().handles.first().copied();
-        if first != Some(std::ptr::null_mut()) {
+    /// Every block of the handle stack up to the top's records this heap's id and its own
+    /// position (see `handle_stack.rs`): the check that refuses another heap's handle reads
+    /// the id, and a push past a full block reads the position.
+    fn check_handle_blocks(&mut self) {
+        for (block, header) in self.heap.mutator().handles.bad_headers() {
             self.report.push(Violation::BadSideList {
                 problem: format!(
-                    "the handle stack's slot 0, which stands for no handle, holds {first:?} \
-                     instead of null"
+                    "block {block} of the handle stack has the header {header:#x}, not this \
+                     heap's id ({}) and its position",
+                    self.heap.id
                 ),
             });
         }
@@ -200,11 +201,10 @@ impl HeapInner {
     /// objects are checked with the pins).
     fn gather_roots(&mut self) -> Vec<(String, usize)> {
         let mut roots: Vec<(String, usize)> = Vec::new();
-        // Every handle slot but the first holds an object (a null one is reported:
-        // `Scope::resolve` reads a slot without testing it); the first is null (see
-        // `Checker::check_null_handle_slot`).
-        for (i, &slot) in self.mutator.get_mut().handles.iter().enumerate().skip(1) {
-            roots.push((format!("handle {i}"), ObjPtr::start_addr_of(slot)));
+        // Every live handle slot holds an object (a null one is reported: `Scope::resolve`
+        // reads a slot without testing it).
+        for (i, slot) in self.mutator.get_mut().handles.live_slots().enumerate() {
+            roots.push((format!("handle {i}"), ObjPtr::start_addr_of(slot.get())));
         }
         let mut provided = Vec::new();
         let mut collect = Collect { out: &mut provided };
@@ -252,7 +252,7 @@ impl HeapInner {
             bad: HashSet::new(),
             report: VerifyReport::default(),
         };
-        checker.check_null_handle_slot();
+        checker.check_handle_blocks();
 
         // Pass 1: every allocated object's header.
         // SAFETY: outside a minor collection no nursery object is forwarded.

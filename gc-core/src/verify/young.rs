@@ -52,7 +52,7 @@ impl HeapInner {
             bad: HashSet::new(),
             report: VerifyReport::default(),
         };
-        checker.check_null_handle_slot();
+        checker.check_handle_blocks();
         // SAFETY: outside a minor collection no nursery object is forwarded.
         let (nursery_objects, corrupt) = unsafe { heap.nursery.objects() };
         for at in corrupt {
