@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use crate::object::{copy_object, HeaderFlags, ObjPtr, TypeInfo, HEADER_SIZE};
+use crate::object::{copy_payload, HeaderFlags, ObjPtr, TypeInfo, HEADER_SIZE};
 use crate::old_space::OldSpace;
 use crate::trace::SlotVisitor;
 
@@ -119,11 +119,12 @@ impl SlotVisitor for Evacuator<'_> {
             let header = header
                 .map_addr(|a| a | (HeaderFlags::TRACK_YOUNG | HeaderFlags::LOG_STORES).bits());
             // SAFETY: `to` is a fresh slot of at least `size` bytes that cannot overlap the
-            // nursery; after the copy `to` is the object, with the original's header and the
-            // flags of an old object that may refer to young ones, and `obj` becomes a
-            // forwarding stub.
+            // nursery; after the payload's copy and the header's store `to` is the object, with
+            // the original's header and the flags of an old object that may refer to young
+            // ones, and `obj` becomes a forwarding stub. (The header is not copied with the
+            // payload, to be written once: see `copy_payload`.)
             unsafe {
-                copy_object(obj.start(), to.start(), size);
+                copy_payload(obj.start(), to.start(), size);
                 to.set_header(header);
                 obj.forward_to(to);
             }

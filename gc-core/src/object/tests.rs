@@ -98,3 +98,17 @@ fn a_header_names_its_type_whatever_its_flags_but_the_excluded_ones() {
         assert!(obj.is_of_type(&PAIR, HeaderFlags::empty()));
     }
 }
+
+#[test]
+fn a_payload_copy_writes_every_payload_byte_and_nothing_else() {
+    for size in (MIN_OBJECT_SIZE..=160).step_by(8) {
+        let from: Vec<u64> = (1..=size as u64 / 8).collect();
+        // One word of slack after the object, to catch a copy that runs past it.
+        let mut to = vec![0u64; size / 8 + 1];
+        // SAFETY: both buffers hold `size` bytes, 8-aligned, and do not overlap.
+        unsafe { copy_payload(from.as_ptr().cast(), to.as_mut_ptr().cast(), size) };
+        assert_eq!(to[0], 0, "size {size}: the header is the caller's to write");
+        assert_eq!(&to[1..size / 8], &from[1..], "size {size}: the payload");
+        assert_eq!(to[size / 8], 0, "size {size}: nothing past the object");
+    }
+}
