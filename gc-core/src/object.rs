@@ -245,10 +245,9 @@ pub(crate) const fn fixed_object_size<T>() -> usize {
 ///
 /// Why not the whole object in two overlapping moves, as promotion once copied: the header was
 /// then written twice (by the first move and by the caller's store of the new header) and the
-/// middle of a 24-byte object twice, and the scan that follows soon reads those words back from
-/// the copy, whose cache line is usually still on its way from memory. With one store per word
-/// and one store fewer per object, binary-trees 20's minor collections took 17% less time
-/// (`docs/performance.md`), for 6% more instructions.
+/// middle of a 24-byte object twice, three stores into an old-space line that is usually still
+/// on its way from memory where two do. With one store per word, binary-trees 20's minor
+/// collections took 17% less time (`docs/performance.md`), for 6% more instructions.
 ///
 /// # Safety
 /// `from` is readable and `to` writable for `size` bytes, both 8-aligned, not overlapping.
