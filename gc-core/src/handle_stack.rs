@@ -80,11 +80,17 @@ impl HandleStack {
         let Some(start) = NonNull::new(raw.cast::<*mut u8>()) else {
             std::alloc::handle_alloc_error(layout)
         };
-        let header = u64::from(self.heap_id) | ((self.blocks.len() as u64) << 32);
+        let header = self.header(self.blocks.len());
         // SAFETY: `start` is a fresh allocation of a block, aligned for its first word.
         unsafe { start.write(std::ptr::without_provenance_mut(header as usize)) };
         self.blocks.push(start);
         start
+    }
+
+    /// The header of the block at `position` in `blocks`: the heap's id in the low half, the
+    /// position in the high half (read back by [`HandleStack::heap_id_of`] and the slow push).
+    fn header(&self, position: usize) -> u64 {
+        u64::from(self.heap_id) | ((position as u64) << 32)
     }
 
     /// The next free slot: a scope's base, to which its end cuts the stack back.
@@ -255,8 +261,7 @@ impl HandleStack {
             .filter_map(|(i, start)| {
                 // SAFETY: a block's first word is its header, initialised when it was made.
                 let header = unsafe { start.read() }.addr() as u64;
-                let expected = u64::from(self.heap_id) | ((i as u64) << 32);
-                (header != expected).then_some((i, header))
+                (header != self.header(i)).then_some((i, header))
             })
             .collect()
     }
