@@ -1,15 +1,20 @@
 //! Allocation cost: Pinion against `Box` (the system allocator) and `bumpalo` (an arena, the
 //! no-GC floor), in one criterion group per workload so the numbers come from one run; and the
-//! handle path (scope enter and exit, handle push, `set` with its projection, `deref`).
+//! handle path (scope enter and exit, handle push, `set` with its projection, `deref`), beside
+//! controls that run the same loops on plain Rust references (the loop's own floor).
 //!
 //! `cargo bench -p benches --bench alloc`
 
+use std::cell::Cell;
 use std::hint::black_box;
 
 use benches::{
     box_check, box_tree, bump_check, bump_tree, pinion_check, pinion_tree, Small, Tree, TreeInit,
 };
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use gc_core::{Config, GcArray, Handle, Heap};
 
 const BATCH: u64 = 1_000;
@@ -152,7 +157,58 @@ fn handle_path(c: &mut Criterion) {
             });
         });
     });
+    handle_path_controls(&mut group);
     group.finish();
+}
+
+/// A node of the controls: a plain Rust node whose reference field is a cell.
+#[derive(Default)]
+struct PlainNode<'a> {
+    left: Cell<Option<&'a PlainNode<'a>>>,
+}
+
+/// The handle path's controls, in the same group: each of push, `deref` and `set` with the
+/// library call replaced by the plain Rust it stands for, with no check and no barrier, over the
+/// same 1,000 distinct inputs with the same `black_box`es. They time the floor the loop itself
+/// sets on this machine, which no handle representation can go under:
+/// - `control_deref`: following a reference stored in a slice (a member's load);
+/// - `control_push`: `Vec::push` of that reference onto a stack whose length lives in memory,
+///   as the handle stack's top does (its address has escaped through `black_box`), with
+///   capacity reserved (its test stands for the block-full test);
+/// - `control_set`: a store through two slots holding references (a handle is a slot), into
+///   a node's cell.
+fn handle_path_controls(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let nodes: Vec<PlainNode<'_>> = (0..BATCH).map(|_| PlainNode::default()).collect();
+    let members: Vec<&PlainNode<'_>> = nodes.iter().collect();
+    group.bench_function("control_deref", |b| {
+        b.iter(|| {
+            for member in &members {
+                black_box(*black_box(member));
+            }
+        })
+    });
+    let mut stack: Vec<&PlainNode<'_>> = Vec::with_capacity(members.len());
+    group.bench_function("control_push", |b| {
+        b.iter(|| {
+            let stack = black_box(&mut stack);
+            stack.clear();
+            for member in &members {
+                stack.push(*black_box(member));
+                black_box(stack.last());
+            }
+        })
+    });
+    let slots: Vec<Cell<&PlainNode<'_>>> = members.iter().map(|&m| Cell::new(m)).collect();
+    let pairs: Vec<(&Cell<&PlainNode<'_>>, &Cell<&PlainNode<'_>>)> =
+        slots.iter().zip(slots.iter().cycle().skip(1)).collect();
+    group.bench_function("control_set", |b| {
+        b.iter(|| {
+            for &(h, value) in &pairs {
+                let (h, value) = (black_box(h), black_box(Some(value)));
+                h.get().left.set(value.map(Cell::get));
+            }
+        })
+    });
 }
 
 criterion_group!(benches, alloc_small, binary_trees, handle_path);
