@@ -1,7 +1,7 @@
 //! [`Heap`]: the type an embedder holds, one per thread. A thin public face over the
 //! collector's state (`HeapInner`, this module's parent): scopes are entered, collections
 //! requested, settings changed, hooks and root providers registered here; everything else goes
-//! through a [`Scope`](crate::Scope).
+//! through a [`Scope`].
 
 use std::marker::PhantomData;
 
