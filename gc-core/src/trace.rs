@@ -149,9 +149,9 @@ pub(crate) trait SlotVisitor {
     }
 
     /// Whether this visitor will read the object at `target` when it visits a slot holding
-    /// it, so that a reference array's scan should prefetch it a few slots ahead. The minor
-    /// collection reads only young objects: prefetching every old target of an old array it
-    /// rescans would pull a random cache line per slot for nothing.
+    /// it, so that a reference array's scan should prefetch it some slots ahead (`scan.rs`).
+    /// The minor collection reads only young objects: prefetching every old target of an old
+    /// array it rescans would pull a random cache line per slot for nothing.
     #[inline(always)]
     fn reads_target(&self, target: *mut u8) -> bool
     where
