@@ -27,7 +27,8 @@
 //! - *a type's own payload*: what its `TypeInfo::check` tests (a map: which table is in use, its
 //!   length, the entry and tombstone counts, at most 7/8 full, and every full slot's hash the
 //!   identity hash the heap's identity table holds for its key);
-//! - *header flags*: a valid type descriptor (magic), `NEEDS_DROP` exactly when the type has
+//! - *header flags*: a valid type descriptor (magic, and the small shape promotion reads from
+//!   it matching the type's size), `NEEDS_DROP` exactly when the type has
 //!   drop glue, `LARGE` exactly in the large space, `YOUNG_LARGE` only on large objects and
 //!   exactly for those listed as young, `TRACK_YOUNG` and `LOG_STORES` only on old objects, `SURVIVED` and
 //!   `FORWARDED` never outside a collection;
@@ -65,7 +66,7 @@ mod young;
 
 pub use report::{VerifyReport, Violation};
 
-use scan_check::{payload_broken, scan_disagrees};
+use scan_check::{payload_broken, scan_disagrees, small_shape_wrong};
 
 /// Collects reference targets without changing them.
 struct Collect<'a> {
@@ -167,6 +168,9 @@ impl Checker<'_> {
                 flags.contains(HeaderFlags::NEEDS_DROP),
                 info.name()
             ));
+        }
+        if let Some(problem) = small_shape_wrong(info) {
+            bad(problem);
         }
         if flags.contains(HeaderFlags::SURVIVED) {
             bad("SURVIVED outside a minor collection".into());

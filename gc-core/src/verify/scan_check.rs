@@ -2,10 +2,12 @@
 //! collectors' scan of an object visits (its type's `ScanEntries`, see the `scan` module) are
 //! exactly those its `trace` reports, and every one of them lies at a word its type's
 //! `ref_words` names, when it names them (evacuation skips the scan of a copy whose named words
-//! are all null: `ObjPtr::may_refer`). And the invariants a type keeps inside its own payload,
-//! through its `TypeInfo::check` (a map's table, counts and hashes, see `map.rs`).
+//! are all null: `ObjPtr::may_refer`). The small shape a type's descriptor gives promotion (its
+//! objects' size and slot class, read instead of the size). And the invariants a type keeps
+//! inside its own payload, through its `TypeInfo::check` (a map's table, counts and hashes, see
+//! `map.rs`).
 
-use crate::object::{IdentityOf, ObjPtr};
+use crate::object::{IdentityOf, ObjPtr, SmallShape, TypeInfo};
 use crate::scan::SlotList;
 use crate::trace::Tracer;
 
@@ -57,6 +59,25 @@ pub(super) unsafe fn scan_disagrees(obj: ObjPtr) -> Option<String> {
     })
 }
 
+/// Whether a type's descriptor gives promotion another small shape than its size calls for
+/// (`object/type_info.rs`: `small` is the shape of a fixed-size type whose objects fit a slot,
+/// and `None` otherwise; promotion copies and places an object by it): a description, or
+/// `None`.
+pub(super) fn small_shape_wrong(info: &TypeInfo) -> Option<String> {
+    let expected = if info.var_size.is_none() {
+        SmallShape::of(info.fixed_size)
+    } else {
+        None
+    };
+    (info.small != expected).then(|| {
+        format!(
+            "type {} gives promotion the small shape {:?} where its size calls for {expected:?}",
+            info.name(),
+            info.small
+        )
+    })
+}
+
 /// What the type of `obj` finds broken in its payload (its `TypeInfo::check`, given the heap's
 /// identity hashes), or `None`.
 ///
@@ -84,6 +105,11 @@ mod tests {
     /// `Pair`'s descriptor with a wrong scan layout: it scans only the first reference.
     static WRONG: TypeInfo = TypeInfo {
         scan: ScanEntries::of::<Fixed<Member<u64>>>(),
+        ..TypeInfo::fixed::<Pair>()
+    };
+    /// `Pair`'s descriptor with another type's small shape (one word's).
+    static WRONG_SHAPE: TypeInfo = TypeInfo {
+        small: SmallShape::of(8),
         ..TypeInfo::fixed::<Pair>()
     };
     /// `Pair`'s descriptor naming only its first reference word.
@@ -126,6 +152,20 @@ mod tests {
         let problem = unsafe { scan_disagrees(object(&WRONG_WORDS, &mut words)) };
         assert!(
             problem.as_ref().is_some_and(|p| p.contains("outside them")),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
+    fn a_small_shape_that_disagrees_with_the_size_is_reported() {
+        assert_eq!(small_shape_wrong(&PAIR), None);
+        assert_eq!(
+            small_shape_wrong(<crate::GcBytes as crate::GcObject>::TYPE_INFO),
+            None
+        );
+        let problem = small_shape_wrong(&WRONG_SHAPE);
+        assert!(
+            problem.as_ref().is_some_and(|p| p.contains("small shape")),
             "{problem:?}"
         );
     }
